@@ -1,0 +1,43 @@
+import { canonicalJsonBytes } from './canonical-json.js';
+import { signBytes, verifyBytes, type SigningKey } from './ed25519.js';
+import { encodeBase64 } from './base64.js';
+import type { Signatures } from '../types/pdu.js';
+
+// Signing JSON (appendices: "Signing JSON"): the signature covers the canonical JSON of the object without
+// its `signatures` and `unsigned` keys; existing signatures are kept and ours is added beside them.
+
+function withoutSignaturesAndUnsigned(obj: Record<string, unknown>): Record<string, unknown> {
+  const { signatures: _s, unsigned: _u, ...rest } = obj;
+  return rest;
+}
+
+/** Returns a copy of `obj` carrying our signature as well as any it had. */
+export function signJson<T extends Record<string, unknown>>(obj: T, serverName: string, key: SigningKey): T {
+  const sig = signBytes(key, canonicalJsonBytes(withoutSignaturesAndUnsigned(obj)));
+  const existing = (obj.signatures as Signatures | undefined) ?? {};
+  const signatures: Signatures = { ...existing, [serverName]: { ...(existing[serverName] ?? {}), [key.keyId]: encodeBase64(sig) } };
+  const out: Record<string, unknown> = { ...obj, signatures };
+  return out as T;
+}
+
+/**
+ * Verifies the signature of `serverName` with `keyId` on `obj` against a public key (unpadded base64).
+ * `strict` canonical JSON is used unless told otherwise (old rooms may hold floats).
+ */
+export function verifyJsonSignature(
+  obj: Record<string, unknown>,
+  serverName: string,
+  keyId: string,
+  publicKeyBase64: string,
+  opts: { strict?: boolean } = {},
+): boolean {
+  const sig = (obj.signatures as Signatures | undefined)?.[serverName]?.[keyId];
+  if (typeof sig !== 'string') return false;
+  let bytes: Buffer;
+  try {
+    bytes = canonicalJsonBytes(withoutSignaturesAndUnsigned(obj), opts);
+  } catch {
+    return false;
+  }
+  return verifyBytes(publicKeyBase64, bytes, sig);
+}

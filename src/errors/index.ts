@@ -1,0 +1,2 @@
+export { MatrixError, isMatrixError } from './matrix-error.js';
+export * from './codes.js';
