@@ -1,0 +1,93 @@
+// The typed, frozen configuration every service receives. Only src/config reads homeserver.yaml and
+// process.env; everything else gets this object passed in.
+
+export interface ListenerResource {
+  names: string[]; // 'client', 'federation', 'keys', 'media', 'health', 'metrics', ...
+  compress: boolean;
+}
+
+export interface ListenerConfig {
+  port: number;
+  bindAddresses: string[];
+  type: 'http';
+  tls: boolean;
+  tlsCertificatePath: string | null;
+  tlsPrivateKeyPath: string | null;
+  /** Trust X-Forwarded-For / X-Forwarded-Proto from a reverse proxy. */
+  xForwarded: boolean;
+  resources: ListenerResource[];
+}
+
+export type DatabaseConfig =
+  | { engine: 'sqlite'; path: string }
+  | {
+      engine: 'postgres';
+      host: string | null;
+      port: number | null;
+      user: string | null;
+      password: string | null;
+      database: string | null;
+      /** A full connection URL takes precedence over the separate fields when given. */
+      connectionString: string | null;
+      poolMin: number;
+      poolMax: number;
+    };
+
+export interface RateLimitConfig {
+  perSecond: number;
+  burstCount: number;
+}
+
+export interface TrustedKeyServer {
+  serverName: string;
+  verifyKeys: Record<string, string> | null;
+}
+
+export interface RedisConfig {
+  enabled: boolean;
+  host: string;
+  port: number;
+  password: string | null;
+  dbid: number;
+}
+
+export interface Config {
+  /** Absolute path of the config file this came from (null when built in code, e.g. tests). */
+  configPath: string | null;
+  serverName: string;
+  /** Always ends with '/'. */
+  publicBaseUrl: string;
+  listeners: ListenerConfig[];
+  database: DatabaseConfig;
+  signingKeyPath: string;
+  /** Old keys we no longer sign with: key id -> {key: base64 public key, expiredTs}. */
+  oldSigningKeys: Record<string, { key: string; expiredTs: number }>;
+  /** How long our published server keys stay valid (Synapse's key_refresh_interval). */
+  keyRefreshIntervalMs: number;
+  registrationSharedSecret: string | null;
+  enableRegistration: boolean;
+  registrationRequiresToken: boolean;
+  appServiceConfigFiles: string[];
+  redis: RedisConfig;
+  mediaStorePath: string;
+  maxUploadSize: number;
+  /** Largest accepted JSON request body in bytes. */
+  maxRequestBodySize: number;
+  oidcProviders: ReadonlyArray<Record<string, unknown>>;
+  federationDomainWhitelist: string[] | null;
+  ipRangeBlacklist: string[];
+  ipRangeWhitelist: string[];
+  trustedKeyServers: TrustedKeyServer[];
+  /** Synapse's rc_* keys by name without the prefix, e.g. 'message', 'login.address'. */
+  rateLimits: Record<string, RateLimitConfig>;
+  defaultRoomVersion: string;
+  serveServerWellknown: boolean;
+  /** For the client well-known document, when set. */
+  clientWellKnown: Record<string, unknown> | null;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  /** Whether access tokens are accepted in the query string (deprecated by the spec). */
+  allowQueryStringAccessTokens: boolean;
+  /** Test-only: server name -> 'host:port' used instead of discovery. */
+  federationTestOverrides: Record<string, string>;
+  federationVerifyCertificates: boolean;
+}
