@@ -1,0 +1,106 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import knexFactory from 'knex';
+import type { Knex } from 'knex';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { DatabaseConfig } from '../../config/types.js';
+
+/** How long a SQLite connection waits on a lock held by another process before failing. */
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+const PG_INT8_OID = 20;
+
+/**
+ * Stream ids, timestamps and counts are int8 in Postgres, which pg returns as strings by default.
+ * They all fit in 2^53, so parse them as numbers, and fail the query loudly rather than round.
+ * The parser is attached per connection (not through pg.types globally) so nothing else in the
+ * process is affected.
+ */
+function parseInt8(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${value} does not fit in a JS number`);
+  return n;
+}
+
+const pgTypes: Knex.PgCustomTypesConfig = {
+  getTypeParser(oid: number, format: string): unknown {
+    if (format === 'binary') return pg.types.getTypeParser(oid, 'binary');
+    if (oid === PG_INT8_OID) return parseInt8;
+    return pg.types.getTypeParser(oid, 'text');
+  },
+};
+
+interface SqlitePragmaTarget {
+  pragma(source: string): unknown;
+}
+
+function isPragmaTarget(conn: unknown): conn is SqlitePragmaTarget {
+  return typeof conn === 'object' && conn !== null && typeof (conn as { pragma?: unknown }).pragma === 'function';
+}
+
+function sqliteConfig(path: string, logger: Logger): Knex.Config {
+  const inMemory = path === ':memory:' || path === '';
+  const filename = inMemory ? ':memory:' : resolve(path);
+  if (!inMemory) mkdirSync(dirname(filename), { recursive: true });
+  return {
+    client: 'better-sqlite3',
+    useNullAsDefault: true,
+    connection: { filename },
+    pool: {
+      // One connection: SQLite has one writer anyway, and a single connection keeps an
+      // in-memory database alive and consistent. Code must not query outside a transaction it
+      // holds open, or it waits for itself.
+      min: 1,
+      max: 1,
+      afterCreate: (conn: unknown, done: (err: Error | null, conn: unknown) => void) => {
+        try {
+          if (!isPragmaTarget(conn)) throw new Error('unexpected SQLite connection object');
+          // Pragmas are per connection, so they are set on every new one.
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('foreign_keys = ON');
+          conn.pragma('synchronous = NORMAL');
+          conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+          done(null, conn);
+        } catch (err) {
+          logger.error({ err }, 'configuring SQLite connection failed');
+          done(err instanceof Error ? err : new Error(String(err)), conn);
+        }
+      },
+    },
+  };
+}
+
+function postgresConfig(config: Extract<DatabaseConfig, { engine: 'postgres' }>): Knex.Config {
+  const common = { types: pgTypes, application_name: 'hearth' };
+  const connection: Knex.PgConnectionConfig =
+    config.connectionString !== null
+      ? { connectionString: config.connectionString, ...common }
+      : {
+          ...(config.host !== null ? { host: config.host } : {}),
+          ...(config.port !== null ? { port: config.port } : {}),
+          ...(config.user !== null ? { user: config.user } : {}),
+          ...(config.password !== null ? { password: config.password } : {}),
+          ...(config.database !== null ? { database: config.database } : {}),
+          ...common,
+        };
+  return {
+    client: 'pg',
+    connection,
+    pool: { min: config.poolMin, max: config.poolMax },
+  };
+}
+
+/** Opens a knex instance for the configured engine. Nothing is queried until first use. */
+export function connect(config: DatabaseConfig, logger: Logger): Knex {
+  const knexConfig = config.engine === 'sqlite' ? sqliteConfig(config.path, logger) : postgresConfig(config);
+  return knexFactory({
+    ...knexConfig,
+    log: {
+      warn: (message: unknown) => logger.warn({ knex: message }, 'knex warning'),
+      error: (message: unknown) => logger.error({ knex: message }, 'knex error'),
+      deprecate: (method: string, alternative: string) => logger.warn({ method, alternative }, 'knex deprecation'),
+      debug: (message: unknown) => logger.debug({ knex: message }, 'knex debug'),
+    },
+  });
+}

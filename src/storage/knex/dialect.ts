@@ -1,0 +1,118 @@
+import type { Knex } from 'knex';
+import type { StorageEngine } from '../interfaces/index.js';
+
+/**
+ * The few places SQLite and PostgreSQL differ. Stores ask this object instead of branching on
+ * the engine, so there is one implementation of every store.
+ */
+export interface Dialect {
+  readonly engine: StorageEngine;
+  /**
+   * Most bound parameters one statement may carry. SQLite allows 32766 since 3.32, Postgres
+   * 65535; a margin is left for the rest of the statement.
+   */
+  readonly maxBindParams: number;
+  /** True when `err` is a unique / primary key violation, e.g. to treat a duplicate insert as a no-op. */
+  isUniqueViolation(err: unknown): boolean;
+  /**
+   * Inserts `row` and returns the value of its auto-increment `idColumn`. Both engines support
+   * RETURNING, but SQLite hands back the driver's rowid type, so the result is normalised here.
+   */
+  insertReturningId(db: Knex | Knex.Transaction, table: string, row: Record<string, unknown>, idColumn: string): Promise<number>;
+  /**
+   * Upsert: inserts rows, replacing `updateColumns` (default: every non-key column) on conflict
+   * with `conflictColumns`. Both engines use `ON CONFLICT ... DO UPDATE`.
+   */
+  upsert(
+    db: Knex | Knex.Transaction,
+    table: string,
+    rows: Record<string, unknown> | ReadonlyArray<Record<string, unknown>>,
+    conflictColumns: readonly string[],
+    updateColumns?: readonly string[],
+  ): Promise<void>;
+  /** Rows per INSERT so that `columnsPerRow` parameters each stay under `maxBindParams`. */
+  batchSize(columnsPerRow: number): number;
+}
+
+function errorCode(err: unknown): string | null {
+  if (typeof err !== 'object' || err === null || !('code' in err)) return null;
+  const { code } = err;
+  return typeof code === 'string' ? code : null;
+}
+
+/** Converts a driver integer (number or bigint) to a safe JS number. */
+export function toSafeNumber(value: unknown, what: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  if (typeof value === 'bigint' && value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)) {
+    return Number(value);
+  }
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) {
+    const n = Number(value);
+    if (Number.isSafeInteger(n)) return n;
+  }
+  throw new RangeError(`${what}: expected a safe integer, got ${String(value)}`);
+}
+
+async function upsert(
+  db: Knex | Knex.Transaction,
+  table: string,
+  rows: Record<string, unknown> | ReadonlyArray<Record<string, unknown>>,
+  conflictColumns: readonly string[],
+  updateColumns?: readonly string[],
+): Promise<void> {
+  const list: ReadonlyArray<Record<string, unknown>> = Array.isArray(rows) ? rows : [rows];
+  const first = list[0];
+  if (first === undefined) return;
+  const merge = updateColumns ?? Object.keys(first).filter((c) => !conflictColumns.includes(c));
+  const query = db(table).insert(list).onConflict([...conflictColumns]);
+  if (merge.length === 0) await query.ignore();
+  else await query.merge([...merge]);
+}
+
+async function insertReturningId(
+  db: Knex | Knex.Transaction,
+  table: string,
+  row: Record<string, unknown>,
+  idColumn: string,
+): Promise<number> {
+  const returned: unknown[] = await db(table).insert(row).returning(idColumn);
+  const first = returned[0];
+  const value = typeof first === 'object' && first !== null ? (first as Record<string, unknown>)[idColumn] : first;
+  return toSafeNumber(value, `${table}.${idColumn}`);
+}
+
+function batchSizeFor(maxBindParams: number) {
+  return (columnsPerRow: number): number => Math.max(1, Math.floor(maxBindParams / Math.max(1, columnsPerRow)));
+}
+
+export function sqliteDialect(): Dialect {
+  const maxBindParams = 32000;
+  return {
+    engine: 'sqlite',
+    maxBindParams,
+    // better-sqlite3 reports SQLITE_CONSTRAINT_UNIQUE or SQLITE_CONSTRAINT_PRIMARYKEY.
+    isUniqueViolation: (err) => {
+      const code = errorCode(err);
+      return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+    },
+    insertReturningId,
+    upsert,
+    batchSize: batchSizeFor(maxBindParams),
+  };
+}
+
+export function postgresDialect(): Dialect {
+  const maxBindParams = 65000;
+  return {
+    engine: 'postgres',
+    maxBindParams,
+    isUniqueViolation: (err) => errorCode(err) === '23505',
+    insertReturningId,
+    upsert,
+    batchSize: batchSizeFor(maxBindParams),
+  };
+}
+
+export function dialectFor(engine: StorageEngine): Dialect {
+  return engine === 'sqlite' ? sqliteDialect() : postgresDialect();
+}

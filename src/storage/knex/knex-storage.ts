@@ -1,0 +1,92 @@
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { ServerName } from '../../types/ids.js';
+import type { Storage, StorageEngine, StreamIdGenerator } from '../interfaces/index.js';
+import type { Dialect } from './dialect.js';
+import { runMigrations } from './migrate.js';
+import { KnexServerKeyStore } from './server-key-store.js';
+import { KnexStreamPositionStore } from './stream-position-store.js';
+import { createStreamIdGenerator } from './stream-id-generator.js';
+
+const META_TABLE = 'instance_meta';
+const SERVER_NAME_KEY = 'server_name';
+
+/** Thrown when the database was created for a different server name. */
+export class ServerNameMismatchError extends Error {
+  constructor(
+    readonly expected: string,
+    readonly found: string,
+  ) {
+    super(`database belongs to server '${found}', but this server is configured as '${expected}'`);
+    this.name = 'ServerNameMismatchError';
+  }
+}
+
+/**
+ * The knex implementation of Storage. `knex` and `dialect` are public so stores added by later
+ * features (in this folder) can be built on the same connection.
+ */
+export class KnexStorage implements Storage {
+  readonly engine: StorageEngine;
+  readonly serverKeys: KnexServerKeyStore;
+  readonly streamPositions: KnexStreamPositionStore;
+  private readonly generators = new Map<string, Promise<StreamIdGenerator>>();
+  private closed: Promise<void> | null = null;
+
+  constructor(
+    readonly knex: Knex,
+    readonly dialect: Dialect,
+    private readonly logger: Logger,
+  ) {
+    this.engine = dialect.engine;
+    this.serverKeys = new KnexServerKeyStore(knex, dialect);
+    this.streamPositions = new KnexStreamPositionStore(knex, dialect);
+  }
+
+  migrate(): Promise<string[]> {
+    return runMigrations(this.knex, this.logger);
+  }
+
+  /**
+   * The one stream id generator for `table.column` in this process. Cached because two
+   * generators for the same stream would hand out the same ids.
+   */
+  streamIdGenerator(table: string, column: string): Promise<StreamIdGenerator> {
+    const key = `${table}.${column}`;
+    let generator = this.generators.get(key);
+    if (generator === undefined) {
+      generator = createStreamIdGenerator(this.knex, table, column, this.logger);
+      // A failed seed (e.g. table missing) must not be cached forever.
+      generator.catch(() => this.generators.delete(key));
+      this.generators.set(key, generator);
+    }
+    return generator;
+  }
+
+  async bindServerName(serverName: ServerName): Promise<void> {
+    await this.knex.transaction(async (trx) => {
+      const row: { meta_value: string } | undefined = await trx(META_TABLE)
+        .select('meta_value')
+        .where({ meta_key: SERVER_NAME_KEY })
+        .first();
+      if (row === undefined) {
+        await trx(META_TABLE)
+          .insert({ meta_key: SERVER_NAME_KEY, meta_value: serverName, updated_ts: Date.now() })
+          .onConflict('meta_key')
+          .ignore();
+        const after: { meta_value: string } | undefined = await trx(META_TABLE)
+          .select('meta_value')
+          .where({ meta_key: SERVER_NAME_KEY })
+          .first();
+        if (after !== undefined && after.meta_value !== serverName) throw new ServerNameMismatchError(serverName, after.meta_value);
+        return;
+      }
+      if (row.meta_value !== serverName) throw new ServerNameMismatchError(serverName, row.meta_value);
+    });
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.knex.destroy();
+    return this.closed;
+  }
+}

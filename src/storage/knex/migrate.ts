@@ -1,0 +1,60 @@
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { migrations as allMigrations } from '../../../migrations/index.js';
+import type { NamedMigration } from '../../../migrations/index.js';
+
+export const MIGRATIONS_TABLE = 'schema_migrations';
+
+/** Feeds knex's migrator from the static list instead of scanning a directory. */
+class ListMigrationSource implements Knex.MigrationSource<NamedMigration> {
+  constructor(private readonly list: readonly NamedMigration[]) {}
+
+  getMigrations(): Promise<NamedMigration[]> {
+    return Promise.resolve([...this.list]);
+  }
+
+  getMigrationName(migration: NamedMigration): string {
+    return migration.name;
+  }
+
+  getMigration(migration: NamedMigration): Promise<Knex.Migration> {
+    return Promise.resolve({
+      up: (knex: Knex) => migration.migration.up(knex),
+      down: () => Promise.reject(new Error(`migration ${migration.name} is forward-only`)),
+    });
+  }
+}
+
+function assertOrdered(list: readonly NamedMigration[]): void {
+  const seen = new Set<string>();
+  let previous = '';
+  for (const { name } of list) {
+    if (!/^\d{4}_[a-z0-9_]+$/.test(name)) throw new Error(`migration name ${name} must look like 0001_some_name`);
+    if (seen.has(name)) throw new Error(`migration ${name} is listed twice`);
+    if (name <= previous) throw new Error(`migration ${name} is out of order after ${previous}`);
+    seen.add(name);
+    previous = name;
+  }
+}
+
+/**
+ * Applies pending migrations, each in its own transaction (both engines have transactional DDL).
+ * knex's lock table keeps concurrent starters (e.g. several workers) from racing.
+ * Returns the names applied by this call.
+ */
+export async function runMigrations(
+  knex: Knex,
+  logger: Logger,
+  list: readonly NamedMigration[] = allMigrations,
+): Promise<string[]> {
+  assertOrdered(list);
+  const result: unknown = await knex.migrate.latest({
+    tableName: MIGRATIONS_TABLE,
+    migrationSource: new ListMigrationSource(list),
+  });
+  // knex resolves to [batchNumber, appliedNames].
+  const applied = Array.isArray(result) && Array.isArray(result[1]) ? result[1].filter((n): n is string => typeof n === 'string') : [];
+  if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
+  else logger.debug('database schema up to date');
+  return applied;
+}

@@ -1,0 +1,45 @@
+import type { Knex } from 'knex';
+import type { StreamPositionStore } from '../interfaces/index.js';
+import type { Dialect } from './dialect.js';
+import { toSafeNumber } from './dialect.js';
+
+const TABLE = 'stream_positions';
+
+interface PositionRow {
+  instance_name: string;
+  stream_position: unknown;
+}
+
+export class KnexStreamPositionStore implements StreamPositionStore {
+  constructor(
+    private readonly knex: Knex,
+    private readonly dialect: Dialect,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async getPosition(stream: string, instance: string): Promise<number | null> {
+    const row: PositionRow | undefined = await this.knex(TABLE)
+      .select('instance_name', 'stream_position')
+      .where({ stream_name: stream, instance_name: instance })
+      .first();
+    return row === undefined ? null : toSafeNumber(row.stream_position, 'stream_position');
+  }
+
+  async setPosition(stream: string, instance: string, position: number): Promise<void> {
+    if (!Number.isSafeInteger(position)) throw new RangeError(`stream position must be a safe integer, got ${position}`);
+    await this.dialect.upsert(
+      this.knex,
+      TABLE,
+      { stream_name: stream, instance_name: instance, stream_position: position, updated_ts: this.now() },
+      ['stream_name', 'instance_name'],
+    );
+  }
+
+  async getPositions(stream: string): Promise<Map<string, number>> {
+    const rows: PositionRow[] = await this.knex(TABLE)
+      .select('instance_name', 'stream_position')
+      .where({ stream_name: stream })
+      .orderBy('instance_name');
+    return new Map(rows.map((r) => [r.instance_name, toSafeNumber(r.stream_position, 'stream_position')]));
+  }
+}

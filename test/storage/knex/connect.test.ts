@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { describeStorage } from '../../helpers/storage.js';
+
+describeStorage('database connection', (h) => {
+  test('creates the database and reports its engine', async () => {
+    const db = await h.createDatabase();
+    const storage = await db.open();
+    assert.equal(storage.engine, h.engine);
+    assert.equal(storage.dialect.engine, h.engine);
+    if (db.config.engine === 'sqlite') assert.ok(existsSync(db.config.path), 'SQLite file created with its parent directory');
+  });
+
+  test('returns 64-bit integers as JS numbers', async () => {
+    const storage = await h.open();
+    await storage.knex.schema.createTable('int_probe', (t) => t.bigInteger('v'));
+    await storage.knex('int_probe').insert([{ v: Number.MAX_SAFE_INTEGER }, { v: 1 }]);
+    const rows: Array<{ v: unknown }> = await storage.knex('int_probe').select('v').orderBy('v');
+    assert.deepEqual(rows.map((r) => r.v), [1, Number.MAX_SAFE_INTEGER]);
+    const counted: { n?: unknown } | undefined = await storage.knex('int_probe').count({ n: '*' }).first();
+    assert.equal(counted?.n, 2);
+  });
+
+  test('closing twice is harmless', async () => {
+    const storage = await h.open();
+    await storage.close();
+    await storage.close();
+  });
+
+  if (h.engine === 'sqlite') {
+    test('every SQLite connection uses WAL, foreign keys, NORMAL sync and a busy timeout', async () => {
+      const storage = await h.open();
+      const pragma = async (name: string): Promise<unknown> => {
+        const rows: Array<Record<string, unknown>> = await storage.knex.raw(`PRAGMA ${name}`);
+        const first = rows[0];
+        return first === undefined ? undefined : Object.values(first)[0];
+      };
+      assert.equal(await pragma('journal_mode'), 'wal');
+      assert.equal(await pragma('foreign_keys'), 1);
+      assert.equal(await pragma('synchronous'), 1); // NORMAL
+      assert.ok(Number(await pragma('busy_timeout')) > 0);
+    });
+  } else {
+    test('a 64-bit value beyond 2^53 fails the query instead of losing precision', async () => {
+      const storage = await h.open();
+      await assert.rejects(storage.knex.raw('SELECT 9007199254740993::int8 AS v'), /does not fit/);
+    });
+  }
+});
