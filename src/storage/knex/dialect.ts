@@ -12,6 +12,11 @@ export interface Dialect {
    * 65535; a margin is left for the rest of the statement.
    */
   readonly maxBindParams: number;
+  /**
+   * Most rows one multi-row INSERT may carry. knex renders SQLite multi-row inserts as a compound
+   * SELECT, which SQLite caps at 500 terms; Postgres has no such cap.
+   */
+  readonly maxRowsPerInsert: number;
   /** True when `err` is a unique / primary key violation, e.g. to treat a duplicate insert as a no-op. */
   isUniqueViolation(err: unknown): boolean;
   /**
@@ -21,7 +26,8 @@ export interface Dialect {
   insertReturningId(db: Knex | Knex.Transaction, table: string, row: Record<string, unknown>, idColumn: string): Promise<number>;
   /**
    * Upsert: inserts rows, replacing `updateColumns` (default: every non-key column) on conflict
-   * with `conflictColumns`. Both engines use `ON CONFLICT ... DO UPDATE`.
+   * with `conflictColumns`. Both engines use `ON CONFLICT ... DO UPDATE`. Large arrays are split
+   * into several statements; pass a transaction when they must land together.
    */
   upsert(
     db: Knex | Knex.Transaction,
@@ -30,7 +36,7 @@ export interface Dialect {
     conflictColumns: readonly string[],
     updateColumns?: readonly string[],
   ): Promise<void>;
-  /** Rows per INSERT so that `columnsPerRow` parameters each stay under `maxBindParams`. */
+  /** Rows per INSERT so that rows of `columnsPerRow` parameters stay under both limits. */
   batchSize(columnsPerRow: number): number;
 }
 
@@ -53,20 +59,22 @@ export function toSafeNumber(value: unknown, what: string): number {
   throw new RangeError(`${what}: expected a safe integer, got ${String(value)}`);
 }
 
-async function upsert(
-  db: Knex | Knex.Transaction,
-  table: string,
-  rows: Record<string, unknown> | ReadonlyArray<Record<string, unknown>>,
-  conflictColumns: readonly string[],
-  updateColumns?: readonly string[],
-): Promise<void> {
-  const list: ReadonlyArray<Record<string, unknown>> = Array.isArray(rows) ? rows : [rows];
-  const first = list[0];
-  if (first === undefined) return;
-  const merge = updateColumns ?? Object.keys(first).filter((c) => !conflictColumns.includes(c));
-  const query = db(table).insert(list).onConflict([...conflictColumns]);
-  if (merge.length === 0) await query.ignore();
-  else await query.merge([...merge]);
+function makeUpsert(batchSize: (columnsPerRow: number) => number): Dialect['upsert'] {
+  return async (db, table, rows, conflictColumns, updateColumns) => {
+    const list: ReadonlyArray<Record<string, unknown>> = Array.isArray(rows) ? rows : [rows];
+    const first = list[0];
+    if (first === undefined) return;
+    const columns = Object.keys(first);
+    const merge = updateColumns ?? columns.filter((c) => !conflictColumns.includes(c));
+    const size = batchSize(columns.length);
+    for (let i = 0; i < list.length; i += size) {
+      const query = db(table)
+        .insert(list.slice(i, i + size))
+        .onConflict([...conflictColumns]);
+      if (merge.length === 0) await query.ignore();
+      else await query.merge([...merge]);
+    }
+  };
 }
 
 async function insertReturningId(
@@ -81,35 +89,42 @@ async function insertReturningId(
   return toSafeNumber(value, `${table}.${idColumn}`);
 }
 
-function batchSizeFor(maxBindParams: number) {
-  return (columnsPerRow: number): number => Math.max(1, Math.floor(maxBindParams / Math.max(1, columnsPerRow)));
+function batchSizeFor(maxBindParams: number, maxRowsPerInsert: number) {
+  return (columnsPerRow: number): number =>
+    Math.max(1, Math.min(maxRowsPerInsert, Math.floor(maxBindParams / Math.max(1, columnsPerRow))));
 }
 
 export function sqliteDialect(): Dialect {
   const maxBindParams = 32000;
+  const maxRowsPerInsert = 500;
+  const batchSize = batchSizeFor(maxBindParams, maxRowsPerInsert);
   return {
     engine: 'sqlite',
     maxBindParams,
+    maxRowsPerInsert,
     // better-sqlite3 reports SQLITE_CONSTRAINT_UNIQUE or SQLITE_CONSTRAINT_PRIMARYKEY.
     isUniqueViolation: (err) => {
       const code = errorCode(err);
       return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
     },
     insertReturningId,
-    upsert,
-    batchSize: batchSizeFor(maxBindParams),
+    upsert: makeUpsert(batchSize),
+    batchSize,
   };
 }
 
 export function postgresDialect(): Dialect {
   const maxBindParams = 65000;
+  const maxRowsPerInsert = Number.MAX_SAFE_INTEGER;
+  const batchSize = batchSizeFor(maxBindParams, maxRowsPerInsert);
   return {
     engine: 'postgres',
     maxBindParams,
+    maxRowsPerInsert,
     isUniqueViolation: (err) => errorCode(err) === '23505',
     insertReturningId,
-    upsert,
-    batchSize: batchSizeFor(maxBindParams),
+    upsert: makeUpsert(batchSize),
+    batchSize,
   };
 }
 

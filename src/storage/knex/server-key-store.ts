@@ -71,12 +71,7 @@ export class KnexServerKeyStore implements ServerKeyStore {
       fetched_from: k.fetchedFrom,
       fetched_at: k.fetchedAt,
     }));
-    const size = this.dialect.batchSize(7);
-    await this.knex.transaction(async (trx) => {
-      for (let i = 0; i < rows.length; i += size) {
-        await this.dialect.upsert(trx, KEYS, rows.slice(i, i + size), ['server_name', 'key_id']);
-      }
-    });
+    await this.knex.transaction((trx) => this.dialect.upsert(trx, KEYS, rows, ['server_name', 'key_id']));
   }
 
   async getKey(serverName: ServerName, keyId: KeyId): Promise<StoredServerKey | null> {
