@@ -58,8 +58,10 @@ function encode(value: unknown, strict: boolean, out: string[]): void {
         if (!Number.isInteger(value)) throw new CanonicalJsonError(`number ${value} is not an integer`);
         if (value > MAX_SAFE || value < -MAX_SAFE) throw new CanonicalJsonError(`integer ${value} out of range`);
       }
+      // Integers beyond 2^53 (old room versions only) are written out in full: JSON.stringify would
+      // round them to 17 significant digits or switch to exponent form, breaking hashes of peers' events.
       // -0 is rendered as 0, like every JSON encoder.
-      out.push(JSON.stringify(value));
+      out.push(Number.isInteger(value) && Math.abs(value) > MAX_SAFE ? BigInt(value).toString() : JSON.stringify(value));
       return;
     case 'object': {
       if (Array.isArray(value)) {

@@ -11,9 +11,17 @@ function withoutSignaturesAndUnsigned(obj: Record<string, unknown>): Record<stri
   return rest;
 }
 
-/** Returns a copy of `obj` carrying our signature as well as any it had. */
-export function signJson<T extends Record<string, unknown>>(obj: T, serverName: string, key: SigningKey): T {
-  const sig = signBytes(key, canonicalJsonBytes(withoutSignaturesAndUnsigned(obj)));
+/**
+ * Returns a copy of `obj` carrying our signature as well as any it had. `strict` canonical JSON is used
+ * unless told otherwise: events of room versions 1-5 may legitimately hold floats or large integers.
+ */
+export function signJson<T extends Record<string, unknown>>(
+  obj: T,
+  serverName: string,
+  key: SigningKey,
+  opts: { strict?: boolean } = {},
+): T {
+  const sig = signBytes(key, canonicalJsonBytes(withoutSignaturesAndUnsigned(obj), opts));
   const existing = (obj.signatures as Signatures | undefined) ?? {};
   const signatures: Signatures = { ...existing, [serverName]: { ...(existing[serverName] ?? {}), [key.keyId]: encodeBase64(sig) } };
   const out: Record<string, unknown> = { ...obj, signatures };
