@@ -90,4 +90,6 @@ export interface Config {
   /** Test-only: server name -> 'host:port' used instead of discovery. */
   federationTestOverrides: Record<string, string>;
   federationVerifyCertificates: boolean;
+  /** Synapse's report_stats; we collect nothing, it is kept so generated and migrated configs round-trip. */
+  reportStats?: boolean;
 }

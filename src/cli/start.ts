@@ -1,0 +1,91 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateConfigFile } from '../config/generate.js';
+import { loadConfigWithWarnings } from '../config/load.js';
+import { createLogger } from '../http/logger.js';
+import type { ListenAddress } from '../main.js';
+import { chooseConfigPath } from './config-path.js';
+import { parseYesNo } from './generate-config.js';
+import type { CliContext } from './io.js';
+
+export const START_USAGE = `usage: hearth start [--config PATH]
+  Runs the homeserver in the foreground until SIGTERM or SIGINT.
+  --config  homeserver.yaml to use (env SYNAPSE_CONFIG_PATH; default data/homeserver.yaml, generated for
+            server name "localhost" when missing). With env SYNAPSE_SERVER_NAME set, a missing config is
+            generated for that name, as Synapse's Docker image does.`;
+
+/** If a shutdown hangs (a stuck connection, a slow database), exit anyway rather than hang the supervisor. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+function displayUrl(a: ListenAddress): string {
+  // An unspecified bind address is reachable locally through loopback; that is what a user can paste.
+  const host = a.host === '0.0.0.0' ? '127.0.0.1' : a.host === '::' ? '::1' : a.host;
+  const h = host.includes(':') ? `[${host}]` : host;
+  return `${a.tls ? 'https' : 'http'}://${h}:${a.port}`;
+}
+
+export async function startCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help) {
+    ctx.out(START_USAGE);
+    return 0;
+  }
+  const { path, isDefault } = chooseConfigPath(values.config, ctx);
+  const generateFor = ctx.env.SYNAPSE_SERVER_NAME || (isDefault ? 'localhost' : undefined);
+  if (!existsSync(path) && generateFor) {
+    const dataDir = ctx.env.SYNAPSE_DATA_DIR ? resolve(ctx.cwd, ctx.env.SYNAPSE_DATA_DIR) : dirname(path);
+    const reportStats = ctx.env.SYNAPSE_REPORT_STATS ? parseYesNo(ctx.env.SYNAPSE_REPORT_STATS, 'SYNAPSE_REPORT_STATS') : false;
+    const generated = generateConfigFile({ serverName: generateFor, reportStats, configPath: path, dataDir });
+    ctx.out(`generated ${generated.configPath} for server name "${generateFor}" and signing key ${generated.signingKeyPath}`);
+  }
+
+  const { config, warnings } = loadConfigWithWarnings(path, ctx.env);
+  const logger = createLogger(config.logLevel);
+  for (const w of warnings) logger.warn(w);
+
+  // Loaded only now so that --help, --version and config errors never pay for koa and the database drivers.
+  const { startHomeserver } = await import('../main.js');
+  const server = await startHomeserver(config, logger);
+
+  const urls = server.addresses.map(displayUrl);
+  ctx.out(`homeserver ${config.serverName} is running`);
+  for (const u of urls) ctx.out(`  listening on ${u}`);
+  if (urls[0]) {
+    ctx.out(
+      `To create the first user, the intended command is: hearth register-user -c ${path} ${urls[0]}\n` +
+        `  (register-user arrives with the accounts work; it is not available yet.)`,
+    );
+  }
+  ctx.out('Stop with Ctrl+C or SIGTERM.');
+
+  return new Promise<number>((done) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal during shutdown; exiting now');
+        done(1);
+        return;
+      }
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      setTimeout(() => {
+        logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting');
+        done(1);
+      }, SHUTDOWN_DEADLINE_MS).unref();
+      server.close().then(
+        () => done(0),
+        (err: unknown) => {
+          logger.error({ err }, 'error during shutdown');
+          done(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
