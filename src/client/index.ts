@@ -1,0 +1,21 @@
+import { Router } from '@koa/router';
+import type { HttpDeps } from '../http/deps.js';
+import { registerVersionsRoute } from './versions.js';
+import { registerClientWellKnownRoute } from './well-known.js';
+
+/**
+ * The /_matrix/client router. Each feature file exports a register function and is added here;
+ * paths inside are relative to /_matrix/client (so `/v3/login`, `/versions`).
+ */
+export function createClientRouter(_deps: HttpDeps): Router {
+  const router = new Router({ prefix: '/_matrix/client' });
+  registerVersionsRoute(router);
+  return router;
+}
+
+/** /.well-known/matrix/client, served wherever the client API is. */
+export function createClientWellKnownRouter(deps: HttpDeps): Router {
+  const router = new Router();
+  registerClientWellKnownRoute(router, deps.config);
+  return router;
+}

@@ -1,0 +1,129 @@
+import type { Context, Middleware } from 'koa';
+import { Ajv2020, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { badJson, invalidParam, MatrixError, missingParam } from '../errors/index.js';
+import { requestInfo } from './context.js';
+import { readJsonBody, type JsonBodyOptions } from './json-body.js';
+
+// Request validation with ajv, compiled once when a route is defined (boot), never per request.
+//
+// One Ajv instance is shared by every schema compiled here. It is created on first use (not at import)
+// and holds only compiled pure functions: building an instance costs ~6 ms against ~0.2 ms per schema,
+// which matters with a few hundred routes, and no request state ever lives in it.
+
+let sharedAjv: Ajv2020 | undefined;
+
+function ajv(): Ajv2020 {
+  if (!sharedAjv) {
+    sharedAjv = new Ajv2020({ allErrors: false, strict: false });
+    addFormats.default(sharedAjv);
+  }
+  return sharedAjv;
+}
+
+function fieldPath(instancePath: string, child?: string): string {
+  const parts = instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (child !== undefined) parts.push(child);
+  return parts.length ? parts.join('.') : '(body)';
+}
+
+/** Turns the first ajv error into the spec's error code, naming the offending field. */
+export function validationError(err: ErrorObject | undefined, what = 'body'): MatrixError {
+  if (!err) return badJson(`Invalid ${what}`);
+  const params = err.params as Record<string, unknown>;
+  switch (err.keyword) {
+    case 'required': {
+      const missing = typeof params.missingProperty === 'string' ? params.missingProperty : '?';
+      return missingParam(`Missing required field in ${what}: ${fieldPath(err.instancePath, missing)}`);
+    }
+    case 'type':
+    case 'additionalProperties':
+    case 'unevaluatedProperties':
+    case 'propertyNames':
+      return badJson(`Invalid ${what}: ${fieldPath(err.instancePath)} ${err.message ?? 'is invalid'}`);
+    default:
+      return invalidParam(`Invalid ${what}: ${fieldPath(err.instancePath)} ${err.message ?? 'is invalid'}`);
+  }
+}
+
+/** Compiles `schema` now and returns a checker that throws the spec's error for a non-matching value. */
+export function compileValidator<T>(schema: SchemaObject, what = 'body'): (value: unknown) => T {
+  const validate: ValidateFunction = ajv().compile(schema);
+  return (value: unknown): T => {
+    if (!validate(value)) throw validationError(validate.errors?.[0], what);
+    return value as T;
+  };
+}
+
+export interface BodyValidator<T> extends Middleware {
+  /** The validated body, for the handler that runs after this middleware. */
+  body(ctx: Context): T;
+}
+
+/**
+ * Route middleware that reads the JSON body, requires an object and validates it against `schema`
+ * (which should itself say `type: 'object'`). Compiled when called, so call it while defining routes.
+ */
+export function validateBody<T>(schema: SchemaObject, opts: JsonBodyOptions = {}): BodyValidator<T> {
+  const check = compileValidator<T>(schema);
+  const validated = new WeakSet<Context>();
+  const middleware = async (ctx: Context, next: () => Promise<unknown>) => {
+    const value = await readJsonBody(ctx, opts);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw badJson('Request body must be a JSON object');
+    }
+    check(value);
+    validated.add(ctx);
+    await next();
+  };
+  const body = (ctx: Context): T => {
+    const parsed = requestInfo(ctx).parsedBody;
+    if (!validated.has(ctx) || !parsed) throw new Error('validateBody middleware did not run before the handler');
+    return parsed.value as T;
+  };
+  return Object.assign(middleware, { body });
+}
+
+// --- query string parameters -------------------------------------------------------------------------
+
+export type Query = Readonly<Record<string, string | string[] | undefined>>;
+
+/** The first value of a query parameter, or undefined when absent. */
+export function queryString(query: Query, name: string): string | undefined {
+  const v = query[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export interface IntParamOptions {
+  min?: number;
+  max?: number;
+}
+
+export function queryInt(query: Query, name: string, opts: IntParamOptions & { default: number }): number;
+export function queryInt(query: Query, name: string, opts?: IntParamOptions): number | undefined;
+export function queryInt(
+  query: Query,
+  name: string,
+  opts: IntParamOptions & { default?: number } = {},
+): number | undefined {
+  const raw = queryString(query, name);
+  if (raw === undefined || raw === '') return opts.default;
+  if (!/^-?\d{1,16}$/.test(raw)) throw invalidParam(`Query parameter ${name} must be an integer`);
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n)) throw invalidParam(`Query parameter ${name} is out of range`);
+  if (opts.min !== undefined && n < opts.min) throw invalidParam(`Query parameter ${name} must be at least ${opts.min}`);
+  if (opts.max !== undefined && n > opts.max) throw invalidParam(`Query parameter ${name} must be at most ${opts.max}`);
+  return n;
+}
+
+/** `true`/`false` as the spec writes booleans in query strings; anything else is M_INVALID_PARAM. */
+export function queryBool(query: Query, name: string, fallback: boolean): boolean {
+  const raw = queryString(query, name);
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw invalidParam(`Query parameter ${name} must be true or false`);
+}

@@ -1,0 +1,105 @@
+import { createServer } from 'node:http';
+import type { Config, ListenerConfig } from '../../src/config/types.js';
+import { generateSigningKey, type SigningKey } from '../../src/crypto/index.js';
+import type { HttpDeps } from '../../src/http/deps.js';
+import { startListeners } from '../../src/http/listeners.js';
+import { createLogger, type Logger } from '../../src/http/logger.js';
+
+// Builds a complete Config in code (tests do not read homeserver.yaml) and boots real listeners on
+// 127.0.0.1 with a random port, so tests speak HTTP to the server exactly as a client would.
+
+export function testListener(names: string[], overrides: Partial<ListenerConfig> = {}): ListenerConfig {
+  return {
+    port: 0,
+    bindAddresses: ['127.0.0.1'],
+    type: 'http',
+    tls: false,
+    tlsCertificatePath: null,
+    tlsPrivateKeyPath: null,
+    xForwarded: false,
+    resources: [{ names, compress: false }],
+    ...overrides,
+  };
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  const config: Config = {
+    configPath: null,
+    serverName: 'test.example.org',
+    publicBaseUrl: 'https://matrix.test.example.org/',
+    listeners: [testListener(['client', 'federation'])],
+    database: { engine: 'sqlite', path: ':memory:' },
+    signingKeyPath: '/nonexistent/test.signing.key',
+    oldSigningKeys: {},
+    keyRefreshIntervalMs: 24 * 60 * 60 * 1000,
+    registrationSharedSecret: null,
+    enableRegistration: false,
+    registrationRequiresToken: false,
+    appServiceConfigFiles: [],
+    redis: { enabled: false, host: '127.0.0.1', port: 6379, password: null, dbid: 0 },
+    mediaStorePath: '/nonexistent/media_store',
+    maxUploadSize: 50 * 1024 * 1024,
+    maxRequestBodySize: 64 * 1024,
+    oidcProviders: [],
+    federationDomainWhitelist: null,
+    ipRangeBlacklist: [],
+    ipRangeWhitelist: [],
+    trustedKeyServers: [],
+    rateLimits: {},
+    defaultRoomVersion: '12',
+    serveServerWellknown: false,
+    clientWellKnown: null,
+    logLevel: 'info',
+    allowQueryStringAccessTokens: false,
+    federationTestOverrides: {},
+    federationVerifyCertificates: true,
+    ...overrides,
+  };
+  return config;
+}
+
+export interface TestServer {
+  baseUrl: string;
+  deps: HttpDeps;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  config?: Partial<Config>;
+  resources?: string[];
+  signingKeys?: SigningKey[];
+  logger?: Logger;
+  now?: () => number;
+}
+
+/** Starts one listener with the given resources on a random local port. */
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  const listener = testListener(opts.resources ?? ['client', 'federation']);
+  const config = testConfig({ listeners: [listener], ...opts.config });
+  const deps: HttpDeps = {
+    config,
+    logger: opts.logger ?? createLogger('silent'),
+    signingKeys: opts.signingKeys ?? [generateSigningKey('test')],
+    ...(opts.now ? { now: opts.now } : {}),
+  };
+  const running = await startListeners(deps, [listener], { closeGraceMs: 100 });
+  const addr = running.addresses[0];
+  if (!addr) throw new Error('listener reported no address');
+  return { baseUrl: `http://127.0.0.1:${addr.port}`, deps, close: running.close };
+}
+
+/** Serves an already built koa app on 127.0.0.1 with a random port (for tests that add routes). */
+export async function serveApp(app: { callback(): Parameters<typeof createServer>[0] }): Promise<{ baseUrl: string; close(): Promise<void> }> {
+  const server = createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  if (addr === null || typeof addr === 'string') throw new Error('no address');
+  return {
+    baseUrl: `http://127.0.0.1:${addr.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
