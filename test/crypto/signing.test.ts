@@ -37,8 +37,9 @@ describe('JSON signing test vectors', () => {
       'domain',
       key,
     );
+    const signatures: Record<string, Record<string, string>> = signed.signatures;
     assert.equal(
-      signed.signatures.domain?.['ed25519:1'],
+      signatures.domain?.['ed25519:1'],
       'KqmLSbO39/Bzb0QIYE82zqLwsA+PDzYIpIRA2sRQ4sL53+sN6/fpNSoqE7BP7vBZhG6kYdD13EIMJpvhJI+6Bw',
     );
     assert.deepEqual(signed.signatures.other, { 'ed25519:x': 'abc' });
