@@ -63,10 +63,11 @@ export function formatError(e: ErrorObject): string {
     const missing = String(params.missingProperty);
     return `config error: ${keyPath([...parts, missing])} is required`;
   }
-  if (typeof params.propertyName === 'string') {
+  const badKey = (e as ErrorObject & { propertyName?: unknown }).propertyName ?? params.propertyName;
+  if (typeof badKey === 'string') {
     // propertyNames failures point at the object; the bad key itself is the useful part.
-    const expected = expectedOf(e.parentSchema) ?? (e.message ?? 'valid').replace(/^must /, '');
-    return `config error: ${keyPath(parts)} has key ${describeValue(params.propertyName)}; keys must be ${expected.replace(/^be /, '')}`;
+    const expected = expectedOf(e.parentSchema) ?? (e.message ?? 'valid').replace(/^must (be )?/, '');
+    return `config error: ${keyPath(parts)} has key ${describeValue(badKey)}; keys must be ${expected}`;
   }
   const where = keyPath(parts) || 'the config file';
   const got = ` (got ${describeValue(e.data)})`;

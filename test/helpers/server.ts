@@ -1,0 +1,74 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildConfig } from '../../src/config/build.js';
+import type { Config } from '../../src/config/types.js';
+import { createLogger, type Logger, type LogLevel } from '../../src/http/logger.js';
+import { startHomeserver, type ListenAddress } from '../../src/main.js';
+
+// Boots the real server (startHomeserver, the same path `hearth start` takes) on 127.0.0.1 with a random port,
+// SQLite and a fresh signing key in a temp directory that close() deletes. Integration tests build on this.
+
+export interface TestServer {
+  /** e.g. http://127.0.0.1:41234 (no trailing slash) */
+  baseUrl: string;
+  config: Config;
+  addresses: ListenAddress[];
+  /** The temp directory holding the database and the signing key. */
+  dir: string;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  /** Log level for the server's logger; default from HS_TEST_LOG_LEVEL, else silent. */
+  logLevel?: LogLevel;
+}
+
+export async function startTestServer(overrides: Partial<Config> = {}, opts: TestServerOptions = {}): Promise<TestServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'hearth-test-'));
+  try {
+    const { config: base } = buildConfig(
+      {
+        server_name: 'localhost',
+        listeners: [
+          {
+            port: 0,
+            type: 'http',
+            bind_addresses: ['127.0.0.1'],
+            resources: [{ names: ['client', 'federation'] }],
+          },
+        ],
+        database: { name: 'sqlite3', args: { database: 'homeserver.db' } },
+        signing_key_path: 'signing.key',
+        media_store_path: 'media_store',
+        // Tests never reach the internet, and test servers federate over loopback.
+        trusted_key_servers: [],
+        ip_range_blacklist: [],
+        report_stats: false,
+      },
+      { configDir: dir, configPath: null, env: {} },
+    );
+    const config: Config = Object.freeze({ ...base, ...overrides });
+    const level = opts.logLevel ?? (process.env.HS_TEST_LOG_LEVEL as LogLevel | undefined) ?? 'silent';
+    const logger = createLogger(level);
+    const server = await startHomeserver(config, logger);
+    const first = server.addresses[0];
+    if (!first) throw new Error('test server has no listener address');
+    let closed: Promise<void> | null = null;
+    return {
+      baseUrl: `http://${first.host.includes(':') ? `[${first.host}]` : first.host}:${first.port}`,
+      config,
+      addresses: server.addresses,
+      dir,
+      logger,
+      close() {
+        closed ??= server.close().finally(() => rm(dir, { recursive: true, force: true }));
+        return closed;
+      },
+    };
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
