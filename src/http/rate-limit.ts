@@ -47,9 +47,10 @@ export class RateLimiter {
     const capacity = Math.max(1, limit.burstCount);
     const now = this.now();
     const key = `${action}\u0000${requester}`;
-    // Sweep before touching this key, so the bucket about to be charged cannot be swept away.
-    this.maybeSweep(now);
-    const bucket = this.refilled(this.buckets.get(key), capacity, limit.perSecond, now);
+    const existing = this.buckets.get(key);
+    // A sweep may drop this key's bucket too; that is harmless because it is re-inserted just below.
+    this.maybeSweep(now, existing === undefined);
+    const bucket = this.refilled(existing, capacity, limit.perSecond, now);
     // Re-inserting keeps the Map in least-recently-used order for eviction.
     this.buckets.delete(key);
     this.buckets.set(key, bucket);
@@ -76,9 +77,10 @@ export class RateLimiter {
    * nothing. Sweeps run every so often and whenever the cap is hit; if live buckets still exceed the
    * cap, the least recently used are dropped (they are the ones closest to full).
    */
-  private maybeSweep(now: number): void {
+  private maybeSweep(now: number, needRoom: boolean): void {
     this.opsSinceSweep++;
-    if (this.opsSinceSweep < 1000 && this.buckets.size < this.maxBuckets) return;
+    const full = needRoom ? this.buckets.size >= this.maxBuckets : this.buckets.size > this.maxBuckets;
+    if (this.opsSinceSweep < 1000 && !full) return;
     this.opsSinceSweep = 0;
     for (const [key, bucket] of this.buckets) {
       const action = key.slice(0, key.indexOf('\u0000'));
@@ -91,8 +93,8 @@ export class RateLimiter {
       if (bucket.tokens + ((now - bucket.updatedMs) / 1000) * limit.perSecond >= capacity) this.buckets.delete(key);
     }
     for (const key of this.buckets.keys()) {
-      // Leave room for the bucket the caller is about to insert.
-      if (this.buckets.size < this.maxBuckets) break;
+      // Leave room for a bucket the caller is about to insert.
+      if (this.buckets.size < this.maxBuckets || (!needRoom && this.buckets.size === this.maxBuckets)) break;
       this.buckets.delete(key);
     }
   }

@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import type Koa from 'koa';
 import type { Config, ListenerConfig } from '../../src/config/types.js';
 import { generateSigningKey, type SigningKey } from '../../src/crypto/index.js';
 import type { HttpDeps } from '../../src/http/deps.js';
@@ -58,13 +59,13 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   return config;
 }
 
-export interface TestServer {
+export interface HttpTestServer {
   baseUrl: string;
   deps: HttpDeps;
   close(): Promise<void>;
 }
 
-export interface TestServerOptions {
+export interface HttpTestServerOptions {
   config?: Partial<Config>;
   resources?: string[];
   signingKeys?: SigningKey[];
@@ -72,8 +73,11 @@ export interface TestServerOptions {
   now?: () => number;
 }
 
-/** Starts one listener with the given resources on a random local port. */
-export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+/**
+ * Starts the HTTP shell alone (no storage) with one listener on a random local port. For the full server
+ * (storage, migrations) use startTestServer in ./server.ts.
+ */
+export async function startHttpServer(opts: HttpTestServerOptions = {}): Promise<HttpTestServer> {
   const listener = testListener(opts.resources ?? ['client', 'federation']);
   const config = testConfig({ listeners: [listener], ...opts.config });
   const deps: HttpDeps = {
@@ -89,7 +93,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
 }
 
 /** Serves an already built koa app on 127.0.0.1 with a random port (for tests that add routes). */
-export async function serveApp(app: { callback(): Parameters<typeof createServer>[0] }): Promise<{ baseUrl: string; close(): Promise<void> }> {
+export async function serveApp(app: Koa): Promise<{ baseUrl: string; close(): Promise<void> }> {
   const server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const addr = server.address();
