@@ -4,7 +4,7 @@ import { buildAuthContext, type AuthContext } from './auth-context.js';
 import { checkCreate } from './create-rule.js';
 import { checkMembership } from './membership-rules.js';
 import { checkPowerLevels } from './power-levels-rule.js';
-import { domainOf } from './user-ids.js';
+import { serverNameOf } from '../identifiers.js';
 import { ALLOW, deny, type AuthResult } from './result.js';
 
 // The authorisation rules of every room version, checked against a state map.
@@ -45,7 +45,7 @@ function checkSameRoom(ctx: AuthContext, consulted: readonly RoomEvent[]): AuthR
 function checkAliases(ctx: AuthContext): AuthResult {
   const { pdu } = ctx.event;
   if (pdu.state_key === undefined) return deny('aliases: event has no state_key');
-  if (domainOf(pdu.sender) !== pdu.state_key) return deny("aliases: state_key does not match the sender's domain");
+  if (serverNameOf(pdu.sender) !== pdu.state_key) return deny("aliases: state_key does not match the sender's domain");
   return ALLOW;
 }
 
@@ -56,15 +56,19 @@ function checkRedaction(ctx: AuthContext): AuthResult {
   const fromContent = ctx.version.redactsInContent ? pdu.content.redacts : undefined;
   const redacts = typeof fromContent === 'string' ? fromContent : pdu.redacts;
   if (typeof redacts === 'string') {
-    const target = domainOf(redacts);
-    if (target !== undefined && target === domainOf(eventId)) return ALLOW;
+    const target = serverNameOf(redacts);
+    if (target !== undefined && target === serverNameOf(eventId)) return ALLOW;
   }
   return deny("redaction: sender lacks the redact level and the redacted event is from another server");
 }
 
 /**
- * Checks `event` against the auth rules of `version`, given a state map (type\0state_key -> event) holding
- * at least the event's auth state. Only the keys authStateKeysFor() names, plus the create event, are read.
+ * Checks `event` against the auth rules of `version`, given a state map (type\0state_key -> event) that
+ * contains at least the event's auth state (create, power levels, sender/target membership, join rules,
+ * third-party invite, the authorising user's membership for restricted joins). Only the keys
+ * authStateKeysFor() names, plus the create event, are read, so callers may pass the whole room state.
+ * Where the create event is not an auth event (`createEventNotInAuthEvents`, v12) the caller still supplies
+ * it under stateKey('m.room.create', ''); the event's room_id must then be derived from its id.
  */
 export function checkEventAuth(
   version: RoomVersion,
@@ -79,7 +83,7 @@ export function checkEventAuth(
     if (!step.allowed) return step;
   }
   const create = ctx.create;
-  if (create && create.pdu.content['m.federate'] === false && domainOf(pdu.sender) !== domainOf(create.pdu.sender)) {
+  if (create && create.pdu.content['m.federate'] === false && serverNameOf(pdu.sender) !== serverNameOf(create.pdu.sender)) {
     return deny('the room is not federated (m.federate is false) and the sender is from another server');
   }
   if (version.specialCaseAliasesAuth && pdu.type === 'm.room.aliases') return checkAliases(ctx);

@@ -1,7 +1,7 @@
 import type { RoomVersion } from '../room-versions.js';
 import { findRoomVersion } from '../room-versions.js';
 import type { RoomEvent } from '../../types/pdu.js';
-import { domainOf, isValidUserId } from './user-ids.js';
+import { isValidUserId, serverNameOf } from '../identifiers.js';
 import { ALLOW, deny, type AuthResult } from './result.js';
 
 // Rule 1, m.room.create. Version differences: `roomIdFromCreateEvent` (v12: no room_id at all, instead of
@@ -14,8 +14,8 @@ export function checkCreate(version: RoomVersion, event: RoomEvent): AuthResult 
   if (version.roomIdFromCreateEvent) {
     if (pdu.room_id !== undefined) return deny('create: event must not carry a room_id in this room version');
   } else {
-    const roomDomain = typeof pdu.room_id === 'string' ? domainOf(pdu.room_id) : undefined;
-    if (roomDomain === undefined || roomDomain !== domainOf(pdu.sender)) {
+    const roomDomain = typeof pdu.room_id === 'string' ? serverNameOf(pdu.room_id) : undefined;
+    if (roomDomain === undefined || roomDomain !== serverNameOf(pdu.sender)) {
       return deny("create: room_id domain does not match the sender's domain");
     }
   }
@@ -30,7 +30,7 @@ export function checkCreate(version: RoomVersion, event: RoomEvent): AuthResult 
   }
   if (version.privilegedCreators && Object.hasOwn(pdu.content, 'additional_creators')) {
     const extra = pdu.content.additional_creators;
-    if (!Array.isArray(extra) || !extra.every((id) => isValidUserId(id))) {
+    if (!Array.isArray(extra) || !extra.every((id) => typeof id === 'string' && isValidUserId(id))) {
       return deny('create: additional_creators must be an array of valid user ids');
     }
   }

@@ -1,7 +1,7 @@
 import type { RoomVersion } from '../room-versions.js';
 import type { RoomEvent } from '../../types/pdu.js';
 import type { UserId } from '../../types/ids.js';
-import { isValidUserId } from './user-ids.js';
+import { isValidUserId } from '../identifiers.js';
 
 /**
  * The room creators named by a create event.
@@ -20,7 +20,7 @@ export function roomCreators(version: RoomVersion, createEvent: RoomEvent): Read
     const out = new Set<UserId>([pdu.sender]);
     const extra = pdu.content.additional_creators;
     if (Array.isArray(extra)) {
-      for (const id of extra) if (isValidUserId(id)) out.add(id);
+      for (const id of extra) if (typeof id === 'string' && isValidUserId(id)) out.add(id);
     }
     return out;
   }

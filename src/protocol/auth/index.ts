@@ -13,4 +13,3 @@ export {
 } from './power-levels.js';
 export { roomCreators, firstJoinUser } from './creators.js';
 export { thirdPartyInvitePublicKeys, verifySignedThirdPartyInvite } from './third-party-invite.js';
-export { isValidUserId, isValidServerName, domainOf } from './user-ids.js';

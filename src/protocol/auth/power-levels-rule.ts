@@ -1,7 +1,7 @@
 import type { AuthContext } from './auth-context.js';
 import { POWER_LEVELS_KEY } from './auth-state-keys.js';
 import { parsePowerLevelValue } from './power-levels.js';
-import { isValidUserId } from './user-ids.js';
+import { isValidUserId } from '../identifiers.js';
 import { ALLOW, deny, type AuthResult } from './result.js';
 
 // The m.room.power_levels rule (rule 9 in v6-v11, 10 in v1-v5 and v12). Version differences:
