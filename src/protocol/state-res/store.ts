@@ -13,9 +13,12 @@ export interface StateResStore {
   getRejected?(ids: Iterable<EventId>): Promise<Set<EventId>>;
 }
 
-/** The event ids of a PDU's auth_events, whichever shape the room version uses. */
-export function authEventIds(pdu: Pdu): EventId[] {
-  return pdu.auth_events.map((ref) => (typeof ref === 'string' ? ref : ref[0]));
+/** The event ids of a PDU's auth_events, whichever shape the room version uses. Hot: called for every edge
+ *  walked, so the common bare-id shape (v3+) is returned without copying. */
+export function authEventIds(pdu: Pdu): readonly EventId[] {
+  const refs = pdu.auth_events;
+  if (refs.every((ref) => typeof ref === 'string')) return refs as readonly EventId[];
+  return refs.map((ref) => (typeof ref === 'string' ? ref : ref[0]));
 }
 
 /**
