@@ -17,7 +17,8 @@ import type { RoomVersion } from './room-versions.js';
 
 type EventJson = Readonly<Record<string, unknown>>;
 
-export type Signed<T> = Omit<T, 'hashes' | 'signatures'> & { hashes: { sha256: string }; signatures: Signatures };
+// An intersection rather than Omit<>: Omit over Pdu's index signature would erase its named fields.
+export type Signed<T> = T & { hashes: { sha256: string }; signatures: Signatures };
 
 function strictness(version: RoomVersion): { strict: boolean } {
   return { strict: version.strictCanonicalJson };
