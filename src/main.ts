@@ -66,3 +66,15 @@ export async function startHomeserver(config: Config, logger: Logger): Promise<H
     throw e;
   }
 }
+
+/** The `migrate` command: bring the schema up to date (binding the database to our server name) and close. */
+export async function migrateDatabase(config: Config, logger: Logger): Promise<string[]> {
+  const storage = await openStorage(config.database, logger);
+  try {
+    const applied = await storage.migrate();
+    await storage.bindServerName(config.serverName);
+    return applied;
+  } finally {
+    await storage.close();
+  }
+}

@@ -22,14 +22,8 @@ export async function migrateCommand(argv: string[], ctx: CliContext): Promise<n
   const logger = createLogger(config.logLevel);
   for (const w of warnings) logger.warn(w);
   // Imported here so that --help and --version never load the database drivers.
-  const { openStorage } = await import('../storage/knex/index.js');
-  const storage = await openStorage(config.database, logger);
-  try {
-    const applied = await storage.migrate();
-    await storage.bindServerName(config.serverName);
-    ctx.out(applied.length === 0 ? 'database schema is up to date' : `applied migrations: ${applied.join(', ')}`);
-  } finally {
-    await storage.close();
-  }
+  const { migrateDatabase } = await import('../main.js');
+  const applied = await migrateDatabase(config, logger);
+  ctx.out(applied.length === 0 ? 'database schema is up to date' : `applied migrations: ${applied.join(', ')}`);
   return 0;
 }
