@@ -12,6 +12,15 @@ describeStorage('database connection', (h) => {
     if (db.config.engine === 'sqlite') assert.ok(existsSync(db.config.path), 'SQLite file created with its parent directory');
   });
 
+  test('each test database starts empty, whatever another one holds', async () => {
+    const one = await h.open();
+    await one.streamPositions.setPosition('events', 'master', 1);
+    const two = await (await h.createDatabase()).open({ migrate: false });
+    assert.equal(await two.knex.schema.hasTable('stream_positions'), false);
+    await two.migrate();
+    assert.equal(await two.streamPositions.getPosition('events', 'master'), null);
+  });
+
   test('returns 64-bit integers as JS numbers', async () => {
     const storage = await h.open();
     await storage.knex.schema.createTable('int_probe', (t) => t.bigInteger('v'));
