@@ -89,8 +89,6 @@ export async function startListeners(
       const hasIPv4 = listener.bindAddresses.some((a) => !isIPv6(a));
       for (const host of listener.bindAddresses) {
         const server = make();
-        // Keep-alive sockets must not outlive a close() by the default 5 s idle timeout.
-        server.keepAliveTimeout = Math.min(server.keepAliveTimeout, 5000);
         servers.push(server);
         // '::' would also claim IPv4 on dual-stack hosts and collide with an explicit IPv4 bind.
         const addr = await listen(server, host, listener.port, isIPv6(host) && hasIPv4);
