@@ -18,11 +18,9 @@ export const START_USAGE = `usage: hearth start [--config PATH]
 /** If a shutdown hangs (a stuck connection, a slow database), exit anyway rather than hang the supervisor. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
-function displayUrl(a: ListenAddress): string {
-  // An unspecified bind address is reachable locally through loopback; that is what a user can paste.
-  const host = a.host === '0.0.0.0' ? '127.0.0.1' : a.host === '::' ? '::1' : a.host;
-  const h = host.includes(':') ? `[${host}]` : host;
-  return `${a.tls ? 'https' : 'http'}://${h}:${a.port}`;
+/** An unspecified bind address is reachable locally through loopback; that is what a user can paste. */
+function pasteable(a: ListenAddress): ListenAddress {
+  return { ...a, host: a.host === '0.0.0.0' ? '127.0.0.1' : a.host === '::' ? '::1' : a.host };
 }
 
 export async function startCommand(argv: string[], ctx: CliContext): Promise<number> {
@@ -49,10 +47,10 @@ export async function startCommand(argv: string[], ctx: CliContext): Promise<num
   for (const w of warnings) logger.warn(w);
 
   // Loaded only now so that --help, --version and config errors never pay for koa and the database drivers.
-  const { startHomeserver } = await import('../main.js');
+  const { startHomeserver, addressUrl } = await import('../main.js');
   const server = await startHomeserver(config, logger);
 
-  const urls = server.addresses.map(displayUrl);
+  const urls = server.addresses.map((a) => addressUrl(pasteable(a)));
   ctx.out(`homeserver ${config.serverName} is running`);
   for (const u of urls) ctx.out(`  listening on ${u}`);
   if (urls[0]) {
