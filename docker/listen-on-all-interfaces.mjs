@@ -8,7 +8,8 @@ if (!path) {
   process.stderr.write('usage: listen-on-all-interfaces.mjs <homeserver.yaml>\n');
   process.exit(2);
 }
-const doc = parseDocument(readFileSync(path, 'utf8'));
+// YAML 1.1, as the config loader (and Synapse's PyYAML) reads it, so yes/no keep their meaning.
+const doc = parseDocument(readFileSync(path, 'utf8'), { version: '1.1' });
 const listeners = doc.get('listeners');
 if (listeners && typeof listeners === 'object' && 'items' in listeners) {
   for (const listener of listeners.items) {
