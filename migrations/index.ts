@@ -1,5 +1,9 @@
 import type { Knex } from 'knex';
 import * as m0001 from './0001_foundation.js';
+import * as m0002 from './0002_rooms.js';
+import * as m0003 from './0003_accounts.js';
+import * as m0004 from './0004_user_data.js';
+import * as m0005 from './0005_media.js';
 
 export interface MigrationModule {
   up(knex: Knex): Promise<void>;
@@ -15,4 +19,10 @@ export interface NamedMigration {
  * Every migration in the order it runs. Forward-only: append new files here, never edit or
  * reorder applied ones. Listed explicitly (no directory scan) so tsx and compiled dist/ agree.
  */
-export const migrations: readonly NamedMigration[] = [{ name: '0001_foundation', migration: m0001 }];
+export const migrations: readonly NamedMigration[] = [
+  { name: '0001_foundation', migration: m0001 },
+  { name: '0002_rooms', migration: m0002 },
+  { name: '0003_accounts', migration: m0003 },
+  { name: '0004_user_data', migration: m0004 },
+  { name: '0005_media', migration: m0005 },
+];

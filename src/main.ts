@@ -3,6 +3,16 @@ import { loadOrCreateSigningKeys } from './config/signing-keys.js';
 import type { Logger } from './http/logger.js';
 import { startListeners } from './http/listeners.js';
 import { openStorage } from './storage/knex/index.js';
+import { createAuthService } from './auth/index.js';
+import { createMediaService } from './media/index.js';
+import { createRoomService } from './rooms/index.js';
+import { createSyncService } from './sync/index.js';
+import { createUserService, type UserService } from './users/index.js';
+import type { Services } from './http/services.js';
+import type { RoomService } from './rooms/index.js';
+import type { Storage } from './storage/interfaces/index.js';
+import type { SigningKey } from './crypto/index.js';
+import { createInProcessNoticeHub } from './workers/notice-hub.js';
 
 // The composition root: the only place that builds services and wires them together. Everything it builds is
 // handed what it needs; nothing reaches for globals.
@@ -36,7 +46,8 @@ export async function startHomeserver(config: Config, logger: Logger): Promise<H
     const { keys, created } = loadOrCreateSigningKeys(config.signingKeyPath);
     if (created) logger.warn({ path: config.signingKeyPath, keyId: keys[0]?.keyId }, 'generated a new signing key');
 
-    const listeners = await startListeners({ config, logger, signingKeys: keys }, config.listeners);
+    const services = buildServices(config, logger, storage, keys);
+    const listeners = await startListeners({ config, logger, signingKeys: keys, services }, config.listeners);
     logger.info(
       {
         serverName: config.serverName,
@@ -53,6 +64,7 @@ export async function startHomeserver(config: Config, logger: Logger): Promise<H
         closing ??= (async () => {
           try {
             await listeners.close();
+            services.sync.close();
           } finally {
             await storage.close();
             logger.info('homeserver stopped');
@@ -77,4 +89,59 @@ export async function migrateDatabase(config: Config, logger: Logger): Promise<s
   } finally {
     await storage.close();
   }
+}
+
+/**
+ * Builds every service. Services that need each other get narrow ports (closures over the finished
+ * `services` object), so no service imports another's implementation and the import graph stays acyclic.
+ */
+function buildServices(config: Config, logger: Logger, storage: Storage, keys: SigningKey[]): Services {
+  const now = () => Date.now();
+  const notices = createInProcessNoticeHub(logger.child({ component: 'notices' }));
+  const signingKey = keys[0];
+  if (!signingKey) throw new Error('no signing key');
+  let users: UserService | null = null;
+  let rooms: RoomService | null = null;
+  const need = <T>(s: T | null, name: string): T => {
+    if (s === null) throw new Error(`${name} service used before it was built`);
+    return s;
+  };
+  users = createUserService({
+    config,
+    logger: logger.child({ component: 'users' }),
+    storage,
+    notices,
+    now,
+    rooms: {
+      propagateProfile: (userId) => (need(rooms, 'rooms') as unknown as RoomMembershipOps).propagateProfile(userId),
+      leaveAllRooms: (userId) => (need(rooms, 'rooms') as unknown as RoomMembershipOps).leaveAllRooms(userId),
+    },
+  });
+  rooms = createRoomService({
+    config,
+    logger: logger.child({ component: 'rooms' }),
+    storage,
+    signingKey,
+    notices,
+    now,
+    profiles: {
+      getProfile: (userId) => (need(users, 'users') as unknown as ProfileOps).getProfile(userId),
+    },
+  });
+  return {
+    auth: createAuthService({ config, logger: logger.child({ component: 'auth' }), storage, now }),
+    users,
+    rooms,
+    sync: createSyncService({ config, logger: logger.child({ component: 'sync' }), storage, notices, now }),
+    media: createMediaService({ config, logger: logger.child({ component: 'media' }), storage, now }),
+  };
+}
+
+// Temporary shapes while the services are being written; each owner replaces its cast with the real method.
+interface RoomMembershipOps {
+  propagateProfile(userId: string): Promise<void>;
+  leaveAllRooms(userId: string): Promise<void>;
+}
+interface ProfileOps {
+  getProfile(userId: string): Promise<{ displayname: string | null; avatar_url: string | null }>;
 }

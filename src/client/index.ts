@@ -2,14 +2,20 @@ import { Router } from '@koa/router';
 import type { HttpDeps } from '../http/deps.js';
 import { registerVersionsRoute } from './versions.js';
 import { registerClientWellKnownRoute } from './well-known.js';
+import { registerAccountRoutes } from './account/index.js';
+import { registerRoomRoutes } from './rooms/index.js';
+import { registerSyncRoutes } from './sync/index.js';
 
 /**
  * The /_matrix/client router. Each feature file exports a register function and is added here;
  * paths inside are relative to /_matrix/client (so `/v3/login`, `/versions`).
  */
-export function createClientRouter(_deps: HttpDeps): Router {
+export function createClientRouter(deps: HttpDeps): Router {
   const router = new Router({ prefix: '/_matrix/client' });
   registerVersionsRoute(router);
+  registerAccountRoutes(router, deps);
+  registerRoomRoutes(router, deps);
+  registerSyncRoutes(router, deps);
   return router;
 }
 

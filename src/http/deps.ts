@@ -1,6 +1,7 @@
 import type { Config } from '../config/types.js';
 import type { SigningKey } from '../crypto/index.js';
 import type { Logger } from './logger.js';
+import type { Services } from './services.js';
 
 /**
  * What the HTTP layer and its route factories receive from the composition root (src/main.ts).
@@ -13,4 +14,6 @@ export interface HttpDeps {
   signingKeys: SigningKey[];
   /** Clock in ms, injectable so tests can pin validity windows. Defaults to Date.now. */
   now?: () => number;
+  /** The services route handlers call. */
+  services: Services;
 }

@@ -11,3 +11,4 @@ export * from './history-visibility.js';
 export * from './push/index.js';
 export * from './auth/index.js';
 export * from './state-res/index.js';
+export * from './client-event.js';

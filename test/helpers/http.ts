@@ -3,6 +3,7 @@ import type Koa from 'koa';
 import type { Config, ListenerConfig } from '../../src/config/types.js';
 import { generateSigningKey, type SigningKey } from '../../src/crypto/index.js';
 import type { HttpDeps } from '../../src/http/deps.js';
+import type { Services } from '../../src/http/services.js';
 import { startListeners } from '../../src/http/listeners.js';
 import { createLogger, type Logger } from '../../src/http/logger.js';
 
@@ -59,6 +60,18 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   return config;
 }
 
+/**
+ * Services for tests of the HTTP shell alone: any use throws, so a shell test that reaches a feature
+ * service fails loudly instead of passing by accident.
+ */
+export function shellOnlyServices(): Services {
+  return new Proxy({} as Services, {
+    get(_t, prop) {
+      throw new Error(`the HTTP shell test used services.${String(prop)}; start a full server (test/helpers/server.ts)`);
+    },
+  });
+}
+
 export interface HttpTestServer {
   baseUrl: string;
   deps: HttpDeps;
@@ -84,6 +97,7 @@ export async function startHttpServer(opts: HttpTestServerOptions = {}): Promise
     config,
     logger: opts.logger ?? createLogger('silent'),
     signingKeys: opts.signingKeys ?? [generateSigningKey('test')],
+    services: shellOnlyServices(),
     ...(opts.now ? { now: opts.now } : {}),
   };
   const running = await startListeners(deps, [listener], { closeGraceMs: 100 });

@@ -1,3 +1,4 @@
+import { shellOnlyServices } from '../helpers/http.js';
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Router } from '@koa/router';
@@ -38,7 +39,7 @@ let close: () => Promise<void> = async () => {};
 
 before(async () => {
   const config = testConfig({ maxRequestBodySize: 1024 });
-  const app = createHttpApp({ config, logger, signingKeys: [generateSigningKey('t')] }, ['client', 'federation'], {
+  const app = createHttpApp({ config, logger, signingKeys: [generateSigningKey('t')], services: shellOnlyServices() }, ['client', 'federation'], {
     extraRouters: [probeRouter()],
   });
   ({ baseUrl, close } = await serveApp(app));
@@ -73,7 +74,7 @@ describe('routing misses', () => {
 
   test('resources not served by this listener are unrecognized', async () => {
     const config = testConfig();
-    const app = createHttpApp({ config, logger, signingKeys: [generateSigningKey('t')] }, ['client']);
+    const app = createHttpApp({ config, logger, signingKeys: [generateSigningKey('t')], services: shellOnlyServices() }, ['client']);
     const server = await serveApp(app);
     try {
       const res = await fetch(`${server.baseUrl}/_matrix/key/v2/server`);

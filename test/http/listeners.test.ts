@@ -1,3 +1,4 @@
+import { shellOnlyServices } from '../helpers/http.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,7 +12,7 @@ import { createLogger } from '../../src/http/logger.js';
 import { generateSigningKey } from '../../src/crypto/index.js';
 import { testConfig, testListener } from '../helpers/http.js';
 
-const deps = () => ({ config: testConfig(), logger: createLogger('silent'), signingKeys: [generateSigningKey('t')] });
+const deps = () => ({ config: testConfig(), logger: createLogger('silent'), signingKeys: [generateSigningKey('t')], services: shellOnlyServices() });
 
 function get(url: string, agent?: Agent): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

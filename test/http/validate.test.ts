@@ -1,3 +1,4 @@
+import { shellOnlyServices } from '../helpers/http.js';
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Router } from '@koa/router';
@@ -53,7 +54,7 @@ describe('validateBody over HTTP', () => {
       ctx.body = { hello: body.body(ctx).name };
     });
     const app = createHttpApp(
-      { config: testConfig(), logger: createLogger('silent'), signingKeys: [generateSigningKey('t')] },
+      { config: testConfig(), logger: createLogger('silent'), signingKeys: [generateSigningKey('t')], services: shellOnlyServices() },
       [],
       { extraRouters: [router] },
     );

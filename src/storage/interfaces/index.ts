@@ -1,10 +1,19 @@
 import type { ServerName } from '../../types/ids.js';
 import type { ServerKeyStore } from './server-keys.js';
 import type { StreamPositionStore } from './stream-positions.js';
+import type { StreamIdGenerator } from './stream-ids.js';
+import type { RoomStore } from './rooms.js';
+import type { AccountStore } from './accounts.js';
+import type { UserDataStore } from './user-data.js';
+import type { MediaStore } from './media.js';
 
 export type { ServerKeyStore, StoredServerKey, StoredKeyResponse } from './server-keys.js';
 export type { StreamPositionStore } from './stream-positions.js';
 export type { StreamIdGenerator, StreamIdAllocation, StreamIdBatch } from './stream-ids.js';
+export type * from './rooms.js';
+export type * from './accounts.js';
+export type * from './user-data.js';
+export type * from './media.js';
 
 export type StorageEngine = 'sqlite' | 'postgres';
 
@@ -16,11 +25,17 @@ export interface Storage {
   readonly engine: StorageEngine;
   readonly serverKeys: ServerKeyStore;
   readonly streamPositions: StreamPositionStore;
+  readonly rooms: RoomStore;
+  readonly accounts: AccountStore;
+  readonly userData: UserDataStore;
+  readonly media: MediaStore;
   /**
    * Records the server name on first use and refuses a database created for another server,
    * since every stored id and signature embeds the name.
    */
   bindServerName(serverName: ServerName): Promise<void>;
+  /** The one stream id generator for `table.column` in this process (see stream-ids.ts). */
+  streamIdGenerator(table: string, column: string): Promise<StreamIdGenerator>;
   /** Applies pending migrations; returns the names applied by this call (empty when up to date). */
   migrate(): Promise<string[]>;
   close(): Promise<void>;

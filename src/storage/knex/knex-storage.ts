@@ -1,12 +1,16 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { ServerName } from '../../types/ids.js';
-import type { Storage, StorageEngine, StreamIdGenerator } from '../interfaces/index.js';
+import type { RoomStore, Storage, StorageEngine, StreamIdGenerator } from '../interfaces/index.js';
 import type { Dialect } from './dialect.js';
 import { runMigrations } from './migrate.js';
 import { KnexServerKeyStore } from './server-key-store.js';
 import { KnexStreamPositionStore } from './stream-position-store.js';
 import { createStreamIdGenerator } from './stream-id-generator.js';
+import { KnexRoomStore } from './room-store.js';
+import { KnexAccountStore } from './account-store.js';
+import { KnexUserDataStore } from './user-data-store.js';
+import { KnexMediaStore } from './media-store.js';
 
 const META_TABLE = 'instance_meta';
 const SERVER_NAME_KEY = 'server_name';
@@ -30,6 +34,10 @@ export class KnexStorage implements Storage {
   readonly engine: StorageEngine;
   readonly serverKeys: KnexServerKeyStore;
   readonly streamPositions: KnexStreamPositionStore;
+  readonly rooms: RoomStore;
+  readonly accounts: KnexAccountStore;
+  readonly userData: KnexUserDataStore;
+  readonly media: KnexMediaStore;
   private readonly generators = new Map<string, Promise<StreamIdGenerator>>();
   private closed: Promise<void> | null = null;
 
@@ -41,6 +49,11 @@ export class KnexStorage implements Storage {
     this.engine = dialect.engine;
     this.serverKeys = new KnexServerKeyStore(knex, dialect);
     this.streamPositions = new KnexStreamPositionStore(knex, dialect);
+    // Cast only while KnexRoomStore is being written (rooms work): remove it once the class implements RoomStore.
+    this.rooms = new KnexRoomStore(knex, dialect) as unknown as RoomStore;
+    this.accounts = new KnexAccountStore(knex, dialect);
+    this.userData = new KnexUserDataStore(knex, dialect);
+    this.media = new KnexMediaStore(knex, dialect);
   }
 
   migrate(): Promise<string[]> {

@@ -1,0 +1,125 @@
+import type { EventId, RoomId, UserId } from '../../types/ids.js';
+import type { Pdu, StateKey } from '../../types/pdu.js';
+
+// The room store: events, the DAG, state snapshots, current state and memberships (tables of
+// migrations/0002_rooms.ts). The room writer (src/rooms) is the only caller of the write methods; sync and
+// the read endpoints use the read methods. Implemented once in src/storage/knex.
+
+export type Membership = 'join' | 'invite' | 'leave' | 'ban' | 'knock';
+
+export interface StoredEvent {
+  eventId: EventId;
+  roomId: RoomId;
+  streamOrdering: number;
+  depth: number;
+  pdu: Pdu;
+  outlier: boolean;
+  softFailed: boolean;
+  rejectedReason: string | null;
+  /** The state event this one replaced (state events only). */
+  replacesState: EventId | null;
+  /** The redaction applied to this event, if any. */
+  redactedBy: EventId | null;
+  receivedTs: number;
+}
+
+export interface MembershipRow {
+  roomId: RoomId;
+  userId: UserId;
+  membership: Membership;
+  eventId: EventId;
+  streamOrdering: number;
+}
+
+export interface RoomRow {
+  roomId: RoomId;
+  roomVersion: string;
+  creator: UserId | null;
+  isPublic: boolean;
+  createdTs: number;
+}
+
+export type Direction = 'f' | 'b';
+
+/** Read side: what sync, /messages, /context, /members and friends need. */
+export interface RoomReadStore {
+  getRoom(roomId: RoomId): Promise<RoomRow | undefined>;
+  getEvent(eventId: EventId): Promise<StoredEvent | undefined>;
+  getEvents(eventIds: Iterable<EventId>): Promise<Map<EventId, StoredEvent>>;
+  /** The highest stream ordering persisted and visible (every lower id committed). */
+  getMaxStreamOrdering(): Promise<number>;
+
+  getCurrentStateIds(roomId: RoomId): Promise<Map<StateKey, EventId>>;
+  getCurrentStateEvent(roomId: RoomId, type: string, stateKey: string): Promise<StoredEvent | undefined>;
+  getStateIdsBeforeEvent(eventId: EventId): Promise<Map<StateKey, EventId> | undefined>;
+  getStateIdsAfterEvent(eventId: EventId): Promise<Map<StateKey, EventId> | undefined>;
+  /** State after the last timeline event of the room with stream_ordering <= position. */
+  getStateIdsAtStreamOrdering(roomId: RoomId, position: number): Promise<Map<StateKey, EventId>>;
+
+  /** Current memberships of a user, optionally only some kinds. */
+  getRoomsForUser(userId: UserId, memberships?: readonly Membership[]): Promise<MembershipRow[]>;
+  /** Current member rows of a room (all users), optionally only some kinds. */
+  getRoomMembers(roomId: RoomId, memberships?: readonly Membership[]): Promise<MembershipRow[]>;
+  /** Membership events of a user with from < stream_ordering <= to, in stream order. */
+  getMembershipChangesForUser(userId: UserId, from: number, to: number): Promise<MembershipRow[]>;
+  /** The user's membership as of stream position `position` in a room (undefined if never a member). */
+  getMembershipAt(roomId: RoomId, userId: UserId, position: number): Promise<MembershipRow | undefined>;
+
+  /**
+   * Timeline events of a room (not outliers, not soft-failed, not rejected) with
+   * from < stream_ordering <= to, newest first when dir 'b' (oldest first when 'f'), at most `limit`.
+   */
+  getRoomEventsInRange(roomId: RoomId, from: number, to: number, dir: Direction, limit: number): Promise<StoredEvent[]>;
+  /** Of the given rooms, those with timeline events in (from, to]. */
+  getRoomsChangedSince(roomIds: readonly RoomId[], from: number, to: number): Promise<Set<RoomId>>;
+  /** Changes of current state with from < stream_ordering <= to, for these rooms, in stream order. */
+  getCurrentStateDeltas(
+    roomIds: readonly RoomId[],
+    from: number,
+    to: number,
+  ): Promise<Array<{ streamOrdering: number; roomId: RoomId; type: string; stateKey: string; eventId: EventId | null }>>;
+
+  getForwardExtremities(roomId: RoomId): Promise<EventId[]>;
+  /** The event a client transaction created, if the same (user, device, txn) was seen before. */
+  getTxnEvent(userId: UserId, deviceId: string, txnId: string): Promise<EventId | undefined>;
+
+  getAliasesForRoom(roomId: RoomId): Promise<string[]>;
+  getRoomIdForAlias(alias: string): Promise<{ roomId: RoomId; servers: string[] } | undefined>;
+  getPublicRoomIds(): Promise<RoomId[]>;
+}
+
+/** One event to persist, with everything the writer computed for it. */
+export interface EventToPersist {
+  eventId: EventId;
+  pdu: Pdu;
+  roomId: RoomId;
+  depth: number;
+  outlier: boolean;
+  softFailed: boolean;
+  rejectedReason: string | null;
+  /** State before the event as a full map (the writer computed it); the store decides how to delta-encode. */
+  stateBefore: ReadonlyMap<StateKey, EventId> | null;
+  /** Client transaction that created it, recorded in the same database transaction. */
+  txn?: { userId: UserId; deviceId: string; txnId: string };
+}
+
+/** Write side, used only by the room writer in src/rooms (one writer per room). */
+export interface RoomWriteStore {
+  createRoom(row: RoomRow): Promise<void>;
+  /**
+   * Persists a batch of events of ONE room atomically: events, edges, auth edges, state groups,
+   * forward extremities, current state (when `newCurrentState` is given), memberships, txn ids, redactions.
+   * `streamOrderings` are allocated by the caller from the events stream generator.
+   */
+  persistEvents(batch: {
+    roomId: RoomId;
+    events: ReadonlyArray<EventToPersist & { streamOrdering: number }>;
+    newForwardExtremities: readonly EventId[] | null;
+    newCurrentState: ReadonlyMap<StateKey, EventId> | null;
+  }): Promise<void>;
+  setRoomPublic(roomId: RoomId, isPublic: boolean): Promise<void>;
+  createAlias(alias: string, roomId: RoomId, creator: UserId, servers: readonly string[]): Promise<boolean>;
+  deleteAlias(alias: string): Promise<boolean>;
+}
+
+export interface RoomStore extends RoomReadStore, RoomWriteStore {}

@@ -1,0 +1,13 @@
+import type { DeviceId, UserId } from './ids.js';
+
+/** Who is making a client request, as established from its access token (or appservice token + user_id). */
+export interface Requester {
+  userId: UserId;
+  /** Null for appservice requests without a device and for tokens without one. */
+  deviceId: DeviceId | null;
+  /** Row id of the access token used; null for appservice tokens. */
+  accessTokenId: number | null;
+  isGuest: boolean;
+  /** The appservice id when the request was made with an as_token. */
+  appserviceId: string | null;
+}
