@@ -27,3 +27,5 @@ export interface RoomService {}
 export function createRoomService(_deps: RoomServiceDeps): RoomService {
   return {};
 }
+
+export * from './read/index.js';
