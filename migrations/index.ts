@@ -4,6 +4,8 @@ import * as m0002 from './0002_rooms.js';
 import * as m0003 from './0003_accounts.js';
 import * as m0004 from './0004_user_data.js';
 import * as m0005 from './0005_media.js';
+import * as m0006 from './0006_e2e.js';
+import * as m0007 from './0007_federation.js';
 
 export interface MigrationModule {
   up(knex: Knex): Promise<void>;
@@ -25,4 +27,6 @@ export const migrations: readonly NamedMigration[] = [
   { name: '0003_accounts', migration: m0003 },
   { name: '0004_user_data', migration: m0004 },
   { name: '0005_media', migration: m0005 },
+  { name: '0006_e2e', migration: m0006 },
+  { name: '0007_federation', migration: m0007 },
 ];
