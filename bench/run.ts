@@ -1,0 +1,81 @@
+// Runs the benchmark scenarios and prints a table per scenario; writes every figure as JSON under
+// bench/results/ (scenario, parameters, figures, Node version, date). `--quick` is a short smoke run that
+// `npm test` exercises so the harness never rots; `--only NAME` runs one scenario.
+//
+//   npm run bench            full figures (minutes)
+//   npm run bench -- --quick smoke run (seconds)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+export interface ScenarioResult {
+  scenario: string;
+  parameters: Record<string, unknown>;
+  rows: Array<Record<string, unknown>>;
+}
+
+export interface Scenario {
+  name: string;
+  describe: string;
+  run(quick: boolean): Promise<ScenarioResult>;
+}
+
+/** Every scenario, loaded lazily so one scenario's imports do not slow another. */
+export const scenarios: Scenario[] = [
+  {
+    name: 'state-res',
+    describe: 'state resolution of two forks of a synthetic room (protocol core)',
+    async run(quick) {
+      const { run } = await import('./state-res.js');
+      const members = quick ? 500 : 10_000;
+      const repeats = quick ? 1 : 5;
+      const result = await run({ members, repeats });
+      return { scenario: 'state-res', parameters: { members, repeats }, rows: result.rows as unknown as Array<Record<string, unknown>> };
+    },
+  },
+];
+
+function formatCell(v: unknown): string {
+  if (typeof v === 'number' && !Number.isInteger(v)) return v.toFixed(2);
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+function printTable(result: ScenarioResult, out: NodeJS.WritableStream): void {
+  out.write(`\n## ${result.scenario} ${JSON.stringify(result.parameters)}\n`);
+  const rows = result.rows.map((r) =>
+    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, formatCell(v)])),
+  );
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(width[i] ?? 0)).join(' | ') + ' |\n';
+  out.write(line(cols));
+  out.write(line(width.map((w) => '-'.repeat(w))));
+  for (const r of rows) out.write(line(cols.map((c) => r[c] ?? '')));
+}
+
+export async function runBenchmarks(opts: { quick: boolean; only?: string; write?: boolean; out?: NodeJS.WritableStream }) {
+  const out = opts.out ?? process.stdout;
+  const selected = scenarios.filter((s) => !opts.only || s.name === opts.only);
+  if (selected.length === 0) throw new Error(`no scenario named ${opts.only}`);
+  const results: ScenarioResult[] = [];
+  for (const s of selected) {
+    const r = await s.run(opts.quick);
+    printTable(r, out);
+    results.push(r);
+  }
+  if (opts.write ?? true) {
+    const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+    mkdirSync(dir, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const file = join(dir, `${opts.quick ? 'quick-' : ''}${stamp}.json`);
+    writeFileSync(file, JSON.stringify({ node: process.version, date: new Date().toISOString(), quick: opts.quick, results }, null, 2));
+    out.write(`\nwritten ${file}\n`);
+  }
+  return results;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+  await runBenchmarks({ quick: values.quick ?? false, ...(values.only ? { only: values.only } : {}) });
+}
