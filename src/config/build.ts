@@ -88,6 +88,7 @@ export function buildConfig(raw: unknown, opts: BuildOptions): BuildResult {
     redis: buildRedis(obj(r.redis)),
     mediaStorePath: path(optStr(r.media_store_path) ?? 'media_store'),
     maxUploadSize: parseSize((r.max_upload_size as string | number | undefined) ?? DEFAULT_MAX_UPLOAD_SIZE),
+    ...buildMediaConfig(r),
     maxRequestBodySize: parseSize((r.max_request_body_size as string | number | undefined) ?? DEFAULT_MAX_REQUEST_BODY_SIZE),
     oidcProviders: list<Record<string, unknown>>(r.oidc_providers),
     federationDomainWhitelist: Array.isArray(r.federation_domain_whitelist) ? (r.federation_domain_whitelist as string[]) : null,
@@ -111,6 +112,45 @@ export function buildConfig(raw: unknown, opts: BuildOptions): BuildResult {
     warnings.push('no http listeners are configured: the server will not answer any request');
   }
   return { config: deepFreeze(config), warnings };
+}
+
+function buildMediaConfig(r: Raw): Partial<Config> {
+  const freeze = r.unauthenticated_media_freeze_date;
+  const freezeTs = typeof freeze === 'number' ? freeze : typeof freeze === 'string' ? Date.parse(freeze) : null;
+  if (freezeTs !== null && Number.isNaN(freezeTs)) {
+    throw new ConfigError(`unauthenticated_media_freeze_date must be an ISO 8601 date-time (got ${describeValue(freeze)})`);
+  }
+  const sizes = Array.isArray(r.thumbnail_sizes)
+    ? list<Raw>(r.thumbnail_sizes).map((t) => ({
+        width: t.width as number,
+        height: t.height as number,
+        method: t.method === 'crop' ? ('crop' as const) : ('scale' as const),
+      }))
+    : undefined;
+  const ranges = (name: string): string[] | undefined => {
+    if (!Array.isArray(r[name])) return undefined;
+    return (r[name] as string[]).map((s, i) => {
+      if (!validCidr(s)) throw new ConfigError(`${name}[${i}] must be an IP address or CIDR range (got ${describeValue(s)})`);
+      return s;
+    });
+  };
+  const out: Partial<Config> = {
+    maxImagePixels: parseSize((r.max_image_pixels as string | number | undefined) ?? '32M'),
+    dynamicThumbnails: r.dynamic_thumbnails === true,
+    enableAuthenticatedMedia: r.enable_authenticated_media !== false,
+    unauthenticatedMediaFreezeTs: freezeTs,
+    maxPendingMediaUploads: typeof r.max_pending_media_uploads === 'number' ? r.max_pending_media_uploads : 5,
+    unusedMediaExpirationMs: parseDuration((r.unused_expiration_time as string | number | undefined) ?? '24h'),
+    urlPreviewEnabled: r.url_preview_enabled === true,
+    urlPreviewIpRangeWhitelist: ranges('url_preview_ip_range_whitelist') ?? [],
+    urlPreviewUrlBlacklist: list<Record<string, string>>(r.url_preview_url_blacklist).map((e) => ({ ...e })),
+    maxSpiderSize: parseSize((r.max_spider_size as string | number | undefined) ?? '10M'),
+  };
+  if (sizes) out.thumbnailSizes = sizes;
+  // Absent means "the media code's default" (the outbound blocklist), so an explicit [] can relax it.
+  const blacklist = ranges('url_preview_ip_range_blacklist');
+  if (blacklist) out.urlPreviewIpRangeBlacklist = blacklist;
+  return out;
 }
 
 function buildListeners(raw: Raw[], tlsCert: string | null, tlsKey: string | null, warnings: string[]): ListenerConfig[] {

@@ -148,6 +148,33 @@ export function buildConfigSchema(): JsonSchema {
       },
       media_store_path: pathStr,
       max_upload_size: size,
+      max_image_pixels: size,
+      dynamic_thumbnails: bool,
+      thumbnail_sizes: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['width', 'height'],
+          properties: {
+            width: { type: 'integer', minimum: 1, maximum: 10000 },
+            height: { type: 'integer', minimum: 1, maximum: 10000 },
+            method: { enum: ['crop', 'scale'], 'x-expected': '"crop" or "scale"' },
+          },
+        },
+      },
+      enable_authenticated_media: bool,
+      unauthenticated_media_freeze_date: {
+        type: ['string', 'integer'],
+        minimum: 0,
+        'x-expected': 'an ISO 8601 date-time or a number of milliseconds since the epoch',
+      },
+      max_pending_media_uploads: { type: 'integer', minimum: 1 },
+      unused_expiration_time: duration,
+      url_preview_enabled: bool,
+      url_preview_ip_range_blacklist: strList,
+      url_preview_ip_range_whitelist: strList,
+      url_preview_url_blacklist: { type: 'array', items: { type: 'object', additionalProperties: str } },
+      max_spider_size: size,
       max_request_body_size: size,
       oidc_providers: {
         type: ['array', 'null'],

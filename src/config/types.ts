@@ -51,6 +51,13 @@ export interface RedisConfig {
   dbid: number;
 }
 
+/** One entry of Synapse's `thumbnail_sizes`. */
+export interface ThumbnailSizeConfig {
+  width: number;
+  height: number;
+  method: 'crop' | 'scale';
+}
+
 export interface Config {
   /** Absolute path of the config file this came from (null when built in code, e.g. tests). */
   configPath: string | null;
@@ -71,6 +78,28 @@ export interface Config {
   redis: RedisConfig;
   mediaStorePath: string;
   maxUploadSize: number;
+  // Media repository keys (Synapse's names). Optional so configs built in code need not spell them out;
+  // src/media fills in Synapse's defaults for whichever are missing.
+  /** Largest image (width x height) we decode for thumbnails; Synapse's max_image_pixels (32M). */
+  maxImagePixels?: number;
+  thumbnailSizes?: ThumbnailSizeConfig[];
+  /** Thumbnail at exactly the requested size instead of the nearest configured one. */
+  dynamicThumbnails?: boolean;
+  /** Synapse's enable_authenticated_media (default true): new media is served only on authenticated endpoints. */
+  enableAuthenticatedMedia?: boolean;
+  /** Ms since the epoch; uploads before it stay reachable unauthenticated even with enableAuthenticatedMedia. */
+  unauthenticatedMediaFreezeTs?: number | null;
+  /** Synapse's max_pending_media_uploads (5) and unused_expiration_time (24h) for /media/v1/create. */
+  maxPendingMediaUploads?: number;
+  unusedMediaExpirationMs?: number;
+  urlPreviewEnabled?: boolean;
+  /** CIDR ranges URL previews must never connect to (checked after DNS and on every redirect). */
+  urlPreviewIpRangeBlacklist?: string[];
+  urlPreviewIpRangeWhitelist?: string[];
+  /** Synapse's url_preview_url_blacklist: each entry maps URL components to a glob, or a regex starting with ^. */
+  urlPreviewUrlBlacklist?: Array<Record<string, string>>;
+  /** Largest body a URL preview downloads (Synapse's max_spider_size, 10M). */
+  maxSpiderSize?: number;
   /** Largest accepted JSON request body in bytes. */
   maxRequestBodySize: number;
   oidcProviders: ReadonlyArray<Record<string, unknown>>;

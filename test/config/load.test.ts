@@ -48,7 +48,6 @@ describe('a real Synapse homeserver.yaml', () => {
       'web_client_location',
       'database.txn_limit',
       'database.args.keepalives_idle',
-      'url_preview_enabled',
       'macaroon_secret_key',
       'form_secret',
       'suppress_key_server_warning',
