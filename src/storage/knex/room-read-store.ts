@@ -1,0 +1,339 @@
+import type { Knex } from 'knex';
+import type { EventId, RoomId, UserId } from '../../types/ids.js';
+import type { StateKey } from '../../types/pdu.js';
+import type { Direction, Membership, MembershipRow, RoomReadStore, RoomRow, StoredEvent } from '../interfaces/index.js';
+import type { Dialect } from './dialect.js';
+import { toSafeNumber } from './dialect.js';
+import {
+  chunks,
+  EVENT_COLUMNS,
+  toBool,
+  toMembershipRow,
+  toStoredEvent,
+  type EventRow,
+  type MembershipDbRow,
+} from './room-read-rows.js';
+import { StateGroupCache, StateGroupResolver } from './room-read-state.js';
+
+// The read side of the room store (tables of migrations/0002_rooms.ts). The room writer (room-write-store.ts)
+// fills the tables; KnexRoomStore composes both halves.
+
+/** Entries (state keys) the resolved-state cache may hold in total, across groups. */
+const STATE_CACHE_WEIGHT = 200_000;
+
+/** Reads beyond RoomReadStore that the read service uses when the store offers them. */
+export interface RoomReadStoreExtras {
+  /** The client transaction ids with which (user, device) created these events. */
+  getTxnIdsForEvents(userId: UserId, deviceId: string, eventIds: readonly EventId[]): Promise<Map<EventId, string>>;
+  /**
+   * The timeline event closest to `ts` in direction `dir` ('f': the first with origin_server_ts >= ts,
+   * 'b': the last with origin_server_ts <= ts).
+   */
+  getEventNearTimestamp(roomId: RoomId, ts: number, dir: Direction): Promise<{ eventId: EventId; originServerTs: number } | undefined>;
+  /** An alias row including who created it. */
+  getAlias(alias: string): Promise<{ roomId: RoomId; servers: string[]; creator: UserId | null } | undefined>;
+}
+
+interface RoomDbRow {
+  room_id: string;
+  room_version: string;
+  creator: string | null;
+  is_public: unknown;
+  created_ts: unknown;
+}
+
+interface AliasDbRow {
+  room_id: string;
+  servers: string;
+  creator: string | null;
+}
+
+function parseServers(json: string): string[] {
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
+  private readonly states: StateGroupResolver;
+  /** Ids bound per IN (...) list, leaving room for the rest of the statement. */
+  private readonly inListSize: number;
+
+  constructor(
+    private readonly knex: Knex,
+    dialect: Dialect,
+  ) {
+    this.inListSize = Math.max(1, dialect.maxBindParams - 100);
+    this.states = new StateGroupResolver(knex, this.inListSize, new StateGroupCache(STATE_CACHE_WEIGHT));
+  }
+
+  async getRoom(roomId: RoomId): Promise<RoomRow | undefined> {
+    const row: RoomDbRow | undefined = await this.knex('rooms')
+      .select('room_id', 'room_version', 'creator', 'is_public', 'created_ts')
+      .where({ room_id: roomId })
+      .first();
+    if (row === undefined) return undefined;
+    return {
+      roomId: row.room_id,
+      roomVersion: row.room_version,
+      creator: row.creator,
+      isPublic: toBool(row.is_public),
+      createdTs: toSafeNumber(row.created_ts, 'rooms.created_ts'),
+    };
+  }
+
+  async getEvent(eventId: EventId): Promise<StoredEvent | undefined> {
+    const row: EventRow | undefined = await this.knex('events').select(EVENT_COLUMNS).where({ event_id: eventId }).first();
+    return row === undefined ? undefined : toStoredEvent(row);
+  }
+
+  async getEvents(eventIds: Iterable<EventId>): Promise<Map<EventId, StoredEvent>> {
+    const ids = [...new Set(eventIds)];
+    const out = new Map<EventId, StoredEvent>();
+    for (const part of chunks(ids, this.inListSize)) {
+      const rows: EventRow[] = await this.knex('events').select(EVENT_COLUMNS).whereIn('event_id', part);
+      for (const row of rows) out.set(row.event_id, toStoredEvent(row));
+    }
+    return out;
+  }
+
+  /**
+   * MAX(stream_ordering) of persisted events. This can run ahead of what is safe to serve while a lower
+   * id is still being written; the service layer bounds it with the events generator's currentToken().
+   */
+  async getMaxStreamOrdering(): Promise<number> {
+    const row: Record<string, unknown> | undefined = await this.knex('events').max({ max: 'stream_ordering' }).first();
+    const max = row?.max;
+    if (max === null || max === undefined) return 0;
+    return Math.max(0, toSafeNumber(max, 'max(stream_ordering)'));
+  }
+
+  async getCurrentStateIds(roomId: RoomId): Promise<Map<StateKey, EventId>> {
+    const rows: Array<{ type: string; state_key: string; event_id: string }> = await this.knex('current_state')
+      .select('type', 'state_key', 'event_id')
+      .where({ room_id: roomId });
+    return new Map(rows.map((r) => [`${r.type}\u0000${r.state_key}`, r.event_id]));
+  }
+
+  async getCurrentStateEvent(roomId: RoomId, type: string, stateKey: string): Promise<StoredEvent | undefined> {
+    const row: EventRow | undefined = await this.knex('current_state as c')
+      .join('events as e', 'e.event_id', 'c.event_id')
+      .select(EVENT_COLUMNS.map((c) => `e.${c}`))
+      .where({ 'c.room_id': roomId, 'c.type': type, 'c.state_key': stateKey })
+      .first();
+    return row === undefined ? undefined : toStoredEvent(row);
+  }
+
+  async getStateIdsBeforeEvent(eventId: EventId): Promise<Map<StateKey, EventId> | undefined> {
+    return this.stateOfEvent(eventId, 'state_group_before');
+  }
+
+  async getStateIdsAfterEvent(eventId: EventId): Promise<Map<StateKey, EventId> | undefined> {
+    return this.stateOfEvent(eventId, 'state_group_after');
+  }
+
+  private async stateOfEvent(
+    eventId: EventId,
+    column: 'state_group_before' | 'state_group_after',
+  ): Promise<Map<StateKey, EventId> | undefined> {
+    const row: Record<string, unknown> | undefined = await this.knex('event_state').select(column).where({ event_id: eventId }).first();
+    if (row === undefined) return undefined;
+    return this.states.resolve(toSafeNumber(row[column], `event_state.${column}`));
+  }
+
+  async getStateIdsAtStreamOrdering(roomId: RoomId, position: number): Promise<Map<StateKey, EventId>> {
+    const row: { state_group_after: unknown } | undefined = await this.timeline(this.knex('events as e'), roomId)
+      .join('event_state as s', 's.event_id', 'e.event_id')
+      .select('s.state_group_after')
+      .where('e.stream_ordering', '<=', position)
+      .orderBy('e.stream_ordering', 'desc')
+      .first();
+    if (row === undefined) return new Map();
+    return this.states.resolve(toSafeNumber(row.state_group_after, 'event_state.state_group_after'));
+  }
+
+  async getRoomsForUser(userId: UserId, memberships?: readonly Membership[]): Promise<MembershipRow[]> {
+    const q = this.knex('current_memberships')
+      .select('room_id', 'user_id', 'membership', 'event_id', 'stream_ordering')
+      .where({ user_id: userId })
+      .orderBy('stream_ordering', 'asc');
+    if (memberships !== undefined) void q.whereIn('membership', [...memberships]);
+    const rows: MembershipDbRow[] = await q;
+    return rows.map(toMembershipRow);
+  }
+
+  async getRoomMembers(roomId: RoomId, memberships?: readonly Membership[]): Promise<MembershipRow[]> {
+    const q = this.knex('current_memberships')
+      .select('room_id', 'user_id', 'membership', 'event_id', 'stream_ordering')
+      .where({ room_id: roomId })
+      .orderBy('stream_ordering', 'asc');
+    if (memberships !== undefined) void q.whereIn('membership', [...memberships]);
+    const rows: MembershipDbRow[] = await q;
+    return rows.map(toMembershipRow);
+  }
+
+  async getMembershipChangesForUser(userId: UserId, from: number, to: number): Promise<MembershipRow[]> {
+    const rows: MembershipDbRow[] = await this.knex('room_memberships')
+      .select('room_id', 'user_id', 'membership', 'event_id', 'stream_ordering')
+      .where({ user_id: userId })
+      .andWhere('stream_ordering', '>', from)
+      .andWhere('stream_ordering', '<=', to)
+      .orderBy('stream_ordering', 'asc');
+    return rows.map(toMembershipRow);
+  }
+
+  async getMembershipAt(roomId: RoomId, userId: UserId, position: number): Promise<MembershipRow | undefined> {
+    const row: MembershipDbRow | undefined = await this.knex('room_memberships')
+      .select('room_id', 'user_id', 'membership', 'event_id', 'stream_ordering')
+      .where({ room_id: roomId, user_id: userId })
+      .andWhere('stream_ordering', '<=', position)
+      .orderBy('stream_ordering', 'desc')
+      .first();
+    return row === undefined ? undefined : toMembershipRow(row);
+  }
+
+  async getRoomEventsInRange(roomId: RoomId, from: number, to: number, dir: Direction, limit: number): Promise<StoredEvent[]> {
+    if (limit <= 0 || to <= from) return [];
+    const rows: EventRow[] = await this.timeline(this.knex('events as e'), roomId)
+      .select(EVENT_COLUMNS.map((c) => `e.${c}`))
+      .andWhere('e.stream_ordering', '>', from)
+      .andWhere('e.stream_ordering', '<=', to)
+      .orderBy('e.stream_ordering', dir === 'b' ? 'desc' : 'asc')
+      .limit(limit);
+    return rows.map(toStoredEvent);
+  }
+
+  async getRoomsChangedSince(roomIds: readonly RoomId[], from: number, to: number): Promise<Set<RoomId>> {
+    const out = new Set<RoomId>();
+    if (to <= from) return out;
+    for (const part of chunks([...new Set(roomIds)], this.inListSize)) {
+      const rows: Array<{ room_id: string }> = await this.knex('events')
+        .distinct('room_id')
+        .whereIn('room_id', part)
+        .andWhere('stream_ordering', '>', from)
+        .andWhere('stream_ordering', '<=', to)
+        .andWhere('outlier', false)
+        .andWhere('soft_failed', false)
+        .whereNull('rejected_reason');
+      for (const r of rows) out.add(r.room_id);
+    }
+    return out;
+  }
+
+  async getCurrentStateDeltas(
+    roomIds: readonly RoomId[],
+    from: number,
+    to: number,
+  ): Promise<Array<{ streamOrdering: number; roomId: RoomId; type: string; stateKey: string; eventId: EventId | null }>> {
+    const rows: Array<{ id: number; streamOrdering: number; roomId: RoomId; type: string; stateKey: string; eventId: EventId | null }> = [];
+    if (to <= from) return [];
+    for (const part of chunks([...new Set(roomIds)], this.inListSize)) {
+      const found: Array<{ id: unknown; stream_ordering: unknown; room_id: string; type: string; state_key: string; event_id: string | null }> =
+        await this.knex('current_state_delta_stream')
+          .select('id', 'stream_ordering', 'room_id', 'type', 'state_key', 'event_id')
+          .whereIn('room_id', part)
+          .andWhere('stream_ordering', '>', from)
+          .andWhere('stream_ordering', '<=', to);
+      for (const r of found) {
+        rows.push({
+          id: toSafeNumber(r.id, 'current_state_delta_stream.id'),
+          streamOrdering: toSafeNumber(r.stream_ordering, 'current_state_delta_stream.stream_ordering'),
+          roomId: r.room_id,
+          type: r.type,
+          stateKey: r.state_key,
+          eventId: r.event_id,
+        });
+      }
+    }
+    // Chunks come back separately: restore one stream order (id breaks ties within one event's changes).
+    rows.sort((a, b) => a.streamOrdering - b.streamOrdering || a.id - b.id);
+    return rows.map(({ id: _id, ...rest }) => rest);
+  }
+
+  async getForwardExtremities(roomId: RoomId): Promise<EventId[]> {
+    const rows: Array<{ event_id: string }> = await this.knex('forward_extremities')
+      .select('event_id')
+      .where({ room_id: roomId })
+      .orderBy('event_id');
+    return rows.map((r) => r.event_id);
+  }
+
+  async getTxnEvent(userId: UserId, deviceId: string, txnId: string): Promise<EventId | undefined> {
+    const row: { event_id: string } | undefined = await this.knex('event_txn_ids')
+      .select('event_id')
+      .where({ user_id: userId, device_id: deviceId, txn_id: txnId })
+      .first();
+    return row?.event_id;
+  }
+
+  async getTxnIdsForEvents(userId: UserId, deviceId: string, eventIds: readonly EventId[]): Promise<Map<EventId, string>> {
+    const out = new Map<EventId, string>();
+    for (const part of chunks([...new Set(eventIds)], this.inListSize - 2)) {
+      const rows: Array<{ event_id: string; txn_id: string }> = await this.knex('event_txn_ids')
+        .select('event_id', 'txn_id')
+        .where({ user_id: userId, device_id: deviceId })
+        .whereIn('event_id', part);
+      for (const r of rows) out.set(r.event_id, r.txn_id);
+    }
+    return out;
+  }
+
+  async getEventNearTimestamp(
+    roomId: RoomId,
+    ts: number,
+    dir: Direction,
+  ): Promise<{ eventId: EventId; originServerTs: number } | undefined> {
+    const row: { event_id: string; origin_server_ts: unknown } | undefined = await this.timeline(this.knex('events as e'), roomId)
+      .select('e.event_id', 'e.origin_server_ts')
+      .andWhere('e.origin_server_ts', dir === 'f' ? '>=' : '<=', ts)
+      .orderBy([
+        { column: 'e.origin_server_ts', order: dir === 'f' ? 'asc' : 'desc' },
+        { column: 'e.stream_ordering', order: dir === 'f' ? 'asc' : 'desc' },
+      ])
+      .first();
+    if (row === undefined) return undefined;
+    return { eventId: row.event_id, originServerTs: toSafeNumber(row.origin_server_ts, 'events.origin_server_ts') };
+  }
+
+  async getAliasesForRoom(roomId: RoomId): Promise<string[]> {
+    const rows: Array<{ room_alias: string }> = await this.knex('room_aliases')
+      .select('room_alias')
+      .where({ room_id: roomId })
+      .orderBy([{ column: 'created_ts' }, { column: 'room_alias' }]);
+    return rows.map((r) => r.room_alias);
+  }
+
+  async getRoomIdForAlias(alias: string): Promise<{ roomId: RoomId; servers: string[] } | undefined> {
+    const found = await this.getAlias(alias);
+    return found === undefined ? undefined : { roomId: found.roomId, servers: found.servers };
+  }
+
+  async getAlias(alias: string): Promise<{ roomId: RoomId; servers: string[]; creator: UserId | null } | undefined> {
+    const row: AliasDbRow | undefined = await this.knex('room_aliases')
+      .select('room_id', 'servers', 'creator')
+      .where({ room_alias: alias })
+      .first();
+    if (row === undefined) return undefined;
+    return { roomId: row.room_id, servers: parseServers(row.servers), creator: row.creator };
+  }
+
+  async getPublicRoomIds(): Promise<RoomId[]> {
+    const rows: Array<{ room_id: string }> = await this.knex('rooms')
+      .select('room_id')
+      .where({ is_public: true })
+      .orderBy('room_id');
+    return rows.map((r) => r.room_id);
+  }
+
+  /** Restricts an `events as e` query to the room's live timeline: no outliers, soft-failed or rejected events. */
+  private timeline<Q extends Knex.QueryBuilder>(q: Q, roomId: RoomId): Q {
+    return q
+      .where('e.room_id', roomId)
+      .andWhere('e.outlier', false)
+      .andWhere('e.soft_failed', false)
+      .whereNull('e.rejected_reason') as Q;
+  }
+}
