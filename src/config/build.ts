@@ -103,10 +103,11 @@ export function buildConfig(raw: unknown, opts: BuildOptions): BuildResult {
         ? null
         : { 'm.homeserver': { base_url: publicBaseUrl }, ...obj(r.extra_well_known_client_content) },
     logLevel: resolveLogLevel(r, opts, path, warnings),
-    allowQueryStringAccessTokens: r.allow_query_string_access_tokens !== false,
+    allowQueryStringAccessTokens: r.allow_query_string_access_tokens === true,
     federationTestOverrides: { ...(obj(r.federation_test_overrides) as Record<string, string>) },
     federationVerifyCertificates: r.federation_verify_certificates !== false,
     reportStats: r.report_stats === true,
+    ...buildAccountSettings(r),
   };
   if (config.listeners.length === 0) {
     warnings.push('no http listeners are configured: the server will not answer any request');
@@ -151,6 +152,22 @@ function buildMediaConfig(r: Raw): Partial<Config> {
   const blacklist = ranges('url_preview_ip_range_blacklist');
   if (blacklist) out.urlPreviewIpRangeBlacklist = blacklist;
   return out;
+}
+
+/** Password and token settings (Synapse's names; its defaults: bcrypt cost 12, refreshable tokens live 5 minutes). */
+function buildAccountSettings(r: Raw): Partial<Config> {
+  const pw = obj(r.password_config);
+  const lifetime = (v: unknown, fallback: number | null): number | null =>
+    v === undefined ? fallback : v === null ? null : parseDuration(v as string | number);
+  return {
+    bcryptRounds: typeof r.bcrypt_rounds === 'number' ? r.bcrypt_rounds : 12,
+    passwordPepper: optStr(pw.pepper),
+    // Synapse also accepts `enabled: only_for_reauth`; that still allows UIA re-auth, so only `false` disables login.
+    passwordLoginEnabled: pw.enabled !== false,
+    refreshableAccessTokenLifetimeMs: lifetime(r.refreshable_access_token_lifetime, 5 * 60 * 1000),
+    refreshTokenLifetimeMs: lifetime(r.refresh_token_lifetime, null),
+    allowGuestAccess: r.allow_guest_access === true,
+  };
 }
 
 function buildListeners(raw: Raw[], tlsCert: string | null, tlsKey: string | null, warnings: string[]): ListenerConfig[] {

@@ -217,6 +217,11 @@ export function buildConfigSchema(): JsonSchema {
       federation_verify_certificates: bool,
       report_stats: bool,
       allow_query_string_access_tokens: bool,
+      bcrypt_rounds: { type: 'integer', minimum: 4, maximum: 31, 'x-expected': 'an integer between 4 and 31' },
+      password_config: { type: 'object', properties: { enabled: { type: ['boolean', 'string'] }, pepper: str } },
+      refreshable_access_token_lifetime: { type: ['string', 'integer', 'null'], pattern: DURATION_PATTERN, minimum: 0 },
+      refresh_token_lifetime: { type: ['string', 'integer', 'null'], pattern: DURATION_PATTERN, minimum: 0 },
+      allow_guest_access: bool,
       federation_test_overrides: {
         type: 'object',
         additionalProperties: { type: 'string', pattern: '^[^:]+:[0-9]+$', 'x-expected': '"host:port"' },

@@ -121,4 +121,17 @@ export interface Config {
   federationVerifyCertificates: boolean;
   /** Synapse's report_stats; we collect nothing, it is kept so generated and migrated configs round-trip. */
   reportStats?: boolean;
+  // Accounts. Optional so configs built in code (tests) may omit them; buildConfig always fills them.
+  /** bcrypt cost for new password hashes (Synapse's bcrypt_rounds; default 12). */
+  bcryptRounds?: number;
+  /** Synapse's password_config.pepper, appended to passwords before hashing. */
+  passwordPepper?: string | null;
+  /** Synapse's password_config.enabled: whether m.login.password works at all (default true). */
+  passwordLoginEnabled?: boolean;
+  /** Lifetime of access tokens that come with a refresh token (refreshable_access_token_lifetime); null: no expiry. */
+  refreshableAccessTokenLifetimeMs?: number | null;
+  /** Lifetime of refresh tokens (refresh_token_lifetime); null: no expiry. */
+  refreshTokenLifetimeMs?: number | null;
+  /** Synapse's allow_guest_access (default false). */
+  allowGuestAccess?: boolean;
 }
