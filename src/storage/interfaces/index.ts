@@ -6,6 +6,7 @@ import type { RoomStore } from './rooms.js';
 import type { AccountStore } from './accounts.js';
 import type { UserDataStore } from './user-data.js';
 import type { MediaStore } from './media.js';
+import type { FederationQueueStore } from './federation.js';
 
 export type { ServerKeyStore, StoredServerKey, StoredKeyResponse } from './server-keys.js';
 export type { StreamPositionStore } from './stream-positions.js';
@@ -14,6 +15,7 @@ export type * from './rooms.js';
 export type * from './accounts.js';
 export type * from './user-data.js';
 export type * from './media.js';
+export type * from './federation.js';
 
 export type StorageEngine = 'sqlite' | 'postgres';
 
@@ -29,6 +31,7 @@ export interface Storage {
   readonly accounts: AccountStore;
   readonly userData: UserDataStore;
   readonly media: MediaStore;
+  readonly federation: FederationQueueStore;
   /**
    * Records the server name on first use and refuses a database created for another server,
    * since every stored id and signature embeds the name.

@@ -11,6 +11,7 @@ import { KnexRoomStore } from './room-store.js';
 import { KnexAccountStore } from './account-store.js';
 import { KnexUserDataStore } from './user-data-store.js';
 import { KnexMediaStore } from './media-store.js';
+import { KnexFederationQueueStore } from './federation-store.js';
 
 const META_TABLE = 'instance_meta';
 const SERVER_NAME_KEY = 'server_name';
@@ -38,6 +39,7 @@ export class KnexStorage implements Storage {
   readonly accounts: KnexAccountStore;
   readonly userData: KnexUserDataStore;
   readonly media: KnexMediaStore;
+  readonly federation: KnexFederationQueueStore;
   private readonly generators = new Map<string, Promise<StreamIdGenerator>>();
   private closed: Promise<void> | null = null;
 
@@ -54,6 +56,7 @@ export class KnexStorage implements Storage {
     this.accounts = new KnexAccountStore(knex, dialect);
     this.userData = new KnexUserDataStore(knex, dialect);
     this.media = new KnexMediaStore(knex, dialect);
+    this.federation = new KnexFederationQueueStore(knex, dialect);
   }
 
   migrate(): Promise<string[]> {
