@@ -181,4 +181,13 @@ export async function up(knex: Knex): Promise<void> {
     t.string('room_id', 255).notNullable();
     t.index(['redacts']);
   });
+
+  // Rooms a user has forgotten (POST /rooms/{roomId}/forget) after leaving. The room writer deletes the row when
+  // the user is invited, knocks or joins again.
+  await knex.schema.createTable('room_forgotten', (t) => {
+    t.string('user_id', 255).notNullable();
+    t.string('room_id', 255).notNullable();
+    t.bigInteger('forgotten_ts').notNullable();
+    t.primary(['user_id', 'room_id']);
+  });
 }

@@ -101,6 +101,11 @@ export interface EventToPersist {
   stateBefore: ReadonlyMap<StateKey, EventId> | null;
   /** Client transaction that created it, recorded in the same database transaction. */
   txn?: { userId: UserId; deviceId: string; txnId: string };
+  /**
+   * m.room.redaction events only: the writer decided the redaction may be applied to its target now
+   * (same sender, or a sender with the redact level), so the store sets the target's redacted_by.
+   */
+  redactionApplies?: boolean;
 }
 
 /** Write side, used only by the room writer in src/rooms (one writer per room). */
@@ -116,10 +121,21 @@ export interface RoomWriteStore {
     events: ReadonlyArray<EventToPersist & { streamOrdering: number }>;
     newForwardExtremities: readonly EventId[] | null;
     newCurrentState: ReadonlyMap<StateKey, EventId> | null;
+    /** A new room's row, inserted in the same transaction as its first events (createRoom). */
+    room?: RoomRow;
   }): Promise<void>;
   setRoomPublic(roomId: RoomId, isPublic: boolean): Promise<void>;
   createAlias(alias: string, roomId: RoomId, creator: UserId, servers: readonly string[]): Promise<boolean>;
   deleteAlias(alias: string): Promise<boolean>;
+  /** Moves every alias of `from` to `to` (room upgrades); returns the aliases moved. */
+  moveAliases(from: RoomId, to: RoomId): Promise<string[]>;
+
+  // Forgotten rooms (POST /rooms/{roomId}/forget). A later invite, knock or join of the user clears the mark
+  // (persistEvents does that in the same transaction).
+  forgetRoom(userId: UserId, roomId: RoomId): Promise<void>;
+  isRoomForgotten(userId: UserId, roomId: RoomId): Promise<boolean>;
+  /** The rooms a user has forgotten (sync leaves them out of `leave`). */
+  getForgottenRoomIds(userId: UserId): Promise<Set<RoomId>>;
 }
 
 export interface RoomStore extends RoomReadStore, RoomWriteStore {}

@@ -51,8 +51,7 @@ export class KnexStorage implements Storage {
     this.engine = dialect.engine;
     this.serverKeys = new KnexServerKeyStore(knex, dialect);
     this.streamPositions = new KnexStreamPositionStore(knex, dialect);
-    // Cast only while KnexRoomStore is being written (rooms work): remove it once the class implements RoomStore.
-    this.rooms = new KnexRoomStore(knex, dialect) as unknown as RoomStore;
+    this.rooms = new KnexRoomStore(knex, dialect);
     this.accounts = new KnexAccountStore(knex, dialect);
     this.userData = new KnexUserDataStore(knex, dialect);
     this.media = new KnexMediaStore(knex, dialect);

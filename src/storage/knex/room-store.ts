@@ -1,12 +1,46 @@
 import type { Knex } from 'knex';
-import type { RoomStore } from '../interfaces/index.js';
+import type { RoomId, UserId } from '../../types/ids.js';
+import type { RoomRow, RoomStore, RoomWriteStore } from '../interfaces/index.js';
 import type { Dialect } from './dialect.js';
+import { KnexRoomReadStore } from './room-read-store.js';
+import { KnexRoomWriteStore } from './room-write-store.js';
 
-// Placeholder until the room store lands (owned by the rooms work).
-export class KnexRoomStore {
-  constructor(
-    readonly knex: Knex,
-    readonly dialect: Dialect,
-  ) {}
+// The room store: the read half (room-read-store.ts, inherited so every read method, including the read
+// service's extras, is available) plus the write half (room-write-store.ts) used only by the room writer.
+export class KnexRoomStore extends KnexRoomReadStore implements RoomStore {
+  private readonly writer: KnexRoomWriteStore;
+
+  constructor(knex: Knex, dialect: Dialect) {
+    super(knex, dialect);
+    this.writer = new KnexRoomWriteStore(knex, dialect);
+  }
+
+  createRoom(row: RoomRow): Promise<void> {
+    return this.writer.createRoom(row);
+  }
+  persistEvents(batch: Parameters<RoomWriteStore['persistEvents']>[0]): Promise<void> {
+    return this.writer.persistEvents(batch);
+  }
+  setRoomPublic(roomId: RoomId, isPublic: boolean): Promise<void> {
+    return this.writer.setRoomPublic(roomId, isPublic);
+  }
+  createAlias(alias: string, roomId: RoomId, creator: UserId, servers: readonly string[]): Promise<boolean> {
+    return this.writer.createAlias(alias, roomId, creator, servers);
+  }
+  deleteAlias(alias: string): Promise<boolean> {
+    return this.writer.deleteAlias(alias);
+  }
+  moveAliases(from: RoomId, to: RoomId): Promise<string[]> {
+    return this.writer.moveAliases(from, to);
+  }
+  forgetRoom(userId: UserId, roomId: RoomId): Promise<void> {
+    return this.writer.forgetRoom(userId, roomId);
+  }
+  isRoomForgotten(userId: UserId, roomId: RoomId): Promise<boolean> {
+    return this.writer.isRoomForgotten(userId, roomId);
+  }
+  getForgottenRoomIds(userId: UserId): Promise<Set<RoomId>> {
+    return this.writer.getForgottenRoomIds(userId);
+  }
 }
-export type _RoomStoreContract = RoomStore;
+

@@ -1,0 +1,174 @@
+import type { Knex } from 'knex';
+import type { EventId } from '../../types/ids.js';
+import type { StateKey } from '../../types/pdu.js';
+import { toSafeNumber } from './dialect.js';
+
+// Writing state groups (migrations/0002_rooms.ts): a group is a full snapshot (prev_group NULL) or a delta
+// against prev_group, where an entry with event_id NULL removes the key. New groups are deltas against the
+// group of the event they follow, so the tables grow with state changes rather than with room size times
+// events; the chain is capped so resolving a group never walks more than MAX_DELTA_DEPTH deltas.
+
+export const MAX_DELTA_DEPTH = 50;
+
+const SEP = '\u0000';
+
+/** A group together with its full state, as the writer needs it to delta-encode the next one. */
+export interface ResolvedGroup {
+  readonly id: number;
+  readonly state: ReadonlyMap<StateKey, EventId>;
+  readonly deltaDepth: number;
+}
+
+interface GroupRow {
+  id: unknown;
+  prev_group: unknown;
+  delta_depth: unknown;
+}
+
+interface EntryRow {
+  state_group: unknown;
+  type: string;
+  state_key: string;
+  event_id: string | null;
+}
+
+function splitKey(key: StateKey): [string, string] {
+  const i = key.indexOf(SEP);
+  return [key.slice(0, i), key.slice(i + 1)];
+}
+
+/** Keys whose value differs between `base` and `target` (null: removed in target). */
+export function stateDelta(
+  base: ReadonlyMap<StateKey, EventId>,
+  target: ReadonlyMap<StateKey, EventId>,
+): Array<[StateKey, EventId | null]> {
+  const out: Array<[StateKey, EventId | null]> = [];
+  for (const [k, v] of target) if (base.get(k) !== v) out.push([k, v]);
+  if (base.size + out.length > target.size) {
+    for (const k of base.keys()) if (!target.has(k)) out.push([k, null]);
+  }
+  return out;
+}
+
+/**
+ * Allocates group ids and writes groups. One instance per store. Ids come from memory, seeded with
+ * MAX(id) before the first write (the single-writer assumption of the events stream applies here too).
+ * Resolved groups are kept in a small LRU: the next event of a room almost always builds on the group
+ * the previous one produced, so the common case needs no query at all.
+ */
+export class StateGroupWriter {
+  private lastId: number | null = null;
+  private seeding: Promise<void> | null = null;
+  private readonly cache = new Map<number, ResolvedGroup>();
+
+  constructor(private readonly maxCached = 128) {}
+
+  /** Seeds the id counter; call with the plain connection before opening a transaction (SQLite has one connection). */
+  async prepare(knex: Knex): Promise<void> {
+    if (this.lastId !== null) return;
+    this.seeding ??= (async () => {
+      const row: { max_id?: unknown } | undefined = await knex('state_groups').max({ max_id: 'id' }).first();
+      const raw = row?.max_id;
+      this.lastId ??= raw === null || raw === undefined ? 0 : toSafeNumber(raw, 'MAX(state_groups.id)');
+    })().finally(() => {
+      this.seeding = null;
+    });
+    await this.seeding;
+  }
+
+  /** Remembers groups written by a transaction once it committed. */
+  remember(groups: Iterable<ResolvedGroup>): void {
+    for (const g of groups) {
+      this.cache.delete(g.id);
+      this.cache.set(g.id, g);
+    }
+    while (this.cache.size > this.maxCached) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest === undefined) break;
+      this.cache.delete(oldest);
+    }
+  }
+
+  /** The full state of a stored group, read through `db` (the open transaction). */
+  async resolve(db: Knex | Knex.Transaction, id: number): Promise<ResolvedGroup> {
+    const hit = this.cache.get(id);
+    if (hit !== undefined) return hit;
+    // Walk prev_group links down to a snapshot or a cached group (at most MAX_DELTA_DEPTH steps).
+    const chain: Array<{ id: number; depth: number }> = [];
+    let base: ResolvedGroup | undefined;
+    let cursor: number | null = id;
+    while (cursor !== null) {
+      const cached = this.cache.get(cursor);
+      if (cached !== undefined) {
+        base = cached;
+        break;
+      }
+      const row: GroupRow | undefined = await db('state_groups').select('id', 'prev_group', 'delta_depth').where('id', cursor).first();
+      if (row === undefined) throw new Error(`state group ${cursor} does not exist`);
+      chain.push({ id: cursor, depth: toSafeNumber(row.delta_depth, 'state_groups.delta_depth') });
+      cursor = row.prev_group === null ? null : toSafeNumber(row.prev_group, 'state_groups.prev_group');
+    }
+    const rows: EntryRow[] =
+      chain.length === 0
+        ? []
+        : await db('state_group_entries')
+            .select('state_group', 'type', 'state_key', 'event_id')
+            .whereIn(
+              'state_group',
+              chain.map((c) => c.id),
+            );
+    const byGroup = new Map<number, EntryRow[]>();
+    for (const r of rows) {
+      const g = toSafeNumber(r.state_group, 'state_group_entries.state_group');
+      let list = byGroup.get(g);
+      if (list === undefined) byGroup.set(g, (list = []));
+      list.push(r);
+    }
+    const state = new Map<StateKey, EventId>(base?.state ?? []);
+    for (let i = chain.length - 1; i >= 0; i--) {
+      for (const r of byGroup.get((chain[i] as { id: number }).id) ?? []) {
+        const key = `${r.type}${SEP}${r.state_key}`;
+        if (r.event_id === null) state.delete(key);
+        else state.set(key, r.event_id);
+      }
+    }
+    const first = chain[0];
+    const resolved: ResolvedGroup = { id, state, deltaDepth: first !== undefined ? first.depth : (base?.deltaDepth ?? 0) };
+    this.remember([resolved]);
+    return resolved;
+  }
+
+  /**
+   * The group for `state`: `base` itself when nothing changed, else a new delta against `base` (or a full
+   * snapshot when there is no base or its chain is at the cap). Written through `trx`.
+   */
+  async write(
+    trx: Knex.Transaction,
+    roomId: string,
+    base: ResolvedGroup | null,
+    state: ReadonlyMap<StateKey, EventId>,
+  ): Promise<ResolvedGroup> {
+    let entries: Array<[StateKey, EventId | null]>;
+    let prev: number | null = null;
+    let deltaDepth = 0;
+    if (base !== null && base.deltaDepth < MAX_DELTA_DEPTH) {
+      entries = stateDelta(base.state, state);
+      if (entries.length === 0) return base;
+      prev = base.id;
+      deltaDepth = base.deltaDepth + 1;
+    } else {
+      if (base !== null && stateDelta(base.state, state).length === 0) return base;
+      entries = [...state];
+    }
+    if (this.lastId === null) throw new Error('StateGroupWriter.prepare() was not called');
+    const id = ++this.lastId;
+    await trx('state_groups').insert({ id, room_id: roomId, prev_group: prev, delta_depth: deltaDepth });
+    const rows = entries.map(([key, eventId]) => {
+      const [type, stateKey] = splitKey(key);
+      return { state_group: id, type, state_key: stateKey, event_id: eventId };
+    });
+    // 4 parameters per row; SQLite caps a multi-row insert at 500 rows.
+    for (let i = 0; i < rows.length; i += 500) await trx('state_group_entries').insert(rows.slice(i, i + 500));
+    return { id, state: new Map(state), deltaDepth };
+  }
+}

@@ -1,0 +1,254 @@
+import type { Knex } from 'knex';
+import type { EventId, RoomId, UserId } from '../../types/ids.js';
+import type { Pdu, StateKey } from '../../types/pdu.js';
+import type { EventToPersist, RoomRow, RoomWriteStore } from '../interfaces/index.js';
+import type { Dialect } from './dialect.js';
+import { StateGroupWriter, type ResolvedGroup } from './room-write-state-groups.js';
+import { writeCurrentState } from './room-write-current-state.js';
+
+// The write side of the room store: only the room writer (src/rooms) calls it, one writer per room. Every
+// batch lands in ONE transaction; stream orderings were allocated by the caller, who marks them done and
+// publishes notices only after this resolves (i.e. after commit).
+
+type PersistBatch = Parameters<RoomWriteStore['persistEvents']>[0];
+type BatchEvent = EventToPersist & { streamOrdering: number };
+
+const SEP = '\u0000';
+
+function refId(ref: string | [string, Record<string, string>]): EventId {
+  return typeof ref === 'string' ? ref : ref[0];
+}
+
+function redactsOf(pdu: Pdu): EventId | undefined {
+  const inContent = pdu.content.redacts;
+  if (typeof inContent === 'string') return inContent;
+  return typeof pdu.redacts === 'string' ? pdu.redacts : undefined;
+}
+
+function stringOrNull(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+
+export class KnexRoomWriteStore implements RoomWriteStore {
+  private readonly groups = new StateGroupWriter();
+
+  constructor(
+    private readonly knex: Knex,
+    private readonly dialect: Dialect,
+  ) {}
+
+  async createRoom(row: RoomRow): Promise<void> {
+    await this.knex('rooms').insert(roomDbRow(row));
+  }
+
+  async persistEvents(batch: PersistBatch): Promise<void> {
+    if (batch.events.length === 0 && batch.room === undefined) return;
+    await this.groups.prepare(this.knex);
+    const written: ResolvedGroup[] = [];
+    await this.knex.transaction(async (trx) => {
+      if (batch.room !== undefined) await trx('rooms').insert(roomDbRow(batch.room));
+      // State after each event of this batch, so later events of the batch build on it without a query.
+      const localAfter = new Map<EventId, ResolvedGroup>();
+      for (const ev of batch.events) {
+        await this.persistOne(trx, ev, localAfter, written);
+      }
+      if (batch.newForwardExtremities !== null) {
+        await trx('forward_extremities').where('room_id', batch.roomId).del();
+        const rows = [...new Set(batch.newForwardExtremities)].map((eventId) => ({ room_id: batch.roomId, event_id: eventId }));
+        if (rows.length > 0) await trx('forward_extremities').insert(rows);
+      }
+      if (batch.newCurrentState !== null) {
+        await writeCurrentState(trx, this.dialect, batch.roomId, batch.newCurrentState, batch.events);
+      }
+    });
+    this.groups.remember(written);
+  }
+
+  private async persistOne(
+    trx: Knex.Transaction,
+    ev: BatchEvent,
+    localAfter: Map<EventId, ResolvedGroup>,
+    written: ResolvedGroup[],
+  ): Promise<void> {
+    const { pdu } = ev;
+    const isState = typeof pdu.state_key === 'string';
+    const accepted = ev.rejectedReason === null;
+    const key = isState ? `${pdu.type}${SEP}${pdu.state_key as string}` : null;
+    const replacesState = key !== null && accepted && !ev.outlier && ev.stateBefore !== null ? (ev.stateBefore.get(key) ?? null) : null;
+
+    await trx('events').insert({
+      event_id: ev.eventId,
+      room_id: ev.roomId,
+      stream_ordering: ev.streamOrdering,
+      depth: ev.depth,
+      type: pdu.type,
+      state_key: isState ? pdu.state_key : null,
+      sender: pdu.sender,
+      origin_server_ts: pdu.origin_server_ts,
+      json: JSON.stringify(pdu),
+      outlier: ev.outlier,
+      soft_failed: ev.softFailed,
+      rejected_reason: ev.rejectedReason,
+      replaces_state: replacesState,
+      redacted_by: null,
+      received_ts: Date.now(),
+    });
+
+    const authIds = [...new Set(pdu.auth_events.map(refId))];
+    if (authIds.length > 0) {
+      await trx('event_auth_edges').insert(authIds.map((a) => ({ event_id: ev.eventId, auth_event_id: a })));
+    }
+
+    if (!ev.outlier) {
+      const prevIds = [...new Set(pdu.prev_events.map(refId))];
+      if (prevIds.length > 0) {
+        await trx('event_edges').insert(prevIds.map((p) => ({ event_id: ev.eventId, prev_event_id: p, room_id: ev.roomId })));
+        await this.updateBackwardExtremities(trx, ev.roomId, prevIds, localAfter);
+      }
+      await trx('backward_extremities').where({ room_id: ev.roomId, event_id: ev.eventId }).del();
+      if (ev.stateBefore !== null) {
+        const base = await this.baseGroup(trx, prevIds, localAfter);
+        const before = await this.groups.write(trx, ev.roomId, base, ev.stateBefore);
+        let after = before;
+        if (key !== null && accepted) {
+          const next = new Map(ev.stateBefore);
+          next.set(key, ev.eventId);
+          after = await this.groups.write(trx, ev.roomId, before, next);
+        }
+        for (const g of new Set([before, after])) if (g !== base) written.push(g);
+        localAfter.set(ev.eventId, after);
+        await trx('event_state').insert({ event_id: ev.eventId, state_group_before: before.id, state_group_after: after.id });
+      }
+    }
+
+    if (pdu.type === 'm.room.member' && isState) {
+      const membership = stringOrNull(pdu.content.membership) ?? 'leave';
+      await trx('room_memberships').insert({
+        event_id: ev.eventId,
+        room_id: ev.roomId,
+        user_id: pdu.state_key,
+        sender: pdu.sender,
+        membership,
+        stream_ordering: ev.streamOrdering,
+        display_name: stringOrNull(pdu.content.displayname),
+        avatar_url: stringOrNull(pdu.content.avatar_url),
+      });
+      if (accepted && (membership === 'join' || membership === 'invite' || membership === 'knock')) {
+        await trx('room_forgotten').where({ user_id: pdu.state_key, room_id: ev.roomId }).del();
+      }
+    }
+
+    if (ev.txn !== undefined) {
+      await trx('event_txn_ids').insert({
+        user_id: ev.txn.userId,
+        device_id: ev.txn.deviceId,
+        txn_id: ev.txn.txnId,
+        room_id: ev.roomId,
+        event_id: ev.eventId,
+        created_ts: pdu.origin_server_ts,
+      });
+    }
+
+    if (pdu.type === 'm.room.redaction' && accepted) {
+      const target = redactsOf(pdu);
+      if (target !== undefined) {
+        await trx('redactions').insert({ event_id: ev.eventId, redacts: target, room_id: ev.roomId }).onConflict('event_id').ignore();
+        if (ev.redactionApplies === true) {
+          // The first applicable redaction wins; later ones are still recorded in `redactions`.
+          await trx('events').where({ event_id: target, room_id: ev.roomId }).whereNull('redacted_by').update({ redacted_by: ev.eventId });
+        }
+      }
+    }
+  }
+
+  /** The state group after the first prev event we know: the one the new groups are deltas against. */
+  private async baseGroup(
+    trx: Knex.Transaction,
+    prevIds: readonly EventId[],
+    localAfter: ReadonlyMap<EventId, ResolvedGroup>,
+  ): Promise<ResolvedGroup | null> {
+    for (const p of prevIds) {
+      const local = localAfter.get(p);
+      if (local !== undefined) return local;
+    }
+    if (prevIds.length === 0) return null;
+    const row: { state_group_after: unknown } | undefined = await trx('event_state')
+      .select('state_group_after')
+      .whereIn('event_id', [...prevIds])
+      .first();
+    if (row === undefined) return null;
+    return this.groups.resolve(trx, Number(row.state_group_after));
+  }
+
+  /** prev_events we do not hold become backward extremities (where backfill continues). */
+  private async updateBackwardExtremities(
+    trx: Knex.Transaction,
+    roomId: RoomId,
+    prevIds: readonly EventId[],
+    localAfter: ReadonlyMap<EventId, ResolvedGroup>,
+  ): Promise<void> {
+    const unknown = prevIds.filter((p) => !localAfter.has(p));
+    if (unknown.length === 0) return;
+    const known: Array<{ event_id: string }> = await trx('events').select('event_id').whereIn('event_id', unknown).where('outlier', false);
+    const knownSet = new Set(known.map((r) => r.event_id));
+    const missing = unknown.filter((p) => !knownSet.has(p)).map((eventId) => ({ room_id: roomId, event_id: eventId }));
+    if (missing.length > 0) await this.dialect.upsert(trx, 'backward_extremities', missing, ['room_id', 'event_id'], []);
+  }
+
+  async setRoomPublic(roomId: RoomId, isPublic: boolean): Promise<void> {
+    await this.knex('rooms').where('room_id', roomId).update({ is_public: isPublic });
+  }
+
+  async createAlias(alias: string, roomId: RoomId, creator: UserId, servers: readonly string[]): Promise<boolean> {
+    try {
+      await this.knex('room_aliases').insert({
+        room_alias: alias,
+        room_id: roomId,
+        creator,
+        servers: JSON.stringify(servers),
+        created_ts: Date.now(),
+      });
+      return true;
+    } catch (err) {
+      if (this.dialect.isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  async deleteAlias(alias: string): Promise<boolean> {
+    const n = await this.knex('room_aliases').where('room_alias', alias).del();
+    return n > 0;
+  }
+
+  async moveAliases(from: RoomId, to: RoomId): Promise<string[]> {
+    return this.knex.transaction(async (trx) => {
+      const rows: Array<{ room_alias: string }> = await trx('room_aliases').select('room_alias').where('room_id', from);
+      if (rows.length > 0) await trx('room_aliases').where('room_id', from).update({ room_id: to });
+      return rows.map((r) => r.room_alias);
+    });
+  }
+
+  async forgetRoom(userId: UserId, roomId: RoomId): Promise<void> {
+    await this.dialect.upsert(this.knex, 'room_forgotten', { user_id: userId, room_id: roomId, forgotten_ts: Date.now() }, ['user_id', 'room_id']);
+  }
+
+  async isRoomForgotten(userId: UserId, roomId: RoomId): Promise<boolean> {
+    const row: unknown = await this.knex('room_forgotten').select('room_id').where({ user_id: userId, room_id: roomId }).first();
+    return row !== undefined;
+  }
+
+  async getForgottenRoomIds(userId: UserId): Promise<Set<RoomId>> {
+    const rows: Array<{ room_id: string }> = await this.knex('room_forgotten').select('room_id').where('user_id', userId);
+    return new Set(rows.map((r) => r.room_id));
+  }
+}
+
+function roomDbRow(row: RoomRow): Record<string, unknown> {
+  return {
+    room_id: row.roomId,
+    room_version: row.roomVersion,
+    creator: row.creator,
+    is_public: row.isPublic,
+    created_ts: row.createdTs,
+  };
+}
