@@ -6,6 +6,7 @@ import type { RoomStore } from './rooms.js';
 import type { AccountStore } from './accounts.js';
 import type { UserDataStore } from './user-data.js';
 import type { MediaStore } from './media.js';
+import type { E2eStore } from './e2e.js';
 import type { FederationQueueStore } from './federation.js';
 
 export type { ServerKeyStore, StoredServerKey, StoredKeyResponse } from './server-keys.js';
@@ -15,6 +16,7 @@ export type * from './rooms.js';
 export type * from './accounts.js';
 export type * from './user-data.js';
 export type * from './media.js';
+export type * from './e2e.js';
 export type * from './federation.js';
 
 export type StorageEngine = 'sqlite' | 'postgres';
@@ -31,6 +33,7 @@ export interface Storage {
   readonly accounts: AccountStore;
   readonly userData: UserDataStore;
   readonly media: MediaStore;
+  readonly e2e: E2eStore;
   readonly federation: FederationQueueStore;
   /**
    * Records the server name on first use and refuses a database created for another server,

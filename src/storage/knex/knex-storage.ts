@@ -11,6 +11,7 @@ import { KnexRoomStore } from './room-store.js';
 import { KnexAccountStore } from './account-store.js';
 import { KnexUserDataStore } from './user-data-store.js';
 import { KnexMediaStore } from './media-store.js';
+import { KnexE2eStore } from './e2e-store.js';
 import { KnexFederationQueueStore } from './federation-store.js';
 
 const META_TABLE = 'instance_meta';
@@ -39,6 +40,7 @@ export class KnexStorage implements Storage {
   readonly accounts: KnexAccountStore;
   readonly userData: KnexUserDataStore;
   readonly media: KnexMediaStore;
+  readonly e2e: KnexE2eStore;
   readonly federation: KnexFederationQueueStore;
   private readonly generators = new Map<string, Promise<StreamIdGenerator>>();
   private closed: Promise<void> | null = null;
@@ -55,6 +57,7 @@ export class KnexStorage implements Storage {
     this.accounts = new KnexAccountStore(knex, dialect);
     this.userData = new KnexUserDataStore(knex, dialect);
     this.media = new KnexMediaStore(knex, dialect);
+    this.e2e = new KnexE2eStore(knex, dialect);
     this.federation = new KnexFederationQueueStore(knex, dialect);
   }
 

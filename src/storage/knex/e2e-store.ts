@@ -1,0 +1,117 @@
+import type { Knex } from 'knex';
+import type {
+  BackupVersionRow,
+  ClaimedKey,
+  CrossSigningKeyType,
+  E2eStore,
+  InboxMessage,
+  OneTimeKeyRow,
+  RoomKeyData,
+  RoomKeyRow,
+  SignatureRow,
+  StoredCrossSigningKey,
+  ToDeviceMessage,
+} from '../interfaces/index.js';
+import type { JsonObject } from '../../types/json.js';
+import type { Dialect } from './dialect.js';
+import * as keys from './e2e-device-keys.js';
+import * as xsign from './e2e-cross-signing.js';
+import * as inbox from './e2e-to-device.js';
+import * as backup from './e2e-backup.js';
+
+/** The knex implementation of E2eStore; each concern lives in its own e2e-*.ts file. */
+export class KnexE2eStore implements E2eStore {
+  constructor(
+    private readonly knex: Knex,
+    private readonly dialect: Dialect,
+  ) {}
+
+  getDeviceKeys(userId: string, deviceIds?: readonly string[]): Promise<Map<string, JsonObject>> {
+    return keys.getDeviceKeys(this.knex, this.dialect, userId, deviceIds);
+  }
+  setDeviceKeys(userId: string, deviceId: string, k: JsonObject, streamId: number, now: number): Promise<void> {
+    return keys.setDeviceKeys(this.knex, this.dialect, userId, deviceId, k, streamId, now);
+  }
+  deleteDevices(userId: string, deviceIds: readonly string[], streamId: number): Promise<void> {
+    return keys.deleteDevices(this.knex, userId, deviceIds, streamId);
+  }
+  addOneTimeKeys(userId: string, deviceId: string, k: readonly OneTimeKeyRow[], now: number) {
+    return keys.addOneTimeKeys(this.knex, this.dialect, userId, deviceId, k, now);
+  }
+  countOneTimeKeys(userId: string, deviceId: string): Promise<Record<string, number>> {
+    return keys.countOneTimeKeys(this.knex, userId, deviceId);
+  }
+  claimKey(userId: string, deviceId: string, algorithm: string): Promise<ClaimedKey | undefined> {
+    return keys.claimKey(this.knex, userId, deviceId, algorithm);
+  }
+  setFallbackKeys(userId: string, deviceId: string, k: readonly OneTimeKeyRow[]): Promise<void> {
+    return keys.setFallbackKeys(this.knex, userId, deviceId, k);
+  }
+  getUnusedFallbackKeyTypes(userId: string, deviceId: string): Promise<string[]> {
+    return keys.getUnusedFallbackKeyTypes(this.knex, userId, deviceId);
+  }
+
+  getCrossSigningKeys(userId: string): Promise<Map<CrossSigningKeyType, StoredCrossSigningKey>> {
+    return xsign.getCrossSigningKeys(this.knex, userId);
+  }
+  setCrossSigningKeys(userId: string, k: readonly StoredCrossSigningKey[], streamId: number, now: number): Promise<void> {
+    return xsign.setCrossSigningKeys(this.knex, this.dialect, userId, k, streamId, now);
+  }
+  getSignaturesOn(targetUserId: string, targetKeyIds: readonly string[]): Promise<SignatureRow[]> {
+    return xsign.getSignaturesOn(this.knex, targetUserId, targetKeyIds);
+  }
+  addSignatures(rows: readonly SignatureRow[], changedUsers: readonly string[], streamId: number): Promise<void> {
+    return xsign.addSignatures(this.knex, this.dialect, rows, changedUsers, streamId);
+  }
+  markDeviceListsChanged(userIds: readonly string[], streamId: number): Promise<void> {
+    return xsign.markDeviceListsChanged(this.knex, this.dialect, userIds, streamId);
+  }
+  getDeviceListChanges(from: number, to: number, among?: readonly string[]): Promise<Set<string>> {
+    return xsign.getDeviceListChanges(this.knex, from, to, among);
+  }
+
+  addToDeviceMessages(
+    sender: { userId: string; deviceId: string; txnId: string },
+    messages: readonly ToDeviceMessage[],
+    streamId: number,
+    now: number,
+  ): Promise<boolean> {
+    return inbox.addToDeviceMessages(this.knex, this.dialect, sender, messages, streamId, now);
+  }
+  getToDeviceMessages(userId: string, deviceId: string, after: number, upTo: number, limit: number): Promise<InboxMessage[]> {
+    return inbox.getToDeviceMessages(this.knex, userId, deviceId, after, upTo, limit);
+  }
+  deleteToDeviceMessages(userId: string, deviceId: string, upTo: number): Promise<number> {
+    return inbox.deleteToDeviceMessages(this.knex, userId, deviceId, upTo);
+  }
+
+  createBackupVersion(userId: string, algorithm: string, authData: JsonObject): Promise<number> {
+    return backup.createBackupVersion(this.knex, this.dialect, userId, algorithm, authData);
+  }
+  getBackupVersion(userId: string, version?: number): Promise<BackupVersionRow | undefined> {
+    return backup.getBackupVersion(this.knex, userId, version);
+  }
+  updateBackupVersion(userId: string, version: number, authData: JsonObject): Promise<boolean> {
+    return backup.updateBackupVersion(this.knex, userId, version, authData);
+  }
+  deleteBackupVersion(userId: string, version: number): Promise<boolean> {
+    return backup.deleteBackupVersion(this.knex, userId, version);
+  }
+  countRoomKeys(userId: string, version: number): Promise<number> {
+    return backup.countRoomKeys(this.knex, userId, version);
+  }
+  getRoomKeys(userId: string, version: number, roomId?: string, sessionId?: string): Promise<RoomKeyRow[]> {
+    return backup.getRoomKeys(this.knex, userId, version, roomId, sessionId);
+  }
+  putRoomKeys(
+    userId: string,
+    version: number,
+    k: readonly RoomKeyRow[],
+    keepExisting: (existing: RoomKeyData, incoming: RoomKeyData) => boolean,
+  ): Promise<{ etag: number; count: number }> {
+    return backup.putRoomKeys(this.knex, this.dialect, userId, version, k, keepExisting);
+  }
+  deleteRoomKeys(userId: string, version: number, roomId?: string, sessionId?: string): Promise<{ etag: number; count: number }> {
+    return backup.deleteRoomKeys(this.knex, userId, version, roomId, sessionId);
+  }
+}

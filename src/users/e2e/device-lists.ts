@@ -1,0 +1,79 @@
+import type { RoomId, UserId } from '../../types/ids.js';
+import type { E2eContext } from './context.js';
+
+// Which users' device lists a user must refetch (/sync device_lists and /keys/changes): users sharing a room
+// with them whose devices or keys changed, users they newly share a room with (a join on either side), and,
+// as `left`, users they no longer share any room with.
+
+/** A pair of stream positions: the events stream (memberships) and the device-list stream. */
+export interface DeviceListPositions {
+  events: number;
+  deviceLists: number;
+}
+
+export interface DeviceListChanges {
+  changed: UserId[];
+  left: UserId[];
+}
+
+export async function deviceListChanges(
+  ctx: E2eContext,
+  userId: UserId,
+  from: DeviceListPositions,
+  to: DeviceListPositions,
+): Promise<DeviceListChanges> {
+  const rooms = ctx.storage.rooms;
+  const myRooms = new Set<RoomId>((await rooms.getRoomsForUser(userId, ['join'])).map((m) => m.roomId));
+  const changed = new Set<UserId>();
+  // Users who may have stopped sharing rooms with us: checked against current memberships at the end.
+  const maybeLeft = new Set<UserId>();
+
+  if (to.events > from.events) {
+    const myChanges = await rooms.getMembershipChangesForUser(userId, from.events, to.events);
+    const touchedRooms = new Set(myChanges.map((m) => m.roomId));
+    for (const roomId of touchedRooms) {
+      const members = await rooms.getRoomMembers(roomId, ['join']);
+      // Joined during the window: everybody there is new to us (and their keys may be unknown).
+      // Left during the window: everybody there may now be gone from our rooms.
+      const target = myRooms.has(roomId) ? changed : maybeLeft;
+      for (const m of members) target.add(m.userId);
+    }
+    const stillJoined = [...myRooms].filter((r) => !touchedRooms.has(r));
+    if (stillJoined.length > 0) {
+      const deltas = (await rooms.getCurrentStateDeltas(stillJoined, from.events, to.events)).filter(
+        (d) => d.type === 'm.room.member' && d.stateKey !== userId,
+      );
+      const eventIds = deltas.flatMap((d) => (d.eventId === null ? [] : [d.eventId]));
+      const events = eventIds.length > 0 ? await rooms.getEvents(eventIds) : new Map();
+      for (const d of deltas) {
+        const ev = d.eventId === null ? undefined : events.get(d.eventId);
+        const membership = ev?.pdu.content.membership;
+        if (membership === 'join') changed.add(d.stateKey);
+        else maybeLeft.add(d.stateKey);
+      }
+    }
+  }
+
+  if (to.deviceLists > from.deviceLists) {
+    const updated = await ctx.storage.e2e.getDeviceListChanges(from.deviceLists, to.deviceLists);
+    for (const other of updated) {
+      if (other === userId || (await sharesRoom(ctx, other, myRooms))) changed.add(other);
+    }
+  }
+
+  const left: UserId[] = [];
+  for (const other of maybeLeft) {
+    if (other === userId) continue;
+    if (!(await sharesRoom(ctx, other, myRooms))) {
+      left.push(other);
+      changed.delete(other);
+    }
+  }
+  return { changed: [...changed].sort(), left: left.sort() };
+}
+
+async function sharesRoom(ctx: E2eContext, other: UserId, myRooms: ReadonlySet<RoomId>): Promise<boolean> {
+  if (myRooms.size === 0) return false;
+  const theirs = await ctx.storage.rooms.getRoomsForUser(other, ['join']);
+  return theirs.some((m) => myRooms.has(m.roomId));
+}
