@@ -106,15 +106,17 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     if (s === null) throw new Error(`${name} service used before it was built`);
     return s;
   };
+  const auth = createAuthService({ config, logger: logger.child({ component: 'auth' }), storage, now });
   users = createUserService({
     config,
     logger: logger.child({ component: 'users' }),
     storage,
     notices,
     now,
+    auth,
     rooms: {
-      propagateProfile: (userId) => (need(rooms, 'rooms') as unknown as RoomMembershipOps).propagateProfile(userId),
-      leaveAllRooms: (userId) => (need(rooms, 'rooms') as unknown as RoomMembershipOps).leaveAllRooms(userId),
+      propagateProfile: (userId) => need(rooms, 'rooms').propagateProfile(userId),
+      leaveAllRooms: (userId) => need(rooms, 'rooms').leaveAllRooms(userId),
     },
   });
   rooms = createRoomService({
@@ -125,11 +127,11 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     notices,
     now,
     profiles: {
-      getProfile: (userId) => (need(users, 'users') as unknown as ProfileOps).getProfile(userId),
+      getProfile: (userId) => need(users, 'users').getProfile(userId),
     },
   });
   return {
-    auth: createAuthService({ config, logger: logger.child({ component: 'auth' }), storage, now }),
+    auth,
     users,
     rooms,
     sync: createSyncService({ config, logger: logger.child({ component: 'sync' }), storage, notices, now }),
@@ -138,10 +140,3 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
 }
 
 // Temporary shapes while the services are being written; each owner replaces its cast with the real method.
-interface RoomMembershipOps {
-  propagateProfile(userId: string): Promise<void>;
-  leaveAllRooms(userId: string): Promise<void>;
-}
-interface ProfileOps {
-  getProfile(userId: string): Promise<{ displayname: string | null; avatar_url: string | null }>;
-}

@@ -1,31 +1,8 @@
-import type { Config } from '../config/types.js';
-import type { SigningKey } from '../crypto/index.js';
-import type { Logger } from '../http/logger.js';
-import type { Storage } from '../storage/interfaces/index.js';
-import type { NoticeSink } from '../types/notices.js';
-import type { UserId } from '../types/ids.js';
-
-// Placeholder public surface of the room writer; the rooms work replaces it.
-
-/** What rooms needs from users/ (wired in main.ts, so neither imports the other). */
-export interface ProfileLookup {
-  getProfile(userId: UserId): Promise<{ displayname: string | null; avatar_url: string | null }>;
-}
-
-export interface RoomServiceDeps {
-  config: Config;
-  logger: Logger;
-  storage: Storage;
-  signingKey: SigningKey;
-  notices: NoticeSink;
-  profiles: ProfileLookup;
-  now: () => number;
-}
-
-export interface RoomService {}
-
-export function createRoomService(_deps: RoomServiceDeps): RoomService {
-  return {};
-}
+// Public surface of the room writer (the ONE place that creates and persists room events) and, through
+// read/, of the read side. Other services and the route layers import from here only.
+export type { ProfileLookup, RoomServiceDeps } from './deps.js';
+export type { CreateRoomPreset, CreateRoomRequest, JoinOptions, RoomService } from './types.js';
+export { createRoomService } from './service.js';
+export { txnScope } from './send.js';
 
 export * from './read/index.js';

@@ -1,0 +1,141 @@
+import { forbidden, invalidParam, MatrixError, notFound } from '../errors/index.js';
+import { isValidRoomAlias, isValidRoomId, isValidUserId, serverNameOf } from '../protocol/index.js';
+import type { RoomId, UserId } from '../types/ids.js';
+import type { JsonObject } from '../types/json.js';
+import type { Requester } from '../types/requester.js';
+import type { RoomServiceDeps } from './deps.js';
+import { profileFields, withReason } from './member-content.js';
+import type { RoomDraft } from './room-draft.js';
+import type { RoomWriter } from './room-writer.js';
+import { restrictedJoinAuthoriser } from './restricted-join.js';
+import type { JoinOptions } from './types.js';
+
+// Membership changes: join, knock, leave (also rejects invites and retracts knocks), invite, kick, ban,
+// unban, forget. The auth rules decide; the checks here only turn the common refusals into the clearer
+// errors Synapse gives. Remote rooms (joins over federation) are not supported yet: an unknown room is 404.
+
+export class Memberships {
+  constructor(
+    private readonly deps: RoomServiceDeps,
+    private readonly writer: RoomWriter,
+  ) {}
+
+  /** A room id, or the room an alias of ours points at (404 M_NOT_FOUND otherwise). */
+  async resolveRoom(roomIdOrAlias: string): Promise<RoomId> {
+    if (roomIdOrAlias.startsWith('#')) {
+      if (!isValidRoomAlias(roomIdOrAlias)) throw invalidParam(`Invalid room alias: ${roomIdOrAlias}`);
+      const hit = await this.deps.storage.rooms.getRoomIdForAlias(roomIdOrAlias);
+      if (hit === undefined) throw notFound(`Room alias ${roomIdOrAlias} not found`);
+      return hit.roomId;
+    }
+    if (!isValidRoomId(roomIdOrAlias)) throw invalidParam(`${roomIdOrAlias} is not a valid room id or alias`);
+    return roomIdOrAlias;
+  }
+
+  async join(requester: Requester, roomIdOrAlias: string, opts: JoinOptions = {}): Promise<{ room_id: RoomId }> {
+    const roomId = await this.resolveRoom(roomIdOrAlias);
+    const userId = requester.userId;
+    await this.writer.withRoom(roomId, async (draft) => {
+      if (requester.isGuest && (await draft.stateContent('m.room.guest_access'))?.guest_access !== 'can_join') {
+        throw new MatrixError('M_GUEST_ACCESS_FORBIDDEN', 403, 'Guest access is not allowed in this room');
+      }
+      const content: JsonObject = withReason({ membership: 'join', ...(await profileFields(this.deps, userId)) }, opts.reason);
+      const current = await draft.stateEvent('m.room.member', userId);
+      // Joining again with nothing changed is a no-op (Synapse answers with the existing event).
+      if (current !== undefined && current.pdu.content.membership === 'join' && sameProfile(current.pdu.content, content) && opts.reason === undefined) {
+        return;
+      }
+      if (current?.pdu.content.membership === 'ban') throw forbidden('You are banned from this room');
+      const via = await restrictedJoinAuthoriser(this.deps, draft, userId);
+      if (via !== undefined) content.join_authorised_via_users_server = via;
+      await draft.append({ type: 'm.room.member', sender: userId, stateKey: userId, content });
+    });
+    return { room_id: roomId };
+  }
+
+  async knock(requester: Requester, roomIdOrAlias: string, opts: JoinOptions = {}): Promise<{ room_id: RoomId }> {
+    const roomId = await this.resolveRoom(roomIdOrAlias);
+    const userId = requester.userId;
+    await this.writer.withRoom(roomId, async (draft) => {
+      if (!draft.version.knocking) throw forbidden(`Room version ${draft.version.id} does not support knocking`);
+      const current = await draft.membership(userId);
+      if (current === 'join') throw forbidden('You are already in this room');
+      if (current === 'ban') throw forbidden('You are banned from this room');
+      if (current === 'invite') throw forbidden('You are already invited to this room');
+      const content = withReason({ membership: 'knock', ...(await profileFields(this.deps, userId)) }, opts.reason);
+      await draft.append({ type: 'm.room.member', sender: userId, stateKey: userId, content });
+    });
+    return { room_id: roomId };
+  }
+
+  async leave(requester: Requester, roomId: RoomId, reason?: string): Promise<void> {
+    const userId = requester.userId;
+    await this.writer.withRoom(roomId, async (draft) => {
+      const current = await draft.stateEvent('m.room.member', userId);
+      if (current === undefined) throw forbidden(`You are not a member of room ${roomId}`);
+      // Leaving twice is a no-op, as in Synapse.
+      if (current.pdu.content.membership === 'leave') return;
+      if (current.pdu.content.membership === 'ban') throw forbidden('You are banned from this room');
+      await draft.append({ type: 'm.room.member', sender: userId, stateKey: userId, content: withReason({ membership: 'leave' }, reason) });
+    });
+  }
+
+  async invite(requester: Requester, roomId: RoomId, target: UserId, reason?: string): Promise<void> {
+    checkTarget(target);
+    if (serverNameOf(target) !== this.deps.config.serverName) {
+      // A remote invitee's server must countersign the invite (federation /invite), which comes with federation.
+      throw forbidden(`Cannot invite ${target}: this server does not federate yet`);
+    }
+    await this.writer.withRoom(roomId, async (draft) => {
+      const current = await draft.membership(target);
+      if (current === 'join') throw forbidden(`${target} is already in the room.`);
+      if (current === 'ban') throw forbidden(`${target} is banned from the room`);
+      await this.other(draft, requester.userId, target, withReason({ membership: 'invite', ...(await profileFields(this.deps, target)) }, reason));
+    });
+  }
+
+  async kick(requester: Requester, roomId: RoomId, target: UserId, reason?: string): Promise<void> {
+    checkTarget(target);
+    await this.writer.withRoom(roomId, async (draft) => {
+      const current = await draft.membership(target);
+      if (current !== 'join' && current !== 'invite' && current !== 'knock') throw forbidden('The target user is not in the room');
+      await this.other(draft, requester.userId, target, withReason({ membership: 'leave' }, reason));
+    });
+  }
+
+  async ban(requester: Requester, roomId: RoomId, target: UserId, reason?: string): Promise<void> {
+    checkTarget(target);
+    await this.writer.withRoom(roomId, async (draft) => {
+      await this.other(draft, requester.userId, target, withReason({ membership: 'ban' }, reason));
+    });
+  }
+
+  async unban(requester: Requester, roomId: RoomId, target: UserId, reason?: string): Promise<void> {
+    checkTarget(target);
+    await this.writer.withRoom(roomId, async (draft) => {
+      if ((await draft.membership(target)) !== 'ban') throw forbidden('The target user is not banned');
+      await this.other(draft, requester.userId, target, withReason({ membership: 'leave' }, reason));
+    });
+  }
+
+  async forget(requester: Requester, roomId: RoomId): Promise<void> {
+    const current = await this.deps.storage.rooms.getCurrentStateEvent(roomId, 'm.room.member', requester.userId);
+    const m = current?.pdu.content.membership;
+    if (m === 'join' || m === 'invite' || m === 'knock') {
+      throw new MatrixError('M_UNKNOWN', 400, 'The user has not left the room');
+    }
+    await this.deps.storage.rooms.forgetRoom(requester.userId, roomId);
+  }
+
+  private async other(draft: RoomDraft, sender: UserId, target: UserId, content: JsonObject): Promise<void> {
+    await draft.append({ type: 'm.room.member', sender, stateKey: target, content });
+  }
+}
+
+function checkTarget(userId: string): void {
+  if (!isValidUserId(userId)) throw invalidParam(`Invalid user id: ${userId}`);
+}
+
+function sameProfile(a: JsonObject, b: JsonObject): boolean {
+  return a.displayname === b.displayname && a.avatar_url === b.avatar_url;
+}

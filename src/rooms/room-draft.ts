@@ -1,0 +1,220 @@
+import { randomBytes } from 'node:crypto';
+import type { SigningKey } from '../crypto/index.js';
+import { forbidden, MatrixError, tooLarge } from '../errors/index.js';
+import {
+  authStateKeysFor,
+  checkEventAuth,
+  hashAndSignEvent,
+  roomIdForCreateEvent,
+  stateKey,
+  validatePdu,
+  type RoomVersion,
+} from '../protocol/index.js';
+import type { EventToPersist, RoomReadStore } from '../storage/interfaces/index.js';
+import type { EventId, RoomId, UserId } from '../types/ids.js';
+import type { JsonObject } from '../types/json.js';
+import type { Pdu, RoomEvent, StateKey } from '../types/pdu.js';
+
+// A room draft: the room as the writer sees it while holding the room's lock, plus the events appended in
+// this flow (not yet persisted). Appending builds the PDU (prev_events, depth, auth_events, hashes,
+// signature, id), checks it against the auth rules over the draft's current state, and advances the draft,
+// so several events (createRoom, upgrades) chain in memory and are persisted in one transaction.
+
+/** Most prev_events we reference (the spec allows 20; Synapse uses 10). */
+const MAX_PREV_EVENTS = 10;
+const CREATE_KEY = stateKey('m.room.create', '');
+
+export interface EventProto {
+  type: string;
+  sender: UserId;
+  stateKey?: string;
+  content: JsonObject;
+  /** m.room.redaction: the target (also written to content.redacts where the version reads it there). */
+  redacts?: EventId;
+}
+
+export interface AppendOptions {
+  txn?: { userId: UserId; deviceId: string; txnId: string };
+  redactionApplies?: boolean;
+  /** How an auth failure is reported (default M_FORBIDDEN / 403 with the rule's reason). */
+  authError?: (reason: string) => MatrixError;
+}
+
+export interface DraftContext {
+  serverName: string;
+  signingKey: SigningKey;
+  store: RoomReadStore;
+  now: () => number;
+}
+
+interface Extremity {
+  eventId: EventId;
+  depth: number;
+  pdu: Pdu;
+}
+
+export type PendingEvent = EventToPersist;
+
+export class RoomDraft {
+  readonly pending: PendingEvent[] = [];
+  private readonly events = new Map<EventId, RoomEvent>();
+
+  constructor(
+    private readonly ctx: DraftContext,
+    readonly version: RoomVersion,
+    private roomIdValue: RoomId | null,
+    /** Current state (type\0state_key -> event id), advanced by every appended state event. */
+    readonly state: Map<StateKey, EventId>,
+    private extremities: Extremity[],
+  ) {}
+
+  /** The room id; for a v12 room being created it is known once the create event was appended. */
+  get roomId(): RoomId {
+    if (this.roomIdValue === null) throw new Error('room id not known before the create event');
+    return this.roomIdValue;
+  }
+
+  /** Loads (and caches) events by id from this draft or the store. */
+  async loadEvents(ids: Iterable<EventId>): Promise<Map<EventId, RoomEvent>> {
+    const out = new Map<EventId, RoomEvent>();
+    const missing: EventId[] = [];
+    for (const id of ids) {
+      const hit = this.events.get(id);
+      if (hit !== undefined) out.set(id, hit);
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      const loaded = await this.ctx.store.getEvents(missing);
+      for (const [id, stored] of loaded) {
+        const ev: RoomEvent = { eventId: id, pdu: stored.pdu };
+        this.events.set(id, ev);
+        out.set(id, ev);
+      }
+    }
+    return out;
+  }
+
+  /** The current state event at (type, stateKey), if any. */
+  async stateEvent(type: string, key = ''): Promise<RoomEvent | undefined> {
+    const id = this.state.get(stateKey(type, key));
+    if (id === undefined) return undefined;
+    return (await this.loadEvents([id])).get(id);
+  }
+
+  /** `content` of the current state event at (type, stateKey), if any. */
+  async stateContent(type: string, key = ''): Promise<JsonObject | undefined> {
+    return (await this.stateEvent(type, key))?.pdu.content;
+  }
+
+  /** The current membership of a user ('leave' when there is no member event). */
+  async membership(userId: UserId): Promise<string> {
+    const m = (await this.stateContent('m.room.member', userId))?.membership;
+    return typeof m === 'string' ? m : 'leave';
+  }
+
+  /** The state the auth rules need to judge `pdu`: its auth events plus the create event. */
+  async authState(pdu: Pick<Pdu, 'type' | 'sender' | 'state_key' | 'content'>): Promise<Map<StateKey, RoomEvent>> {
+    const keys = new Set(authStateKeysFor(this.version, pdu));
+    keys.add(CREATE_KEY);
+    const ids = new Map<StateKey, EventId>();
+    for (const k of keys) {
+      const id = this.state.get(k);
+      if (id !== undefined) ids.set(k, id);
+    }
+    const events = await this.loadEvents(ids.values());
+    const out = new Map<StateKey, RoomEvent>();
+    for (const [k, id] of ids) {
+      const ev = events.get(id);
+      if (ev !== undefined) out.set(k, ev);
+    }
+    return out;
+  }
+
+  /** Builds, signs and auth-checks an event on top of the draft, then advances the draft. */
+  async append(proto: EventProto, opts: AppendOptions = {}): Promise<RoomEvent> {
+    const { version } = this;
+    const isCreate = proto.type === 'm.room.create';
+    let content = proto.content;
+    if (proto.redacts !== undefined && version.redactsInContent) content = { ...content, redacts: proto.redacts };
+    const shape = { type: proto.type, sender: proto.sender, content, ...(proto.stateKey !== undefined ? { state_key: proto.stateKey } : {}) };
+
+    const authKeys = isCreate ? [] : authStateKeysFor(version, shape);
+    const authIds = authKeys.map((k) => this.state.get(k)).filter((id): id is EventId => id !== undefined);
+    const prevs = [...this.extremities].sort((a, b) => b.depth - a.depth).slice(0, MAX_PREV_EVENTS);
+    const depth = prevs.reduce((m, p) => Math.max(m, p.depth), 0) + 1;
+
+    const authEvents = await this.loadEvents(authIds);
+    const ref = (id: EventId, pdu: Pdu | undefined): EventId | [EventId, Record<string, string>] =>
+      version.eventRefsArePairs ? [id, { sha256: pdu?.hashes.sha256 ?? '' }] : id;
+
+    const unsignedEvent: Record<string, unknown> = {
+      ...(this.roomIdValue !== null ? { room_id: this.roomIdValue } : {}),
+      sender: proto.sender,
+      type: proto.type,
+      ...(proto.stateKey !== undefined ? { state_key: proto.stateKey } : {}),
+      content,
+      origin_server_ts: this.ctx.now(),
+      depth,
+      prev_events: prevs.map((p) => ref(p.eventId, p.pdu)),
+      auth_events: authIds.map((id) => ref(id, authEvents.get(id)?.pdu)),
+      ...(proto.redacts !== undefined ? { redacts: proto.redacts } : {}),
+    };
+    if (version.eventIdFormat === 'v1') {
+      unsignedEvent.event_id = `$${randomBytes(12).toString('base64url')}:${this.ctx.serverName}`;
+    }
+    if (isCreate && !version.roomIdFromCreateEvent) {
+      unsignedEvent.room_id = this.roomIdValue ?? `!${randomBytes(12).toString('base64url')}:${this.ctx.serverName}`;
+    }
+    const { pdu: signed, eventId } = hashAndSignEvent(version, unsignedEvent, this.ctx.serverName, this.ctx.signingKey);
+    const pdu = signed as unknown as Pdu;
+
+    const format = validatePdu(version, pdu);
+    if (!format.ok) {
+      if (format.reason.includes('bytes, more than')) throw tooLarge(`Event too large: ${format.reason}`);
+      throw new MatrixError('M_BAD_JSON', 400, `Invalid event: ${format.reason}`);
+    }
+
+    if (isCreate) {
+      if (this.pending.length > 0 || this.state.size > 0) throw new Error('create event must be the first event');
+      this.roomIdValue = version.roomIdFromCreateEvent ? roomIdForCreateEvent(pdu, version) : (pdu.room_id as RoomId);
+    }
+    const event: RoomEvent = { eventId, pdu };
+    const verdict = checkEventAuth(version, event, isCreate ? new Map() : await this.authState(shape));
+    if (!verdict.allowed) throw (opts.authError ?? forbidden)(verdict.reason);
+
+    const stateBefore = new Map(this.state);
+    if (proto.stateKey !== undefined) this.state.set(stateKey(proto.type, proto.stateKey), eventId);
+    this.events.set(eventId, event);
+    this.extremities = [{ eventId, depth, pdu }];
+    this.pending.push({
+      eventId,
+      pdu,
+      roomId: this.roomId,
+      depth,
+      outlier: false,
+      softFailed: false,
+      rejectedReason: null,
+      stateBefore,
+      ...(opts.txn !== undefined ? { txn: opts.txn } : {}),
+      ...(opts.redactionApplies !== undefined ? { redactionApplies: opts.redactionApplies } : {}),
+    });
+    return event;
+  }
+
+  /** The forward extremities after the appended events. */
+  extremityIds(): EventId[] {
+    return this.extremities.map((e) => e.eventId);
+  }
+
+  static async load(ctx: DraftContext, version: RoomVersion, roomId: RoomId): Promise<RoomDraft> {
+    const [state, extremityIds] = await Promise.all([ctx.store.getCurrentStateIds(roomId), ctx.store.getForwardExtremities(roomId)]);
+    const stored = await ctx.store.getEvents(extremityIds);
+    const extremities: Extremity[] = [];
+    for (const [id, ev] of stored) extremities.push({ eventId: id, depth: ev.depth, pdu: ev.pdu });
+    return new RoomDraft(ctx, version, roomId, state, extremities);
+  }
+
+  static empty(ctx: DraftContext, version: RoomVersion): RoomDraft {
+    return new RoomDraft(ctx, version, null, new Map(), []);
+  }
+}

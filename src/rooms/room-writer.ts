@@ -1,0 +1,95 @@
+import { notFound } from '../errors/index.js';
+import { findRoomVersion, type RoomVersion } from '../protocol/index.js';
+import type { RoomRow } from '../storage/interfaces/index.js';
+import type { RoomId } from '../types/ids.js';
+import type { RoomServiceDeps } from './deps.js';
+import { RoomDraft, type DraftContext } from './room-draft.js';
+import { RoomLocks } from './room-lock.js';
+
+// The one place that persists room events: takes the room's lock, loads a draft, lets the caller append
+// events, persists them in one transaction with stream orderings from the events stream, marks the
+// orderings done after commit and only then publishes the notices (see room-lock.ts for the lock order).
+
+export class RoomWriter {
+  private readonly locks = new RoomLocks();
+  readonly draftContext: DraftContext;
+
+  constructor(private readonly deps: RoomServiceDeps) {
+    this.draftContext = {
+      serverName: deps.config.serverName,
+      signingKey: deps.signingKey,
+      store: deps.storage.rooms,
+      now: deps.now,
+    };
+  }
+
+  /** The room's version record; 404 M_NOT_FOUND for a room this server does not know. */
+  async roomVersion(roomId: RoomId): Promise<RoomVersion> {
+    const room = await this.deps.storage.rooms.getRoom(roomId);
+    if (room === undefined) throw notFound(`Room ${roomId} not found`);
+    const version = findRoomVersion(room.roomVersion);
+    if (version === undefined) throw new Error(`room ${roomId} has unsupported version ${room.roomVersion}`);
+    return version;
+  }
+
+  /**
+   * Runs `fn` on a draft of the room under the room's lock, then persists what it appended. Nothing is
+   * persisted when `fn` throws.
+   */
+  async withRoom<T>(roomId: RoomId, fn: (draft: RoomDraft) => Promise<T>): Promise<T> {
+    return this.locks.run(roomId, async () => {
+      const version = await this.roomVersion(roomId);
+      const draft = await RoomDraft.load(this.draftContext, version, roomId);
+      const result = await fn(draft);
+      await this.persist(draft);
+      return result;
+    });
+  }
+
+  /**
+   * Builds a new room: `fn` appends the create event first and the rest after it; everything, including
+   * the rooms row, lands in one transaction. No lock is needed: nobody can address the room before commit.
+   */
+  async createRoom<T>(
+    version: RoomVersion,
+    row: Omit<RoomRow, 'roomId' | 'roomVersion'>,
+    fn: (draft: RoomDraft) => Promise<T>,
+    beforePersist?: (draft: RoomDraft) => Promise<void>,
+  ): Promise<T> {
+    const draft = RoomDraft.empty(this.draftContext, version);
+    const result = await fn(draft);
+    await beforePersist?.(draft);
+    await this.persist(draft, { ...row, roomId: draft.roomId, roomVersion: version.id });
+    return result;
+  }
+
+  private async persist(draft: RoomDraft, room?: RoomRow): Promise<void> {
+    const events = draft.pending;
+    if (events.length === 0) return;
+    const generator = await this.deps.storage.streamIdGenerator('events', 'stream_ordering');
+    const batch = generator.getNextMany(events.length);
+    const withOrdering = events.map((e, i) => ({ ...e, streamOrdering: batch.ids[i] as number }));
+    try {
+      await this.deps.storage.rooms.persistEvents({
+        roomId: draft.roomId,
+        events: withOrdering,
+        newForwardExtremities: draft.extremityIds(),
+        newCurrentState: draft.state,
+        ...(room !== undefined ? { room } : {}),
+      });
+    } finally {
+      // Committed or rolled back: either way the ids are finished (a rolled-back id is a permanent gap).
+      batch.done();
+    }
+    for (const e of withOrdering) {
+      const target = e.pdu.type === 'm.room.member' ? e.pdu.state_key : undefined;
+      this.deps.notices.publish({
+        stream: 'events',
+        position: e.streamOrdering,
+        roomIds: [e.roomId],
+        ...(target !== undefined ? { userIds: [target] } : {}),
+      });
+    }
+    events.length = 0;
+  }
+}

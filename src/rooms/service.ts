@@ -1,0 +1,34 @@
+import type { Requester } from '../types/requester.js';
+import { createRoom } from './create-room.js';
+import type { RoomServiceDeps } from './deps.js';
+import { Memberships } from './membership.js';
+import { RoomWriter } from './room-writer.js';
+import { Sender } from './send.js';
+import type { RoomService } from './types.js';
+import { upgradeRoom } from './upgrade-room.js';
+import { leaveAllRooms, propagateProfile } from './user-rooms.js';
+
+/** Builds the room writer service: the one place that creates and persists room events. */
+export function createRoomService(deps: RoomServiceDeps): RoomService {
+  const writer = new RoomWriter(deps);
+  const members = new Memberships(deps, writer);
+  const sender = new Sender(deps, writer);
+  return {
+    createRoom: (requester: Requester, body) => createRoom(deps, writer, requester, body),
+    sendMessageEvent: (requester, roomId, type, content, txnId) => sender.sendMessage(requester, roomId, type, content, txnId),
+    sendStateEvent: (requester, roomId, type, stateKey, content) => sender.sendState(requester, roomId, type, stateKey, content),
+    redact: (requester, roomId, eventId, reason, txnId) => sender.redact(requester, roomId, eventId, reason, txnId),
+    join: (requester, roomIdOrAlias, opts) => members.join(requester, roomIdOrAlias, opts),
+    knock: (requester, roomIdOrAlias, opts) => members.knock(requester, roomIdOrAlias, opts),
+    invite: (requester, roomId, userId, reason) => members.invite(requester, roomId, userId, reason),
+    kick: (requester, roomId, userId, reason) => members.kick(requester, roomId, userId, reason),
+    ban: (requester, roomId, userId, reason) => members.ban(requester, roomId, userId, reason),
+    unban: (requester, roomId, userId, reason) => members.unban(requester, roomId, userId, reason),
+    leave: (requester, roomId, reason) => members.leave(requester, roomId, reason),
+    forget: (requester, roomId) => members.forget(requester, roomId),
+    upgradeRoom: (requester, roomId, newVersion, additionalCreators) =>
+      upgradeRoom(deps, writer, requester, roomId, newVersion, additionalCreators),
+    propagateProfile: (userId) => propagateProfile(deps, writer, userId),
+    leaveAllRooms: (userId) => leaveAllRooms(deps, writer, userId),
+  };
+}

@@ -1,0 +1,53 @@
+import type { EventId, RoomId, UserId } from '../types/ids.js';
+import type { JsonObject } from '../types/json.js';
+import type { Requester } from '../types/requester.js';
+
+// The public surface of the room writer (shared contract: route layers and other services code against it).
+
+export type CreateRoomPreset = 'private_chat' | 'trusted_private_chat' | 'public_chat';
+
+/** The body of POST /createRoom (validated by the route). */
+export interface CreateRoomRequest {
+  visibility?: 'public' | 'private';
+  room_alias_name?: string;
+  name?: string;
+  topic?: string;
+  invite?: string[];
+  invite_3pid?: JsonObject[];
+  room_version?: string;
+  creation_content?: JsonObject;
+  initial_state?: Array<{ type: string; state_key?: string; content: JsonObject }>;
+  preset?: CreateRoomPreset;
+  is_direct?: boolean;
+  power_level_content_override?: JsonObject;
+}
+
+export interface JoinOptions {
+  servers?: readonly string[];
+  reason?: string;
+}
+
+export interface RoomService {
+  createRoom(requester: Requester, body: CreateRoomRequest): Promise<{ room_id: RoomId; room_alias?: string }>;
+  sendMessageEvent(requester: Requester, roomId: RoomId, type: string, content: JsonObject, txnId: string): Promise<{ event_id: EventId }>;
+  sendStateEvent(requester: Requester, roomId: RoomId, type: string, stateKey: string, content: JsonObject): Promise<{ event_id: EventId }>;
+  redact(requester: Requester, roomId: RoomId, eventId: EventId, reason: string | undefined, txnId: string): Promise<{ event_id: EventId }>;
+  join(requester: Requester, roomIdOrAlias: string, opts?: JoinOptions): Promise<{ room_id: RoomId }>;
+  invite(requester: Requester, roomId: RoomId, userId: UserId, reason?: string): Promise<void>;
+  kick(requester: Requester, roomId: RoomId, userId: UserId, reason?: string): Promise<void>;
+  ban(requester: Requester, roomId: RoomId, userId: UserId, reason?: string): Promise<void>;
+  unban(requester: Requester, roomId: RoomId, userId: UserId, reason?: string): Promise<void>;
+  leave(requester: Requester, roomId: RoomId, reason?: string): Promise<void>;
+  knock(requester: Requester, roomIdOrAlias: string, opts?: JoinOptions): Promise<{ room_id: RoomId }>;
+  forget(requester: Requester, roomId: RoomId): Promise<void>;
+  upgradeRoom(
+    requester: Requester,
+    roomId: RoomId,
+    newVersion: string,
+    additionalCreators?: readonly UserId[],
+  ): Promise<{ replacement_room: RoomId }>;
+  /** Sends a fresh join event carrying the user's current profile into every room they are joined to. */
+  propagateProfile(userId: UserId): Promise<void>;
+  /** Leaves every room (and rejects every invite, retracts every knock): account deactivation. */
+  leaveAllRooms(userId: UserId): Promise<void>;
+}
