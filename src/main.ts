@@ -115,8 +115,8 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     now,
     auth,
     rooms: {
-      propagateProfile: (userId) => (need(rooms, 'rooms') as unknown as RoomMembershipOps).propagateProfile(userId),
-      leaveAllRooms: (userId) => (need(rooms, 'rooms') as unknown as RoomMembershipOps).leaveAllRooms(userId),
+      propagateProfile: (userId) => need(rooms, 'rooms').propagateProfile(userId),
+      leaveAllRooms: (userId) => need(rooms, 'rooms').leaveAllRooms(userId),
     },
   });
   rooms = createRoomService({
@@ -140,7 +140,3 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
 }
 
 // Temporary shapes while the services are being written; each owner replaces its cast with the real method.
-interface RoomMembershipOps {
-  propagateProfile(userId: string): Promise<void>;
-  leaveAllRooms(userId: string): Promise<void>;
-}
