@@ -1,2 +1,15 @@
-// Read side of rooms (visibility, serialisation for clients, pagination tokens); the room read work fills it.
-export {};
+// Read side of rooms: the room reader service (messages, context, state, members, aliases, directory), client
+// serialisation of stored events, history visibility and pagination tokens. Sync and other services use the
+// serialiser and visibility helpers through src/rooms/index.ts.
+
+export { createRoomReader, type RoomReader } from './reader.js';
+export type { RoomReaderDeps } from './context.js';
+export { serializeEvents, serializeEvent, type SerializeOptions } from './serialize.js';
+export { filterEventsForUser, membershipHistory, currentHistoryVisibility } from './visibility.js';
+export { assertUserInRoomOrVisible, assertUserJoined, currentMembership, type RoomAccess, type AccessOptions } from './access.js';
+export { parseEventsPosition, formatRoomToken } from './tokens.js';
+export { eventMatchesFilter, ROOM_EVENT_FILTER_SCHEMA, type RoomEventFilter } from './event-filter.js';
+export { MAX_MESSAGES_LIMIT, type MessagesParams, type MessagesResponse, type ContextParams, type ContextResponse } from './messages.js';
+export type { MembersParams } from './state-reads.js';
+export type { DirectoryVisibility, PublicRoomsChunk, PublicRoomsParams, PublicRoomsResponse } from './directory.js';
+export { readExtras, type RoomReadExtras } from './store-extras.js';

@@ -1,0 +1,43 @@
+import type { Config } from '../../config/types.js';
+import type { Logger } from '../../http/logger.js';
+import type { RoomStore, Storage } from '../../storage/interfaces/index.js';
+import { readExtras, type RoomReadExtras } from './store-extras.js';
+
+// What every part of the room reader shares: the store, config, clock, and the highest events position that is
+// safe to serve (the events generator's currentToken(): every lower id committed).
+
+export interface RoomReaderDeps {
+  storage: Storage;
+  config: Config;
+  logger: Logger;
+  now: () => number;
+}
+
+export interface ReaderContext {
+  readonly store: RoomStore;
+  readonly extras: Partial<RoomReadExtras>;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly now: () => number;
+  /** The highest events position readers may serve. */
+  maxPosition(): Promise<number>;
+}
+
+export function readerContext(deps: RoomReaderDeps): ReaderContext {
+  const store = deps.storage.rooms;
+  return {
+    store,
+    extras: readExtras(store),
+    config: deps.config,
+    logger: deps.logger,
+    now: deps.now,
+    async maxPosition() {
+      // MAX(stream_ordering) can run ahead of a write still in flight below it; the generator knows.
+      const [max, generator] = await Promise.all([
+        store.getMaxStreamOrdering(),
+        deps.storage.streamIdGenerator('events', 'stream_ordering'),
+      ]);
+      return Math.min(max, generator.currentToken());
+    },
+  };
+}

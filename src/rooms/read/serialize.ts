@@ -1,0 +1,86 @@
+import { DEFAULT_ROOM_VERSION, findRoomVersion, redactEvent, roomVersion, toClientEvent } from '../../protocol/index.js';
+import type { ClientEvent, ClientEventExtras, RoomVersion } from '../../protocol/index.js';
+import type { RoomReadStore, StoredEvent } from '../../storage/interfaces/index.js';
+import type { EventId, RoomId, UserId } from '../../types/ids.js';
+import { readExtras } from './store-extras.js';
+
+// Stored events -> the client-server API's ClientEvent, with `unsigned` filled from the store: prev_content /
+// prev_sender / replaces_state (from events.replaces_state), redacted_because (from events.redacted_by),
+// transaction_id (only for the device that sent the event) and age. Lookups are batched per list, so a page
+// of events costs a fixed number of queries.
+
+export interface SerializeOptions {
+  store: RoomReadStore;
+  /** Clock for `age`. */
+  now: number;
+  /** The requesting user and device: their own events carry unsigned.transaction_id. */
+  requester?: { userId: UserId; deviceId: string | null } | null;
+  /** Sync leaves room_id out inside per-room sections (default: include it). */
+  includeRoomId?: boolean;
+}
+
+/** Room versions of the given rooms (the stored row; the default version's rules when a row is missing). */
+async function versionsFor(store: RoomReadStore, roomIds: Iterable<RoomId>): Promise<Map<RoomId, RoomVersion>> {
+  const out = new Map<RoomId, RoomVersion>();
+  for (const roomId of new Set(roomIds)) {
+    const row = await store.getRoom(roomId);
+    out.set(roomId, (row && findRoomVersion(row.roomVersion)) ?? roomVersion(DEFAULT_ROOM_VERSION));
+  }
+  return out;
+}
+
+export async function serializeEvents(events: readonly StoredEvent[], opts: SerializeOptions): Promise<ClientEvent[]> {
+  if (events.length === 0) return [];
+  const { store, now } = opts;
+  const versions = await versionsFor(store, events.map((e) => e.roomId));
+
+  const related = new Set<EventId>();
+  for (const e of events) {
+    if (e.replacesState !== null && e.pdu.state_key !== undefined) related.add(e.replacesState);
+    if (e.redactedBy !== null) related.add(e.redactedBy);
+  }
+  const relatedEvents = related.size > 0 ? await store.getEvents(related) : new Map<EventId, StoredEvent>();
+
+  let txnIds = new Map<EventId, string>();
+  const requester = opts.requester;
+  if (requester && requester.deviceId !== null) {
+    const own = events.filter((e) => e.pdu.sender === requester.userId).map((e) => e.eventId);
+    const lookup = readExtras(store).getTxnIdsForEvents;
+    if (own.length > 0 && lookup) txnIds = await lookup(requester.userId, requester.deviceId, own);
+  }
+
+  const includeRoomId = opts.includeRoomId ?? true;
+  return events.map((e) => {
+    const version = versions.get(e.roomId) ?? roomVersion(DEFAULT_ROOM_VERSION);
+    const extras: ClientEventExtras = { ageMs: now - e.receivedTs };
+    const redaction = e.redactedBy !== null ? relatedEvents.get(e.redactedBy) : undefined;
+    if (redaction !== undefined) {
+      extras.redactedBecause = toClientEvent(
+        versions.get(redaction.roomId) ?? version,
+        redaction.eventId,
+        redaction.pdu,
+        { ageMs: now - redaction.receivedTs },
+        { includeRoomId },
+      );
+    }
+    const replaced = e.replacesState !== null ? relatedEvents.get(e.replacesState) : undefined;
+    if (replaced !== undefined) {
+      // A redacted previous state event only shows what redaction keeps.
+      const prev = replaced.redactedBy !== null ? redactEvent(version, replaced.pdu) : replaced.pdu;
+      extras.prevContent = prev.content ?? {};
+      extras.prevSender = replaced.pdu.sender;
+      extras.replacesState = replaced.eventId;
+    } else if (e.replacesState !== null) {
+      extras.replacesState = e.replacesState;
+    }
+    const txnId = txnIds.get(e.eventId);
+    if (txnId !== undefined) extras.transactionId = txnId;
+    return toClientEvent(version, e.eventId, e.pdu, extras, { includeRoomId });
+  });
+}
+
+export async function serializeEvent(event: StoredEvent, opts: SerializeOptions): Promise<ClientEvent> {
+  const [out] = await serializeEvents([event], opts);
+  if (out === undefined) throw new Error('serializeEvents returned nothing for one event');
+  return out;
+}
