@@ -2,6 +2,7 @@ import Koa from 'koa';
 import type { Router } from '@koa/router';
 import type { Middleware } from 'koa';
 import { createClientRouter, createClientWellKnownRouter } from '../client/index.js';
+import { createAuthenticatedMediaRouter, createMediaRouter } from '../client/media/index.js';
 import { MatrixError, unrecognized } from '../errors/index.js';
 import { createFederationRouter, createKeyRouter } from '../federation/inbound/index.js';
 import { cors } from './cors.js';
@@ -29,6 +30,9 @@ export function routersForResources(deps: HttpDeps, resources: readonly string[]
   if (names.has('client')) {
     routers.push(createClientRouter(deps), createClientWellKnownRouter(deps));
   }
+  // Synapse: /_matrix/media on 'media' and 'client' resources, /_matrix/client/v1/media on 'client'.
+  if (names.has('client')) routers.push(createAuthenticatedMediaRouter(deps));
+  if (names.has('client') || names.has('media')) routers.push(createMediaRouter(deps));
   if (names.has('federation')) routers.push(createFederationRouter(deps));
   if (names.has('federation') || names.has('keys')) routers.push(createKeyRouter(deps));
   if ((names.has('client') || names.has('federation')) && deps.config.serveServerWellknown) {
