@@ -5,7 +5,7 @@ import { startListeners } from './http/listeners.js';
 import { openStorage } from './storage/knex/index.js';
 import { createAuthService } from './auth/index.js';
 import { createMediaService } from './media/index.js';
-import { createRoomService } from './rooms/index.js';
+import { createRoomReader, createRoomService } from './rooms/index.js';
 import { createSyncService } from './sync/index.js';
 import { createUserService, type UserService } from './users/index.js';
 import type { Services } from './http/services.js';
@@ -134,6 +134,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     auth,
     users,
     rooms,
+    roomReader: createRoomReader({ config, logger: logger.child({ component: 'room-reader' }), storage, now }),
     sync: createSyncService({ config, logger: logger.child({ component: 'sync' }), storage, notices, now }),
     media: createMediaService({ config, logger: logger.child({ component: 'media' }), storage, now }),
   };

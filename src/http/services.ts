@@ -1,6 +1,6 @@
 import type { AuthService } from '../auth/index.js';
 import type { MediaService } from '../media/index.js';
-import type { RoomService } from '../rooms/index.js';
+import type { RoomReader, RoomService } from '../rooms/index.js';
 import type { SyncService } from '../sync/index.js';
 import type { UserService } from '../users/index.js';
 
@@ -9,6 +9,7 @@ export interface Services {
   auth: AuthService;
   users: UserService;
   rooms: RoomService;
+  roomReader: RoomReader;
   sync: SyncService;
   media: MediaService;
 }
