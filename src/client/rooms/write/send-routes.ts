@@ -1,0 +1,40 @@
+import type { Router, RouterContext } from '@koa/router';
+import type { HttpDeps } from '../../../http/deps.js';
+import { compileValidator } from '../../../http/validate.js';
+import { readJsonObject } from '../../../http/json-body.js';
+import { authenticate, getRequester } from '../../requester.js';
+import { clientPaths } from './paths.js';
+import { reasonSchema } from './schemas.js';
+
+// PUT /rooms/{roomId}/send/{eventType}/{txnId}, /state/{eventType}[/{stateKey}], /redact/{eventId}/{txnId}.
+// Event content is any JSON object; the room writer checks size and canonical-JSON rules of the version.
+
+export function registerSendRoutes(router: Router, deps: HttpDeps): void {
+  const rooms = () => deps.services.rooms;
+  const checkReason = compileValidator<{ reason?: string }>(reasonSchema);
+
+  router.put(clientPaths('/rooms/:roomId/send/:eventType/:txnId'), authenticate(deps, { allowGuest: true }), async (ctx) => {
+    const content = await readJsonObject(ctx);
+    ctx.body = await rooms().sendMessageEvent(
+      getRequester(ctx),
+      String(ctx.params.roomId),
+      String(ctx.params.eventType),
+      content,
+      String(ctx.params.txnId),
+    );
+  });
+
+  const putState = (withKey: boolean) => async (ctx: RouterContext) => {
+    const content = await readJsonObject(ctx);
+    const stateKey = withKey ? String(ctx.params.stateKey ?? '') : '';
+    ctx.body = await rooms().sendStateEvent(getRequester(ctx), String(ctx.params.roomId), String(ctx.params.eventType), stateKey, content);
+  };
+  router.put(clientPaths('/rooms/:roomId/state/:eventType'), authenticate(deps), putState(false));
+  router.put(clientPaths('/rooms/:roomId/state/:eventType/'), authenticate(deps), putState(false));
+  router.put(clientPaths('/rooms/:roomId/state/:eventType/:stateKey'), authenticate(deps), putState(true));
+
+  router.put(clientPaths('/rooms/:roomId/redact/:eventId/:txnId'), authenticate(deps), async (ctx) => {
+    const { reason } = checkReason(await readJsonObject(ctx, { allowEmpty: true }));
+    ctx.body = await rooms().redact(getRequester(ctx), String(ctx.params.roomId), String(ctx.params.eventId), reason, String(ctx.params.txnId));
+  });
+}
