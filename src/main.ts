@@ -8,6 +8,7 @@ import { createMediaService } from './media/index.js';
 import { createRoomReader, createRoomService } from './rooms/index.js';
 import { createSyncService } from './sync/index.js';
 import { createUserService, type UserService } from './users/index.js';
+import { createFederationService } from './federation/outbound/index.js';
 import type { Services } from './http/services.js';
 import type { RoomService } from './rooms/index.js';
 import type { Storage } from './storage/interfaces/index.js';
@@ -65,6 +66,7 @@ export async function startHomeserver(config: Config, logger: Logger): Promise<H
           try {
             await listeners.close();
             services.sync.close();
+            await services.federation.close();
           } finally {
             await storage.close();
             logger.info('homeserver stopped');
@@ -137,6 +139,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     roomReader: createRoomReader({ config, logger: logger.child({ component: 'room-reader' }), storage, now }),
     sync: createSyncService({ config, logger: logger.child({ component: 'sync' }), storage, notices, now }),
     media: createMediaService({ config, logger: logger.child({ component: 'media' }), storage, now }),
+    federation: createFederationService({ config, logger: logger.child({ component: 'federation' }), storage, signingKeys: keys, now }),
   };
 }
 

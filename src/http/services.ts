@@ -3,6 +3,7 @@ import type { MediaService } from '../media/index.js';
 import type { RoomReader, RoomService } from '../rooms/index.js';
 import type { SyncService } from '../sync/index.js';
 import type { UserService } from '../users/index.js';
+import type { FederationService } from '../federation/outbound/index.js';
 
 /** The services route layers call, built by the composition root (src/main.ts). */
 export interface Services {
@@ -12,4 +13,5 @@ export interface Services {
   roomReader: RoomReader;
   sync: SyncService;
   media: MediaService;
+  federation: FederationService;
 }

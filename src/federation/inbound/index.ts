@@ -1,18 +1,23 @@
 import { Router } from '@koa/router';
 import type { HttpDeps } from '../../http/deps.js';
 import { registerKeyServerRoutes } from './key-server.js';
+import { registerNotaryRoutes } from './notary.js';
+import { registerVersionRoute } from './version.js';
 
 /**
  * The /_matrix/federation router. Federation endpoints (send, make_join, ...) register here as they
  * land; paths inside are relative to /_matrix/federation (so `/v1/send/:txnId`).
  */
 export function createFederationRouter(_deps: HttpDeps): Router {
-  return new Router({ prefix: '/_matrix/federation' });
+  const router = new Router({ prefix: '/_matrix/federation' });
+  registerVersionRoute(router);
+  return router;
 }
 
 /** The /_matrix/key router: our own key document now, the notary endpoints later. */
 export function createKeyRouter(deps: HttpDeps): Router {
   const router = new Router({ prefix: '/_matrix/key' });
   registerKeyServerRoutes(router, deps);
+  registerNotaryRoutes(router, deps);
   return router;
 }
