@@ -7,6 +7,7 @@ import { createAuthService } from './auth/index.js';
 import { createMediaService } from './media/index.js';
 import { createRoomReader, createRoomService } from './rooms/index.js';
 import { createSyncService } from './sync/index.js';
+import { createAccountDataService } from './users/account-data/index.js';
 import { createUserService, type UserService } from './users/index.js';
 import { createFederationService } from './federation/outbound/index.js';
 import type { Services } from './http/services.js';
@@ -138,6 +139,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     rooms,
     roomReader: createRoomReader({ config, logger: logger.child({ component: 'room-reader' }), storage, now }),
     sync: createSyncService({ config, logger: logger.child({ component: 'sync' }), storage, notices, now }),
+    accountData: createAccountDataService({ storage, notices }),
     media: createMediaService({ config, logger: logger.child({ component: 'media' }), storage, now }),
     federation: createFederationService({ config, logger: logger.child({ component: 'federation' }), storage, signingKeys: keys, now }),
   };

@@ -2,6 +2,7 @@ import type { AuthService } from '../auth/index.js';
 import type { MediaService } from '../media/index.js';
 import type { RoomReader, RoomService } from '../rooms/index.js';
 import type { SyncService } from '../sync/index.js';
+import type { AccountDataService } from '../users/account-data/index.js';
 import type { UserService } from '../users/index.js';
 import type { FederationService } from '../federation/outbound/index.js';
 
@@ -12,6 +13,7 @@ export interface Services {
   rooms: RoomService;
   roomReader: RoomReader;
   sync: SyncService;
+  accountData: AccountDataService;
   media: MediaService;
   federation: FederationService;
 }

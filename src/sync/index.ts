@@ -1,23 +1,11 @@
-import type { Config } from '../config/types.js';
-import type { Logger } from '../http/logger.js';
-import type { Storage } from '../storage/interfaces/index.js';
-import type { NoticeHub } from '../types/notices.js';
-
-// Placeholder public surface of sync/ (notifier, /sync, typing, receipts, presence, account data);
-// the sync work replaces it.
-
-export interface SyncServiceDeps {
-  config: Config;
-  logger: Logger;
-  storage: Storage;
-  notices: NoticeHub;
-  now: () => number;
-}
-
-export interface SyncService {
-  close(): void;
-}
-
-export function createSyncService(_deps: SyncServiceDeps): SyncService {
-  return { close() {} };
-}
+// Public surface of sync/: the /sync service with its notifier, filters, typing, receipts, read markers and
+// presence, and the extension registry later work uses to add sections (extensions.ts).
+export { createSyncService } from './service.js';
+export type { SyncService, SyncServiceDeps, SyncParams } from './service.js';
+export type { SyncExtension, SyncExtensionContext, SyncExtensionResult } from './extensions.js';
+export type { SyncResponseBody } from './types.js';
+export { SYNC_FILTER_SCHEMA } from './filter.js';
+export type { SyncFilterJson, EventFilter, RoomEventFilter } from './filter.js';
+export { parseSyncToken, formatSyncToken } from './tokens.js';
+export type { SyncPositions } from './tokens.js';
+export { MAX_TYPING_TIMEOUT_MS } from './typing.js';

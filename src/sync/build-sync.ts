@@ -1,0 +1,136 @@
+import type { AccountDataRow, ReceiptRow } from '../storage/interfaces/index.js';
+import type { RoomId } from '../types/ids.js';
+import type { JsonObject } from '../types/json.js';
+import type { SyncExtensionRegistry } from './extensions.js';
+import { eventMatches, filterExcludesAll } from './filter.js';
+import { buildStrippedState } from './invited-room.js';
+import { buildJoinedRoom, buildLeftRoom, type SharedRoomData } from './joined-room.js';
+import { buildPresence } from './presence-section.js';
+import { groupByRoom } from './room-ephemeral.js';
+import { computeRoomLists } from './room-lists.js';
+import type { LazyMemberCache } from './room-state.js';
+import { formatSyncToken } from './tokens.js';
+import type { RoomLists, SyncComputation, SyncResponseBody } from './types.js';
+
+// One /sync computation from `since` to `to` (no waiting: service.ts loops over this for long-polls).
+
+export interface BuildSyncDeps {
+  extensions: SyncExtensionRegistry;
+  lazyMembers: LazyMemberCache;
+  now: () => number;
+  forgottenRooms(userId: string): Promise<Set<RoomId>>;
+}
+
+export interface BuiltSync {
+  body: SyncResponseBody;
+  /** Whether anything is worth returning an incremental long-poll for. */
+  hasUpdates: boolean;
+  /** Rooms joined at `to`: the long-poll waits on them. */
+  joinedRooms: RoomId[];
+}
+
+const EVERYTHING = -1;
+
+export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promise<BuiltSync> {
+  const userId = c.requester.userId;
+  const since = c.since;
+  const incremental = since !== null && !c.fullState;
+  const lists = await computeRoomLists(c, await deps.forgottenRooms(userId));
+
+  // Account data: everything for initial/full syncs (and when a room is new to the client), else the changes.
+  const accountRows: AccountDataRow[] = await c.userData.getAllAccountData(userId, {
+    from: incremental && lists.newlyJoined.length === 0 ? since.accountData : EVERYTHING,
+    to: c.to.accountData,
+  });
+  const newlyJoined = new Set(lists.newlyJoined);
+  const accountByRoom = groupByRoom(
+    incremental && newlyJoined.size > 0
+      ? accountRows.filter((r) => r.streamId > since.accountData || newlyJoined.has(r.roomId))
+      : accountRows,
+  );
+
+  const fullRooms = lists.joinedFull.map((r) => r.roomId);
+  const incRooms = lists.joinedIncremental.map((r) => r.roomId);
+  const receipts: ReceiptRow[] = [];
+  if (fullRooms.length > 0) receipts.push(...(await c.userData.getReceipts(fullRooms, { from: EVERYTHING, to: c.to.receipts })));
+  if (incRooms.length > 0 && since !== null && since.receipts < c.to.receipts) {
+    receipts.push(...(await c.userData.getReceipts(incRooms, { from: since.receipts, to: c.to.receipts })));
+  }
+  const shared: SharedRoomData = {
+    receipts: groupByRoom(receipts),
+    accountData: accountByRoom,
+    typingChanged: new Set(since === null ? [] : c.typing.changedRooms(incRooms, since.typing)),
+    lazyMembers: deps.lazyMembers,
+  };
+
+  const join: Record<RoomId, NonNullable<Awaited<ReturnType<typeof buildJoinedRoom>>>> = {};
+  for (const row of lists.joinedFull) {
+    const section = await buildJoinedRoom(c, row, true, shared);
+    if (section) join[row.roomId] = section;
+  }
+  if (incRooms.length > 0 && since !== null) {
+    const changed = await c.rooms.getRoomsChangedSince(incRooms, since.events, c.to.events);
+    for (const row of lists.joinedIncremental) {
+      const r = row.roomId;
+      if (!changed.has(r) && !shared.typingChanged.has(r) && !shared.receipts.has(r) && !shared.accountData.has(r)) continue;
+      const section = await buildJoinedRoom(c, row, false, shared);
+      if (section) join[r] = section;
+    }
+  }
+
+  const invite: Record<RoomId, { invite_state: { events: JsonObject[] } }> = {};
+  for (const row of lists.invited) invite[row.roomId] = { invite_state: { events: await buildStrippedState(c, row, 'invite_room_state') } };
+  const knock: Record<RoomId, { knock_state: { events: JsonObject[] } }> = {};
+  for (const row of lists.knocked) knock[row.roomId] = { knock_state: { events: await buildStrippedState(c, row, 'knock_room_state') } };
+  const leave: Record<RoomId, Awaited<ReturnType<typeof buildLeftRoom>>> = {};
+  const newlyLeft = new Set(lists.newlyLeft);
+  for (const row of lists.left) leave[row.roomId] = await buildLeftRoom(c, row, newlyLeft.has(row.roomId), shared);
+
+  const globalFilter = c.filter.account_data;
+  let globalAccountData = filterExcludesAll(globalFilter)
+    ? []
+    : (accountByRoom.get('') ?? [])
+        .filter((r) => !incremental || r.streamId > since.accountData)
+        .filter((r) => eventMatches(globalFilter, { type: r.type, sender: userId }))
+        .map((r): JsonObject => ({ type: r.type, content: r.content }));
+  if (globalFilter?.limit !== undefined) globalAccountData = globalAccountData.slice(0, globalFilter.limit);
+
+  const presence = await buildPresence(c, lists.allJoined, deps.now());
+
+  const body: SyncResponseBody = {
+    next_batch: formatSyncToken(c.to, deps.extensions.names()),
+    rooms: { join, invite, knock, leave },
+    account_data: { events: globalAccountData },
+    presence: { events: presence },
+  };
+  let extensionUpdates = false;
+  for (const ext of deps.extensions.all()) {
+    const result = await ext.build(extensionContext(c, lists, ext.name));
+    Object.assign(body, result.fields);
+    extensionUpdates ||= result.hasUpdates;
+  }
+  const hasUpdates =
+    extensionUpdates ||
+    Object.keys(join).length > 0 ||
+    Object.keys(invite).length > 0 ||
+    Object.keys(knock).length > 0 ||
+    Object.keys(leave).length > 0 ||
+    globalAccountData.length > 0 ||
+    presence.length > 0;
+  return { body, hasUpdates, joinedRooms: lists.allJoined };
+}
+
+function extensionContext(c: SyncComputation, lists: RoomLists, name: string) {
+  return {
+    requester: c.requester,
+    filter: c.filter,
+    since: c.since === null ? null : (c.since.extra[name] ?? 0),
+    to: c.to.extra[name] ?? 0,
+    fullState: c.fullState,
+    joinedRooms: lists.allJoined,
+    newlyJoinedRooms: lists.newlyJoined,
+    newlyLeftRooms: lists.newlyLeft,
+    sinceEvents: c.since?.events ?? null,
+    toEvents: c.to.events,
+  };
+}

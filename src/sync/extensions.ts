@@ -1,0 +1,76 @@
+import type { RoomId } from '../types/ids.js';
+import type { Requester } from '../types/requester.js';
+import type { SyncFilterJson } from './filter.js';
+
+/*
+ * Extension registry: how later work adds top-level /sync sections with their own stream, without touching
+ * the builders. E2EE registers `to_device`, `device_lists`, `device_one_time_keys_count` and
+ * `device_unused_fallback_key_types` this way:
+ *
+ *   services.sync.registerExtension({
+ *     name: 'to_device',                       // stable: its position is appended to every sync token
+ *     currentPosition: () => gen.currentToken(),
+ *     async build(ctx) {                       // ctx.since is null for an initial sync
+ *       const events = await store.toDeviceFor(ctx.requester, ctx.since ?? 0, ctx.to);
+ *       return { fields: { to_device: { events } }, hasUpdates: events.length > 0 };
+ *     },
+ *   });
+ *
+ * Rules:
+ * - Register at startup, before the first /sync, in a fixed order: positions are appended to the token in
+ *   registration order, and a token is only meaningful if that order stays the same across restarts (append
+ *   new extensions at the end; never remove one, leave it returning empty fields instead).
+ * - Publish a StreamNotice for your stream after commit with the concerned userIds (or roomIds) so waiting
+ *   long-polls wake; the notifier keys on them, the stream name is only informative.
+ * - `hasUpdates` decides whether an incremental long-poll returns now; counts that are always present
+ *   (one-time key counts) should report false so they do not end every long-poll.
+ * - `fields` are merged into the top level of the response (last writer wins on a clash).
+ */
+
+export interface SyncExtensionContext {
+  requester: Requester;
+  filter: SyncFilterJson;
+  /** This extension's position in the `since` token; null for an initial sync. */
+  since: number | null;
+  /** The position the response covers up to (this extension's currentPosition() when the sync started). */
+  to: number;
+  fullState: boolean;
+  /** Rooms the user is joined to at the end of this sync. */
+  joinedRooms: readonly RoomId[];
+  /** Rooms joined since `since` (empty for an initial sync). */
+  newlyJoinedRooms: readonly RoomId[];
+  /** Rooms the user was joined to at `since` and has since left. */
+  newlyLeftRooms: readonly RoomId[];
+  /** The events-stream positions of since (null when initial) and of this response. */
+  sinceEvents: number | null;
+  toEvents: number;
+}
+
+export interface SyncExtensionResult {
+  fields: Record<string, unknown>;
+  hasUpdates: boolean;
+}
+
+export interface SyncExtension {
+  readonly name: string;
+  currentPosition(): number;
+  build(ctx: SyncExtensionContext): Promise<SyncExtensionResult>;
+}
+
+export class SyncExtensionRegistry {
+  private readonly list: SyncExtension[] = [];
+
+  register(ext: SyncExtension): void {
+    if (!/^[a-z0-9_.]+$/.test(ext.name)) throw new Error(`sync extension name must be [a-z0-9_.]: ${ext.name}`);
+    if (this.list.some((e) => e.name === ext.name)) throw new Error(`sync extension ${ext.name} registered twice`);
+    this.list.push(ext);
+  }
+
+  all(): readonly SyncExtension[] {
+    return this.list;
+  }
+
+  names(): string[] {
+    return this.list.map((e) => e.name);
+  }
+}
