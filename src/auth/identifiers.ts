@@ -1,4 +1,4 @@
-import { badJson } from '../errors/index.js';
+import { badJson, missingParam } from '../errors/index.js';
 import type { AccountStore, UserRecord } from '../storage/interfaces/index.js';
 
 // Resolving the `identifier` of a login or m.login.password auth dict to a local account.
@@ -23,7 +23,7 @@ export function namedUser(auth: Record<string, unknown>): string | null {
     if (typeof auth.user !== 'string') throw badJson('user must be a string');
     return auth.user;
   }
-  throw badJson('Missing identifier');
+  throw missingParam('Missing identifier');
 }
 
 /** `@alice:hs` or `alice` -> the account, matching case-insensitively when there is exactly one such account. */

@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.js';
 import type { Logger } from '../http/logger.js';
-import type { AccessTokenRecord, Storage, UserRecord } from '../storage/interfaces/index.js';
+import type { AccessTokenRecord, AccountStore, Storage, UserRecord } from '../storage/interfaces/index.js';
 import type { DeviceId, UserId } from '../types/ids.js';
 import type { Requester } from '../types/requester.js';
 import { AccessTokens, type IssuedTokens, type ResolveOptions, type SeenFrom } from './access-tokens.js';
@@ -57,6 +57,17 @@ export interface AuthService {
   setUiaServerData(sessionId: string, data: Record<string, unknown>): Promise<void>;
   /** Flows for re-authenticating a logged-in user (password, when the account has one). */
   reauthFlows(user: UserRecord | null): Array<{ stages: string[] }>;
+
+  /** GET .../registration_token/validity: exists, unexpired, uses left. */
+  registrationTokenValid(token: string): Promise<boolean>;
+  /** A registration that used the token finished (its reserved use becomes a completed one). */
+  completeRegistrationToken(token: string): Promise<void>;
+
+  /** Admin API over registration tokens (Synapse's /_synapse/admin/v1/registration_tokens). */
+  registrationTokens: Pick<
+    AccountStore,
+    'createRegistrationToken' | 'getRegistrationToken' | 'listRegistrationTokens' | 'updateRegistrationToken' | 'deleteRegistrationToken'
+  >;
 
   createRegistrationNonce(): string;
   consumeRegistrationNonce(nonce: string): boolean;
@@ -118,6 +129,22 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     checkUia: (req) => uia.check(req),
     setUiaServerData: (sessionId, data) => uia.setServerData(sessionId, data),
     reauthFlows: (user) => (user !== null && user.passwordHash !== null ? [{ stages: ['m.login.password'] }] : []),
+
+    async registrationTokenValid(token) {
+      const t = await store.getRegistrationToken(token);
+      if (t === null) return false;
+      if (t.expiryTime !== null && t.expiryTime <= now()) return false;
+      return t.usesAllowed === null || t.pending + t.completed < t.usesAllowed;
+    },
+    completeRegistrationToken: (token) => store.completeRegistrationToken(token),
+
+    registrationTokens: {
+      createRegistrationToken: (t) => store.createRegistrationToken(t),
+      getRegistrationToken: (t) => store.getRegistrationToken(t),
+      listRegistrationTokens: () => store.listRegistrationTokens(),
+      updateRegistrationToken: (t, c) => store.updateRegistrationToken(t, c),
+      deleteRegistrationToken: (t) => store.deleteRegistrationToken(t),
+    },
 
     createRegistrationNonce: () => nonces.create(),
     consumeRegistrationNonce: (nonce) => nonces.consume(nonce),

@@ -1,6 +1,7 @@
 import Koa from 'koa';
 import type { Router } from '@koa/router';
 import type { Middleware } from 'koa';
+import { createAdminRouter } from '../admin/index.js';
 import { createClientRouter, createClientWellKnownRouter } from '../client/index.js';
 import { createAuthenticatedMediaRouter, createMediaRouter } from '../client/media/index.js';
 import { MatrixError, unrecognized } from '../errors/index.js';
@@ -28,7 +29,7 @@ export function routersForResources(deps: HttpDeps, resources: readonly string[]
   const names = new Set(resources);
   const routers: Router[] = [createHealthRouter()];
   if (names.has('client')) {
-    routers.push(createClientRouter(deps), createClientWellKnownRouter(deps));
+    routers.push(createClientRouter(deps), createClientWellKnownRouter(deps), createAdminRouter(deps));
   }
   // Synapse: /_matrix/media on 'media' and 'client' resources, /_matrix/client/v1/media on 'client'.
   if (names.has('client')) routers.push(createAuthenticatedMediaRouter(deps));

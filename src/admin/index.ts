@@ -1,0 +1,23 @@
+import { Router } from '@koa/router';
+import { packageVersion } from '../cli/version.js';
+import type { HttpDeps } from '../http/deps.js';
+import { registerRegistrationTokenRoutes } from './registration-tokens.js';
+import { registerSharedSecretRoutes } from './shared-secret-register.js';
+
+export { requireAdmin } from './require-admin.js';
+export { registrationMac } from './shared-secret-register.js';
+
+/**
+ * The Synapse-compatible admin API under /_synapse/admin, served with the client API (where Synapse serves it)
+ * so existing tooling works unchanged. Admin features add their register functions here.
+ */
+export function createAdminRouter(deps: HttpDeps): Router {
+  const router = new Router({ prefix: '/_synapse/admin' });
+  const now = deps.now ?? Date.now;
+  router.get('/v1/server_version', (ctx) => {
+    ctx.body = { server_version: packageVersion() };
+  });
+  registerSharedSecretRoutes(router, deps);
+  registerRegistrationTokenRoutes(router, deps, now);
+  return router;
+}

@@ -1,0 +1,55 @@
+import type { Router } from '@koa/router';
+import { badJson } from '../../errors/index.js';
+import type { HttpDeps } from '../../http/deps.js';
+import { readJsonObject } from '../../http/json-body.js';
+import { authenticate, getRequester } from '../requester.js';
+import { reauthenticate } from './shared.js';
+
+// Device management (spec: modules/device_management.md, device_management.yaml).
+
+export function registerDeviceRoutes(router: Router, deps: HttpDeps): void {
+  const { users } = deps.services;
+
+  router.get('/v3/devices', authenticate(deps), async (ctx) => {
+    ctx.body = { devices: await users.listDevices(getRequester(ctx).userId) };
+  });
+
+  router.get('/v3/devices/:deviceId', authenticate(deps), async (ctx) => {
+    ctx.body = await users.getDevice(getRequester(ctx).userId, ctx.params.deviceId ?? '');
+  });
+
+  router.put('/v3/devices/:deviceId', authenticate(deps), async (ctx) => {
+    const body = await readJsonObject(ctx);
+    const requester = getRequester(ctx);
+    const deviceId = ctx.params.deviceId ?? '';
+    if (body.display_name !== undefined) {
+      const name = body.display_name;
+      if (name !== null && typeof name !== 'string') throw badJson('display_name must be a string');
+      await users.renameDevice(requester.userId, deviceId, name);
+    } else {
+      await users.getDevice(requester.userId, deviceId); // 404 for an unknown device
+    }
+    ctx.body = {};
+  });
+
+  router.delete('/v3/devices/:deviceId', authenticate(deps), async (ctx) => {
+    const body = await readJsonObject(ctx, { allowEmpty: true });
+    const requester = getRequester(ctx);
+    const deviceId = ctx.params.deviceId ?? '';
+    await reauthenticate(deps, requester, `delete_device:${deviceId}`, body);
+    // Deleting a device that is already gone succeeds (Synapse): the client's intent is satisfied.
+    await users.deleteDevices(requester.userId, [deviceId]);
+    ctx.body = {};
+  });
+
+  router.post('/v3/delete_devices', authenticate(deps), async (ctx) => {
+    const body = await readJsonObject(ctx);
+    const requester = getRequester(ctx);
+    const result = await reauthenticate(deps, requester, 'delete_devices', body);
+    const devices = result.clientParams.devices ?? body.devices;
+    if (!Array.isArray(devices)) throw badJson('devices must be a list of device ids');
+    if (!devices.every((d): d is string => typeof d === 'string')) throw badJson('devices must be a list of device ids');
+    await users.deleteDevices(requester.userId, devices);
+    ctx.body = {};
+  });
+}

@@ -1,0 +1,88 @@
+import type { Router } from '@koa/router';
+import { namedUser } from '../../auth/index.js';
+import { MatrixError, badJson, forbidden } from '../../errors/index.js';
+import type { HttpDeps } from '../../http/deps.js';
+import { readJsonObject } from '../../http/json-body.js';
+import type { RateLimiter } from '../../http/rate-limit.js';
+import type { JsonObject } from '../../types/json.js';
+import { authenticate, getRequester } from '../requester.js';
+import { clientAddress, optionalBool, optionalString, requiredString } from './shared.js';
+
+// GET/POST /v3/login, POST /v3/refresh, POST /v3/logout, POST /v3/logout/all.
+
+const PASSWORD = 'm.login.password';
+const TOKEN = 'm.login.token';
+
+export function registerLoginRoutes(router: Router, deps: HttpDeps, limiter: RateLimiter): void {
+  const { users, auth } = deps.services;
+  const passwordEnabled = deps.config.passwordLoginEnabled !== false;
+
+  router.get('/v3/login', (ctx) => {
+    ctx.body = { flows: [...(passwordEnabled ? [{ type: PASSWORD }] : []), { type: TOKEN }] };
+  });
+
+  /** The account a password login names, or 403 after counting a failed attempt. */
+  const passwordLogin = async (body: JsonObject): Promise<string> => {
+    const given = namedUser(body);
+    const password = requiredString(body, 'password');
+    const accountKey = given === null ? '' : given.toLowerCase();
+    if (given !== null) limiter.check('login.account', accountKey);
+    const user = given === null ? null : await auth.findLocalUser(given);
+    if (user?.deactivated) throw new MatrixError('M_USER_DEACTIVATED', 403, 'This account has been deactivated');
+    if (user === null || !(await auth.checkPassword(user, password))) {
+      limiter.check('login.failed_attempts', accountKey);
+      throw forbidden('Invalid username or password');
+    }
+    if (user.locked) throw new MatrixError('M_USER_LOCKED', 401, 'This account has been locked', { soft_logout: true });
+    return user.userId;
+  };
+
+  router.post('/v3/login', async (ctx) => {
+    const body = await readJsonObject(ctx);
+    limiter.check('login.address', clientAddress(ctx));
+    const type = body.type;
+    if (typeof type !== 'string') throw badJson('Missing or invalid login type');
+    let userId: string;
+    if (type === PASSWORD && passwordEnabled) {
+      userId = await passwordLogin(body);
+    } else if (type === TOKEN) {
+      const consumed = await auth.consumeLoginToken(requiredString(body, 'token'));
+      if (consumed === null) throw forbidden('Invalid login token');
+      const user = await users.getUser(consumed.userId);
+      if (user === null || user.deactivated) throw new MatrixError('M_USER_DEACTIVATED', 403, 'This account has been deactivated');
+      userId = consumed.userId;
+    } else {
+      throw new MatrixError('M_UNKNOWN', 400, `Unknown login type ${type}`);
+    }
+    const session = await users.startSession(userId, {
+      deviceId: optionalString(body, 'device_id') ?? null,
+      initialDisplayName: optionalString(body, 'initial_device_display_name') ?? null,
+      refreshable: optionalBool(body, 'refresh_token', false),
+    });
+    ctx.body = {
+      ...session,
+      home_server: deps.config.serverName,
+      ...(deps.config.clientWellKnown !== null ? { well_known: deps.config.clientWellKnown } : {}),
+    };
+  });
+
+  router.post('/v3/refresh', async (ctx) => {
+    const body = await readJsonObject(ctx);
+    const issued = await auth.refresh(requiredString(body, 'refresh_token'));
+    ctx.body = {
+      access_token: issued.accessToken,
+      ...(issued.refreshToken !== undefined ? { refresh_token: issued.refreshToken } : {}),
+      ...(issued.expiresInMs !== undefined ? { expires_in_ms: issued.expiresInMs } : {}),
+    };
+  });
+
+  router.post('/v3/logout', authenticate(deps, { allowGuest: true, allowExpired: true }), async (ctx) => {
+    await users.logout(getRequester(ctx));
+    ctx.body = {};
+  });
+
+  router.post('/v3/logout/all', authenticate(deps, { allowGuest: true, allowExpired: true }), async (ctx) => {
+    await users.logoutAll(getRequester(ctx).userId);
+    ctx.body = {};
+  });
+}

@@ -1,0 +1,32 @@
+import type { Router } from '@koa/router';
+import { missingParam } from '../../errors/index.js';
+import type { HttpDeps } from '../../http/deps.js';
+import { readJsonObject } from '../../http/json-body.js';
+import { authenticate, getRequester } from '../requester.js';
+
+// Profiles (spec: profile.yaml). Reads are public, like Synapse's default (require_auth_for_profile_requests: false).
+
+export function registerProfileRoutes(router: Router, deps: HttpDeps): void {
+  const { users } = deps.services;
+
+  router.get('/v3/profile/:userId', async (ctx) => {
+    ctx.body = await users.getFullProfile(ctx.params.userId ?? '');
+  });
+
+  router.get('/v3/profile/:userId/:keyName', async (ctx) => {
+    ctx.body = await users.getProfileField(ctx.params.userId ?? '', ctx.params.keyName ?? '');
+  });
+
+  router.put('/v3/profile/:userId/:keyName', authenticate(deps, { allowGuest: true }), async (ctx) => {
+    const body = await readJsonObject(ctx);
+    const key = ctx.params.keyName ?? '';
+    if (!Object.hasOwn(body, key)) throw missingParam(`Missing the ${key} property`);
+    await users.setProfileField(getRequester(ctx), ctx.params.userId ?? '', key, body[key]);
+    ctx.body = {};
+  });
+
+  router.delete('/v3/profile/:userId/:keyName', authenticate(deps, { allowGuest: true }), async (ctx) => {
+    await users.deleteProfileField(getRequester(ctx), ctx.params.userId ?? '', ctx.params.keyName ?? '');
+    ctx.body = {};
+  });
+}
