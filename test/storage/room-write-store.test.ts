@@ -1,0 +1,165 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { EventToPersist } from '../../src/storage/interfaces/index.js';
+import type { KnexStorage } from '../../src/storage/knex/index.js';
+import { MAX_DELTA_DEPTH } from '../../src/storage/knex/room-write-state-groups.js';
+import type { Pdu, StateKey } from '../../src/types/pdu.js';
+import { describeStorage } from '../helpers/storage.js';
+
+// The write half of the room store on both engines, with hand-made PDUs (the room service tests cover
+// real, signed events).
+
+const ROOM = '!room:test.example.org';
+const sk = (type: string, key: string): StateKey => `${type}\u0000${key}`;
+
+function pdu(type: string, prev: string[], extra: Partial<Pdu> = {}): Pdu {
+  return {
+    room_id: ROOM,
+    sender: '@alice:test.example.org',
+    type,
+    content: {},
+    origin_server_ts: 1000,
+    prev_events: prev,
+    auth_events: [],
+    depth: 1,
+    hashes: { sha256: 'x' },
+    signatures: {},
+    ...extra,
+  };
+}
+
+interface Chain {
+  storage: KnexStorage;
+  state: Map<StateKey, string>;
+  last: string | null;
+  ordering: number;
+  add(id: string, p: Pdu, opts?: Partial<EventToPersist>, newState?: Map<StateKey, string>): Promise<void>;
+}
+
+function chain(storage: KnexStorage): Chain {
+  const c: Chain = {
+    storage,
+    state: new Map(),
+    last: null,
+    ordering: 0,
+    async add(id, p, opts = {}, newState) {
+      const before = new Map(c.state);
+      if (typeof p.state_key === 'string' && opts.rejectedReason == null) c.state.set(sk(p.type, p.state_key), id);
+      if (newState) c.state = newState;
+      c.ordering += 1;
+      await storage.rooms.persistEvents({
+        roomId: ROOM,
+        events: [{ eventId: id, pdu: p, roomId: ROOM, depth: c.ordering, outlier: false, softFailed: false, rejectedReason: null, stateBefore: before, streamOrdering: c.ordering, ...opts }],
+        newForwardExtremities: [id],
+        newCurrentState: c.state,
+        ...(c.ordering === 1 ? { room: { roomId: ROOM, roomVersion: '10', creator: '@alice:test.example.org', isPublic: false, createdTs: 1 } } : {}),
+      });
+      c.last = id;
+    },
+  };
+  return c;
+}
+
+describeStorage('room write store', (ctx) => {
+  test('state groups: deltas chain up to the cap, then a snapshot; every event resolves to its state', async () => {
+    const storage = await ctx.open();
+    const c = chain(storage);
+    await c.add('$create', pdu('m.room.create', [], { state_key: '' }));
+    const expectedAfter = new Map<string, Map<StateKey, string>>();
+    for (let i = 0; i < MAX_DELTA_DEPTH + 15; i++) {
+      const id = `$s${i}`;
+      await c.add(id, pdu('m.room.topic', [c.last!], { state_key: i % 2 === 0 ? '' : `k${i}`, content: { topic: String(i) } }));
+      expectedAfter.set(id, new Map(c.state));
+      // a message in between reuses the group
+      await c.add(`$m${i}`, pdu('m.room.message', [c.last!]));
+    }
+    const depth: Array<{ d: unknown }> = await storage.knex('state_groups').select({ d: 'delta_depth' });
+    const depths = depth.map((r) => Number(r.d));
+    assert.ok(Math.max(...depths) <= MAX_DELTA_DEPTH);
+    assert.ok(depths.filter((d) => d === 0).length >= 2, 'a new snapshot after the cap');
+    // messages share their state group with the event before them: groups grow with state changes only
+    assert.ok(depths.length <= MAX_DELTA_DEPTH + 15 + 2);
+    for (const [id, expected] of expectedAfter) {
+      assert.deepEqual(await storage.rooms.getStateIdsAfterEvent(id), expected, id);
+    }
+    assert.deepEqual(await storage.rooms.getCurrentStateIds(ROOM), c.state);
+    assert.deepEqual(await storage.rooms.getForwardExtremities(ROOM), [c.last]);
+    const row = await storage.rooms.getEvent('$s2');
+    assert.equal(row?.replacesState, '$s0');
+  });
+
+  test('current state: memberships, removals in the delta stream, txn ids, redactions, forgotten rooms', async () => {
+    const storage = await ctx.open();
+    const c = chain(storage);
+    const bob = '@bob:test.example.org';
+    await c.add('$create', pdu('m.room.create', [], { state_key: '' }));
+    await c.add('$join', pdu('m.room.member', ['$create'], { state_key: bob, content: { membership: 'join', displayname: 'Bob' } }));
+    await storage.rooms.forgetRoom(bob, ROOM);
+    assert.equal(await storage.rooms.isRoomForgotten(bob, ROOM), true);
+    await c.add('$msg', pdu('m.room.message', ['$join']), { txn: { userId: bob, deviceId: 'D', txnId: 't1' } });
+    assert.equal(await storage.rooms.getTxnEvent(bob, 'D', 't1'), '$msg');
+    await c.add('$red', pdu('m.room.redaction', ['$msg'], { redacts: '$msg' }), { redactionApplies: true });
+    assert.equal((await storage.rooms.getEvent('$msg'))?.redactedBy, '$red');
+
+    const members = await storage.rooms.getRoomMembers(ROOM);
+    assert.deepEqual(members.map((m) => [m.userId, m.membership, m.eventId]), [[bob, 'join', '$join']]);
+    // a rejoin (invite/join/knock) clears the forgotten mark; here an invite after a leave
+    await c.add('$leave', pdu('m.room.member', ['$red'], { state_key: bob, content: { membership: 'leave' } }));
+    await c.add('$inv', pdu('m.room.member', ['$leave'], { state_key: bob, content: { membership: 'invite' } }));
+    assert.equal(await storage.rooms.isRoomForgotten(bob, ROOM), false);
+
+    // state resolution may drop a key: current_state, memberships and the delta stream follow
+    const without = new Map(c.state);
+    without.delete(sk('m.room.member', bob));
+    await c.add('$x', pdu('m.room.message', ['$inv']), {}, without);
+    assert.deepEqual(await storage.rooms.getRoomMembers(ROOM), []);
+    const deltas = await storage.rooms.getCurrentStateDeltas([ROOM], 0, c.ordering);
+    const last = deltas.at(-1);
+    assert.equal(last?.stateKey, bob);
+    assert.equal(last?.eventId, null);
+    assert.deepEqual(deltas.map((d) => d.eventId), ['$create', '$join', '$leave', '$inv', null]);
+  });
+
+  test('a failing batch rolls back entirely', async () => {
+    const storage = await ctx.open();
+    const c = chain(storage);
+    await c.add('$create', pdu('m.room.create', [], { state_key: '' }));
+    const before = await storage.rooms.getCurrentStateIds(ROOM);
+    const ev = (id: string, ordering: number) => ({
+      eventId: id,
+      pdu: pdu('m.room.name', ['$create'], { state_key: '' }),
+      roomId: ROOM,
+      depth: 2,
+      outlier: false,
+      softFailed: false,
+      rejectedReason: null,
+      stateBefore: before,
+      streamOrdering: ordering,
+    });
+    // the second event reuses a stream ordering: the unique index fails the transaction
+    await assert.rejects(
+      storage.rooms.persistEvents({ roomId: ROOM, events: [ev('$a', 10), ev('$b', 10)], newForwardExtremities: ['$b'], newCurrentState: new Map([...before, [sk('m.room.name', ''), '$b']]) }),
+    );
+    assert.equal(await storage.rooms.getEvent('$a'), undefined);
+    assert.deepEqual(await storage.rooms.getCurrentStateIds(ROOM), before);
+    assert.deepEqual(await storage.rooms.getForwardExtremities(ROOM), ['$create']);
+    // and the store keeps working afterwards
+    await c.add('$next', pdu('m.room.name', ['$create'], { state_key: '' }));
+    assert.equal((await storage.rooms.getStateIdsAfterEvent('$next'))?.get(sk('m.room.name', '')), '$next');
+  });
+
+  test('aliases: create, duplicate, move, delete; public flag', async () => {
+    const storage = await ctx.open();
+    const c = chain(storage);
+    await c.add('$create', pdu('m.room.create', [], { state_key: '' }));
+    assert.equal(await storage.rooms.createAlias('#a:test.example.org', ROOM, '@alice:test.example.org', ['test.example.org']), true);
+    assert.equal(await storage.rooms.createAlias('#a:test.example.org', '!other:x', '@alice:test.example.org', []), false);
+    assert.deepEqual(await storage.rooms.moveAliases(ROOM, '!new:test.example.org'), ['#a:test.example.org']);
+    assert.equal((await storage.rooms.getRoomIdForAlias('#a:test.example.org'))?.roomId, '!new:test.example.org');
+    assert.equal(await storage.rooms.deleteAlias('#a:test.example.org'), true);
+    assert.equal(await storage.rooms.deleteAlias('#a:test.example.org'), false);
+    await storage.rooms.setRoomPublic(ROOM, true);
+    assert.equal((await storage.rooms.getRoom(ROOM))?.isPublic, true);
+    assert.deepEqual(await storage.rooms.getPublicRoomIds(), [ROOM]);
+  });
+});
