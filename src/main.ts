@@ -10,6 +10,7 @@ import { createSyncService } from './sync/index.js';
 import { createAccountDataService } from './users/account-data/index.js';
 import { createUserService, type UserService } from './users/index.js';
 import { createFederationService } from './federation/outbound/index.js';
+import { createE2eService } from './users/e2e/index.js';
 import type { Services } from './http/services.js';
 import type { RoomService } from './rooms/index.js';
 import type { Storage } from './storage/interfaces/index.js';
@@ -142,6 +143,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     accountData: createAccountDataService({ storage, notices }),
     media: createMediaService({ config, logger: logger.child({ component: 'media' }), storage, now }),
     federation: createFederationService({ config, logger: logger.child({ component: 'federation' }), storage, signingKeys: keys, now }),
+    e2e: createE2eService({ config, logger: logger.child({ component: 'e2e' }), storage, notices, now, deviceEvents: users }),
   };
 }
 

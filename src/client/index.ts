@@ -5,6 +5,7 @@ import { registerClientWellKnownRoute } from './well-known.js';
 import { registerAccountRoutes } from './account/index.js';
 import { registerRoomRoutes } from './rooms/index.js';
 import { registerSyncRoutes } from './sync/index.js';
+import { registerKeyRoutes } from './keys/index.js';
 
 /**
  * The /_matrix/client router. Each feature file exports a register function and is added here;
@@ -16,6 +17,7 @@ export function createClientRouter(deps: HttpDeps): Router {
   registerAccountRoutes(router, deps);
   registerRoomRoutes(router, deps);
   registerSyncRoutes(router, deps);
+  registerKeyRoutes(router, deps);
   return router;
 }
 

@@ -5,6 +5,7 @@ import type { SyncService } from '../sync/index.js';
 import type { AccountDataService } from '../users/account-data/index.js';
 import type { UserService } from '../users/index.js';
 import type { FederationService } from '../federation/outbound/index.js';
+import type { E2eService } from '../users/e2e/index.js';
 
 /** The services route layers call, built by the composition root (src/main.ts). */
 export interface Services {
@@ -16,4 +17,5 @@ export interface Services {
   accountData: AccountDataService;
   media: MediaService;
   federation: FederationService;
+  e2e: E2eService;
 }

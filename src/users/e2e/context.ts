@@ -18,6 +18,18 @@ export interface RemoteKeysPort {
   sendToDevice(server: string, sender: UserId, type: string, messageId: string, messages: Record<UserId, Record<string, JsonObject>>): Promise<void>;
 }
 
+/** What the accounts work reports when devices appear, are renamed or go (users service onDeviceChange). */
+export interface DeviceChangeNotice {
+  userId: UserId;
+  created?: readonly string[];
+  deleted?: readonly string[];
+  renamed?: readonly string[];
+}
+
+export interface DeviceEventsPort {
+  onDeviceChange(listener: (change: DeviceChangeNotice) => void | Promise<void>): () => void;
+}
+
 export interface E2eServiceDeps {
   config: Config;
   logger: Logger;
@@ -26,6 +38,8 @@ export interface E2eServiceDeps {
   now: () => number;
   /** Absent until federation lands. */
   remote?: RemoteKeysPort;
+  /** Device lifecycle events, so deleted devices lose their keys and new ones reach other users' device lists. */
+  deviceEvents?: DeviceEventsPort;
 }
 
 /** Stream tables; storage.streamIdGenerator hands out their ids. See migrations/0006_e2e.ts. */

@@ -13,7 +13,7 @@ import * as backup from './key-backup.js';
 // to-device messages, device-list tracking and server-side key backup. The server stores and relays keys
 // and ciphertext; it never sees plaintext.
 
-export type { E2eServiceDeps, RemoteKeysPort } from './context.js';
+export type { E2eServiceDeps, RemoteKeysPort, DeviceEventsPort, DeviceChangeNotice } from './context.js';
 export type { UploadKeysBody, QueryKeysResult, ClaimKeysResult } from './device-keys.js';
 export type { DeviceListPositions, DeviceListChanges } from './device-lists.js';
 export type { ToDeviceSyncResult } from './to-device.js';
@@ -70,7 +70,9 @@ export interface E2eService {
 
 export function createE2eService(deps: E2eServiceDeps): E2eService {
   const ctx = createE2eContext(deps);
-  return {
+  // Seed both stream generators now (one query each), so sync positions are ready before the first request.
+  void Promise.all([ctx.toDeviceIds(), ctx.deviceListIds()]).catch((err: unknown) => deps.logger.error({ err }, 'e2e stream ids could not be seeded'));
+  const service: E2eService = {
     uploadKeys: (requester, body) => keys.uploadKeys(ctx, requester, body),
     queryKeys: (requester, deviceKeys, timeoutMs) => keys.queryKeys(ctx, requester, deviceKeys, timeoutMs),
     claimKeys: (_requester, oneTimeKeys, timeoutMs) => keys.claimKeys(ctx, oneTimeKeys, timeoutMs),
@@ -108,4 +110,9 @@ export function createE2eService(deps: E2eServiceDeps): E2eService {
       await ctx.recordDeviceListChange([userId], (streamId) => deps.storage.e2e.deleteDevices(userId, deviceIds, streamId));
     },
   };
+  deps.deviceEvents?.onDeviceChange(async (change) => {
+    if (change.deleted && change.deleted.length > 0) await service.onDevicesDeleted(change.userId, change.deleted);
+    if ((change.created?.length ?? 0) > 0 || (change.renamed?.length ?? 0) > 0) await service.onDeviceChanged(change.userId);
+  });
+  return service;
 }
