@@ -29,6 +29,12 @@ async function versionsFor(store: RoomReadStore, roomIds: Iterable<RoomId>): Pro
   return out;
 }
 
+/** v12 create events carry no room_id in the PDU, but clients are always told the room. */
+function withRoomId(ev: ClientEvent, roomId: RoomId, include: boolean): ClientEvent {
+  if (include && ev.room_id === undefined) ev.room_id = roomId;
+  return ev;
+}
+
 export async function serializeEvents(events: readonly StoredEvent[], opts: SerializeOptions): Promise<ClientEvent[]> {
   if (events.length === 0) return [];
   const { store, now } = opts;
@@ -55,12 +61,10 @@ export async function serializeEvents(events: readonly StoredEvent[], opts: Seri
     const extras: ClientEventExtras = { ageMs: now - e.receivedTs };
     const redaction = e.redactedBy !== null ? relatedEvents.get(e.redactedBy) : undefined;
     if (redaction !== undefined) {
-      extras.redactedBecause = toClientEvent(
-        versions.get(redaction.roomId) ?? version,
-        redaction.eventId,
-        redaction.pdu,
-        { ageMs: now - redaction.receivedTs },
-        { includeRoomId },
+      extras.redactedBecause = withRoomId(
+        toClientEvent(versions.get(redaction.roomId) ?? version, redaction.eventId, redaction.pdu, { ageMs: now - redaction.receivedTs }, { includeRoomId }),
+        redaction.roomId,
+        includeRoomId,
       );
     }
     const replaced = e.replacesState !== null ? relatedEvents.get(e.replacesState) : undefined;
@@ -75,7 +79,7 @@ export async function serializeEvents(events: readonly StoredEvent[], opts: Seri
     }
     const txnId = txnIds.get(e.eventId);
     if (txnId !== undefined) extras.transactionId = txnId;
-    return toClientEvent(version, e.eventId, e.pdu, extras, { includeRoomId });
+    return withRoomId(toClientEvent(version, e.eventId, e.pdu, extras, { includeRoomId }), e.roomId, includeRoomId);
   });
 }
 
