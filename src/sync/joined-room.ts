@@ -38,7 +38,7 @@ async function timelineAndState(
   row: MembershipRow,
   full: boolean,
   range: { from: number; to: number },
-  visibility: { visibleAfter: number; joinedAfter: boolean },
+  visibility: { visibleAfter: number },
   shared: SharedRoomData,
 ): Promise<{ timeline: StoredEvent[]; limited: boolean; prevBatch: string; state: StoredEvent[] }> {
   const roomFilter = c.filter.room;
@@ -80,7 +80,7 @@ export async function buildJoinedRoom(
   const roomId = row.roomId;
   const from = full || c.since === null ? 0 : c.since.events;
   // Everything from the user's join on is visible; only older events need the history visibility rules.
-  const tas = await timelineAndState(c, row, full, { from, to: c.to.events }, { visibleAfter: row.streamOrdering - 1, joinedAfter: true }, shared);
+  const tas = await timelineAndState(c, row, full, { from, to: c.to.events }, { visibleAfter: row.streamOrdering - 1 }, shared);
 
   const ephemeral: JsonObject[] = [];
   const ephemeralFilter = c.filter.room?.ephemeral;
@@ -121,8 +121,7 @@ export async function buildLeftRoom(
   const full = c.since === null || !wasJoinedAtSince;
   const from = c.since === null ? 0 : c.since.events;
   const visibleAfter = c.since !== null && wasJoinedAtSince ? c.since.events : Number.MIN_SAFE_INTEGER;
-  const joinedAfter = c.since === null || wasJoinedAtSince;
-  const tas = await timelineAndState(c, row, full, { from, to }, { visibleAfter, joinedAfter }, shared);
+  const tas = await timelineAndState(c, row, full, { from, to }, { visibleAfter }, shared);
   const accountFilter = c.filter.room?.account_data;
   const section: LeftRoomSection = {
     timeline: { events: await serialize(c, tas.timeline), limited: tas.limited, prev_batch: tas.prevBatch },
