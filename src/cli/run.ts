@@ -3,6 +3,7 @@ import { GENERATE_CONFIG_USAGE, generateConfigCommand } from './generate-config.
 import { GENERATE_KEYS_USAGE, generateKeysCommand } from './generate-keys.js';
 import { UsageError, type CliContext } from './io.js';
 import { MIGRATE_USAGE, migrateCommand } from './migrate.js';
+import { REGISTER_USER_USAGE, registerUserCommand } from './register-user.js';
 import { START_USAGE, startCommand } from './start.js';
 import { packageVersion } from './version.js';
 
@@ -12,6 +13,7 @@ A Matrix homeserver. Commands:
   generate-config  write a new homeserver.yaml and signing key
   generate-keys    create the signing key file if it is missing
   migrate          bring the database schema up to date and exit
+  register-user    register a user on a running server with the shared secret
 Options: --help, --version. Run "hearth <command> --help" for a command's options.
 
 ${START_USAGE}
@@ -20,7 +22,9 @@ ${GENERATE_CONFIG_USAGE}
 
 ${GENERATE_KEYS_USAGE}
 
-${MIGRATE_USAGE}`;
+${MIGRATE_USAGE}
+
+${REGISTER_USER_USAGE}`;
 
 /** Runs one CLI invocation and resolves with the process exit code. */
 export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
@@ -46,6 +50,8 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
         return generateKeysCommand(rest, ctx);
       case 'migrate':
         return await migrateCommand(rest, ctx);
+      case 'register-user':
+        return await registerUserCommand(rest, ctx);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
