@@ -12,8 +12,6 @@ import type { Logger } from '../http/logger.js';
 
 /** Idle time after the last sync ended before a sync-online user is set offline. */
 const SYNC_OFFLINE_MS = 30_000;
-/** A presence row's last_active_ts is refreshed by syncs at most this often (each refresh is a stream row). */
-const LAST_ACTIVE_GRANULARITY_MS = 60_000;
 
 interface SyncActivity {
   active: number;
@@ -70,10 +68,11 @@ export class PresenceTracker {
     this.activity.set(userId, a);
     // "offline" means: do not mark me online because of this sync.
     if (setPresence === 'offline') return;
+    // Only a change of state is written: refreshing last_active on every sync would wake the long-polls of
+    // everyone sharing a room with the user each time they sync.
     const existing = (await this.storage.userData.getPresence([userId]))[0];
     const now = this.now();
-    const stale = !existing || now - existing.lastActiveTs > LAST_ACTIVE_GRANULARITY_MS;
-    if (existing?.state === setPresence && !stale) return;
+    if (existing?.state === setPresence) return;
     await this.write({
       userId,
       state: setPresence,
