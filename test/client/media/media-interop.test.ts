@@ -42,7 +42,7 @@ describe('media through matrix-js-sdk', () => {
       assertMatchesSpec('client-server', 'post', '/_matrix/media/v3/upload', 200, uploaded);
       assert.match(uploaded.content_uri, /^mxc:\/\/localhost\/[A-Za-z0-9_-]+$/);
       const url = client.mxcUrlToHttp(uploaded.content_uri, undefined, undefined, undefined, false, true, true);
-      assert.ok(url?.includes('/_matrix/client/v1/media/download/'), String(url));
+      assert.ok(url !== null && url.includes('/_matrix/client/v1/media/download/'), String(url));
       const { res, bytes } = await get(url);
       assert.equal(res.status, 200);
       assert.ok(bytes.equals(original), 'downloaded bytes differ from the upload');
@@ -67,7 +67,7 @@ describe('media through matrix-js-sdk', () => {
     ];
     for (const [w, h, method, ew, eh] of cases) {
       const url = client.mxcUrlToHttp(content_uri, w, h, method, false, true, true);
-      assert.ok(url?.includes('/_matrix/client/v1/media/thumbnail/'), String(url));
+      assert.ok(url !== null && url.includes('/_matrix/client/v1/media/thumbnail/'), String(url));
       const { res, bytes } = await get(url);
       assert.equal(res.status, 200, `${w}x${h} ${method}: ${bytes.toString()}`);
       assert.equal(res.headers.get('content-type'), 'image/png');
