@@ -10,7 +10,7 @@ import { createSyncService } from './sync/index.js';
 import { createAccountDataService } from './users/account-data/index.js';
 import { createUserService, type UserService } from './users/index.js';
 import { createFederationService } from './federation/outbound/index.js';
-import { createE2eService } from './users/e2e/index.js';
+import { createE2eService, e2eSyncExtensions } from './users/e2e/index.js';
 import type { Services } from './http/services.js';
 import type { RoomService } from './rooms/index.js';
 import type { Storage } from './storage/interfaces/index.js';
@@ -134,7 +134,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
       getProfile: (userId) => need(users, 'users').getProfile(userId),
     },
   });
-  return {
+  const services: Services = {
     auth,
     users,
     rooms,
@@ -145,6 +145,9 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     federation: createFederationService({ config, logger: logger.child({ component: 'federation' }), storage, signingKeys: keys, now }),
     e2e: createE2eService({ config, logger: logger.child({ component: 'e2e' }), storage, notices, now, deviceEvents: users }),
   };
+  // E2EE /sync sections (to_device, device_lists): registered first, their order is part of the sync token.
+  for (const ext of e2eSyncExtensions(services.e2e)) services.sync.registerExtension(ext);
+  return services;
 }
 
 // Temporary shapes while the services are being written; each owner replaces its cast with the real method.

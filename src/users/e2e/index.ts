@@ -1,6 +1,7 @@
 import type { DeviceId, RoomId, UserId } from '../../types/ids.js';
 import type { JsonObject } from '../../types/json.js';
 import type { Requester } from '../../types/requester.js';
+import type { StreamIdGenerator } from '../../storage/interfaces/index.js';
 import { createE2eContext, type E2eServiceDeps } from './context.js';
 import * as keys from './device-keys.js';
 import * as lists from './device-lists.js';
@@ -21,6 +22,7 @@ export type { CrossSigningUploadBody } from './cross-signing.js';
 export type { KeyBackupData, BackupVersionInfo, RoomsKeyBackup } from './key-backup.js';
 export { keepExistingRoomKey } from './key-backup.js';
 export { TO_DEVICE_SYNC_LIMIT } from './to-device.js';
+export { e2eSyncExtensions, E2E_SYNC_EXTENSION_NAMES } from './sync-extensions.js';
 
 /** Current readable positions of the two e2e streams (what a /sync next_batch may carry). */
 export interface E2eStreamPositions {
@@ -36,14 +38,22 @@ export interface E2eService {
   deviceListChanges(userId: UserId, from: lists.DeviceListPositions, to: lists.DeviceListPositions): Promise<lists.DeviceListChanges>;
 
   sendToDevice(requester: Requester, type: string, txnId: string, messages: Record<UserId, Record<string, JsonObject>>): Promise<void>;
-  /** The to_device section of one /sync (acknowledges, i.e. deletes, everything up to `since`). */
-  syncToDevice(userId: UserId, deviceId: DeviceId, since: number | null, upTo: number): Promise<toDevice.ToDeviceSyncResult>;
+  /**
+   * The to_device section of one /sync (acknowledges, i.e. deletes, everything up to `since`). At most `limit`
+   * messages (default 100); null returns everything up to `upTo`.
+   */
+  syncToDevice(userId: UserId, deviceId: DeviceId, since: number | null, upTo: number, limit?: number | null): Promise<toDevice.ToDeviceSyncResult>;
 
   /** device_one_time_keys_count for /sync. */
   oneTimeKeyCounts(userId: UserId, deviceId: DeviceId): Promise<Record<string, number>>;
   /** device_unused_fallback_key_types for /sync. */
   unusedFallbackKeyTypes(userId: UserId, deviceId: DeviceId): Promise<string[]>;
   currentPositions(): Promise<E2eStreamPositions>;
+  /**
+   * The same, synchronously, for /sync's extension registry. The generators are seeded when the service is
+   * built (one query each, long before the first request); until then the positions read 0.
+   */
+  positionsNow(): E2eStreamPositions;
 
   crossSigningUploadNeedsAuth(requester: Requester, body: xsign.CrossSigningUploadBody): Promise<boolean>;
   uploadCrossSigningKeys(requester: Requester, body: xsign.CrossSigningUploadBody): Promise<void>;
@@ -71,7 +81,13 @@ export interface E2eService {
 export function createE2eService(deps: E2eServiceDeps): E2eService {
   const ctx = createE2eContext(deps);
   // Seed both stream generators now (one query each), so sync positions are ready before the first request.
-  void Promise.all([ctx.toDeviceIds(), ctx.deviceListIds()]).catch((err: unknown) => deps.logger.error({ err }, 'e2e stream ids could not be seeded'));
+  let seeded: { toDevice: StreamIdGenerator; deviceLists: StreamIdGenerator } | null = null;
+  void Promise.all([ctx.toDeviceIds(), ctx.deviceListIds()]).then(
+    ([toDeviceIds, deviceListIds]) => {
+      seeded = { toDevice: toDeviceIds, deviceLists: deviceListIds };
+    },
+    (err: unknown) => deps.logger.error({ err }, 'e2e stream ids could not be seeded'),
+  );
   const service: E2eService = {
     uploadKeys: (requester, body) => keys.uploadKeys(ctx, requester, body),
     queryKeys: (requester, deviceKeys, timeoutMs) => keys.queryKeys(ctx, requester, deviceKeys, timeoutMs),
@@ -79,13 +95,17 @@ export function createE2eService(deps: E2eServiceDeps): E2eService {
     deviceListChanges: (userId, from, to) => lists.deviceListChanges(ctx, userId, from, to),
 
     sendToDevice: (requester, type, txnId, messages) => toDevice.sendToDevice(ctx, requester, type, txnId, messages),
-    syncToDevice: (userId, deviceId, since, upTo) => toDevice.syncToDevice(ctx, userId, deviceId, since, upTo),
+    syncToDevice: (userId, deviceId, since, upTo, limit) => toDevice.syncToDevice(ctx, userId, deviceId, since, upTo, limit),
 
     oneTimeKeyCounts: (userId, deviceId) => keys.oneTimeKeyCounts(ctx, userId, deviceId),
     unusedFallbackKeyTypes: (userId, deviceId) => deps.storage.e2e.getUnusedFallbackKeyTypes(userId, deviceId),
     async currentPositions() {
       const [toDeviceIds, deviceListIds] = await Promise.all([ctx.toDeviceIds(), ctx.deviceListIds()]);
       return { toDevice: toDeviceIds.currentToken(), deviceLists: deviceListIds.currentToken() };
+    },
+    positionsNow() {
+      const s: { toDevice: StreamIdGenerator; deviceLists: StreamIdGenerator } | null = seeded;
+      return s === null ? { toDevice: 0, deviceLists: 0 } : { toDevice: s.toDevice.currentToken(), deviceLists: s.deviceLists.currentToken() };
     },
 
     crossSigningUploadNeedsAuth: (requester, body) => xsign.crossSigningUploadNeedsAuth(ctx, requester, body),

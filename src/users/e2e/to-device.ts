@@ -78,7 +78,9 @@ export interface ToDeviceSyncResult {
 /**
  * The to_device section for one /sync of `deviceId`. `since` is the to-device position of the request's
  * token (null for an initial sync): the client has seen everything up to it, so those messages are
- * deleted now. `upTo` is the stream's current position when the sync started.
+ * deleted now. `upTo` is the stream's current position when the sync started. With a `limit`, at most that
+ * many messages are returned and the position stops at the last one; with null, everything up to `upTo`
+ * is returned (for callers whose next token cannot stop short of `upTo`: it must never pass an undelivered message).
  */
 export async function syncToDevice(
   ctx: E2eContext,
@@ -86,13 +88,25 @@ export async function syncToDevice(
   deviceId: DeviceId,
   since: number | null,
   upTo: number,
+  limit: number | null = TO_DEVICE_SYNC_LIMIT,
 ): Promise<ToDeviceSyncResult> {
   const store = ctx.storage.e2e;
   if (since !== null && since > 0) await store.deleteToDeviceMessages(userId, deviceId, since);
   const after = since ?? 0;
-  const pending = await store.getToDeviceMessages(userId, deviceId, after, upTo, TO_DEVICE_SYNC_LIMIT);
-  const last = pending[pending.length - 1];
-  // A full page means more may be waiting: stop the token at the last message sent, not at `upTo`.
-  const position = pending.length === TO_DEVICE_SYNC_LIMIT && last !== undefined ? last.streamId : Math.max(upTo, after);
-  return { events: pending.map((m) => m.message), position };
+  const events: JsonObject[] = [];
+  let cursor = after;
+  for (;;) {
+    const want = limit === null ? PAGE : Math.min(PAGE, limit - events.length);
+    const page = await store.getToDeviceMessages(userId, deviceId, cursor, upTo, want);
+    for (const m of page) events.push(m.message);
+    const last = page[page.length - 1];
+    if (last !== undefined) cursor = last.streamId;
+    if (page.length < want) break; // nothing more up to `upTo`
+    // A full page under a limit means more may be waiting: stop the token at the last message sent.
+    if (limit !== null && events.length >= limit) return { events, position: cursor };
+  }
+  return { events, position: Math.max(upTo, after) };
 }
+
+/** Rows fetched per query. */
+const PAGE = 500;
