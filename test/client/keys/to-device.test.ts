@@ -1,0 +1,100 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestServer } from '../../helpers/server.js';
+import { assertMatchesSpec } from '../../helpers/spec-schemas.js';
+import { registerUser, TEST_USER_CONFIG } from '../../helpers/users.js';
+import { C, call } from './http.js';
+
+const dirs: string[] = [];
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+/** Server options keeping the database and signing key outside the server's own temp dir, to restart on them. */
+async function persistentOverrides() {
+  const dir = await mkdtemp(join(tmpdir(), 'hearth-e2e-'));
+  dirs.push(dir);
+  return {
+    ...TEST_USER_CONFIG,
+    rateLimits: {},
+    database: { engine: 'sqlite' as const, path: join(dir, 'homeserver.db') },
+    signingKeyPath: join(dir, 'signing.key'),
+  };
+}
+
+type ToDeviceEvent = { type: string; sender: string; content: Record<string, unknown> };
+const toDeviceEvents = (body: Record<string, unknown>) => ((body.to_device as { events?: ToDeviceEvent[] } | undefined)?.events ?? []);
+
+test('a to-device message sent while the recipient is offline arrives on its next sync, once, also across a restart', async () => {
+  const overrides = await persistentOverrides();
+  let s = await startTestServer(overrides);
+  try {
+    const alice = await registerUser(s.baseUrl, s.config, 'alice');
+    const bob = await registerUser(s.baseUrl, s.config, 'bob');
+    const first = await call(s.baseUrl, 'GET', `${C}/v3/sync?timeout=0`, { token: bob.accessToken });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assertMatchesSpec('client-server', 'GET', `${C}/v3/sync`, 200, first.body);
+    const since = String(first.body.next_batch);
+
+    const send = () =>
+      call(s.baseUrl, 'PUT', `${C}/v3/sendToDevice/m.room_key_request/txn1`, {
+        token: alice.accessToken,
+        body: { messages: { [bob.userId]: { [bob.deviceId]: { action: 'request', n: 1 } } } },
+      });
+    const sent = await send();
+    assert.equal(sent.status, 200);
+    assertMatchesSpec('client-server', 'PUT', `${C}/v3/sendToDevice/m.room_key_request/txn1`, 200, sent.body);
+    assert.equal((await send()).status, 200, 'a retried transaction succeeds');
+
+    // Bob is offline; the server restarts.
+    await s.close();
+    s = await startTestServer(overrides);
+
+    const got = await call(s.baseUrl, 'GET', `${C}/v3/sync?timeout=0&since=${encodeURIComponent(since)}`, { token: bob.accessToken });
+    assert.equal(got.status, 200, JSON.stringify(got.body));
+    assertMatchesSpec('client-server', 'GET', `${C}/v3/sync`, 200, got.body);
+    assert.deepEqual(toDeviceEvents(got.body), [{ type: 'm.room_key_request', sender: alice.userId, content: { action: 'request', n: 1 } }]);
+    assert.ok(got.body.device_one_time_keys_count, 'one-time key counts ride along');
+    assert.deepEqual(got.body.device_unused_fallback_key_types, []);
+
+    // The response was lost: syncing again from the same token delivers the message again.
+    const again = await call(s.baseUrl, 'GET', `${C}/v3/sync?timeout=0&since=${encodeURIComponent(since)}`, { token: bob.accessToken });
+    assert.equal(toDeviceEvents(again.body).length, 1);
+
+    // Acknowledged by the next token: never delivered again, also after another restart.
+    const next = String(again.body.next_batch);
+    const after1 = await call(s.baseUrl, 'GET', `${C}/v3/sync?timeout=0&since=${encodeURIComponent(next)}`, { token: bob.accessToken });
+    assert.deepEqual(toDeviceEvents(after1.body), []);
+    await s.close();
+    s = await startTestServer(overrides);
+    const fresh = await call(s.baseUrl, 'GET', `${C}/v3/sync?timeout=0`, { token: bob.accessToken });
+    assert.deepEqual(toDeviceEvents(fresh.body), []);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a to-device message wakes a waiting long-poll', async () => {
+  const s = await startTestServer({ ...TEST_USER_CONFIG, rateLimits: {} });
+  try {
+    const alice = await registerUser(s.baseUrl, s.config, 'alice');
+    const bob = await registerUser(s.baseUrl, s.config, 'bob');
+    const first = await call(s.baseUrl, 'GET', `${C}/v3/sync?timeout=0`, { token: bob.accessToken });
+    const since = String(first.body.next_batch);
+    const started = Date.now();
+    const poll = call(s.baseUrl, 'GET', `${C}/v3/sync?timeout=20000&since=${encodeURIComponent(since)}`, { token: bob.accessToken });
+    await new Promise((r) => setTimeout(r, 200));
+    await call(s.baseUrl, 'PUT', `${C}/v3/sendToDevice/m.test/t1`, {
+      token: alice.accessToken,
+      body: { messages: { [bob.userId]: { '*': { hello: true } } } },
+    });
+    const woke = await poll;
+    assert.ok(Date.now() - started < 10_000, 'returned well before the timeout');
+    assert.deepEqual(toDeviceEvents(woke.body), [{ type: 'm.test', sender: alice.userId, content: { hello: true } }]);
+  } finally {
+    await s.close();
+  }
+});
