@@ -224,7 +224,7 @@ export function buildConfigSchema(): JsonSchema {
       allow_guest_access: bool,
       federation_test_overrides: {
         type: 'object',
-        additionalProperties: { type: 'string', pattern: '^[^:]+:[0-9]+$', 'x-expected': '"host:port"' },
+        additionalProperties: { type: 'string', pattern: '^(https?://)?([^:/\\[\\]]+|\\[[0-9A-Fa-f:.]+\\]):[0-9]+$', 'x-expected': '"host:port" (plain HTTP) or "https://host:port"' },
       },
     },
   };

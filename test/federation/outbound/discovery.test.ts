@@ -216,3 +216,15 @@ test('an invalid server name cannot be resolved', async () => {
   const { resolver } = setup({});
   await assert.rejects(resolver.resolve('bad name!'), (e: unknown) => e instanceof FederationRequestError && e.kind === 'unresolvable');
 });
+
+test('the config accepts federation_test_overrides as host:port or with an http(s) scheme, and nothing else', async () => {
+  const { createConfigValidator } = await import('../../../src/config/validate.js');
+  const validator = createConfigValidator();
+  const base = { server_name: 'a.test' };
+  for (const ok of ['127.0.0.1:8448', 'https://127.0.0.1:8448', 'http://hs1.test:8008', '[::1]:8448']) {
+    assert.doesNotThrow(() => validator.validate({ ...base, federation_test_overrides: { 'hs1.test': ok } }), ok);
+  }
+  for (const bad of ['hs1.test', 'ftp://x:1', 'https://x:1/path']) {
+    assert.throws(() => validator.validate({ ...base, federation_test_overrides: { 'hs1.test': bad } }), bad);
+  }
+});
