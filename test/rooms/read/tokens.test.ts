@@ -4,6 +4,7 @@ import { formatRoomToken, parseEventsPosition } from '../../../src/rooms/read/to
 import { eventMatchesFilter } from '../../../src/rooms/read/event-filter.js';
 import { isMatrixError } from '../../../src/errors/index.js';
 import type { Pdu } from '../../../src/types/pdu.js';
+import type { JsonObject } from '../../../src/types/json.js';
 
 test('room tokens round-trip, including negative (backfilled) positions', () => {
   for (const n of [0, 1, 42, 9_007_199_254_740, -17]) assert.equal(parseEventsPosition(formatRoomToken(n)), n);
@@ -26,7 +27,7 @@ test('anything else is M_INVALID_PARAM naming the parameter', () => {
   }
 });
 
-function pdu(type: string, sender: string, content: Record<string, unknown> = {}): Pdu {
+function pdu(type: string, sender: string, content: JsonObject = {}): Pdu {
   return {
     room_id: '!r:x',
     type,
