@@ -105,7 +105,7 @@ export async function buildJoinedRoom(
     summary: full || membersChanged ? await buildRoomSummary(c.rooms, roomId, c.requester.userId) : {},
   };
   const stateEvents = await serialize(c, tas.state);
-  if (c.useStateAfter) section.state_after = { events: stateEvents };
+  if (c.useStateAfter) section[c.stateAfterField] = { events: stateEvents };
   else section.state = { events: stateEvents };
   return section;
 }
@@ -128,7 +128,7 @@ export async function buildLeftRoom(
     account_data: { events: roomMatches(accountFilter, row.roomId) ? accountDataEvents(shared.accountData.get(row.roomId), accountFilter) : [] },
   };
   const stateEvents = await serialize(c, tas.state);
-  if (c.useStateAfter) section.state_after = { events: stateEvents };
+  if (c.useStateAfter) section[c.stateAfterField] = { events: stateEvents };
   else section.state = { events: stateEvents };
   return section;
 }

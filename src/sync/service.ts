@@ -36,6 +36,8 @@ export interface SyncParams {
   filter?: string;
   /** v1.16 `use_state_after`: send `state_after` instead of `state`. */
   useStateAfter: boolean;
+  /** True when the client asked with MSC4222's unstable parameter: the field then has the unstable name too. */
+  unstableStateAfter?: boolean;
 }
 
 export interface SyncService {
@@ -138,6 +140,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
               to: await currentPositions(),
               fullState: params.fullState,
               useStateAfter: params.useStateAfter,
+              stateAfterField: params.unstableStateAfter ? 'org.matrix.msc4222.state_after' : 'state_after',
               rooms: storage.rooms,
               userData: storage.userData,
               typing,

@@ -21,6 +21,8 @@ export interface JoinedRoomSection {
   timeline: Timeline;
   state?: { events: ClientEvent[] };
   state_after?: { events: ClientEvent[] };
+  /** MSC4222's unstable name, for clients that asked with org.matrix.msc4222.use_state_after. */
+  'org.matrix.msc4222.state_after'?: { events: ClientEvent[] };
   ephemeral: { events: JsonObject[] };
   account_data: { events: JsonObject[] };
   summary: JsonObject;
@@ -31,6 +33,7 @@ export interface LeftRoomSection {
   timeline: Timeline;
   state?: { events: ClientEvent[] };
   state_after?: { events: ClientEvent[] };
+  'org.matrix.msc4222.state_after'?: { events: ClientEvent[] };
   account_data: { events: JsonObject[] };
 }
 
@@ -48,6 +51,8 @@ export interface SyncResponseBody {
   [extra: string]: unknown;
 }
 
+export type StateAfterField = 'state_after' | 'org.matrix.msc4222.state_after';
+
 /** Everything a section builder needs for one /sync computation. */
 export interface SyncComputation {
   requester: Requester;
@@ -57,6 +62,8 @@ export interface SyncComputation {
   to: SyncPositions;
   fullState: boolean;
   useStateAfter: boolean;
+  /** Where state_after goes: the stable name, or MSC4222's unstable one when the client asked that way. */
+  stateAfterField: StateAfterField;
   rooms: RoomReadStore;
   userData: UserDataStore;
   typing: TypingTracker;

@@ -28,6 +28,9 @@ export function registerSyncRoute(router: Router, deps: HttpDeps): void {
     const setPresence = queryString(q, 'set_presence') ?? 'online';
     if (!PRESENCE_VALUES.has(setPresence)) throw invalidParam('set_presence must be online, offline or unavailable');
     const since = queryString(q, 'since');
+    // matrix-js-sdk still sends MSC4222's unstable parameter and reads the unstable field name.
+    const stableStateAfter = queryBool(q, 'use_state_after', false);
+    const unstableStateAfter = queryBool(q, 'org.matrix.msc4222.use_state_after', false);
     const { signal, release } = disconnectSignal(ctx);
     try {
       ctx.body = await deps.services.sync.sync(
@@ -38,7 +41,8 @@ export function registerSyncRoute(router: Router, deps: HttpDeps): void {
           fullState: queryBool(q, 'full_state', false),
           setPresence: setPresence as PresenceState,
           filter: queryString(q, 'filter'),
-          useStateAfter: queryBool(q, 'use_state_after', false),
+          useStateAfter: stableStateAfter || unstableStateAfter,
+          unstableStateAfter: !stableStateAfter && unstableStateAfter,
         },
         signal,
       );
