@@ -15,7 +15,7 @@ const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, im
 test('TLS sends SNI of the server name and verifies the certificate unless told not to', async () => {
   const seen: Array<string | false> = [];
   const server = createServer({ cert: fixture('hs1.test.crt'), key: fixture('hs1.test.key') }, (req, res) => {
-    seen.push((req.socket as TLSSocket).servername);
+    seen.push((req.socket as TLSSocket).servername ?? false);
     res.setHeader('Content-Type', 'application/json');
     res.end('{"ok":true}');
   });
