@@ -28,11 +28,11 @@ function optionalCount(body: JsonObject, name: string): number | null | undefine
 }
 
 export function registerRegistrationTokenRoutes(router: Router, deps: HttpDeps, now: () => number): void {
-  const tokens = deps.services.auth.registrationTokens;
+  const tokens = () => deps.services.auth.registrationTokens;
   const guard = [authenticate(deps), requireAdmin(deps)];
 
   router.get('/v1/registration_tokens', ...guard, async (ctx) => {
-    let list = await tokens.listRegistrationTokens();
+    let list = await tokens().listRegistrationTokens();
     if (queryString(ctx.query, 'valid') !== undefined) {
       const wantValid = queryBool(ctx.query, 'valid', true);
       const t = now();
@@ -60,12 +60,12 @@ export function registerRegistrationTokenRoutes(router: Router, deps: HttpDeps, 
       token = Array.from({ length }, () => TOKEN_CHARS[randomInt(TOKEN_CHARS.length)]).join('');
     }
     const record: RegistrationTokenRecord = { token, usesAllowed, pending: 0, completed: 0, expiryTime };
-    if (!(await tokens.createRegistrationToken(record))) throw new MatrixError('M_INVALID_PARAM', 400, `Token already exists: ${token}`);
+    if (!(await tokens().createRegistrationToken(record))) throw new MatrixError('M_INVALID_PARAM', 400, `Token already exists: ${token}`);
     ctx.body = view(record);
   });
 
   router.get('/v1/registration_tokens/:token', ...guard, async (ctx) => {
-    const t = await tokens.getRegistrationToken(ctx.params.token ?? '');
+    const t = await tokens().getRegistrationToken(ctx.params.token ?? '');
     if (t === null) throw notFound(`No such registration token: ${ctx.params.token ?? ''}`);
     ctx.body = view(t);
   });
@@ -77,13 +77,13 @@ export function registerRegistrationTokenRoutes(router: Router, deps: HttpDeps, 
     const expiry = optionalCount(body, 'expiry_time');
     if (uses !== undefined) changes.usesAllowed = uses;
     if (expiry !== undefined) changes.expiryTime = expiry;
-    const t = await tokens.updateRegistrationToken(ctx.params.token ?? '', changes);
+    const t = await tokens().updateRegistrationToken(ctx.params.token ?? '', changes);
     if (t === null) throw notFound(`No such registration token: ${ctx.params.token ?? ''}`);
     ctx.body = view(t);
   });
 
   router.delete('/v1/registration_tokens/:token', ...guard, async (ctx) => {
-    if (!(await tokens.deleteRegistrationToken(ctx.params.token ?? ''))) {
+    if (!(await tokens().deleteRegistrationToken(ctx.params.token ?? ''))) {
       throw notFound(`No such registration token: ${ctx.params.token ?? ''}`);
     }
     ctx.body = {};

@@ -47,13 +47,13 @@ function macMatches(given: string, want: string): boolean {
 }
 
 export function registerSharedSecretRoutes(router: Router, deps: HttpDeps): void {
-  const { auth, users } = deps.services;
+  // Services are read when a request arrives, not while routes are defined (shell tests build routers without them).
   const secret = deps.config.registrationSharedSecret;
   const notEnabled = () => new MatrixError('M_UNKNOWN', 400, 'Shared secret registration is not enabled');
 
   router.get('/v1/register', (ctx) => {
     if (!secret) throw notEnabled();
-    ctx.body = { nonce: auth.createRegistrationNonce() };
+    ctx.body = { nonce: deps.services.auth.createRegistrationNonce() };
   });
 
   router.post('/v1/register', async (ctx) => {
@@ -62,7 +62,7 @@ export function registerSharedSecretRoutes(router: Router, deps: HttpDeps): void
     const nonce = body.nonce;
     if (nonce === undefined) throw badJson('nonce must be specified');
     // Consumed before anything else is checked, so a nonce never serves two attempts.
-    if (typeof nonce !== 'string' || !auth.consumeRegistrationNonce(nonce)) {
+    if (typeof nonce !== 'string' || !deps.services.auth.consumeRegistrationNonce(nonce)) {
       throw new MatrixError('M_UNKNOWN', 400, 'unrecognised nonce');
     }
     const username = field(body, 'username');
@@ -81,14 +81,14 @@ export function registerSharedSecretRoutes(router: Router, deps: HttpDeps): void
     }
 
     const localpart = username.toLowerCase();
-    const userId = await users.createAccount({
+    const userId = await deps.services.users.createAccount({
       localpart,
-      passwordHash: await auth.hashPassword(password),
+      passwordHash: await deps.services.auth.hashPassword(password),
       admin,
       userType,
       ...(typeof displayname === 'string' ? { displayname } : {}),
     });
-    const session = await users.startSession(userId, { refreshable: body.refresh_token === true });
+    const session = await deps.services.users.startSession(userId, { refreshable: body.refresh_token === true });
     ctx.body = { ...session, home_server: deps.config.serverName };
   });
 }

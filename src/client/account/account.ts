@@ -10,7 +10,7 @@ import { optionalBool, reauthenticate, requiredString } from './shared.js';
 // whoami, password change, deactivation, 3PID listing, capabilities.
 
 export function registerAccountManagementRoutes(router: Router, deps: HttpDeps): void {
-  const { users } = deps.services;
+  // Services are read when a request arrives, not while routes are defined (shell tests build routers without them).
 
   router.get('/v3/account/whoami', authenticate(deps, { allowGuest: true }), (ctx) => {
     const r = getRequester(ctx);
@@ -24,7 +24,7 @@ export function registerAccountManagementRoutes(router: Router, deps: HttpDeps):
     if (newPassword.length > MAX_PASSWORD_LENGTH) throw invalidParam('Invalid password');
     const logoutDevices = optionalBool(body, 'logout_devices', true);
     await reauthenticate(deps, requester, 'password', body, ['new_password']);
-    await users.changePassword(requester, newPassword, logoutDevices);
+    await deps.services.users.changePassword(requester, newPassword, logoutDevices);
     ctx.body = {};
   });
 
@@ -33,7 +33,7 @@ export function registerAccountManagementRoutes(router: Router, deps: HttpDeps):
     const body = await readJsonObject(ctx, { allowEmpty: true });
     const erase = optionalBool(body, 'erase', false);
     await reauthenticate(deps, requester, 'deactivate', body);
-    await users.deactivate(requester.userId, erase);
+    await deps.services.users.deactivate(requester.userId, erase);
     // We never bind 3PIDs to identity servers, so there is nothing we could unbind.
     ctx.body = { id_server_unbind_result: 'no-support' };
   });

@@ -8,14 +8,14 @@ import { reauthenticate } from './shared.js';
 // Device management (spec: modules/device_management.md, device_management.yaml).
 
 export function registerDeviceRoutes(router: Router, deps: HttpDeps): void {
-  const { users } = deps.services;
+  // Services are read when a request arrives, not while routes are defined (shell tests build routers without them).
 
   router.get('/v3/devices', authenticate(deps), async (ctx) => {
-    ctx.body = { devices: await users.listDevices(getRequester(ctx).userId) };
+    ctx.body = { devices: await deps.services.users.listDevices(getRequester(ctx).userId) };
   });
 
   router.get('/v3/devices/:deviceId', authenticate(deps), async (ctx) => {
-    ctx.body = await users.getDevice(getRequester(ctx).userId, ctx.params.deviceId ?? '');
+    ctx.body = await deps.services.users.getDevice(getRequester(ctx).userId, ctx.params.deviceId ?? '');
   });
 
   router.put('/v3/devices/:deviceId', authenticate(deps), async (ctx) => {
@@ -25,9 +25,9 @@ export function registerDeviceRoutes(router: Router, deps: HttpDeps): void {
     if (body.display_name !== undefined) {
       const name = body.display_name;
       if (name !== null && typeof name !== 'string') throw badJson('display_name must be a string');
-      await users.renameDevice(requester.userId, deviceId, name);
+      await deps.services.users.renameDevice(requester.userId, deviceId, name);
     } else {
-      await users.getDevice(requester.userId, deviceId); // 404 for an unknown device
+      await deps.services.users.getDevice(requester.userId, deviceId); // 404 for an unknown device
     }
     ctx.body = {};
   });
@@ -38,7 +38,7 @@ export function registerDeviceRoutes(router: Router, deps: HttpDeps): void {
     const deviceId = ctx.params.deviceId ?? '';
     await reauthenticate(deps, requester, `delete_device:${deviceId}`, body);
     // Deleting a device that is already gone succeeds (Synapse): the client's intent is satisfied.
-    await users.deleteDevices(requester.userId, [deviceId]);
+    await deps.services.users.deleteDevices(requester.userId, [deviceId]);
     ctx.body = {};
   });
 
@@ -49,7 +49,7 @@ export function registerDeviceRoutes(router: Router, deps: HttpDeps): void {
     const devices = result.clientParams.devices ?? body.devices;
     if (!Array.isArray(devices)) throw badJson('devices must be a list of device ids');
     if (!devices.every((d): d is string => typeof d === 'string')) throw badJson('devices must be a list of device ids');
-    await users.deleteDevices(requester.userId, devices);
+    await deps.services.users.deleteDevices(requester.userId, devices);
     ctx.body = {};
   });
 }

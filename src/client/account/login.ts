@@ -14,7 +14,7 @@ const PASSWORD = 'm.login.password';
 const TOKEN = 'm.login.token';
 
 export function registerLoginRoutes(router: Router, deps: HttpDeps, limiter: RateLimiter): void {
-  const { users, auth } = deps.services;
+  // Services are read when a request arrives, not while routes are defined (shell tests build routers without them).
   const passwordEnabled = deps.config.passwordLoginEnabled !== false;
 
   router.get('/v3/login', (ctx) => {
@@ -27,9 +27,9 @@ export function registerLoginRoutes(router: Router, deps: HttpDeps, limiter: Rat
     const password = requiredString(body, 'password');
     const accountKey = given === null ? '' : given.toLowerCase();
     if (given !== null) limiter.check('login.account', accountKey);
-    const user = given === null ? null : await auth.findLocalUser(given);
+    const user = given === null ? null : await deps.services.auth.findLocalUser(given);
     if (user?.deactivated) throw new MatrixError('M_USER_DEACTIVATED', 403, 'This account has been deactivated');
-    if (user === null || !(await auth.checkPassword(user, password))) {
+    if (user === null || !(await deps.services.auth.checkPassword(user, password))) {
       limiter.check('login.failed_attempts', accountKey);
       throw forbidden('Invalid username or password');
     }
@@ -46,15 +46,15 @@ export function registerLoginRoutes(router: Router, deps: HttpDeps, limiter: Rat
     if (type === PASSWORD && passwordEnabled) {
       userId = await passwordLogin(body);
     } else if (type === TOKEN) {
-      const consumed = await auth.consumeLoginToken(requiredString(body, 'token'));
+      const consumed = await deps.services.auth.consumeLoginToken(requiredString(body, 'token'));
       if (consumed === null) throw forbidden('Invalid login token');
-      const user = await users.getUser(consumed.userId);
+      const user = await deps.services.users.getUser(consumed.userId);
       if (user === null || user.deactivated) throw new MatrixError('M_USER_DEACTIVATED', 403, 'This account has been deactivated');
       userId = consumed.userId;
     } else {
       throw new MatrixError('M_UNKNOWN', 400, `Unknown login type ${type}`);
     }
-    const session = await users.startSession(userId, {
+    const session = await deps.services.users.startSession(userId, {
       deviceId: optionalString(body, 'device_id') ?? null,
       initialDisplayName: optionalString(body, 'initial_device_display_name') ?? null,
       refreshable: optionalBool(body, 'refresh_token', false),
@@ -68,7 +68,7 @@ export function registerLoginRoutes(router: Router, deps: HttpDeps, limiter: Rat
 
   router.post('/v3/refresh', async (ctx) => {
     const body = await readJsonObject(ctx);
-    const issued = await auth.refresh(requiredString(body, 'refresh_token'));
+    const issued = await deps.services.auth.refresh(requiredString(body, 'refresh_token'));
     ctx.body = {
       access_token: issued.accessToken,
       ...(issued.refreshToken !== undefined ? { refresh_token: issued.refreshToken } : {}),
@@ -77,12 +77,12 @@ export function registerLoginRoutes(router: Router, deps: HttpDeps, limiter: Rat
   });
 
   router.post('/v3/logout', authenticate(deps, { allowGuest: true, allowExpired: true }), async (ctx) => {
-    await users.logout(getRequester(ctx));
+    await deps.services.users.logout(getRequester(ctx));
     ctx.body = {};
   });
 
   router.post('/v3/logout/all', authenticate(deps, { allowGuest: true, allowExpired: true }), async (ctx) => {
-    await users.logoutAll(getRequester(ctx).userId);
+    await deps.services.users.logoutAll(getRequester(ctx).userId);
     ctx.body = {};
   });
 }

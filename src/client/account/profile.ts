@@ -7,26 +7,26 @@ import { authenticate, getRequester } from '../requester.js';
 // Profiles (spec: profile.yaml). Reads are public, like Synapse's default (require_auth_for_profile_requests: false).
 
 export function registerProfileRoutes(router: Router, deps: HttpDeps): void {
-  const { users } = deps.services;
+  // Services are read when a request arrives, not while routes are defined (shell tests build routers without them).
 
   router.get('/v3/profile/:userId', async (ctx) => {
-    ctx.body = await users.getFullProfile(ctx.params.userId ?? '');
+    ctx.body = await deps.services.users.getFullProfile(ctx.params.userId ?? '');
   });
 
   router.get('/v3/profile/:userId/:keyName', async (ctx) => {
-    ctx.body = await users.getProfileField(ctx.params.userId ?? '', ctx.params.keyName ?? '');
+    ctx.body = await deps.services.users.getProfileField(ctx.params.userId ?? '', ctx.params.keyName ?? '');
   });
 
   router.put('/v3/profile/:userId/:keyName', authenticate(deps, { allowGuest: true }), async (ctx) => {
     const body = await readJsonObject(ctx);
     const key = ctx.params.keyName ?? '';
     if (!Object.hasOwn(body, key)) throw missingParam(`Missing the ${key} property`);
-    await users.setProfileField(getRequester(ctx), ctx.params.userId ?? '', key, body[key]);
+    await deps.services.users.setProfileField(getRequester(ctx), ctx.params.userId ?? '', key, body[key]);
     ctx.body = {};
   });
 
   router.delete('/v3/profile/:userId/:keyName', authenticate(deps, { allowGuest: true }), async (ctx) => {
-    await users.deleteProfileField(getRequester(ctx), ctx.params.userId ?? '', ctx.params.keyName ?? '');
+    await deps.services.users.deleteProfileField(getRequester(ctx), ctx.params.userId ?? '', ctx.params.keyName ?? '');
     ctx.body = {};
   });
 }

@@ -38,7 +38,7 @@ async function respondWithSession(deps: HttpDeps, userId: string, body: JsonObje
 }
 
 export function registerRegistrationRoutes(router: Router, deps: HttpDeps, limiter: RateLimiter): void {
-  const { users, auth } = deps.services;
+  // Services are read when a request arrives, not while routes are defined (shell tests build routers without them).
 
   router.post('/v3/register', async (ctx) => {
     const body = await readJsonObject(ctx);
@@ -53,7 +53,7 @@ export function registerRegistrationRoutes(router: Router, deps: HttpDeps, limit
       if (requester.appserviceId === null) throw forbidden('Only application services can use m.login.application_service');
       const localpart = desiredUsername(body);
       if (localpart === null) throw missingParam('Missing username');
-      const userId = await users.createAccount({ localpart, passwordHash: null, appserviceId: requester.appserviceId, trustedLocalpart: true });
+      const userId = await deps.services.users.createAccount({ localpart, passwordHash: null, appserviceId: requester.appserviceId, trustedLocalpart: true });
       ctx.body = await respondWithSession(deps, userId, body);
       return;
     }
@@ -62,7 +62,7 @@ export function registerRegistrationRoutes(router: Router, deps: HttpDeps, limit
 
     if (kind === 'guest') {
       if (!deps.config.allowGuestAccess) throw new MatrixError('M_GUEST_ACCESS_FORBIDDEN', 403, 'Guest access is disabled');
-      const userId = await users.createAccount({ localpart: null, passwordHash: null, isGuest: true });
+      const userId = await deps.services.users.createAccount({ localpart: null, passwordHash: null, isGuest: true });
       ctx.body = await respondWithSession(deps, userId, body);
       return;
     }
@@ -73,19 +73,19 @@ export function registerRegistrationRoutes(router: Router, deps: HttpDeps, limit
     const { auth: authDict, password: _secret, ...params } = body;
     const first = authDict === undefined ? desiredUsername(body) : null;
     // Like Synapse, a taken or invalid username is reported before the client goes through UIA.
-    if (first !== null) await users.checkUsernameAvailable(first);
+    if (first !== null) await deps.services.users.checkUsernameAvailable(first);
 
-    const result = await auth.checkUia({ operation: 'register', flows: registrationFlows(deps), auth: authDict, clientParams: params, userId: null });
+    const result = await deps.services.auth.checkUia({ operation: 'register', flows: registrationFlows(deps), auth: authDict, clientParams: params, userId: null });
     const merged: JsonObject = { ...(result.clientParams as JsonObject), ...(password !== undefined ? { password } : {}) };
 
     // A retry of a finished session (the client lost our answer) gets the same account rather than M_USER_IN_USE.
     let userId = typeof result.serverData.registered_user_id === 'string' ? result.serverData.registered_user_id : null;
     if (userId === null) {
-      const passwordHash = password !== undefined ? await auth.hashPassword(password) : null;
-      userId = await users.createAccount({ localpart: desiredUsername(merged), passwordHash });
-      await auth.setUiaServerData(result.sessionId, { ...result.serverData, registered_user_id: userId });
+      const passwordHash = password !== undefined ? await deps.services.auth.hashPassword(password) : null;
+      userId = await deps.services.users.createAccount({ localpart: desiredUsername(merged), passwordHash });
+      await deps.services.auth.setUiaServerData(result.sessionId, { ...result.serverData, registered_user_id: userId });
       const token = result.serverData.registration_token;
-      if (typeof token === 'string') await auth.completeRegistrationToken(token);
+      if (typeof token === 'string') await deps.services.auth.completeRegistrationToken(token);
     }
     ctx.body = await respondWithSession(deps, userId, merged);
   });
@@ -94,7 +94,7 @@ export function registerRegistrationRoutes(router: Router, deps: HttpDeps, limit
     limiter.check('registration', clientAddress(ctx));
     const username = queryString(ctx.query, 'username');
     if (username === undefined) throw missingParam('Missing username');
-    await users.checkUsernameAvailable(username.toLowerCase());
+    await deps.services.users.checkUsernameAvailable(username.toLowerCase());
     ctx.body = { available: true };
   });
 
@@ -103,7 +103,7 @@ export function registerRegistrationRoutes(router: Router, deps: HttpDeps, limit
     if (!deps.config.enableRegistration) throw forbidden('Registration has been disabled');
     const token = queryString(ctx.query, 'token');
     if (token === undefined) throw missingParam('Missing token');
-    ctx.body = { valid: await auth.registrationTokenValid(token) };
+    ctx.body = { valid: await deps.services.auth.registrationTokenValid(token) };
   });
 
   // This server keeps no third-party identifiers, so it cannot validate one by email or phone.
