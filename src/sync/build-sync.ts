@@ -35,13 +35,13 @@ export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promis
   const userId = c.requester.userId;
   const since = c.since;
   const incremental = since !== null && !c.fullState;
-  const lists = await computeRoomLists(c, await deps.forgottenRooms(userId));
+  const lists = await computeRoomLists(c, () => deps.forgottenRooms(userId));
 
-  // Account data: everything for initial/full syncs (and when a room is new to the client), else the changes.
-  const accountRows: AccountDataRow[] = await c.userData.getAllAccountData(userId, {
-    from: incremental && lists.newlyJoined.length === 0 ? since.accountData : EVERYTHING,
-    to: c.to.accountData,
-  });
+  // Account data: everything for initial/full syncs (and when a room is new to the client), else the changes
+  // (no query at all when the stream has not moved).
+  const accountFrom = incremental && lists.newlyJoined.length === 0 ? since.accountData : EVERYTHING;
+  const accountRows: AccountDataRow[] =
+    accountFrom >= c.to.accountData ? [] : await c.userData.getAllAccountData(userId, { from: accountFrom, to: c.to.accountData });
   const newlyJoined = new Set(lists.newlyJoined);
   const accountByRoom = groupByRoom(
     incremental && newlyJoined.size > 0
@@ -69,7 +69,7 @@ export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promis
     if (section) join[row.roomId] = section;
   }
   if (incRooms.length > 0 && since !== null) {
-    const changed = await c.rooms.getRoomsChangedSince(incRooms, since.events, c.to.events);
+    const changed = since.events < c.to.events ? await c.rooms.getRoomsChangedSince(incRooms, since.events, c.to.events) : new Set<RoomId>();
     for (const row of lists.joinedIncremental) {
       const r = row.roomId;
       if (!changed.has(r) && !shared.typingChanged.has(r) && !shared.receipts.has(r) && !shared.accountData.has(r)) continue;

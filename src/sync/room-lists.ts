@@ -6,7 +6,7 @@ import type { RoomLists, SyncComputation } from './types.js';
 // Sorts the user's rooms into the /sync sections, from their memberships as of the `to` position and the
 // membership events between `since` and `to`.
 
-export async function computeRoomLists(c: SyncComputation, forgotten: ReadonlySet<RoomId>): Promise<RoomLists> {
+export async function computeRoomLists(c: SyncComputation, forgottenRooms: () => Promise<ReadonlySet<RoomId>>): Promise<RoomLists> {
   const userId = c.requester.userId;
   const to = c.to.events;
   const since = c.since?.events ?? null;
@@ -22,7 +22,7 @@ export async function computeRoomLists(c: SyncComputation, forgotten: ReadonlySe
     }
   }
 
-  const changes = since === null ? [] : await c.rooms.getMembershipChangesForUser(userId, since, to);
+  const changes = since === null || since >= to ? [] : await c.rooms.getMembershipChangesForUser(userId, since, to);
   const changed = new Map<RoomId, MembershipRow[]>();
   for (const ch of changes) {
     const list = changed.get(ch.roomId);
@@ -42,6 +42,7 @@ export async function computeRoomLists(c: SyncComputation, forgotten: ReadonlySe
     newlyLeft: [],
     newlyJoined: [],
   };
+  let forgotten: ReadonlySet<RoomId> | undefined;
   for (const row of rows) {
     const roomChanges = changed.get(row.roomId);
     if (row.membership === 'join') lists.allJoined.push(row.roomId);
@@ -68,6 +69,8 @@ export async function computeRoomLists(c: SyncComputation, forgotten: ReadonlySe
         break;
       case 'leave':
       case 'ban': {
+        // Only left rooms can be forgotten; look the set up once, and only when there is one to check.
+        forgotten ??= await forgottenRooms();
         if (forgotten.has(row.roomId)) break;
         if (since === null) {
           if (roomFilter?.include_leave === true) lists.left.push(row);

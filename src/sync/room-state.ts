@@ -35,6 +35,10 @@ export async function buildStateBlock(store: RoomReadStore, input: StateBlockInp
   const { roomId, timeline } = input;
   const first = timeline[0];
   const stateAt = async (position: number) => store.getStateIdsAtStreamOrdering(roomId, position);
+  const lazy = input.filter?.lazy_load_members === true;
+  // The common incremental case (an unbroken timeline, no lazy loading) needs no state lookup at all.
+  if (!input.full && input.since !== null && !input.useStateAfter && input.timelineComplete && first && !lazy) return [];
+
   let base: Map<StateKey, EventId>;
   if (input.useStateAfter) base = await stateAt(input.to);
   else if (first) base = (await store.getStateIdsBeforeEvent(first.eventId)) ?? (await stateAt(first.streamOrdering - 1));
@@ -49,7 +53,6 @@ export async function buildStateBlock(store: RoomReadStore, input: StateBlockInp
     for (const [k, id] of base) if (before.get(k) !== id) ids.set(k, id);
   }
 
-  const lazy = input.filter?.lazy_load_members === true;
   if (lazy) {
     const needed = new Set<UserId>(timeline.map((e) => e.pdu.sender));
     if (input.full) needed.add(input.userId);
