@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClientEvent, createClient, RoomEvent, SyncState, type MatrixClient, type MatrixEvent, type Room } from 'matrix-js-sdk';
+import { ClientEvent, createClient, RoomEvent, RoomMemberEvent, SyncState, type MatrixClient, type MatrixEvent, type Room } from 'matrix-js-sdk';
 import { defaultRuleset } from '../../../src/protocol/index.js';
 import type { TestServer } from '../../helpers/server.js';
 import { apiFor, createRoom, send, startSyncServer, type Api } from './helpers.js';
@@ -77,7 +77,7 @@ describe('matrix-js-sdk sync loop', () => {
     assert.ok(Date.now() - started < 5_000);
 
     const typing = waitFor<void>('typing', (done) => {
-      client.on('RoomMember.typing' as never, (_e: unknown, member: { userId: string; typing: boolean }) => {
+      client.on(RoomMemberEvent.Typing, (_e, member) => {
         if (member.userId === alice.user.userId && member.typing) done();
       });
     });

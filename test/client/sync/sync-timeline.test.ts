@@ -159,6 +159,31 @@ describe('/sync timelines, long-polls and state', () => {
     assert.equal(badToken.body.errcode, 'M_INVALID_PARAM');
   });
 
+  test('knocks show in rooms.knock; a ban moves the room to rooms.leave', async () => {
+    const roomId = await createRoom(alice, { name: 'Knock room' });
+    await alice.ok('PUT', `/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.join_rules/`, { join_rule: 'knock' });
+    const carol = await apiFor(server, 'carol-knock');
+    const start: J = await sync(carol);
+    await carol.ok('POST', `/v3/knock/${encodeURIComponent(roomId)}`, { reason: 'let me in' });
+    const knocked: J = await sync(carol, { since: start.next_batch });
+    assertMatchesSpec('client-server', 'get', SYNC, 200, knocked);
+    const k = knocked.rooms.knock[roomId];
+    assert.ok(k, 'room in rooms.knock');
+    const own = k.knock_state.events.find((e: J) => e.type === 'm.room.member' && e.state_key === carol.user.userId);
+    assert.equal(own.content.membership, 'knock');
+    assert.ok(k.knock_state.events.some((e: J) => e.type === 'm.room.name'));
+
+    await alice.ok('POST', `/v3/rooms/${encodeURIComponent(roomId)}/invite`, { user_id: carol.user.userId });
+    await carol.ok('POST', `/v3/join/${encodeURIComponent(roomId)}`, {});
+    const joined: J = await sync(carol, { since: knocked.next_batch });
+    assert.ok(joined.rooms.join[roomId]);
+    await alice.ok('POST', `/v3/rooms/${encodeURIComponent(roomId)}/ban`, { user_id: carol.user.userId, reason: 'bye' });
+    const banned: J = await sync(carol, { since: joined.next_batch });
+    const l = banned.rooms.leave[roomId];
+    assert.ok(l, 'room in rooms.leave after a ban');
+    assert.equal(l.timeline.events.at(-1).content.membership, 'ban');
+  });
+
   test('full_state resends the state of every joined room', async () => {
     const roomId = await createRoom(alice);
     const { next_batch } = await sync(alice);
