@@ -151,7 +151,7 @@ describe('defaults', () => {
     assert.equal(config.enableRegistration, false);
     assert.equal(config.registrationSharedSecret, null);
     assert.equal(config.logLevel, 'info');
-    assert.equal(config.allowQueryStringAccessTokens, true);
+    assert.equal(config.allowQueryStringAccessTokens, false);
     assert.equal(config.federationVerifyCertificates, true);
     assert.equal(config.serveServerWellknown, false);
     assert.equal(config.clientWellKnown, null);
