@@ -40,6 +40,19 @@ export class RateLimiter {
     if (retryAfterMs > 0) throw limitExceeded(retryAfterMs);
   }
 
+  /**
+   * Throws M_LIMIT_EXCEEDED if taking `cost` tokens now would be refused, without taking them. For actions
+   * that only count when they succeed (Synapse's `update=False`): a registration counts once the account
+   * exists, not on every user-interactive round trip before it.
+   */
+  assertAllowed(action: string, requester: string, cost = 1): void {
+    const limit = this.limits[action];
+    if (!limit || !(limit.perSecond > 0)) return;
+    const capacity = Math.max(1, limit.burstCount);
+    const bucket = this.refilled(this.buckets.get(`${action}\u0000${requester}`), capacity, limit.perSecond, this.now());
+    if (bucket.tokens < cost) throw limitExceeded(Math.max(1, Math.ceil(((cost - bucket.tokens) / limit.perSecond) * 1000)));
+  }
+
   /** Like check() but returns the wait in ms instead of throwing; 0 means the tokens were taken. */
   take(action: string, requester: string, cost = 1): number {
     const limit = this.limits[action];

@@ -72,3 +72,16 @@ test('memory stays bounded: full buckets are dropped and the cap evicts the leas
   for (let i = 0; i < 1000; i++) rl.take('m', 'one');
   assert.ok(rl.size <= 2, `size ${rl.size}`);
 });
+
+test('assertAllowed refuses only when the bucket is empty, and never takes tokens', () => {
+  const c = clock();
+  const rl = new RateLimiter({ registration: { perSecond: 0.5, burstCount: 1 } }, { now: c.now });
+  for (let i = 0; i < 5; i++) rl.assertAllowed('registration', 'addr');
+  rl.check('registration', 'addr');
+  assert.throws(
+    () => rl.assertAllowed('registration', 'addr'),
+    (e: unknown) => isMatrixError(e) && e.errcode === 'M_LIMIT_EXCEEDED' && e.extra.retry_after_ms === 2000,
+  );
+  c.advance(2000);
+  rl.assertAllowed('registration', 'addr');
+});

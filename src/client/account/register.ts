@@ -58,11 +58,15 @@ export function registerRegistrationRoutes(router: Router, deps: HttpDeps, limit
       return;
     }
 
-    limiter.check('registration', clientAddress(ctx));
+    // Only registrations that create an account count (Synapse does the same): the user-interactive round
+    // trips before it must not use up the burst of a client registering normally.
+    const address = clientAddress(ctx);
+    limiter.assertAllowed('registration', address);
 
     if (kind === 'guest') {
       if (!deps.config.allowGuestAccess) throw new MatrixError('M_GUEST_ACCESS_FORBIDDEN', 403, 'Guest access is disabled');
       const userId = await deps.services.users.createAccount({ localpart: null, passwordHash: null, isGuest: true });
+      limiter.take('registration', address);
       ctx.body = await respondWithSession(deps, userId, body);
       return;
     }
@@ -83,6 +87,7 @@ export function registerRegistrationRoutes(router: Router, deps: HttpDeps, limit
     if (userId === null) {
       const passwordHash = password !== undefined ? await deps.services.auth.hashPassword(password) : null;
       userId = await deps.services.users.createAccount({ localpart: desiredUsername(merged), passwordHash });
+      limiter.take('registration', address);
       await deps.services.auth.setUiaServerData(result.sessionId, { ...result.serverData, registered_user_id: userId });
       const token = result.serverData.registration_token;
       if (typeof token === 'string') await deps.services.auth.completeRegistrationToken(token);
