@@ -6,6 +6,11 @@ import * as m0004 from './0004_user_data.js';
 import * as m0005 from './0005_media.js';
 import * as m0006 from './0006_e2e.js';
 import * as m0007 from './0007_federation.js';
+import * as m0008 from './0008_push.js';
+import * as m0009 from './0009_appservice.js';
+import * as m0010 from './0010_federation_rooms.js';
+import * as m0011 from './0011_relations_search.js';
+import * as m0012 from './0012_directory_moderation.js';
 
 export interface MigrationModule {
   up(knex: Knex): Promise<void>;
@@ -29,4 +34,9 @@ export const migrations: readonly NamedMigration[] = [
   { name: '0005_media', migration: m0005 },
   { name: '0006_e2e', migration: m0006 },
   { name: '0007_federation', migration: m0007 },
+  { name: '0008_push', migration: m0008 },
+  { name: '0009_appservice', migration: m0009 },
+  { name: '0010_federation_rooms', migration: m0010 },
+  { name: '0011_relations_search', migration: m0011 },
+  { name: '0012_directory_moderation', migration: m0012 },
 ];
