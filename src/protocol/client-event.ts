@@ -55,7 +55,9 @@ export function toClientEvent(
     content: source.content ?? {},
     origin_server_ts: pdu.origin_server_ts,
   };
-  if ((opts.includeRoomId ?? true) && pdu.room_id !== undefined) ev.room_id = pdu.room_id;
+  // A v12 create event carries no room_id: its room id is its own event id with the room sigil.
+  const roomId = pdu.room_id ?? (version.roomIdFromCreateEvent && pdu.type === 'm.room.create' ? `!${eventId.slice(1)}` : undefined);
+  if ((opts.includeRoomId ?? true) && roomId !== undefined) ev.room_id = roomId;
   if (pdu.state_key !== undefined) ev.state_key = pdu.state_key;
   // v11 moved `redacts` into content; clients of every version still read the top-level key.
   const redacts = pdu.type === 'm.room.redaction' ? (pdu.redacts ?? stringField(pdu.content, 'redacts')) : undefined;
