@@ -8,6 +8,9 @@ import type { UserDataStore } from './user-data.js';
 import type { MediaStore } from './media.js';
 import type { E2eStore } from './e2e.js';
 import type { FederationQueueStore } from './federation.js';
+import type { PushStore } from './push.js';
+import type { DirectoryStore } from './directory.js';
+import type { AppserviceStore } from './appservice.js';
 
 export type { ServerKeyStore, StoredServerKey, StoredKeyResponse } from './server-keys.js';
 export type { StreamPositionStore } from './stream-positions.js';
@@ -18,6 +21,9 @@ export type * from './user-data.js';
 export type * from './media.js';
 export type * from './e2e.js';
 export type * from './federation.js';
+export type * from './push.js';
+export type * from './directory.js';
+export type * from './appservice.js';
 
 export type StorageEngine = 'sqlite' | 'postgres';
 
@@ -35,6 +41,9 @@ export interface Storage {
   readonly media: MediaStore;
   readonly e2e: E2eStore;
   readonly federation: FederationQueueStore;
+  readonly push: PushStore;
+  readonly directory: DirectoryStore;
+  readonly appservices: AppserviceStore;
   /**
    * Records the server name on first use and refuses a database created for another server,
    * since every stored id and signature embeds the name.

@@ -13,6 +13,8 @@ import { KnexUserDataStore } from './user-data-store.js';
 import { KnexMediaStore } from './media-store.js';
 import { KnexE2eStore } from './e2e-store.js';
 import { KnexFederationQueueStore } from './federation-store.js';
+import { KnexDirectoryStore } from './directory-store.js';
+import { KnexAppserviceStore } from './appservice-store.js';
 
 const META_TABLE = 'instance_meta';
 const SERVER_NAME_KEY = 'server_name';
@@ -42,6 +44,8 @@ export class KnexStorage implements Storage {
   readonly media: KnexMediaStore;
   readonly e2e: KnexE2eStore;
   readonly federation: KnexFederationQueueStore;
+  readonly directory: KnexDirectoryStore;
+  readonly appservices: KnexAppserviceStore;
   private readonly generators = new Map<string, Promise<StreamIdGenerator>>();
   private closed: Promise<void> | null = null;
 
@@ -59,6 +63,8 @@ export class KnexStorage implements Storage {
     this.media = new KnexMediaStore(knex, dialect);
     this.e2e = new KnexE2eStore(knex, dialect);
     this.federation = new KnexFederationQueueStore(knex, dialect);
+    this.directory = new KnexDirectoryStore(knex, dialect);
+    this.appservices = new KnexAppserviceStore(knex, dialect);
   }
 
   migrate(): Promise<string[]> {

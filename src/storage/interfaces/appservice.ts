@@ -1,0 +1,39 @@
+import type { RoomId } from '../../types/ids.js';
+import type { StoredEvent } from './rooms.js';
+
+// Durable delivery state of application services: per service, the events position already scanned and the
+// transactions written but not yet acknowledged (kept with their exact body so a retry resends it unchanged).
+
+export interface PendingAppserviceTxn {
+  asId: string;
+  txnId: number;
+  /** The JSON body as sent (text, so the retry is byte-identical). */
+  body: string;
+  eventCount: number;
+  createdTs: number;
+}
+
+export interface AppserviceStore {
+  /** The service's events position, or null the first time a service is seen. */
+  getEventsPosition(asId: string): Promise<number | null>;
+  /** Starts a service at `position` when it has no row yet (a new service does not get the whole history). */
+  initPosition(asId: string, position: number): Promise<void>;
+  /** Moves the position past events none of which interested the service. */
+  setEventsPosition(asId: string, position: number): Promise<void>;
+  /**
+   * In one database transaction: allocates the next txn id, stores the body, and moves the events position to
+   * `position`. Returns the txn id.
+   */
+  createTxn(asId: string, body: (txnId: number) => string, eventCount: number, position: number, now: number): Promise<number>;
+  /** Oldest unacknowledged transaction of a service. */
+  getOldestTxn(asId: string): Promise<PendingAppserviceTxn | undefined>;
+  countPendingTxns(asId: string): Promise<{ txns: number; events: number }>;
+  deleteTxn(asId: string, txnId: number): Promise<void>;
+  /**
+   * Timeline events (not outliers, not soft-failed, not rejected) of every room with from < stream_ordering <= to,
+   * oldest first, at most `limit`.
+   */
+  getEventsInRange(from: number, to: number, limit: number): Promise<StoredEvent[]>;
+  setRoomListed(asId: string, networkId: string, roomId: RoomId, listed: boolean): Promise<void>;
+  getListedRooms(asId: string | null, networkId: string | null): Promise<RoomId[]>;
+}

@@ -1,0 +1,102 @@
+import type { Knex } from 'knex';
+import type { AppserviceStore, PendingAppserviceTxn, StoredEvent } from '../interfaces/index.js';
+import type { RoomId } from '../../types/ids.js';
+import type { Dialect } from './dialect.js';
+import { toSafeNumber } from './dialect.js';
+import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './room-read-rows.js';
+
+interface TxnRow {
+  as_id: string;
+  txn_id: unknown;
+  body: string;
+  event_count: unknown;
+  created_ts: unknown;
+}
+
+function toTxn(row: TxnRow): PendingAppserviceTxn {
+  return {
+    asId: row.as_id,
+    txnId: toSafeNumber(row.txn_id, 'appservice_txns.txn_id'),
+    body: row.body,
+    eventCount: toSafeNumber(row.event_count, 'appservice_txns.event_count'),
+    createdTs: toSafeNumber(row.created_ts, 'appservice_txns.created_ts'),
+  };
+}
+
+export class KnexAppserviceStore implements AppserviceStore {
+  constructor(
+    private readonly knex: Knex,
+    private readonly dialect: Dialect,
+  ) {}
+
+  async getEventsPosition(asId: string): Promise<number | null> {
+    const row: { events_position: unknown } | undefined = await this.knex('appservice_stream').select('events_position').where({ as_id: asId }).first();
+    return row === undefined ? null : toSafeNumber(row.events_position, 'appservice_stream.events_position');
+  }
+
+  async initPosition(asId: string, position: number): Promise<void> {
+    await this.knex('appservice_stream').insert({ as_id: asId, events_position: position, last_txn_id: 0 }).onConflict('as_id').ignore();
+  }
+
+  async setEventsPosition(asId: string, position: number): Promise<void> {
+    await this.dialect.upsert(this.knex, 'appservice_stream', { as_id: asId, events_position: position }, ['as_id']);
+  }
+
+  async createTxn(asId: string, body: (txnId: number) => string, eventCount: number, position: number, now: number): Promise<number> {
+    return this.knex.transaction(async (trx) => {
+      const row: { last_txn_id: unknown } | undefined = await trx('appservice_stream').select('last_txn_id').where({ as_id: asId }).first();
+      const txnId = (row === undefined ? 0 : toSafeNumber(row.last_txn_id, 'appservice_stream.last_txn_id')) + 1;
+      await trx('appservice_txns').insert({ as_id: asId, txn_id: txnId, body: body(txnId), event_count: eventCount, created_ts: now });
+      if (row === undefined) {
+        await trx('appservice_stream').insert({ as_id: asId, events_position: position, last_txn_id: txnId });
+      } else {
+        await trx('appservice_stream').update({ events_position: position, last_txn_id: txnId }).where({ as_id: asId });
+      }
+      return txnId;
+    });
+  }
+
+  async getOldestTxn(asId: string): Promise<PendingAppserviceTxn | undefined> {
+    const row: TxnRow | undefined = await this.knex('appservice_txns').select('*').where({ as_id: asId }).orderBy('txn_id', 'asc').first();
+    return row === undefined ? undefined : toTxn(row);
+  }
+
+  async countPendingTxns(asId: string): Promise<{ txns: number; events: number }> {
+    const row = (await this.knex('appservice_txns').where({ as_id: asId }).count({ n: '*' }).sum({ e: 'event_count' }).first()) as
+      | { n: unknown; e: unknown }
+      | undefined;
+    return { txns: toSafeNumber(row?.n ?? 0, 'count'), events: row?.e === null || row?.e === undefined ? 0 : toSafeNumber(row.e, 'sum') };
+  }
+
+  async deleteTxn(asId: string, txnId: number): Promise<void> {
+    await this.knex('appservice_txns').where({ as_id: asId, txn_id: txnId }).delete();
+  }
+
+  async getEventsInRange(from: number, to: number, limit: number): Promise<StoredEvent[]> {
+    const rows: EventRow[] = await this.knex('events')
+      .select(...EVENT_COLUMNS)
+      .where('stream_ordering', '>', from)
+      .andWhere('stream_ordering', '<=', to)
+      .andWhere({ outlier: false, soft_failed: false })
+      .whereNull('rejected_reason')
+      .orderBy('stream_ordering', 'asc')
+      .limit(limit);
+    return rows.map(toStoredEvent);
+  }
+
+  async setRoomListed(asId: string, networkId: string, roomId: RoomId, listed: boolean): Promise<void> {
+    if (listed) {
+      await this.knex('appservice_room_list').insert({ as_id: asId, network_id: networkId, room_id: roomId }).onConflict(['as_id', 'network_id', 'room_id']).ignore();
+    } else {
+      await this.knex('appservice_room_list').where({ as_id: asId, network_id: networkId, room_id: roomId }).delete();
+    }
+  }
+
+  async getListedRooms(asId: string | null, networkId: string | null): Promise<RoomId[]> {
+    const q = this.knex('appservice_room_list').distinct('room_id');
+    if (asId !== null) q.where({ as_id: asId });
+    if (networkId !== null) q.where({ network_id: networkId });
+    const rows: Array<{ room_id: string }> = await q;
+    return rows.map((r) => r.room_id);
+  }
+}
