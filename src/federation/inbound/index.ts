@@ -3,14 +3,16 @@ import type { HttpDeps } from '../../http/deps.js';
 import { registerKeyServerRoutes } from './key-server.js';
 import { registerNotaryRoutes } from './notary.js';
 import { registerVersionRoute } from './version.js';
+import { registerFederationQueries } from '../queries/index.js';
 
 /**
  * The /_matrix/federation router. Federation endpoints (send, make_join, ...) register here as they
  * land; paths inside are relative to /_matrix/federation (so `/v1/send/:txnId`).
  */
-export function createFederationRouter(_deps: HttpDeps): Router {
+export function createFederationRouter(deps: HttpDeps): Router {
   const router = new Router({ prefix: '/_matrix/federation' });
   registerVersionRoute(router);
+  registerFederationQueries(router, deps);
   return router;
 }
 

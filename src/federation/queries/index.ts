@@ -1,0 +1,14 @@
+import type { Router } from '@koa/router';
+import type { HttpDeps } from '../../http/deps.js';
+import { registerKeyQueries } from './keys.js';
+import { registerProfileDirectoryQueries } from './profile-directory.js';
+import { registerPublicRoomsQueries } from './public-rooms.js';
+
+// Federation queries other servers make of us: profiles, aliases, the public room list and E2EE keys.
+// Paths are relative to the /_matrix/federation router.
+
+export function registerFederationQueries(router: Router, deps: HttpDeps): void {
+  registerProfileDirectoryQueries(router, deps);
+  registerPublicRoomsQueries(router, deps);
+  registerKeyQueries(router, deps);
+}
