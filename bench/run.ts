@@ -34,6 +34,21 @@ export const scenarios: Scenario[] = [
       return { scenario: 'state-res', parameters: { members, repeats }, rows: result.rows as unknown as Array<Record<string, unknown>> };
     },
   },
+  {
+    name: 'thumbnails',
+    describe: 'thumbnails/s through the media repository next to raw sharp',
+    async run(quick) {
+      const { run } = await import('./thumbnails.js');
+      const parameters = quick ? { images: 3, width: 1200, height: 800, thumbnails: 24 } : {};
+      const result = await run(parameters);
+      return { scenario: 'thumbnails', parameters, rows: result.rows as unknown as Array<Record<string, unknown>> };
+    },
+  },
+  {
+    name: 'send',
+    describe: '3: message sending, 1/10/50 clients in 1 and 50 rooms, next to bare koa and a raw insert loop',
+    run: async (quick) => (await import('./scenarios/send.js')).run(quick),
+  },
 ];
 
 function formatCell(v: unknown): string {

@@ -1,0 +1,80 @@
+import { registerUser, type RegisteredUser } from '../../test/helpers/users.js';
+import { SHARED_SECRET } from './server.js';
+
+// A minimal Client-Server client for load generation: plain fetch, no SDK, so the client side costs little.
+
+export interface User {
+  userId: string;
+  token: string;
+}
+
+export async function call(
+  baseUrl: string,
+  method: string,
+  path: string,
+  token: string | null,
+  body?: unknown,
+): Promise<Record<string, unknown>> {
+  const headers: Record<string, string> = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(`${baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+/** Runs fn over items with at most `concurrency` in flight. */
+export async function pool<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i] as T, i);
+      }
+    }),
+  );
+  return out;
+}
+
+/** Users in bulk through Synapse's shared-secret registration (no UIA; bcrypt cost 4 in the bench config). */
+export async function registerUsers(baseUrl: string, prefix: string, count: number): Promise<User[]> {
+  const made: RegisteredUser[] = await pool(
+    Array.from({ length: count }, (_, i) => `${prefix}${i}`),
+    16,
+    (localpart) => registerUser(baseUrl, { registrationSharedSecret: SHARED_SECRET }, localpart),
+  );
+  return made.map((u) => ({ userId: u.userId, token: u.accessToken }));
+}
+
+export async function createRoom(baseUrl: string, owner: User, body: Record<string, unknown> = {}): Promise<string> {
+  const r = await call(baseUrl, 'POST', '/_matrix/client/v3/createRoom', owner.token, { preset: 'public_chat', ...body });
+  return String(r.room_id);
+}
+
+export async function joinRoom(baseUrl: string, user: User, roomId: string): Promise<void> {
+  await call(baseUrl, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, user.token, {});
+}
+
+let txnCounter = 0;
+export async function sendText(baseUrl: string, user: User, roomId: string, text: string): Promise<string> {
+  const txn = `b${process.pid}-${Date.now()}-${++txnCounter}`;
+  const r = await call(baseUrl, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txn}`, user.token, {
+    msgtype: 'm.text',
+    body: text,
+  });
+  return String(r.event_id);
+}
+
+export async function sync(baseUrl: string, user: User, params: Record<string, string> = {}): Promise<Record<string, unknown>> {
+  const q = new URLSearchParams(params).toString();
+  return call(baseUrl, 'GET', `/_matrix/client/v3/sync${q ? `?${q}` : ''}`, user.token);
+}
+
+/** Whether a sync response carries the event in any joined room's timeline. */
+export function syncHasEvent(body: Record<string, unknown>, eventId: string): boolean {
+  const join = ((body.rooms as Record<string, unknown> | undefined)?.join ?? {}) as Record<string, { timeline?: { events?: Array<{ event_id?: string }> } }>;
+  return Object.values(join).some((r) => r.timeline?.events?.some((e) => e.event_id === eventId) ?? false);
+}

@@ -1,0 +1,178 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { loadConfigWithWarnings } from '../../src/config/load.js';
+import { rateLimitGroups } from '../../src/config/rate-limits.js';
+import { createLogger } from '../../src/http/logger.js';
+import { startHomeserver } from '../../src/main.js';
+import { createPostgresDatabase, type Engine } from './engines.js';
+
+// A homeserver for a benchmark: a real config file (homeserver.yaml) in a temp directory, a fresh database on
+// the chosen engine, and either the server in this process (quick runs: cheap, but RSS includes the load
+// generator) or `hearth start` as a child process (full runs: RSS is the server's alone).
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SHARED_SECRET = 'bench-shared-secret';
+
+export interface BenchServer {
+  baseUrl: string;
+  engine: Engine;
+  /** 'child process' or 'in-process'. */
+  mode: string;
+  /** Resident set size in bytes of the process running the server. */
+  rss(): number;
+  close(): Promise<void>;
+}
+
+/** How `hearth start` is spawned: the built CLI when dist/ exists, else the TypeScript source through tsx. */
+export function cliCommand(): { args: string[]; label: string } {
+  const built = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+  if (existsSync(built)) return { args: [built], label: 'node dist/src/cli/main.js' };
+  return { args: ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')], label: 'node --import tsx src/cli/main.ts' };
+}
+
+/** Rate limits a benchmark must not measure: every limiter Synapse's config names, opened wide. */
+function openRateLimits(): Record<string, unknown> {
+  const wide = { per_second: 1_000_000, burst_count: 1_000_000 };
+  const out: Record<string, unknown> = {};
+  for (const [top, subs] of rateLimitGroups()) {
+    out[`rc_${top}`] = subs === null ? wide : Object.fromEntries(subs.map((s) => [s, wide]));
+  }
+  return out;
+}
+
+export interface PreparedConfig {
+  dir: string;
+  configPath: string;
+  cleanup(): Promise<void>;
+}
+
+/** Writes homeserver.yaml (port 0, fresh database) into a new temp directory. */
+export async function prepareConfig(engine: Engine): Promise<PreparedConfig> {
+  const dir = await mkdtemp(join(tmpdir(), 'hearth-bench-'));
+  const pgDb = engine === 'postgres' ? await createPostgresDatabase() : null;
+  const database = pgDb
+    ? { name: 'psycopg2', args: { dsn: pgDb.url, cp_min: 1, cp_max: 10 } }
+    : { name: 'sqlite3', args: { database: join(dir, 'homeserver.db') } };
+  const config = {
+    server_name: 'bench.local',
+    listeners: [{ port: 0, type: 'http', bind_addresses: ['127.0.0.1'], resources: [{ names: ['client', 'federation'] }] }],
+    database,
+    signing_key_path: join(dir, 'signing.key'),
+    media_store_path: join(dir, 'media_store'),
+    trusted_key_servers: [],
+    report_stats: false,
+    registration_shared_secret: SHARED_SECRET,
+    bcrypt_rounds: 4,
+    // Per-request info logs would be measured along with the server, and warnings (a new signing key) would
+    // interleave with the figures.
+    log_level: 'error',
+    ...openRateLimits(),
+  };
+  const configPath = join(dir, 'homeserver.yaml');
+  await writeFile(configPath, stringify(config));
+  return {
+    dir,
+    configPath,
+    async cleanup() {
+      await rm(dir, { recursive: true, force: true });
+      await pgDb?.drop();
+    },
+  };
+}
+
+/** RSS of another process from /proc (Linux); NaN where /proc is missing. */
+export function processRss(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m?.[1] ? Number(m[1]) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Spawns a node process and resolves once a stdout line matches `ready` (its first capture group is returned). */
+export function spawnUntil(args: string[], ready: RegExp, timeoutMs = 60_000): Promise<{ child: ChildProcess; match: string }> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`child did not become ready in ${timeoutMs} ms: ${out.slice(-500)} ${err.slice(-500)}`));
+    }, timeoutMs);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += String(d);
+      const m = ready.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        // Keep draining so the child never blocks on a full pipe.
+        child.stdout?.removeAllListeners('data');
+        child.stdout?.resume();
+        resolve({ child, match: m[1] ?? m[0] });
+      }
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      err += String(d);
+      if (err.length > 20_000) err = err.slice(-10_000);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`child exited with ${code}: ${out.slice(-500)} ${err.slice(-1000)}`));
+    });
+  });
+}
+
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.removeAllListeners('exit');
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export async function startBenchServer(engine: Engine, opts: { child: boolean }): Promise<BenchServer> {
+  const prepared = await prepareConfig(engine);
+  try {
+    if (opts.child) {
+      const { child, match } = await spawnUntil([...cliCommand().args, 'start', '--config', prepared.configPath], /listening on (http:\/\/\S+)/);
+      const pid = child.pid ?? -1;
+      return {
+        baseUrl: match,
+        engine,
+        mode: 'child process',
+        rss: () => processRss(pid),
+        async close() {
+          await stopChild(child);
+          await prepared.cleanup();
+        },
+      };
+    }
+    const { config } = loadConfigWithWarnings(prepared.configPath, {});
+    const server = await startHomeserver(config, createLogger(config.logLevel));
+    const first = server.addresses[0];
+    if (!first) throw new Error('no listener');
+    return {
+      baseUrl: `http://${first.host}:${first.port}`,
+      engine,
+      mode: 'in-process',
+      rss: () => process.memoryUsage().rss,
+      async close() {
+        await server.close();
+        await prepared.cleanup();
+      },
+    };
+  } catch (e) {
+    await prepared.cleanup();
+    throw e;
+  }
+}
