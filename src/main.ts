@@ -16,6 +16,7 @@ import type { RoomService } from './rooms/index.js';
 import type { Storage } from './storage/interfaces/index.js';
 import type { SigningKey } from './crypto/index.js';
 import { createInProcessNoticeHub } from './workers/notice-hub.js';
+import { createPushRulesService } from './push/index.js';
 
 // The composition root: the only place that builds services and wires them together. Everything it builds is
 // handed what it needs; nothing reaches for globals.
@@ -144,7 +145,10 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     media: createMediaService({ config, logger: logger.child({ component: 'media' }), storage, now }),
     federation: createFederationService({ config, logger: logger.child({ component: 'federation' }), storage, signingKeys: keys, now }),
     e2e: createE2eService({ config, logger: logger.child({ component: 'e2e' }), storage, notices, now, deviceEvents: users }),
+    pushRules: createPushRulesService({ storage, notices }),
   };
+  // Clients expect m.push_rules in every initial sync, even before the user changed a rule.
+  services.sync.registerDefaultAccountData({ type: 'm.push_rules', content: (userId) => services.pushRules.accountDataContent(userId) });
   // E2EE /sync sections (to_device, device_lists): registered first, their order is part of the sync token.
   for (const ext of e2eSyncExtensions(services.e2e)) services.sync.registerExtension(ext);
   return services;

@@ -6,6 +6,7 @@ import { registerAccountRoutes } from './account/index.js';
 import { registerRoomRoutes } from './rooms/index.js';
 import { registerSyncRoutes } from './sync/index.js';
 import { registerKeyRoutes } from './keys/index.js';
+import { registerPushRoutes } from './push/index.js';
 
 /**
  * The /_matrix/client router. Each feature file exports a register function and is added here;
@@ -18,6 +19,7 @@ export function createClientRouter(deps: HttpDeps): Router {
   registerRoomRoutes(router, deps);
   registerSyncRoutes(router, deps);
   registerKeyRoutes(router, deps);
+  registerPushRoutes(router, deps);
   return router;
 }
 

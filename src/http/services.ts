@@ -6,6 +6,7 @@ import type { AccountDataService } from '../users/account-data/index.js';
 import type { UserService } from '../users/index.js';
 import type { FederationService } from '../federation/outbound/index.js';
 import type { E2eService } from '../users/e2e/index.js';
+import type { PushRulesService } from '../push/index.js';
 
 /** The services route layers call, built by the composition root (src/main.ts). */
 export interface Services {
@@ -18,4 +19,5 @@ export interface Services {
   media: MediaService;
   federation: FederationService;
   e2e: E2eService;
+  pushRules: PushRulesService;
 }

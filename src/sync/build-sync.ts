@@ -93,7 +93,15 @@ export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promis
         .filter((r) => !incremental || r.streamId > since.accountData)
         .filter((r) => eventMatches(globalFilter, { type: r.type, sender: userId }))
         .map((r): JsonObject => ({ type: r.type, content: r.content }));
+  if (!incremental && !filterExcludesAll(globalFilter)) {
+    const stored = new Set((accountByRoom.get('') ?? []).map((r) => r.type));
+    for (const d of deps.extensions.defaultAccountData) {
+      if (stored.has(d.type) || !eventMatches(globalFilter, { type: d.type, sender: userId })) continue;
+      globalAccountData.push({ type: d.type, content: await d.content(userId) });
+    }
+  }
   if (globalFilter?.limit !== undefined) globalAccountData = globalAccountData.slice(0, globalFilter.limit);
+  for (const d of deps.extensions.joinedRoomDecorators) await d.decorate({ requester: c.requester, filter: c.filter, join });
 
   const presence = await buildPresence(c, lists.allJoined, deps.now());
 

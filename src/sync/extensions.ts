@@ -1,6 +1,8 @@
 import type { RoomId } from '../types/ids.js';
 import type { Requester } from '../types/requester.js';
 import type { SyncFilterJson } from './filter.js';
+import type { JsonObject } from '../types/json.js';
+import type { JoinedRoomSection } from './types.js';
 
 /*
  * Extension registry: how later work adds top-level /sync sections with their own stream, without touching
@@ -57,8 +59,25 @@ export interface SyncExtension {
   build(ctx: SyncExtensionContext): Promise<SyncExtensionResult>;
 }
 
+/**
+ * Global account data another service owns and that clients expect in every initial sync even when the
+ * user never wrote it (m.push_rules: the server-default ruleset). Served only when nothing of that type is
+ * stored; once stored, the normal account data stream carries it.
+ */
+export interface DefaultAccountData {
+  readonly type: string;
+  content(userId: string): Promise<JsonObject>;
+}
+
+/** Adds per-room fields to the joined room sections of a response (push: unread_notifications). */
+export interface JoinedRoomDecorator {
+  decorate(ctx: { requester: Requester; filter: SyncFilterJson; join: Record<RoomId, JoinedRoomSection> }): Promise<void>;
+}
+
 export class SyncExtensionRegistry {
   private readonly list: SyncExtension[] = [];
+  readonly defaultAccountData: DefaultAccountData[] = [];
+  readonly joinedRoomDecorators: JoinedRoomDecorator[] = [];
 
   register(ext: SyncExtension): void {
     if (!/^[a-z0-9_.]+$/.test(ext.name)) throw new Error(`sync extension name must be [a-z0-9_.]: ${ext.name}`);

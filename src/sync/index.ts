@@ -2,7 +2,7 @@
 // presence, and the extension registry later work uses to add sections (extensions.ts).
 export { createSyncService } from './service.js';
 export type { SyncService, SyncServiceDeps, SyncParams } from './service.js';
-export type { SyncExtension, SyncExtensionContext, SyncExtensionResult } from './extensions.js';
+export type { SyncExtension, SyncExtensionContext, SyncExtensionResult, DefaultAccountData, JoinedRoomDecorator } from './extensions.js';
 export type { SyncResponseBody } from './types.js';
 export { SYNC_FILTER_SCHEMA } from './filter.js';
 export type { SyncFilterJson, EventFilter, RoomEventFilter } from './filter.js';

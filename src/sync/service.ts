@@ -7,7 +7,7 @@ import type { JsonObject } from '../types/json.js';
 import type { NoticeHub } from '../types/notices.js';
 import type { Requester } from '../types/requester.js';
 import { buildSync } from './build-sync.js';
-import { SyncExtensionRegistry, type SyncExtension } from './extensions.js';
+import { SyncExtensionRegistry, type DefaultAccountData, type JoinedRoomDecorator, type SyncExtension } from './extensions.js';
 import { createFilterValidator, type SyncFilterJson } from './filter.js';
 import { SyncNotifier } from './notifier.js';
 import { PresenceTracker } from './presence.js';
@@ -52,6 +52,10 @@ export interface SyncService {
   setPresence(requester: Requester, userId: UserId, state: PresenceState, statusMsg: string | null): Promise<void>;
   /** Adds a top-level /sync section with its own stream (see extensions.ts). Call at startup. */
   registerExtension(ext: SyncExtension): void;
+  /** Global account data served in initial syncs while the user has none of that type stored (see extensions.ts). */
+  registerDefaultAccountData(d: DefaultAccountData): void;
+  /** Adds per-room fields to joined room sections (see extensions.ts). Call at startup. */
+  registerJoinedRoomDecorator(d: JoinedRoomDecorator): void;
   /** Long-polls waiting right now (tests, metrics). */
   waitingCount(): number;
   close(): void;
@@ -194,6 +198,12 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
 
     registerExtension(ext) {
       extensions.register(ext);
+    },
+    registerDefaultAccountData(d) {
+      extensions.defaultAccountData.push(d);
+    },
+    registerJoinedRoomDecorator(d) {
+      extensions.joinedRoomDecorators.push(d);
     },
     waitingCount: () => notifier.waiterCount(),
     close() {

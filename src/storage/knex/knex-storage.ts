@@ -13,6 +13,7 @@ import { KnexUserDataStore } from './user-data-store.js';
 import { KnexMediaStore } from './media-store.js';
 import { KnexE2eStore } from './e2e-store.js';
 import { KnexFederationQueueStore } from './federation-store.js';
+import { KnexPushStore } from './push-store.js';
 import { KnexDirectoryStore } from './directory-store.js';
 import { KnexAppserviceStore } from './appservice-store.js';
 
@@ -44,6 +45,7 @@ export class KnexStorage implements Storage {
   readonly media: KnexMediaStore;
   readonly e2e: KnexE2eStore;
   readonly federation: KnexFederationQueueStore;
+  readonly push: KnexPushStore;
   readonly directory: KnexDirectoryStore;
   readonly appservices: KnexAppserviceStore;
   private readonly generators = new Map<string, Promise<StreamIdGenerator>>();
@@ -63,6 +65,7 @@ export class KnexStorage implements Storage {
     this.media = new KnexMediaStore(knex, dialect);
     this.e2e = new KnexE2eStore(knex, dialect);
     this.federation = new KnexFederationQueueStore(knex, dialect);
+    this.push = new KnexPushStore(knex, dialect);
     this.directory = new KnexDirectoryStore(knex, dialect);
     this.appservices = new KnexAppserviceStore(knex, dialect);
   }

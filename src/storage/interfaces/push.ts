@@ -1,0 +1,96 @@
+import type { EventId, RoomId, UserId } from '../../types/ids.js';
+import type { JsonObject, JsonValue } from '../../types/json.js';
+
+// Push storage (tables of migrations/0008_push.ts): user push rules and overrides of rules' enabled/actions,
+// per-user push actions of notifying events, pushers and the durable gateway delivery queue.
+// Rule, condition and action values are kept as the spec's JSON; the service validates them.
+
+export interface StoredPushRule {
+  kind: string;
+  ruleId: string;
+  /** Higher first within a kind. */
+  priority: number;
+  /** The rule as the spec's JSON (rule_id, actions, conditions/pattern, enabled). */
+  rule: JsonObject;
+}
+
+export interface StoredPushRuleOverride {
+  kind: string;
+  ruleId: string;
+  enabled: boolean | null;
+  actions: JsonValue[] | null;
+}
+
+export interface PushActionRow {
+  userId: UserId;
+  eventId: EventId;
+  roomId: RoomId;
+  streamOrdering: number;
+  threadId: string;
+  notify: boolean;
+  highlight: boolean;
+  actions: JsonValue[];
+  ts: number;
+}
+
+export interface PusherRow {
+  id: number;
+  userId: UserId;
+  accessTokenId: number | null;
+  kind: string;
+  appId: string;
+  pushkey: string;
+  appDisplayName: string;
+  deviceDisplayName: string;
+  profileTag: string | null;
+  lang: string;
+  data: JsonObject;
+  createdTs: number;
+}
+
+export interface PushQueueRow {
+  id: number;
+  pusherId: number;
+  userId: UserId;
+  eventId: EventId;
+  roomId: RoomId;
+  actions: JsonValue[];
+  attempts: number;
+  nextAttemptTs: number;
+}
+
+export interface PushStore {
+  getUserRules(userId: UserId): Promise<StoredPushRule[]>;
+  getUserOverrides(userId: UserId): Promise<StoredPushRuleOverride[]>;
+  /** Inserts or replaces a user rule. */
+  putUserRule(userId: UserId, rule: StoredPushRule): Promise<void>;
+  /** False when there was no such rule. Also drops the rule's override. */
+  deleteUserRule(userId: UserId, kind: string, ruleId: string): Promise<boolean>;
+  /** Merges the given fields into the override of (kind, ruleId) (undefined leaves a field unchanged). */
+  putOverride(userId: UserId, kind: string, ruleId: string, change: { enabled?: boolean; actions?: JsonValue[] }): Promise<void>;
+
+  /** Stores push actions (a row that exists for the same user and event is kept). */
+  addPushActions(rows: readonly PushActionRow[]): Promise<void>;
+  /** A user's notifying rows of one room with stream_ordering > after, oldest first. */
+  getRoomPushActions(userId: UserId, roomId: RoomId, after: number): Promise<PushActionRow[]>;
+  /** Rooms where the user has push action rows with stream_ordering > after. */
+  getRoomsWithPushActions(userId: UserId, after: number): Promise<RoomId[]>;
+  /** A user's rows newest first with stream_ordering < before (all when null), optionally highlights only. */
+  getNotifications(userId: UserId, opts: { before: number | null; limit: number; onlyHighlight: boolean }): Promise<PushActionRow[]>;
+
+  getPushers(userId: UserId): Promise<PusherRow[]>;
+  getPusherById(id: number): Promise<PusherRow | undefined>;
+  /** Inserts or updates the pusher keyed by (user, app_id, pushkey); returns its id. */
+  upsertPusher(row: Omit<PusherRow, 'id'>): Promise<number>;
+  deletePusher(userId: UserId, appId: string, pushkey: string): Promise<void>;
+  /** Deletes pushers of other users with this app_id and pushkey (POST /pushers/set without append). */
+  deletePushersOfOthers(userId: UserId, appId: string, pushkey: string): Promise<void>;
+
+  enqueuePush(rows: ReadonlyArray<Omit<PushQueueRow, 'id' | 'attempts'>>): Promise<void>;
+  /** Rows due at `now`, oldest first. */
+  duePushes(now: number, limit: number): Promise<PushQueueRow[]>;
+  /** Earliest next_attempt_ts of any row, or null when the queue is empty. */
+  nextPushDue(): Promise<number | null>;
+  deletePush(id: number): Promise<void>;
+  reschedulePush(id: number, attempts: number, nextAttemptTs: number): Promise<void>;
+}

@@ -1,0 +1,300 @@
+import type { Knex } from 'knex';
+import type {
+  PushActionRow,
+  PusherRow,
+  PushQueueRow,
+  PushStore,
+  StoredPushRule,
+  StoredPushRuleOverride,
+} from '../interfaces/index.js';
+import type { JsonObject, JsonValue } from '../../types/json.js';
+import type { Dialect } from './dialect.js';
+import { toSafeNumber } from './dialect.js';
+
+// The knex implementation of PushStore (tables of migrations/0008_push.ts).
+
+function parseJson(text: string): unknown {
+  return JSON.parse(text) as unknown;
+}
+function parseObject(text: string): JsonObject {
+  const v = parseJson(text);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonObject) : {};
+}
+function parseArray(text: string): JsonValue[] {
+  const v = parseJson(text);
+  return Array.isArray(v) ? (v as JsonValue[]) : [];
+}
+const bool = (v: unknown): boolean => v === true || v === 1 || v === '1';
+const num = (v: unknown, what: string): number => toSafeNumber(v, what);
+
+interface ActionDbRow {
+  user_id: string;
+  event_id: string;
+  room_id: string;
+  stream_ordering: unknown;
+  thread_id: string;
+  notify: unknown;
+  highlight: unknown;
+  actions_json: string;
+  ts: unknown;
+}
+
+function toAction(r: ActionDbRow): PushActionRow {
+  return {
+    userId: r.user_id,
+    eventId: r.event_id,
+    roomId: r.room_id,
+    streamOrdering: num(r.stream_ordering, 'event_push_actions.stream_ordering'),
+    threadId: r.thread_id,
+    notify: bool(r.notify),
+    highlight: bool(r.highlight),
+    actions: parseArray(r.actions_json),
+    ts: num(r.ts, 'event_push_actions.ts'),
+  };
+}
+
+interface PusherDbRow {
+  id: unknown;
+  user_id: string;
+  access_token_id: unknown;
+  kind: string;
+  app_id: string;
+  pushkey: string;
+  app_display_name: string;
+  device_display_name: string;
+  profile_tag: string | null;
+  lang: string;
+  data_json: string;
+  created_ts: unknown;
+}
+
+function toPusher(r: PusherDbRow): PusherRow {
+  return {
+    id: num(r.id, 'pushers.id'),
+    userId: r.user_id,
+    accessTokenId: r.access_token_id === null || r.access_token_id === undefined ? null : num(r.access_token_id, 'pushers.access_token_id'),
+    kind: r.kind,
+    appId: r.app_id,
+    pushkey: r.pushkey,
+    appDisplayName: r.app_display_name,
+    deviceDisplayName: r.device_display_name,
+    profileTag: r.profile_tag,
+    lang: r.lang,
+    data: parseObject(r.data_json),
+    createdTs: num(r.created_ts, 'pushers.created_ts'),
+  };
+}
+
+interface QueueDbRow {
+  id: unknown;
+  pusher_id: unknown;
+  user_id: string;
+  event_id: string;
+  room_id: string;
+  actions_json: string;
+  attempts: unknown;
+  next_attempt_ts: unknown;
+}
+
+function toQueue(r: QueueDbRow): PushQueueRow {
+  return {
+    id: num(r.id, 'push_queue.id'),
+    pusherId: num(r.pusher_id, 'push_queue.pusher_id'),
+    userId: r.user_id,
+    eventId: r.event_id,
+    roomId: r.room_id,
+    actions: parseArray(r.actions_json),
+    attempts: num(r.attempts, 'push_queue.attempts'),
+    nextAttemptTs: num(r.next_attempt_ts, 'push_queue.next_attempt_ts'),
+  };
+}
+
+export class KnexPushStore implements PushStore {
+  constructor(
+    private readonly knex: Knex,
+    private readonly dialect: Dialect,
+  ) {}
+
+  async getUserRules(userId: string): Promise<StoredPushRule[]> {
+    const rows = await this.knex('push_rules').where({ user_id: userId }).orderBy('priority', 'desc');
+    return rows.map((r: { kind: string; rule_id: string; priority: unknown; rule_json: string }) => ({
+      kind: r.kind,
+      ruleId: r.rule_id,
+      priority: num(r.priority, 'push_rules.priority'),
+      rule: parseObject(r.rule_json),
+    }));
+  }
+
+  async getUserOverrides(userId: string): Promise<StoredPushRuleOverride[]> {
+    const rows = await this.knex('push_rule_overrides').where({ user_id: userId });
+    return rows.map((r: { kind: string; rule_id: string; enabled: unknown; actions_json: string | null }) => ({
+      kind: r.kind,
+      ruleId: r.rule_id,
+      enabled: r.enabled === null || r.enabled === undefined ? null : bool(r.enabled),
+      actions: r.actions_json === null ? null : parseArray(r.actions_json),
+    }));
+  }
+
+  async putUserRule(userId: string, rule: StoredPushRule): Promise<void> {
+    await this.dialect.upsert(
+      this.knex,
+      'push_rules',
+      { user_id: userId, kind: rule.kind, rule_id: rule.ruleId, priority: rule.priority, rule_json: JSON.stringify(rule.rule) },
+      ['user_id', 'kind', 'rule_id'],
+    );
+  }
+
+  async deleteUserRule(userId: string, kind: string, ruleId: string): Promise<boolean> {
+    return this.knex.transaction(async (trx) => {
+      const n = await trx('push_rules').where({ user_id: userId, kind, rule_id: ruleId }).delete();
+      await trx('push_rule_overrides').where({ user_id: userId, kind, rule_id: ruleId }).delete();
+      return n > 0;
+    });
+  }
+
+  async putOverride(userId: string, kind: string, ruleId: string, change: { enabled?: boolean; actions?: JsonValue[] }): Promise<void> {
+    await this.knex.transaction(async (trx) => {
+      const key = { user_id: userId, kind, rule_id: ruleId };
+      const existing = (await trx('push_rule_overrides').where(key).first()) as { enabled: unknown; actions_json: string | null } | undefined;
+      const enabled = change.enabled ?? (existing && existing.enabled !== null ? bool(existing.enabled) : null);
+      const actionsJson = change.actions !== undefined ? JSON.stringify(change.actions) : (existing?.actions_json ?? null);
+      if (existing) await trx('push_rule_overrides').where(key).update({ enabled, actions_json: actionsJson });
+      else await trx('push_rule_overrides').insert({ ...key, enabled, actions_json: actionsJson });
+    });
+  }
+
+  async addPushActions(rows: readonly PushActionRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const dbRows = rows.map((r) => ({
+      user_id: r.userId,
+      event_id: r.eventId,
+      room_id: r.roomId,
+      stream_ordering: r.streamOrdering,
+      thread_id: r.threadId,
+      notify: r.notify,
+      highlight: r.highlight,
+      actions_json: JSON.stringify(r.actions),
+      ts: r.ts,
+    }));
+    const size = this.dialect.batchSize(9);
+    for (let i = 0; i < dbRows.length; i += size) {
+      await this.knex('event_push_actions').insert(dbRows.slice(i, i + size)).onConflict(['user_id', 'event_id']).ignore();
+    }
+  }
+
+  async getRoomPushActions(userId: string, roomId: string, after: number): Promise<PushActionRow[]> {
+    const rows: ActionDbRow[] = await this.knex('event_push_actions')
+      .where({ user_id: userId, room_id: roomId })
+      .andWhere('stream_ordering', '>', after)
+      .orderBy('stream_ordering', 'asc');
+    return rows.map(toAction);
+  }
+
+  async getRoomsWithPushActions(userId: string, after: number): Promise<string[]> {
+    const rows: Array<{ room_id: string }> = await this.knex('event_push_actions')
+      .distinct('room_id')
+      .where({ user_id: userId })
+      .andWhere('stream_ordering', '>', after);
+    return rows.map((r) => r.room_id);
+  }
+
+  async getNotifications(userId: string, opts: { before: number | null; limit: number; onlyHighlight: boolean }): Promise<PushActionRow[]> {
+    const q = this.knex('event_push_actions').where({ user_id: userId });
+    if (opts.before !== null) q.andWhere('stream_ordering', '<', opts.before);
+    if (opts.onlyHighlight) q.andWhere({ highlight: true });
+    const rows: ActionDbRow[] = await q.orderBy('stream_ordering', 'desc').limit(opts.limit);
+    return rows.map(toAction);
+  }
+
+  async getPushers(userId: string): Promise<PusherRow[]> {
+    const rows: PusherDbRow[] = await this.knex('pushers').where({ user_id: userId }).orderBy('id', 'asc');
+    return rows.map(toPusher);
+  }
+
+  async getPusherById(id: number): Promise<PusherRow | undefined> {
+    const row = (await this.knex('pushers').where({ id }).first()) as PusherDbRow | undefined;
+    return row ? toPusher(row) : undefined;
+  }
+
+  async upsertPusher(row: Omit<PusherRow, 'id'>): Promise<number> {
+    const values = {
+      user_id: row.userId,
+      access_token_id: row.accessTokenId,
+      kind: row.kind,
+      app_id: row.appId,
+      pushkey: row.pushkey,
+      app_display_name: row.appDisplayName,
+      device_display_name: row.deviceDisplayName,
+      profile_tag: row.profileTag,
+      lang: row.lang,
+      data_json: JSON.stringify(row.data),
+      created_ts: row.createdTs,
+    };
+    return this.knex.transaction(async (trx) => {
+      const key = { user_id: row.userId, app_id: row.appId, pushkey: row.pushkey };
+      const existing = (await trx('pushers').where(key).first()) as { id: unknown } | undefined;
+      if (existing) {
+        const { created_ts: _created, ...rest } = values;
+        await trx('pushers').where(key).update(rest);
+        return num(existing.id, 'pushers.id');
+      }
+      return this.dialect.insertReturningId(trx, 'pushers', values, 'id');
+    });
+  }
+
+  async deletePusher(userId: string, appId: string, pushkey: string): Promise<void> {
+    await this.knex.transaction(async (trx) => {
+      const ids = (await trx('pushers').where({ user_id: userId, app_id: appId, pushkey }).select('id')) as Array<{ id: unknown }>;
+      if (ids.length === 0) return;
+      const list = ids.map((r) => num(r.id, 'pushers.id'));
+      await trx('push_queue').whereIn('pusher_id', list).delete();
+      await trx('pushers').whereIn('id', list).delete();
+    });
+  }
+
+  async deletePushersOfOthers(userId: string, appId: string, pushkey: string): Promise<void> {
+    await this.knex.transaction(async (trx) => {
+      const ids = (await trx('pushers').where({ app_id: appId, pushkey }).andWhereNot({ user_id: userId }).select('id')) as Array<{ id: unknown }>;
+      if (ids.length === 0) return;
+      const list = ids.map((r) => num(r.id, 'pushers.id'));
+      await trx('push_queue').whereIn('pusher_id', list).delete();
+      await trx('pushers').whereIn('id', list).delete();
+    });
+  }
+
+  async enqueuePush(rows: ReadonlyArray<Omit<PushQueueRow, 'id' | 'attempts'>>): Promise<void> {
+    if (rows.length === 0) return;
+    const dbRows = rows.map((r) => ({
+      pusher_id: r.pusherId,
+      user_id: r.userId,
+      event_id: r.eventId,
+      room_id: r.roomId,
+      actions_json: JSON.stringify(r.actions),
+      attempts: 0,
+      next_attempt_ts: r.nextAttemptTs,
+      created_ts: r.nextAttemptTs,
+    }));
+    const size = this.dialect.batchSize(8);
+    for (let i = 0; i < dbRows.length; i += size) {
+      await this.knex('push_queue').insert(dbRows.slice(i, i + size)).onConflict(['pusher_id', 'event_id']).ignore();
+    }
+  }
+
+  async duePushes(now: number, limit: number): Promise<PushQueueRow[]> {
+    const rows: QueueDbRow[] = await this.knex('push_queue').where('next_attempt_ts', '<=', now).orderBy('id', 'asc').limit(limit);
+    return rows.map(toQueue);
+  }
+
+  async nextPushDue(): Promise<number | null> {
+    const row = (await this.knex('push_queue').min({ m: 'next_attempt_ts' }).first()) as { m: unknown } | undefined;
+    return row?.m === null || row?.m === undefined ? null : num(row.m, 'push_queue.next_attempt_ts');
+  }
+
+  async deletePush(id: number): Promise<void> {
+    await this.knex('push_queue').where({ id }).delete();
+  }
+
+  async reschedulePush(id: number, attempts: number, nextAttemptTs: number): Promise<void> {
+    await this.knex('push_queue').where({ id }).update({ attempts, next_attempt_ts: nextAttemptTs });
+  }
+}
