@@ -1,0 +1,247 @@
+import type { Logger } from 'pino';
+import type { RoomReadStore, Storage } from '../storage/interfaces/index.js';
+import { serializeEvents } from '../rooms/index.js';
+import type { JsonObject } from '../types/json.js';
+import { asRequest, AsConnectionError, enc } from './as-client.js';
+import { isInterestedInEvent, memoRoomFacts, type RoomFacts } from './interest.js';
+import type { AppserviceEntry } from './registry.js';
+
+// One service's transaction queue. Loop: resend the oldest stored transaction until the service answers 2xx;
+// otherwise scan new events from the service's position and store the interesting ones as the next
+// transaction (body and position move together in one DB transaction). One transaction in flight, so the
+// service sees events in stream order; retries reuse the stored txn id and body byte for byte.
+
+export interface QueueOptions {
+  /** Most events in one transaction (Synapse sends at most 100). */
+  maxEvents: number;
+  /** Events read per scan while looking for interesting ones. */
+  scanLimit: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_QUEUE_OPTIONS: QueueOptions = {
+  maxEvents: 100,
+  scanLimit: 500,
+  backoffInitialMs: 1000,
+  backoffMaxMs: 5 * 60 * 1000,
+  requestTimeoutMs: 60_000,
+};
+
+export interface QueueStatus {
+  id: string;
+  url: string | null;
+  eventsPosition: number | null;
+  pendingTransactions: number;
+  pendingEvents: number;
+  lastSuccessTs: number | null;
+  lastErrorTs: number | null;
+  lastError: string | null;
+  consecutiveFailures: number;
+  /** When the next retry is due while backing off, else null. */
+  retryAtTs: number | null;
+  deliveredTransactions: number;
+  deliveredEvents: number;
+}
+
+export interface EphemeralSource {
+  /** Ephemeral events for the service collected since the last transaction (drained by the call). */
+  drain(entry: AppserviceEntry): JsonObject[];
+  hasPending(entry: AppserviceEntry): boolean;
+}
+
+export interface QueueDeps {
+  storage: Storage;
+  logger: Logger;
+  now: () => number;
+  options: QueueOptions;
+  ephemeral: EphemeralSource;
+}
+
+export class AppserviceQueue {
+  private closed = false;
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+  private running: Promise<void> | null = null;
+  private lastSuccessTs: number | null = null;
+  private lastErrorTs: number | null = null;
+  private lastError: string | null = null;
+  private failures = 0;
+  private retryAtTs: number | null = null;
+  private deliveredTxns = 0;
+  private deliveredEvents = 0;
+
+  constructor(
+    readonly entry: AppserviceEntry,
+    private readonly deps: QueueDeps,
+  ) {}
+
+  start(): void {
+    if (this.entry.reg.url === null) return; // nowhere to send: the service only acts, never receives
+    this.running ??= this.loop().catch((err: unknown) => {
+      this.deps.logger.error({ err, appservice: this.entry.id }, 'appservice queue stopped on an unexpected error');
+    });
+  }
+
+  /** New data may be available (an events notice), or the service showed it is alive: retry now. */
+  wake(resetBackoff = false): void {
+    if (resetBackoff && this.retryAtTs !== null) this.retryAtTs = null;
+    else if (this.retryAtTs !== null) return; // backing off: new events wait for the retry
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wakeUp?.();
+    await this.running;
+  }
+
+  async status(): Promise<QueueStatus> {
+    const store = this.deps.storage.appservices;
+    const pending = await store.countPendingTxns(this.entry.id);
+    return {
+      id: this.entry.id,
+      url: this.entry.reg.url,
+      eventsPosition: await store.getEventsPosition(this.entry.id),
+      pendingTransactions: pending.txns,
+      pendingEvents: pending.events,
+      lastSuccessTs: this.lastSuccessTs,
+      lastErrorTs: this.lastErrorTs,
+      lastError: this.lastError,
+      consecutiveFailures: this.failures,
+      retryAtTs: this.retryAtTs,
+      deliveredTransactions: this.deliveredTxns,
+      deliveredEvents: this.deliveredEvents,
+    };
+  }
+
+  private sleep(ms: number | null): Promise<void> {
+    if (this.woken || this.closed) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = ms === null ? null : setTimeout(done, ms);
+      const self = this;
+      function done(): void {
+        if (timer !== null) clearTimeout(timer);
+        self.wakeUp = null;
+        self.woken = false;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  private async loop(): Promise<void> {
+    const store = this.deps.storage.appservices;
+    const id = this.entry.id;
+    // A service seen for the first time starts at the present, not at the beginning of history.
+    if ((await store.getEventsPosition(id)) === null) await store.initPosition(id, await this.deps.storage.rooms.getMaxStreamOrdering());
+    while (!this.closed) {
+      const txn = await store.getOldestTxn(id);
+      if (txn !== undefined) {
+        if (this.retryAtTs !== null && this.retryAtTs > this.deps.now()) {
+          await this.sleep(this.retryAtTs - this.deps.now());
+          continue;
+        }
+        const error = await this.send(txn.txnId, txn.body);
+        if (error === null) {
+          await store.deleteTxn(id, txn.txnId);
+          this.noteSuccess(txn.eventCount);
+        } else {
+          this.noteFailure(txn.txnId, error);
+        }
+        continue;
+      }
+      if (!(await this.buildNext())) await this.sleep(null);
+    }
+  }
+
+  /** Stores the next transaction (or moves past uninteresting events); false when there is nothing to do. */
+  private async buildNext(): Promise<boolean> {
+    const { storage, options, ephemeral } = this.deps;
+    const store = storage.appservices;
+    const id = this.entry.id;
+    const from = (await store.getEventsPosition(id)) ?? 0;
+    const to = await storage.rooms.getMaxStreamOrdering();
+    const scanned = from < to ? await store.getEventsInRange(from, to, options.scanLimit) : [];
+    const facts = memoRoomFacts(roomFacts(storage.rooms));
+    const picked = [];
+    let position = from;
+    for (const ev of scanned) {
+      if (await isInterestedInEvent(this.entry, ev, facts)) {
+        picked.push(ev);
+        position = ev.streamOrdering;
+        if (picked.length >= options.maxEvents) break;
+      } else {
+        position = ev.streamOrdering;
+      }
+    }
+    const hasEphemeral = ephemeral.hasPending(this.entry);
+    if (picked.length === 0 && !hasEphemeral) {
+      if (position > from) {
+        await store.setEventsPosition(id, position);
+        return true;
+      }
+      return false;
+    }
+    const events = await serializeEvents(picked, { store: storage.rooms, now: this.deps.now() });
+    const eph = ephemeral.drain(this.entry);
+    const body: JsonObject = { events: events as unknown as JsonObject[] };
+    if (eph.length > 0) {
+      body.ephemeral = eph;
+      // matrix-bot-sdk and older bridges read the MSC2409 name.
+      body['de.sorunome.msc2409.ephemeral'] = eph;
+    }
+    const text = JSON.stringify(body);
+    const txnId = await store.createTxn(id, () => text, picked.length, position, this.deps.now());
+    this.deps.logger.debug({ appservice: id, txnId, events: picked.length, ephemeral: eph.length, position }, 'appservice transaction queued');
+    return true;
+  }
+
+  /** PUT the transaction; null on success, else a description of the failure. */
+  private async send(txnId: number, body: string): Promise<string | null> {
+    try {
+      const res = await asRequest(this.entry, {
+        method: 'PUT',
+        path: `/_matrix/app/v1/transactions/${enc(String(txnId))}`,
+        body,
+        timeoutMs: this.deps.options.requestTimeoutMs,
+      });
+      if (res.status >= 200 && res.status < 300) return null;
+      return `HTTP ${res.status}${typeof res.body === 'object' && res.body !== null ? ` ${JSON.stringify(res.body).slice(0, 200)}` : ''}`;
+    } catch (err) {
+      if (err instanceof AsConnectionError) return err.message;
+      throw err;
+    }
+  }
+
+  private noteSuccess(events: number): void {
+    if (this.failures > 0) this.deps.logger.info({ appservice: this.entry.id, afterFailures: this.failures }, 'appservice reachable again');
+    this.failures = 0;
+    this.retryAtTs = null;
+    this.lastSuccessTs = this.deps.now();
+    this.deliveredTxns += 1;
+    this.deliveredEvents += events;
+  }
+
+  private noteFailure(txnId: number, error: string): void {
+    const { backoffInitialMs, backoffMaxMs } = this.deps.options;
+    this.failures += 1;
+    const delay = Math.min(backoffMaxMs, backoffInitialMs * 2 ** Math.min(this.failures - 1, 30));
+    this.retryAtTs = this.deps.now() + delay;
+    this.lastErrorTs = this.deps.now();
+    this.lastError = error;
+    this.deps.logger.warn({ appservice: this.entry.id, txnId, error, failures: this.failures, retryInMs: delay }, 'appservice transaction failed; backing off');
+  }
+}
+
+function roomFacts(rooms: RoomReadStore): RoomFacts {
+  return {
+    aliases: (roomId) => rooms.getAliasesForRoom(roomId),
+    joinedMembers: async (roomId) => (await rooms.getRoomMembers(roomId, ['join'])).map((m) => m.userId),
+  };
+}
