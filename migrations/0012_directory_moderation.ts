@@ -1,5 +1,21 @@
 import type { Knex } from 'knex';
 
-// Reserved slot: filled by the feature that owns these tables in the same change set as its code.
-// An empty migration is harmless; it is listed so that migration numbers are stable.
-export async function up(_knex: Knex): Promise<void> {}
+// Content reports (events, rooms, users) filed by clients and read by server admins through the
+// Synapse-compatible admin API. Append-only: a report is never edited, only deleted by an admin.
+export async function up(knex: Knex): Promise<void> {
+  await knex.schema.createTable('content_reports', (t) => {
+    t.bigIncrements('id');
+    // 'event' | 'room' | 'user': which of the three report endpoints filed it.
+    t.string('kind', 16).notNullable();
+    t.bigInteger('received_ts').notNullable();
+    t.string('reporter', 255).notNullable();
+    t.string('room_id', 255).nullable();
+    t.string('event_id', 255).nullable();
+    t.string('target_user_id', 255).nullable();
+    t.text('reason').nullable();
+    t.integer('score').nullable();
+    t.index(['kind', 'id']);
+    t.index(['room_id']);
+    t.index(['reporter']);
+  });
+}

@@ -11,6 +11,9 @@ import { createAccountDataService } from './users/account-data/index.js';
 import { createUserService, type UserService } from './users/index.js';
 import { createFederationService } from './federation/outbound/index.js';
 import { createE2eService, e2eSyncExtensions } from './users/e2e/index.js';
+import { createSpacesService } from './rooms/index.js';
+import { createUserDirectoryService } from './users/directory/index.js';
+import { createModerationService } from './moderation/index.js';
 import type { Services } from './http/services.js';
 import type { RoomService } from './rooms/index.js';
 import type { Storage } from './storage/interfaces/index.js';
@@ -145,6 +148,10 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     media: createMediaService({ config, logger: logger.child({ component: 'media' }), storage, now }),
     federation: createFederationService({ config, logger: logger.child({ component: 'federation' }), storage, signingKeys: keys, now }),
     e2e: createE2eService({ config, logger: logger.child({ component: 'e2e' }), storage, notices, now, deviceEvents: users }),
+    spaces: createSpacesService({ storage }),
+    // search_all_users is not a config option yet: the directory shows users who share or are in public rooms.
+    userDirectory: createUserDirectoryService({ storage, searchAllUsers: (config as Config & { userDirectorySearchAllUsers?: boolean }).userDirectorySearchAllUsers ?? false }),
+    moderation: createModerationService({ storage, now, serverName: config.serverName }),
     pushRules: createPushRulesService({ storage, notices }),
   };
   // Clients expect m.push_rules in every initial sync, even before the user changed a rule.

@@ -3,6 +3,8 @@ import { packageVersion } from '../cli/version.js';
 import type { HttpDeps } from '../http/deps.js';
 import { registerRegistrationTokenRoutes } from './registration-tokens.js';
 import { registerSharedSecretRoutes } from './shared-secret-register.js';
+import { registerReportAdminRoutes } from './reports.js';
+import { registerUserSuspensionRoutes } from './user-suspension.js';
 
 export { requireAdmin } from './require-admin.js';
 export { registrationMac } from './shared-secret-register.js';
@@ -19,5 +21,7 @@ export function createAdminRouter(deps: HttpDeps): Router {
   });
   registerSharedSecretRoutes(router, deps);
   registerRegistrationTokenRoutes(router, deps, now);
+  registerReportAdminRoutes(router, deps);
+  registerUserSuspensionRoutes(router, deps);
   return router;
 }

@@ -6,6 +6,10 @@ import { registerAccountRoutes } from './account/index.js';
 import { registerRoomRoutes } from './rooms/index.js';
 import { registerSyncRoutes } from './sync/index.js';
 import { registerKeyRoutes } from './keys/index.js';
+import { registerSpaceRoutes } from './spaces/index.js';
+import { registerUserDirectoryRoutes } from './user-directory/index.js';
+import { registerReportingRoutes } from './reporting/index.js';
+import { registerMiscRoutes } from './misc/index.js';
 import { registerPushRoutes } from './push/index.js';
 
 /**
@@ -19,6 +23,10 @@ export function createClientRouter(deps: HttpDeps): Router {
   registerRoomRoutes(router, deps);
   registerSyncRoutes(router, deps);
   registerKeyRoutes(router, deps);
+  registerSpaceRoutes(router, deps);
+  registerUserDirectoryRoutes(router, deps);
+  registerReportingRoutes(router, deps);
+  registerMiscRoutes(router, deps);
   registerPushRoutes(router, deps);
   return router;
 }

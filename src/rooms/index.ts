@@ -6,3 +6,4 @@ export { createRoomService } from './service.js';
 export { txnScope } from './send.js';
 
 export * from './read/index.js';
+export * from './spaces/index.js';

@@ -1,0 +1,3 @@
+// The user directory (POST /user_directory/search).
+export { createUserDirectoryService, searchTerms, type UserDirectoryService, type UserDirectoryDeps, type DirectoryResult, type DirectorySearchResponse } from './search.js';
+export type { MutualRoomsResponse } from './mutual-rooms.js';
