@@ -1,0 +1,63 @@
+import type { Logger } from '../../http/logger.js';
+import type { Storage } from '../../storage/interfaces/index.js';
+import type { NoticeSource } from '../../types/notices.js';
+import { redactedBy, relationOf, searchRowOf } from './extract.js';
+
+// Follows the events stream and fills event_relations and event_search from the stored events, so the room
+// writer needs no change. Reads call catchUp() first, which indexes everything committed so far, so a client
+// that sends an edit and then asks for relations always sees it. Runs are chained: one at a time.
+
+const INDEXER_NAME = 'relations_search';
+const BATCH = 500;
+
+export interface EventIndexer {
+  /** Resolves once every event committed before the call is indexed. */
+  catchUp(): Promise<void>;
+  /** Starts following 'events' notices; returns the unsubscribe function. */
+  follow(notices: NoticeSource): () => void;
+}
+
+export function createEventIndexer(deps: { storage: Storage; logger: Logger }): EventIndexer {
+  const { storage, logger } = deps;
+  let chain: Promise<void> = Promise.resolve();
+
+  async function runOnce(): Promise<void> {
+    const generator = await storage.streamIdGenerator('events', 'stream_ordering');
+    const upTo = generator.currentToken();
+    let position = await storage.relations.getIndexPosition(INDEXER_NAME);
+    while (position < upTo) {
+      const events = await storage.relations.getEventsAfter(position, upTo, BATCH);
+      const last = events.at(-1);
+      const next = events.length < BATCH || last === undefined ? upTo : last.streamOrdering;
+      const relations = [];
+      const search = [];
+      const redacted = [];
+      for (const ev of events) {
+        const rel = relationOf(ev);
+        if (rel !== null) relations.push(rel);
+        const row = searchRowOf(ev);
+        if (row !== null) search.push(row);
+        const target = redactedBy(ev);
+        if (target !== null) redacted.push(target);
+      }
+      await storage.relations.indexBatch({ name: INDEXER_NAME, position: next, relations, search, redacted });
+      position = next;
+    }
+  }
+
+  function catchUp(): Promise<void> {
+    const run = chain.then(runOnce);
+    chain = run.catch(() => undefined);
+    return run;
+  }
+
+  return {
+    catchUp,
+    follow(notices) {
+      return notices.subscribe((notice) => {
+        if (notice.stream !== 'events') return;
+        catchUp().catch((err: unknown) => logger.error({ err }, 'relations/search indexing failed'));
+      });
+    },
+  };
+}

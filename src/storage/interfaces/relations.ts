@@ -1,0 +1,94 @@
+import type { EventId, RoomId, UserId } from '../../types/ids.js';
+import type { Direction, StoredEvent } from './rooms.js';
+
+// Relations (m.relates_to of persisted events) and the full-text search index. Both are derived from the
+// events table by the indexer in src/rooms/relations, which records its progress under a name.
+
+export interface RelationRow {
+  eventId: EventId;
+  relatesToId: EventId;
+  relType: string;
+  roomId: RoomId;
+  sender: UserId;
+  type: string;
+  aggregationKey: string | null;
+  streamOrdering: number;
+  originServerTs: number;
+  isState: boolean;
+}
+
+export interface SearchRow {
+  eventId: EventId;
+  roomId: RoomId;
+  sender: UserId;
+  type: string;
+  /** content.body, content.name or content.topic */
+  key: string;
+  value: string;
+  streamOrdering: number;
+  originServerTs: number;
+}
+
+export interface RelationsQuery {
+  relType?: string;
+  eventType?: string;
+  /** Exclusive bound on stream ordering in the direction of travel. */
+  from?: number;
+  /** Inclusive bound on the far side. */
+  to?: number;
+  dir: Direction;
+  limit: number;
+}
+
+export interface ThreadSummaryRow {
+  rootId: EventId;
+  count: number;
+  latestEventId: EventId;
+  latestStreamOrdering: number;
+}
+
+export interface RelationsStore {
+  /** Stored position of the named indexer (0 when it never ran). */
+  getIndexPosition(name: string): Promise<number>;
+  /** Events with stream_ordering in (after, upTo], oldest first. */
+  getEventsAfter(after: number, upTo: number, limit: number): Promise<StoredEvent[]>;
+  /** Writes relations and search rows, drops the rows of redacted events, and moves the position; one transaction. */
+  indexBatch(batch: {
+    name: string;
+    position: number;
+    relations: readonly RelationRow[];
+    search: readonly SearchRow[];
+    redacted: readonly EventId[];
+  }): Promise<void>;
+  /** Children of one event, in stream order. */
+  getChildren(parentId: EventId, query: RelationsQuery): Promise<RelationRow[]>;
+  /** Every relation pointing at any of `parentIds`. */
+  getRelationsTo(parentIds: readonly EventId[]): Promise<RelationRow[]>;
+  /** Thread roots of a room ordered by latest reply (newest first), latest reply below `before`. */
+  getThreads(roomId: RoomId, opts: { before?: number; limit: number; participant?: UserId }): Promise<ThreadSummaryRow[]>;
+}
+
+export interface SearchQuery {
+  roomIds: readonly RoomId[];
+  /** Search terms as typed by the user; the store turns them into its engine's query. */
+  terms: readonly string[];
+  keys: readonly string[];
+  orderBy: 'rank' | 'recent';
+  /** recent: only rows with stream_ordering below this. */
+  beforeStream?: number;
+  /** rank: rows to skip. */
+  offset?: number;
+  limit: number;
+}
+
+export interface SearchHit {
+  eventId: EventId;
+  roomId: RoomId;
+  rank: number;
+  streamOrdering: number;
+}
+
+export interface SearchStore {
+  search(query: SearchQuery): Promise<SearchHit[]>;
+  count(query: Pick<SearchQuery, 'roomIds' | 'terms' | 'keys'>): Promise<number>;
+}

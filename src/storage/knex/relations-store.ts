@@ -1,0 +1,154 @@
+import type { Knex } from 'knex';
+import type { EventId, RoomId, UserId } from '../../types/ids.js';
+import type { RelationRow, RelationsQuery, RelationsStore, StoredEvent, ThreadSummaryRow } from '../interfaces/index.js';
+import type { Dialect } from './dialect.js';
+import { toSafeNumber } from './dialect.js';
+import { EVENT_COLUMNS, toBool, toStoredEvent, type EventRow } from './room-read-rows.js';
+import { searchDialect } from './search-store.js';
+
+// event_relations and the indexer's position (migrations/0011_relations_search.ts). The search rows are
+// written here too, through the search dialect, so one indexer batch lands in one transaction.
+
+interface RelationDbRow {
+  event_id: string;
+  relates_to_id: string;
+  rel_type: string;
+  room_id: string;
+  sender: string;
+  type: string;
+  aggregation_key: string | null;
+  stream_ordering: unknown;
+  origin_server_ts: unknown;
+  is_state: unknown;
+}
+
+function toRelation(r: RelationDbRow): RelationRow {
+  return {
+    eventId: r.event_id,
+    relatesToId: r.relates_to_id,
+    relType: r.rel_type,
+    roomId: r.room_id,
+    sender: r.sender,
+    type: r.type,
+    aggregationKey: r.aggregation_key,
+    streamOrdering: toSafeNumber(r.stream_ordering, 'event_relations.stream_ordering'),
+    originServerTs: toSafeNumber(r.origin_server_ts, 'event_relations.origin_server_ts'),
+    isState: toBool(r.is_state),
+  };
+}
+
+export class KnexRelationsStore implements RelationsStore {
+  constructor(
+    private readonly knex: Knex,
+    private readonly dialect: Dialect,
+  ) {}
+
+  async getIndexPosition(name: string): Promise<number> {
+    const row: { position: unknown } | undefined = await this.knex('event_index_position').select('position').where({ name }).first();
+    return row === undefined ? 0 : toSafeNumber(row.position, 'event_index_position.position');
+  }
+
+  async getEventsAfter(after: number, upTo: number, limit: number): Promise<StoredEvent[]> {
+    const rows: EventRow[] = await this.knex('events')
+      .select(EVENT_COLUMNS)
+      .where('stream_ordering', '>', after)
+      .andWhere('stream_ordering', '<=', upTo)
+      .orderBy('stream_ordering', 'asc')
+      .limit(limit);
+    return rows.map(toStoredEvent);
+  }
+
+  async indexBatch(batch: Parameters<RelationsStore['indexBatch']>[0]): Promise<void> {
+    const search = searchDialect(this.dialect);
+    await this.knex.transaction(async (trx) => {
+      const rows = batch.relations.map((r) => ({
+        event_id: r.eventId,
+        relates_to_id: r.relatesToId,
+        rel_type: r.relType,
+        room_id: r.roomId,
+        sender: r.sender,
+        type: r.type,
+        aggregation_key: r.aggregationKey,
+        stream_ordering: r.streamOrdering,
+        origin_server_ts: r.originServerTs,
+        is_state: r.isState,
+      }));
+      const size = this.dialect.batchSize(10);
+      for (let i = 0; i < rows.length; i += size) {
+        await trx('event_relations').insert(rows.slice(i, i + size)).onConflict('event_id').ignore();
+      }
+      await search.insert(trx, batch.search);
+      if (batch.redacted.length > 0) {
+        await trx('event_relations').whereIn('event_id', [...batch.redacted]).delete();
+        await search.remove(trx, batch.redacted);
+      }
+      await this.dialect.upsert(trx, 'event_index_position', { name: batch.name, position: batch.position }, ['name']);
+    });
+  }
+
+  async getChildren(parentId: EventId, query: RelationsQuery): Promise<RelationRow[]> {
+    const q = this.knex('event_relations').select('*').where({ relates_to_id: parentId });
+    if (query.relType !== undefined) q.andWhere({ rel_type: query.relType });
+    if (query.eventType !== undefined) q.andWhere({ type: query.eventType });
+    if (query.dir === 'b') {
+      if (query.from !== undefined) q.andWhere('stream_ordering', '<', query.from);
+      if (query.to !== undefined) q.andWhere('stream_ordering', '>=', query.to);
+      q.orderBy('stream_ordering', 'desc');
+    } else {
+      if (query.from !== undefined) q.andWhere('stream_ordering', '>', query.from);
+      if (query.to !== undefined) q.andWhere('stream_ordering', '<=', query.to);
+      q.orderBy('stream_ordering', 'asc');
+    }
+    const rows: RelationDbRow[] = await q.limit(query.limit);
+    return rows.map(toRelation);
+  }
+
+  async getRelationsTo(parentIds: readonly EventId[]): Promise<RelationRow[]> {
+    const out: RelationRow[] = [];
+    const size = Math.max(1, this.dialect.maxBindParams - 10);
+    for (let i = 0; i < parentIds.length; i += size) {
+      const rows: RelationDbRow[] = await this.knex('event_relations')
+        .select('*')
+        .whereIn('relates_to_id', parentIds.slice(i, i + size))
+        .orderBy('stream_ordering', 'asc');
+      out.push(...rows.map(toRelation));
+    }
+    return out;
+  }
+
+  async getThreads(roomId: RoomId, opts: { before?: number; limit: number; participant?: UserId }): Promise<ThreadSummaryRow[]> {
+    const q = this.knex('event_relations')
+      .select('relates_to_id')
+      .count({ n: '*' })
+      .max({ latest: 'stream_ordering' })
+      .where({ room_id: roomId, rel_type: 'm.thread' })
+      .groupBy('relates_to_id');
+    if (opts.before !== undefined) q.havingRaw('MAX(stream_ordering) < ?', [opts.before]);
+    if (opts.participant !== undefined) {
+      const participant = opts.participant;
+      // Participated: sent the root, or sent a reply in the thread.
+      q.andWhere((w) =>
+        w
+          .whereIn('relates_to_id', this.knex('events').select('event_id').where({ room_id: roomId, sender: participant }))
+          .orWhereIn(
+            'relates_to_id',
+            this.knex('event_relations').select('relates_to_id').where({ room_id: roomId, rel_type: 'm.thread', sender: participant }),
+          ),
+      );
+    }
+    const rows = (await q.orderBy('latest', 'desc').limit(opts.limit)) as unknown as Array<{ relates_to_id: string; n: unknown; latest: unknown }>;
+    const latestPositions = rows.map((r) => toSafeNumber(r.latest, 'latest'));
+    const latestRows: Array<{ event_id: string; stream_ordering: unknown }> =
+      latestPositions.length === 0
+        ? []
+        : await this.knex('event_relations').select('event_id', 'stream_ordering').whereIn('stream_ordering', latestPositions);
+    const byPosition = new Map(latestRows.map((r) => [toSafeNumber(r.stream_ordering, 'stream_ordering'), r.event_id]));
+    return rows.flatMap((r, i) => {
+      const position = latestPositions[i] ?? 0;
+      const latest = byPosition.get(position);
+      return latest === undefined
+        ? []
+        : [{ rootId: r.relates_to_id, count: toSafeNumber(r.n, 'count'), latestEventId: latest, latestStreamOrdering: position }];
+    });
+  }
+}
