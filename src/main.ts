@@ -19,6 +19,7 @@ import type { RoomService } from './rooms/index.js';
 import type { Storage } from './storage/interfaces/index.js';
 import type { SigningKey } from './crypto/index.js';
 import { createInProcessNoticeHub } from './workers/notice-hub.js';
+import { createEventIndexer, createRelationsService, createSearchService } from './rooms/index.js';
 import { createPushRulesService } from './push/index.js';
 
 // The composition root: the only place that builds services and wires them together. Everything it builds is
@@ -138,6 +139,9 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
       getProfile: (userId) => need(users, 'users').getProfile(userId),
     },
   });
+  // Relations and search indexes follow the events stream (reads catch the indexer up first).
+  const eventIndexer = createEventIndexer({ storage, logger: logger.child({ component: 'event-index' }) });
+  eventIndexer.follow(notices);
   const services: Services = {
     auth,
     users,
@@ -148,6 +152,8 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     media: createMediaService({ config, logger: logger.child({ component: 'media' }), storage, now }),
     federation: createFederationService({ config, logger: logger.child({ component: 'federation' }), storage, signingKeys: keys, now }),
     e2e: createE2eService({ config, logger: logger.child({ component: 'e2e' }), storage, notices, now, deviceEvents: users }),
+    relations: createRelationsService({ storage, indexer: eventIndexer, now }),
+    search: createSearchService({ storage, indexer: eventIndexer, now }),
     spaces: createSpacesService({ storage }),
     // search_all_users is not a config option yet: the directory shows users who share or are in public rooms.
     userDirectory: createUserDirectoryService({ storage, searchAllUsers: (config as Config & { userDirectorySearchAllUsers?: boolean }).userDirectorySearchAllUsers ?? false }),

@@ -6,6 +6,8 @@ import { registerAccountRoutes } from './account/index.js';
 import { registerRoomRoutes } from './rooms/index.js';
 import { registerSyncRoutes } from './sync/index.js';
 import { registerKeyRoutes } from './keys/index.js';
+import { registerRelationRoutes } from './relations/index.js';
+import { registerSearchRoutes } from './search/index.js';
 import { registerSpaceRoutes } from './spaces/index.js';
 import { registerUserDirectoryRoutes } from './user-directory/index.js';
 import { registerReportingRoutes } from './reporting/index.js';
@@ -23,6 +25,8 @@ export function createClientRouter(deps: HttpDeps): Router {
   registerRoomRoutes(router, deps);
   registerSyncRoutes(router, deps);
   registerKeyRoutes(router, deps);
+  registerRelationRoutes(router, deps);
+  registerSearchRoutes(router, deps);
   registerSpaceRoutes(router, deps);
   registerUserDirectoryRoutes(router, deps);
   registerReportingRoutes(router, deps);

@@ -6,6 +6,7 @@ import type { AccountDataService } from '../users/account-data/index.js';
 import type { UserService } from '../users/index.js';
 import type { FederationService } from '../federation/outbound/index.js';
 import type { E2eService } from '../users/e2e/index.js';
+import type { RelationsService, SearchService } from '../rooms/index.js';
 import type { SpacesService } from '../rooms/index.js';
 import type { UserDirectoryService } from '../users/directory/index.js';
 import type { ModerationService } from '../moderation/index.js';
@@ -22,6 +23,8 @@ export interface Services {
   media: MediaService;
   federation: FederationService;
   e2e: E2eService;
+  relations: RelationsService;
+  search: SearchService;
   spaces: SpacesService;
   userDirectory: UserDirectoryService;
   moderation: ModerationService;

@@ -7,3 +7,5 @@ export { txnScope } from './send.js';
 
 export * from './read/index.js';
 export * from './spaces/index.js';
+export * from './relations/index.js';
+export * from './search/index.js';

@@ -13,6 +13,8 @@ import { KnexUserDataStore } from './user-data-store.js';
 import { KnexMediaStore } from './media-store.js';
 import { KnexE2eStore } from './e2e-store.js';
 import { KnexFederationQueueStore } from './federation-store.js';
+import { KnexRelationsStore } from './relations-store.js';
+import { KnexSearchStore } from './search-store.js';
 import { KnexPushStore } from './push-store.js';
 import { KnexDirectoryStore } from './directory-store.js';
 import { KnexAppserviceStore } from './appservice-store.js';
@@ -45,6 +47,8 @@ export class KnexStorage implements Storage {
   readonly media: KnexMediaStore;
   readonly e2e: KnexE2eStore;
   readonly federation: KnexFederationQueueStore;
+  readonly relations: KnexRelationsStore;
+  readonly search: KnexSearchStore;
   readonly push: KnexPushStore;
   readonly directory: KnexDirectoryStore;
   readonly appservices: KnexAppserviceStore;
@@ -65,6 +69,8 @@ export class KnexStorage implements Storage {
     this.media = new KnexMediaStore(knex, dialect);
     this.e2e = new KnexE2eStore(knex, dialect);
     this.federation = new KnexFederationQueueStore(knex, dialect);
+    this.relations = new KnexRelationsStore(knex, dialect);
+    this.search = new KnexSearchStore(knex, dialect);
     this.push = new KnexPushStore(knex, dialect);
     this.directory = new KnexDirectoryStore(knex, dialect);
     this.appservices = new KnexAppserviceStore(knex, dialect);
