@@ -10,6 +10,7 @@ import { createSyncService } from './sync/index.js';
 import { createAccountDataService } from './users/account-data/index.js';
 import { createUserService, type UserService } from './users/index.js';
 import { createFederationService } from './federation/outbound/index.js';
+import { createFederationRoomsService, type FederationRoomsService } from './federation/rooms/index.js';
 import { createE2eService, e2eSyncExtensions } from './users/e2e/index.js';
 import { createSpacesService } from './rooms/index.js';
 import { createUserDirectoryService } from './users/directory/index.js';
@@ -73,6 +74,7 @@ export async function startHomeserver(config: Config, logger: Logger): Promise<H
           try {
             await listeners.close();
             services.sync.close();
+            services.federationRooms.close();
             await services.federation.close();
           } finally {
             await storage.close();
@@ -111,6 +113,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
   if (!signingKey) throw new Error('no signing key');
   let users: UserService | null = null;
   let rooms: RoomService | null = null;
+  let federationRooms: FederationRoomsService | null = null;
   const need = <T>(s: T | null, name: string): T => {
     if (s === null) throw new Error(`${name} service used before it was built`);
     return s;
@@ -129,6 +132,9 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     },
   });
   rooms = createRoomService({
+    remoteMembership: {
+      join: (userId, roomId, servers, content) => need(federationRooms, 'federationRooms').joinRemoteRoom(userId, roomId, servers, content),
+    },
     config,
     logger: logger.child({ component: 'rooms' }),
     storage,
@@ -142,6 +148,17 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
   // Relations and search indexes follow the events stream (reads catch the indexer up first).
   const eventIndexer = createEventIndexer({ storage, logger: logger.child({ component: 'event-index' }) });
   eventIndexer.follow(notices);
+  const federation = createFederationService({ config, logger: logger.child({ component: 'federation' }), storage, signingKeys: keys, now });
+  federationRooms = createFederationRoomsService({
+    config,
+    logger: logger.child({ component: 'federation-rooms' }),
+    storage,
+    signingKey,
+    federation,
+    rooms: rooms.remote,
+    notices,
+    now,
+  });
   const services: Services = {
     auth,
     users,
@@ -150,7 +167,8 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     sync: createSyncService({ config, logger: logger.child({ component: 'sync' }), storage, notices, now }),
     accountData: createAccountDataService({ storage, notices }),
     media: createMediaService({ config, logger: logger.child({ component: 'media' }), storage, now }),
-    federation: createFederationService({ config, logger: logger.child({ component: 'federation' }), storage, signingKeys: keys, now }),
+    federation,
+    federationRooms,
     e2e: createE2eService({ config, logger: logger.child({ component: 'e2e' }), storage, notices, now, deviceEvents: users }),
     relations: createRelationsService({ storage, indexer: eventIndexer, now }),
     search: createSearchService({ storage, indexer: eventIndexer, now }),

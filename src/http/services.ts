@@ -5,6 +5,8 @@ import type { SyncService } from '../sync/index.js';
 import type { AccountDataService } from '../users/account-data/index.js';
 import type { UserService } from '../users/index.js';
 import type { FederationService } from '../federation/outbound/index.js';
+import type { FederationRoomsService } from '../federation/rooms/index.js';
+import type { EduHandler } from '../federation/inbound/edus.js';
 import type { E2eService } from '../users/e2e/index.js';
 import type { RelationsService, SearchService } from '../rooms/index.js';
 import type { SpacesService } from '../rooms/index.js';
@@ -22,6 +24,9 @@ export interface Services {
   accountData: AccountDataService;
   media: MediaService;
   federation: FederationService;
+  federationRooms: FederationRoomsService;
+  /** Inbound EDUs of federation transactions; absent: EDUs are ignored. */
+  federationEdus?: EduHandler;
   e2e: E2eService;
   relations: RelationsService;
   search: SearchService;

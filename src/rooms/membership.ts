@@ -35,6 +35,7 @@ export class Memberships {
   async join(requester: Requester, roomIdOrAlias: string, opts: JoinOptions = {}): Promise<{ room_id: RoomId }> {
     const roomId = await this.resolveRoom(roomIdOrAlias);
     const userId = requester.userId;
+    if (await this.joinRemotely(userId, roomId, opts)) return { room_id: roomId };
     await this.writer.withRoom(roomId, async (draft) => {
       if (requester.isGuest && (await draft.stateContent('m.room.guest_access'))?.guest_access !== 'can_join') {
         throw new MatrixError('M_GUEST_ACCESS_FORBIDDEN', 403, 'Guest access is not allowed in this room');
@@ -51,6 +52,36 @@ export class Memberships {
       await draft.append({ type: 'm.room.member', sender: userId, stateKey: userId, content });
     });
     return { room_id: roomId };
+  }
+
+  /**
+   * Joins through another server (make_join / send_join via the federation port) when this server has no
+   * joined member in the room. Returns false when the join is ours to make locally.
+   */
+  private async joinRemotely(userId: UserId, roomId: RoomId, opts: JoinOptions): Promise<boolean> {
+    const port = this.deps.remoteMembership;
+    if (port === undefined) return false;
+    const ours = this.deps.config.serverName;
+    const room = await this.deps.storage.rooms.getRoom(roomId);
+    if (room !== undefined) {
+      const members = await this.deps.storage.rooms.getRoomMembers(roomId, ['join']);
+      if (members.some((m) => serverNameOf(m.userId) === ours)) return false;
+    }
+    const servers = new Set<string>(opts.servers ?? []);
+    const roomServer = serverNameOf(roomId);
+    if (roomServer !== undefined) servers.add(roomServer);
+    if (room !== undefined) {
+      // Servers we saw in the room (e.g. the inviter's) are candidates too.
+      for (const m of await this.deps.storage.rooms.getRoomMembers(roomId)) servers.add(serverNameOf(m.userId) ?? ours);
+    }
+    servers.delete(ours);
+    if (servers.size === 0) {
+      if (room === undefined) throw notFound(`Room ${roomId} is not known to this server and no server to join through was given`);
+      return false;
+    }
+    const content: JsonObject = withReason({ membership: 'join', ...(await profileFields(this.deps, userId)) }, opts.reason);
+    await port.join(userId, roomId, [...servers], content);
+    return true;
   }
 
   async knock(requester: Requester, roomIdOrAlias: string, opts: JoinOptions = {}): Promise<{ room_id: RoomId }> {

@@ -130,8 +130,11 @@ export class RoomDraft {
     return out;
   }
 
-  /** Builds, signs and auth-checks an event on top of the draft, then advances the draft. */
-  async append(proto: EventProto, opts: AppendOptions = {}): Promise<RoomEvent> {
+  /**
+   * The unsigned event `proto` would become on top of the draft (prev_events, depth, auth_events): what
+   * append signs, and what make_join / make_leave / make_knock hand to a remote server to sign.
+   */
+  async template(proto: EventProto): Promise<Record<string, unknown>> {
     const { version } = this;
     const isCreate = proto.type === 'm.room.create';
     let content = proto.content;
@@ -165,6 +168,18 @@ export class RoomDraft {
     if (isCreate && !version.roomIdFromCreateEvent) {
       unsignedEvent.room_id = this.roomIdValue ?? `!${randomBytes(12).toString('base64url')}:${this.ctx.serverName}`;
     }
+    return unsignedEvent;
+  }
+
+  /** Builds, signs and auth-checks an event on top of the draft, then advances the draft. */
+  async append(proto: EventProto, opts: AppendOptions = {}): Promise<RoomEvent> {
+    const { version } = this;
+    const isCreate = proto.type === 'm.room.create';
+    let content = proto.content;
+    if (proto.redacts !== undefined && version.redactsInContent) content = { ...content, redacts: proto.redacts };
+    const shape = { type: proto.type, sender: proto.sender, content, ...(proto.stateKey !== undefined ? { state_key: proto.stateKey } : {}) };
+    const unsignedEvent = await this.template(proto);
+    const depth = unsignedEvent.depth as number;
     const { pdu: signed, eventId } = hashAndSignEvent(version, unsignedEvent, this.ctx.serverName, this.ctx.signingKey);
     const pdu = signed as unknown as Pdu;
 

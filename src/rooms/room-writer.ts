@@ -1,7 +1,8 @@
 import { notFound } from '../errors/index.js';
 import { findRoomVersion, type RoomVersion } from '../protocol/index.js';
-import type { RoomRow } from '../storage/interfaces/index.js';
-import type { RoomId } from '../types/ids.js';
+import type { EventToPersist, RoomRow } from '../storage/interfaces/index.js';
+import type { EventId, RoomId } from '../types/ids.js';
+import type { StateKey } from '../types/pdu.js';
 import type { RoomServiceDeps } from './deps.js';
 import { RoomDraft, type DraftContext } from './room-draft.js';
 import { RoomLocks } from './room-lock.js';
@@ -63,18 +64,46 @@ export class RoomWriter {
     return result;
   }
 
+  /** Runs `fn` under the room's lock without loading a draft (events received over federation). */
+  async locked<T>(roomId: RoomId, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(roomId, fn);
+  }
+
+  /**
+   * Persists events built elsewhere (received over federation) with fresh stream orderings and publishes
+   * their notices after commit. The caller holds the room's lock (see `locked`).
+   */
+  async persistEvents(
+    roomId: RoomId,
+    events: readonly EventToPersist[],
+    newForwardExtremities: readonly EventId[] | null,
+    newCurrentState: ReadonlyMap<StateKey, EventId> | null,
+    room?: RoomRow,
+  ): Promise<void> {
+    await this.write(roomId, [...events], newForwardExtremities, newCurrentState, room);
+  }
+
   private async persist(draft: RoomDraft, room?: RoomRow): Promise<void> {
-    const events = draft.pending;
+    await this.write(draft.roomId, draft.pending, draft.extremityIds(), draft.state, room);
+  }
+
+  private async write(
+    roomId: RoomId,
+    events: EventToPersist[],
+    extremities: readonly EventId[] | null,
+    currentState: ReadonlyMap<StateKey, EventId> | null,
+    room?: RoomRow,
+  ): Promise<void> {
     if (events.length === 0) return;
     const generator = await this.deps.storage.streamIdGenerator('events', 'stream_ordering');
     const batch = generator.getNextMany(events.length);
     const withOrdering = events.map((e, i) => ({ ...e, streamOrdering: batch.ids[i] as number }));
     try {
       await this.deps.storage.rooms.persistEvents({
-        roomId: draft.roomId,
+        roomId,
         events: withOrdering,
-        newForwardExtremities: draft.extremityIds(),
-        newCurrentState: draft.state,
+        newForwardExtremities: extremities,
+        newCurrentState: currentState,
         ...(room !== undefined ? { room } : {}),
       });
     } finally {

@@ -2,6 +2,7 @@ import type { Requester } from '../types/requester.js';
 import { createRoom } from './create-room.js';
 import type { RoomServiceDeps } from './deps.js';
 import { Memberships } from './membership.js';
+import { RemoteInput } from './remote-input.js';
 import { RoomWriter } from './room-writer.js';
 import { Sender } from './send.js';
 import type { RoomService } from './types.js';
@@ -13,7 +14,14 @@ export function createRoomService(deps: RoomServiceDeps): RoomService {
   const writer = new RoomWriter(deps);
   const members = new Memberships(deps, writer);
   const sender = new Sender(deps, writer);
+  const remote = new RemoteInput(deps, writer);
   return {
+    remote: {
+      knowsRoom: (roomId) => remote.knowsRoom(roomId),
+      receive: (roomId, event) => remote.receive(roomId, event),
+      membershipTemplate: (roomId, userId, membership, content) => remote.membershipTemplate(roomId, userId, membership, content),
+      persistJoinedRoom: (roomId, version, state, authChain, join) => remote.persistJoinedRoom(roomId, version, state, authChain, join),
+    },
     createRoom: (requester: Requester, body) => createRoom(deps, writer, requester, body),
     sendMessageEvent: (requester, roomId, type, content, txnId) => sender.sendMessage(requester, roomId, type, content, txnId),
     sendStateEvent: (requester, roomId, type, stateKey, content) => sender.sendState(requester, roomId, type, stateKey, content),

@@ -1,6 +1,8 @@
 import type { EventId, RoomId, UserId } from '../types/ids.js';
 import type { JsonObject } from '../types/json.js';
 import type { Requester } from '../types/requester.js';
+import type { RoomVersion } from '../protocol/index.js';
+import type { RoomEvent } from '../types/pdu.js';
 
 // The public surface of the room writer (shared contract: route layers and other services code against it).
 
@@ -27,7 +29,25 @@ export interface JoinOptions {
   reason?: string;
 }
 
+/** The writer's entry for events built by other servers (used by src/federation through main.ts). */
+export interface RemoteRoomInput {
+  knowsRoom(roomId: RoomId): Promise<boolean>;
+  /** Auth checks on receipt (auth events, state before, soft-fail) and persistence; throws M_FORBIDDEN when rejected. */
+  receive(roomId: RoomId, event: RoomEvent): Promise<{ outcome: 'accepted' | 'soft_failed' | 'duplicate' }>;
+  /** The unsigned membership event for make_join / make_leave / make_knock (M_FORBIDDEN if not allowed). */
+  membershipTemplate(
+    roomId: RoomId,
+    userId: UserId,
+    membership: 'join' | 'leave' | 'knock',
+    content?: JsonObject,
+  ): Promise<{ event: Record<string, unknown>; version: RoomVersion }>;
+  /** Stores a room joined over federation: its state and auth chain (outliers) and our join event. */
+  persistJoinedRoom(roomId: RoomId, version: RoomVersion, state: readonly RoomEvent[], authChain: readonly RoomEvent[], join: RoomEvent): Promise<void>;
+}
+
 export interface RoomService {
+  /** Events from other servers (federation). */
+  readonly remote: RemoteRoomInput;
   createRoom(requester: Requester, body: CreateRoomRequest): Promise<{ room_id: RoomId; room_alias?: string }>;
   sendMessageEvent(requester: Requester, roomId: RoomId, type: string, content: JsonObject, txnId: string): Promise<{ event_id: EventId }>;
   sendStateEvent(requester: Requester, roomId: RoomId, type: string, stateKey: string, content: JsonObject): Promise<{ event_id: EventId }>;

@@ -1,7 +1,10 @@
 import { Router } from '@koa/router';
 import type { HttpDeps } from '../../http/deps.js';
+export { IGNORE_EDUS } from './edus.js';
+export type { EduHandler, InboundEdu } from './edus.js';
 import { registerKeyServerRoutes } from './key-server.js';
 import { registerNotaryRoutes } from './notary.js';
+import { registerRoomRoutes } from './room-routes.js';
 import { registerVersionRoute } from './version.js';
 import { registerFederationQueries } from '../queries/index.js';
 

@@ -136,6 +136,11 @@ export interface RoomWriteStore {
   isRoomForgotten(userId: UserId, roomId: RoomId): Promise<boolean>;
   /** The rooms a user has forgotten (sync leaves them out of `leave`). */
   getForgottenRoomIds(userId: UserId): Promise<Set<RoomId>>;
+
+  // Inbound federation transactions (PUT /send/{txnId}): the answer recorded per (origin, txn id), so a
+  // retried transaction is answered again without reprocessing its PDUs.
+  getInboundTxnResponse(origin: string, txnId: string): Promise<string | undefined>;
+  putInboundTxnResponse(origin: string, txnId: string, responseJson: string, receivedTs: number): Promise<void>;
 }
 
 export interface RoomStore extends RoomReadStore, RoomWriteStore {}

@@ -9,9 +9,11 @@ import { KnexRoomWriteStore } from './room-write-store.js';
 // service's extras, is available) plus the write half (room-write-store.ts) used only by the room writer.
 export class KnexRoomStore extends KnexRoomReadStore implements RoomStore {
   private readonly writer: KnexRoomWriteStore;
+  private readonly db: Knex;
 
   constructor(knex: Knex, dialect: Dialect) {
     super(knex, dialect);
+    this.db = knex;
     this.writer = new KnexRoomWriteStore(knex, dialect);
   }
 
@@ -42,5 +44,14 @@ export class KnexRoomStore extends KnexRoomReadStore implements RoomStore {
   getForgottenRoomIds(userId: UserId): Promise<Set<RoomId>> {
     return this.writer.getForgottenRoomIds(userId);
   }
+  async getInboundTxnResponse(origin: string, txnId: string): Promise<string | undefined> {
+    const row: { response_json: string } | undefined = await this.db('federation_inbound_txns').select('response_json').where({ origin, txn_id: txnId }).first();
+    return row?.response_json;
+  }
+  async putInboundTxnResponse(origin: string, txnId: string, responseJson: string, receivedTs: number): Promise<void> {
+    await this.db('federation_inbound_txns')
+      .insert({ origin, txn_id: txnId, response_json: responseJson, received_ts: receivedTs })
+      .onConflict(['origin', 'txn_id'])
+      .ignore();
+  }
 }
-

@@ -29,7 +29,7 @@ function stringOrNull(v: unknown): string | null {
   return typeof v === 'string' ? v : null;
 }
 
-export class KnexRoomWriteStore implements RoomWriteStore {
+export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnResponse' | 'putInboundTxnResponse'> {
   private readonly groups = new StateGroupWriter();
 
   constructor(

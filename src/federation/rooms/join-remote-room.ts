@@ -1,0 +1,100 @@
+import { MatrixError } from '../../errors/index.js';
+import { allRoomVersions, findRoomVersion, hashAndSignEvent, type RoomVersion } from '../../protocol/index.js';
+import type { RoomId, UserId } from '../../types/ids.js';
+import type { JsonObject } from '../../types/json.js';
+import type { RoomEvent } from '../../types/pdu.js';
+import { federationPath, FederationRequestError } from '../outbound/index.js';
+import { checkIncomingPdu } from './check-pdu.js';
+import type { FederationRoomsDeps } from './deps.js';
+
+// Joining a room this server is not in (server-server API, "Joining rooms"): make_join on a resident server
+// gives a template; we fill in our content, hash and sign it, send_join (v2) it, check the state and auth
+// chain the resident sent back, and let the room writer store them with our join. Servers are tried in turn.
+
+interface MakeJoinResponse {
+  event?: Record<string, unknown>;
+  room_version?: string;
+}
+
+interface SendJoinResponse {
+  state?: unknown[];
+  auth_chain?: unknown[];
+  event?: unknown;
+}
+
+async function checkAll(deps: FederationRoomsDeps, version: RoomVersion, list: unknown[] | undefined): Promise<RoomEvent[]> {
+  const out: RoomEvent[] = [];
+  for (const json of list ?? []) {
+    const checked = await checkIncomingPdu(deps.federation.keyring, version, json);
+    if (checked.ok) out.push(checked.event);
+    else deps.logger.warn({ reason: checked.reason }, 'dropping an invalid event of a send_join response');
+  }
+  return out;
+}
+
+async function joinVia(deps: FederationRoomsDeps, server: string, userId: UserId, roomId: RoomId, content: JsonObject): Promise<void> {
+  const { client } = deps.federation;
+  const made = await client.getJson<MakeJoinResponse>(server, federationPath`/_matrix/federation/v1/make_join/${roomId}/${userId}`, {
+    query: { ver: allRoomVersions().map((v) => v.id) },
+  });
+  const version = findRoomVersion(made.room_version ?? '1');
+  if (version === undefined || made.event === undefined) {
+    throw new MatrixError('M_UNSUPPORTED_ROOM_VERSION', 400, `Room version ${String(made.room_version)} is not supported`);
+  }
+  const template = made.event;
+  const templateContent = (typeof template.content === 'object' && template.content !== null ? template.content : {}) as JsonObject;
+  const { signatures: _s, hashes: _h, unsigned: _u, ...base } = template;
+  const unsignedEvent: Record<string, unknown> = {
+    ...base,
+    room_id: roomId,
+    sender: userId,
+    state_key: userId,
+    type: 'm.room.member',
+    origin_server_ts: deps.now(),
+    content: {
+      ...content,
+      ...(templateContent.join_authorised_via_users_server !== undefined
+        ? { join_authorised_via_users_server: templateContent.join_authorised_via_users_server }
+        : {}),
+      membership: 'join',
+    },
+  };
+  if (version.eventIdFormat !== 'v1') delete unsignedEvent.event_id;
+  const { pdu, eventId } = hashAndSignEvent(version, unsignedEvent, deps.config.serverName, deps.signingKey);
+  const sent = await client.putJson<SendJoinResponse>(server, federationPath`/_matrix/federation/v2/send_join/${roomId}/${eventId}`, pdu, {
+    timeoutMs: 120_000,
+  });
+  // A restricted join comes back countersigned by the authorising server.
+  let joinEvent: RoomEvent = { eventId, pdu: pdu as unknown as RoomEvent['pdu'] };
+  if (sent.event !== undefined) {
+    const [countersigned] = await checkAll(deps, version, [sent.event]);
+    if (countersigned !== undefined && countersigned.eventId === eventId) joinEvent = countersigned;
+  }
+  const state = await checkAll(deps, version, sent.state);
+  const authChain = await checkAll(deps, version, sent.auth_chain);
+  await deps.rooms.persistJoinedRoom(roomId, version, state, authChain, joinEvent);
+}
+
+export async function joinRemoteRoom(deps: FederationRoomsDeps, userId: UserId, roomId: RoomId, servers: readonly string[], content: JsonObject): Promise<void> {
+  let last: unknown;
+  for (const server of servers) {
+    try {
+      await joinVia(deps, server, userId, roomId, content);
+      return;
+    } catch (err) {
+      last = err;
+      deps.logger.info({ err, server, roomId }, 'remote join attempt failed');
+      // A refusal of the room itself (forbidden, banned) is the same from every server.
+      if (err instanceof FederationRequestError && err.status === 403) break;
+    }
+  }
+  if (last instanceof FederationRequestError) {
+    const code = typeof last.body?.errcode === 'string' ? last.body.errcode : 'M_UNKNOWN';
+    const msg = typeof last.body?.error === 'string' ? last.body.error : last.message;
+    if (last.status === 403) throw new MatrixError(code, 403, msg);
+    if (last.status === 404) throw new MatrixError('M_NOT_FOUND', 404, msg);
+    throw new MatrixError('M_UNKNOWN', 502, `Failed to join ${roomId} through ${servers.join(', ')}: ${msg}`);
+  }
+  if (last instanceof MatrixError) throw last;
+  throw new MatrixError('M_UNKNOWN', 502, `Failed to join ${roomId}`);
+}

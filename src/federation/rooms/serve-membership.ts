@@ -1,0 +1,79 @@
+import { badJson, forbidden, MatrixError } from '../../errors/index.js';
+import { serverNameOf } from '../../protocol/index.js';
+import type { EventId, RoomId, UserId } from '../../types/ids.js';
+import type { JsonObject } from '../../types/json.js';
+import type { Pdu } from '../../types/pdu.js';
+import { checkIncomingPdu } from './check-pdu.js';
+import type { FederationRoomsDeps } from './deps.js';
+import { authChainPdus } from './state-queries.js';
+import { joinedServers, roomVersionOf } from './room-access.js';
+
+// Serving remote users' membership changes (server-server API, "Joining rooms", "Leaving rooms",
+// "Knocking"): make_* hands out an unsigned template built on our current state, send_* takes the signed
+// event, runs the checks on receipt, persists it, and forwards it to the other servers in the room.
+
+export type MembershipKind = 'join' | 'leave' | 'knock';
+
+export async function makeMembership(
+  deps: FederationRoomsDeps,
+  origin: string,
+  roomId: RoomId,
+  userId: UserId,
+  kind: MembershipKind,
+  supportedVersions: readonly string[] | null,
+): Promise<{ event: Record<string, unknown>; room_version: string }> {
+  if (serverNameOf(userId) !== origin) throw forbidden(`${origin} cannot make events for ${userId}`);
+  const version = await roomVersionOf(deps.storage, roomId);
+  if (supportedVersions !== null && !supportedVersions.includes(version.id)) {
+    throw new MatrixError('M_INCOMPATIBLE_ROOM_VERSION', 400, `Your server does not support room version ${version.id}`, { room_version: version.id });
+  }
+  const { event } = await deps.rooms.membershipTemplate(roomId, userId, kind);
+  return { event, room_version: version.id };
+}
+
+export async function sendMembership(
+  deps: FederationRoomsDeps,
+  origin: string,
+  roomId: RoomId,
+  eventId: EventId,
+  kind: MembershipKind,
+  body: JsonObject,
+): Promise<Pdu> {
+  const version = await roomVersionOf(deps.storage, roomId);
+  const checked = await checkIncomingPdu(deps.federation.keyring, version, body);
+  if (!checked.ok) throw badJson(checked.reason);
+  const { event } = checked;
+  const { pdu } = event;
+  if (event.eventId !== eventId) throw badJson(`The event id is ${event.eventId}, not ${eventId}`);
+  if (pdu.room_id !== roomId) throw badJson('The event is for another room');
+  if (pdu.type !== 'm.room.member' || pdu.state_key !== pdu.sender || pdu.content.membership !== kind) {
+    throw badJson(`Not a ${kind} membership event of its sender`);
+  }
+  if (serverNameOf(pdu.sender) !== origin) throw forbidden(`${origin} cannot send events for ${pdu.sender}`);
+  const result = await deps.rooms.receive(roomId, event);
+  if (result.outcome === 'soft_failed') throw forbidden(`The ${kind} is not allowed by the current state of the room`);
+  const destinations = await joinedServers(deps.storage, roomId);
+  destinations.delete(origin);
+  destinations.delete(deps.config.serverName);
+  if (destinations.size > 0) await deps.federation.sender.sendPdus(destinations, [{ eventId, roomId }]);
+  return pdu;
+}
+
+/** send_join v2: the state before the join and its auth chain, which the joining server starts from. */
+export async function sendJoinResponse(deps: FederationRoomsDeps, roomId: RoomId, eventId: EventId, pdu: Pdu): Promise<JsonObject> {
+  const before = await deps.storage.rooms.getStateIdsBeforeEvent(eventId);
+  if (before === undefined) throw new MatrixError('M_UNKNOWN', 500, 'The join was not stored with its state');
+  const stateIds = [...before.values()];
+  const events = await deps.storage.rooms.getEvents(stateIds);
+  const state = stateIds.map((id) => events.get(id)?.pdu).filter((p): p is Pdu => p !== undefined);
+  const authChain = await authChainPdus(deps, [...stateIds, eventId]);
+  const servers = [...(await joinedServers(deps.storage, roomId))];
+  return {
+    origin: deps.config.serverName,
+    state: state as unknown as JsonObject[],
+    auth_chain: authChain as unknown as JsonObject[],
+    event: pdu as unknown as JsonObject,
+    members_omitted: false,
+    servers_in_room: servers,
+  };
+}

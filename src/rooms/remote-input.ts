@@ -1,0 +1,230 @@
+import { forbidden, MatrixError, notFound } from '../errors/index.js';
+import {
+  authStateFromAuthEvents,
+  authStateKeysFor,
+  checkAuthEvents,
+  checkEventAuth,
+  findRoomVersion,
+  powerLevelsView,
+  resolveState,
+  serverNameOf,
+  stateKey,
+  type RoomVersion,
+} from '../protocol/index.js';
+import type { EventToPersist, StoredEvent } from '../storage/interfaces/index.js';
+import type { EventId, RoomId, UserId } from '../types/ids.js';
+import type { JsonObject } from '../types/json.js';
+import type { Pdu, RoomEvent, StateKey } from '../types/pdu.js';
+import type { RoomServiceDeps } from './deps.js';
+import { RoomDraft } from './room-draft.js';
+import type { RoomWriter } from './room-writer.js';
+import { storeStateResStore } from './state-res-store.js';
+
+// The writer's entry for events that other servers built (server-server API, "Checks performed on
+// receipt of a PDU", steps 4-6): the federation layer has already checked format, signatures and hashes;
+// here, under the room's lock, the event is authorised against its auth events, then against the state
+// before it (resolved over its prev_events), and soft-failed when the current state would not allow it.
+// Rejected events are not stored, so they change nothing.
+
+export type RemoteEventOutcome = 'accepted' | 'soft_failed' | 'duplicate';
+
+export interface RemoteEventResult {
+  outcome: RemoteEventOutcome;
+}
+
+const CREATE_KEY = stateKey('m.room.create', '');
+
+function refIds(refs: Pdu['prev_events'] | Pdu['auth_events']): EventId[] {
+  return refs.map((ref) => (typeof ref === 'string' ? ref : ref[0]));
+}
+
+const rejected = (reason: string) => new MatrixError('M_FORBIDDEN', 403, `Event rejected: ${reason}`);
+
+export class RemoteInput {
+  constructor(
+    private readonly deps: RoomServiceDeps,
+    private readonly writer: RoomWriter,
+  ) {}
+
+  private async version(roomId: RoomId): Promise<RoomVersion> {
+    const room = await this.deps.storage.rooms.getRoom(roomId);
+    if (room === undefined) throw notFound(`Room ${roomId} is not known to this server`);
+    const version = findRoomVersion(room.roomVersion);
+    if (version === undefined) throw new Error(`unsupported room version ${room.roomVersion}`);
+    return version;
+  }
+
+  /** Whether this server knows the room (has joined it at some point). */
+  async knowsRoom(roomId: RoomId): Promise<boolean> {
+    return (await this.deps.storage.rooms.getRoom(roomId)) !== undefined;
+  }
+
+  /** Loads events as RoomEvents (from the store). */
+  private async load(ids: Iterable<EventId>): Promise<Map<EventId, StoredEvent>> {
+    return this.deps.storage.rooms.getEvents(ids);
+  }
+
+  /** Authorises `event` against a state map (type/state_key -> id); a reason when it is not allowed. */
+  private async authAgainst(version: RoomVersion, event: RoomEvent, state: ReadonlyMap<StateKey, EventId>): Promise<string | null> {
+    const keys = new Set(authStateKeysFor(version, event.pdu));
+    keys.add(CREATE_KEY);
+    const ids = new Map<StateKey, EventId>();
+    for (const k of keys) {
+      const id = state.get(k);
+      if (id !== undefined) ids.set(k, id);
+    }
+    const loaded = await this.load(ids.values());
+    const authState = new Map<StateKey, RoomEvent>();
+    for (const [k, id] of ids) {
+      const ev = loaded.get(id);
+      if (ev !== undefined) authState.set(k, { eventId: id, pdu: ev.pdu });
+    }
+    const verdict = checkEventAuth(version, event, authState);
+    return verdict.allowed ? null : verdict.reason;
+  }
+
+  /** Receives one event of a room we know. Throws M_FORBIDDEN when it is rejected (nothing is stored). */
+  async receive(roomId: RoomId, event: RoomEvent): Promise<RemoteEventResult> {
+    return this.writer.locked(roomId, async () => {
+      const version = await this.version(roomId);
+      const { rooms } = this.deps.storage;
+      if ((await rooms.getEvent(event.eventId)) !== undefined) return { outcome: 'duplicate' as const };
+      const current = await rooms.getCurrentStateIds(roomId);
+
+      // 4. Authorised by its own auth events.
+      const authIds = refIds(event.pdu.auth_events);
+      const authLoaded = await this.load(authIds);
+      const authEvents: RoomEvent[] = [...authLoaded.values()].map((e) => ({ eventId: e.eventId, pdu: e.pdu }));
+      const check = checkAuthEvents(version, event, authEvents, { isRejected: (id) => authLoaded.get(id)?.rejectedReason != null });
+      if (!check.allowed) throw rejected(check.reason);
+      let implied: RoomEvent | undefined;
+      if (version.createEventNotInAuthEvents) {
+        const createId = current.get(CREATE_KEY);
+        const createEv = createId !== undefined ? (await this.load([createId])).get(createId) : undefined;
+        if (createEv !== undefined) implied = { eventId: createEv.eventId, pdu: createEv.pdu };
+      }
+      const byAuth = checkEventAuth(version, event, authStateFromAuthEvents(authEvents, implied));
+      if (!byAuth.allowed) throw rejected(byAuth.reason);
+
+      // 5. Authorised by the state before it (the states after its prev_events, resolved).
+      const prevIds = refIds(event.pdu.prev_events);
+      const sets: Array<Map<StateKey, EventId>> = [];
+      for (const p of prevIds) {
+        const after = await rooms.getStateIdsAfterEvent(p);
+        if (after !== undefined) sets.push(after);
+      }
+      // Prev events we do not hold (a gap): their state is unknown, so the current state stands in for it.
+      if (sets.length === 0) sets.push(current);
+      const stateRes = storeStateResStore(rooms);
+      const stateBefore = sets.length === 1 ? (sets[0] as Map<StateKey, EventId>) : await resolveState(version, sets, stateRes);
+      const beforeReason = await this.authAgainst(version, event, stateBefore);
+      if (beforeReason !== null) throw rejected(beforeReason);
+
+      // 6. Soft-fail: stored, but not part of the live room, when the current state forbids it.
+      const softFailed = (await this.authAgainst(version, event, current)) !== null;
+
+      const stateKeyOf = typeof event.pdu.state_key === 'string' ? stateKey(event.pdu.type, event.pdu.state_key) : null;
+      const stateAfter = new Map(stateBefore);
+      if (stateKeyOf !== null) stateAfter.set(stateKeyOf, event.eventId);
+
+      const extremities = await rooms.getForwardExtremities(roomId);
+      let newExtremities: EventId[] | null = null;
+      let newState: Map<StateKey, EventId> | null = null;
+      if (!softFailed) {
+        newExtremities = [...extremities.filter((x) => !prevIds.includes(x)), event.eventId];
+        const coversAll = extremities.every((x) => prevIds.includes(x));
+        newState = coversAll ? stateAfter : await resolveState(version, [current, stateAfter], storeStateResStore(rooms, new Map([[event.eventId, event]])));
+      }
+      const prevDepth = [...(await this.load(prevIds)).values()].reduce((m, e) => Math.max(m, e.depth), 0);
+      const toPersist: EventToPersist = {
+        eventId: event.eventId,
+        pdu: event.pdu,
+        roomId,
+        depth: Math.max(prevDepth + 1, typeof event.pdu.depth === 'number' ? event.pdu.depth : 0),
+        outlier: false,
+        softFailed,
+        rejectedReason: null,
+        stateBefore,
+        ...(event.pdu.type === 'm.room.redaction' ? { redactionApplies: await this.redactionApplies(version, event, stateBefore) } : {}),
+      };
+      await this.writer.persistEvents(roomId, [toPersist], newExtremities, newState);
+      return { outcome: softFailed ? ('soft_failed' as const) : ('accepted' as const) };
+    });
+  }
+
+  /** A redaction applies now when its sender's server sent the target, or the sender has the redact level. */
+  private async redactionApplies(version: RoomVersion, event: RoomEvent, state: ReadonlyMap<StateKey, EventId>): Promise<boolean> {
+    const inContent = event.pdu.content.redacts;
+    const target = typeof inContent === 'string' ? inContent : typeof event.pdu.redacts === 'string' ? event.pdu.redacts : undefined;
+    if (target === undefined) return false;
+    const stored = await this.deps.storage.rooms.getEvent(target);
+    if (stored === undefined || stored.roomId !== event.pdu.room_id) return false;
+    if (stored.pdu.type === 'm.room.create') return false;
+    if (serverNameOf(stored.pdu.sender) === serverNameOf(event.pdu.sender)) return true;
+    const plId = state.get(stateKey('m.room.power_levels', ''));
+    const createId = state.get(CREATE_KEY);
+    const loaded = await this.load([plId, createId].filter((x): x is EventId => x !== undefined));
+    const asEvent = (id: EventId | undefined): RoomEvent | undefined => {
+      const e = id !== undefined ? loaded.get(id) : undefined;
+      return e !== undefined ? { eventId: e.eventId, pdu: e.pdu } : undefined;
+    };
+    const pl = powerLevelsView(version, asEvent(plId), asEvent(createId));
+    return pl.userLevel(event.pdu.sender) >= pl.redact;
+  }
+
+  /**
+   * make_join / make_leave / make_knock: the unsigned membership event `userId` would send now, if the
+   * current state allows it (M_FORBIDDEN otherwise).
+   */
+  async membershipTemplate(roomId: RoomId, userId: UserId, membership: 'join' | 'leave' | 'knock', content: JsonObject = {}): Promise<{ event: Record<string, unknown>; version: RoomVersion }> {
+    return this.writer.locked(roomId, async () => {
+      const version = await this.version(roomId);
+      const draft = await RoomDraft.load(this.writer.draftContext, version, roomId);
+      const proto = { type: 'm.room.member', sender: userId, stateKey: userId, content: { ...content, membership } };
+      const event = await draft.template(proto);
+      const asEvent: RoomEvent = { eventId: '$template', pdu: { ...event, hashes: { sha256: '' }, signatures: {} } as unknown as Pdu };
+      const verdict = checkEventAuth(version, asEvent, await draft.authState(asEvent.pdu));
+      if (!verdict.allowed) throw forbidden(`You are not allowed to ${membership} this room: ${verdict.reason}`);
+      return { event, version };
+    });
+  }
+
+  /**
+   * A join to a remote room completed (send_join): stores the room, the state before the join and its auth
+   * chain as outliers, then the join itself as the room's first timeline event with that state.
+   */
+  async persistJoinedRoom(
+    roomId: RoomId,
+    version: RoomVersion,
+    state: readonly RoomEvent[],
+    authChain: readonly RoomEvent[],
+    join: RoomEvent,
+  ): Promise<void> {
+    await this.writer.locked(roomId, async () => {
+      const { rooms } = this.deps.storage;
+      const known = await rooms.getRoom(roomId);
+      const all = new Map<EventId, RoomEvent>();
+      for (const e of [...authChain, ...state]) all.set(e.eventId, e);
+      const existing = await rooms.getEvents(all.keys());
+      const outliers: EventToPersist[] = [];
+      for (const e of all.values()) {
+        if (existing.has(e.eventId) || e.eventId === join.eventId) continue;
+        outliers.push({ eventId: e.eventId, pdu: e.pdu, roomId, depth: typeof e.pdu.depth === 'number' ? e.pdu.depth : 0, outlier: true, softFailed: false, rejectedReason: null, stateBefore: null });
+      }
+      const stateBefore = new Map<StateKey, EventId>();
+      for (const e of state) if (typeof e.pdu.state_key === 'string') stateBefore.set(stateKey(e.pdu.type, e.pdu.state_key), e.eventId);
+      const createId = stateBefore.get(CREATE_KEY);
+      const create = createId !== undefined ? all.get(createId) : undefined;
+      if (create === undefined) throw new MatrixError('M_BAD_JSON', 502, 'The resident server sent no create event');
+      const joinKnown = (await rooms.getEvent(join.eventId)) !== undefined;
+      const after = new Map(stateBefore);
+      after.set(stateKey('m.room.member', join.pdu.state_key ?? ''), join.eventId);
+      const events = [...outliers];
+      if (!joinKnown) {
+        events.push({ eventId: join.eventId, pdu: join.pdu, roomId, depth: typeof join.pdu.depth === 'number' ? join.pdu.depth : 1, outlier: false, softFailed: false, rejectedReason: null, stateBefore });
+      }
+      const row = known === undefined ? { roomId, roomVersion: version.id, creator: create.pdu.sender, isPublic: false, createdTs: this.deps.now() } : undefined;
+      await this.writer.persistEvents(roomId, events, [join.eventId], after, row);
+    });
+  }
+}
