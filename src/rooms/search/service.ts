@@ -67,8 +67,10 @@ export function createSearchService(deps: { storage: Storage; indexer: EventInde
   async function contextOf(requester: Requester, ev: StoredEvent, opts: NonNullable<RoomEventsCriteria['event_context']>): Promise<JsonObject> {
     const beforeLimit = Math.min(Math.max(0, opts.before_limit ?? 5), CONTEXT_LIMIT_CAP);
     const afterLimit = Math.min(Math.max(0, opts.after_limit ?? 5), CONTEXT_LIMIT_CAP);
-    const before = beforeLimit > 0 ? await store.getRoomEventsInRange(ev.roomId, ev.streamOrdering, Number.MIN_SAFE_INTEGER, 'b', beforeLimit) : [];
-    const after = afterLimit > 0 ? await store.getRoomEventsInRange(ev.roomId, ev.streamOrdering, Number.MAX_SAFE_INTEGER, 'f', afterLimit) : [];
+    const before = beforeLimit > 0 ? await store.getRoomEventsInRange(ev.roomId, Number.MIN_SAFE_INTEGER, ev.streamOrdering - 1, 'b', beforeLimit) : [];
+    // Never past what is committed below (the events generator's token), as the room reader does.
+    const upTo = (await storage.streamIdGenerator('events', 'stream_ordering')).currentToken();
+    const after = afterLimit > 0 ? await store.getRoomEventsInRange(ev.roomId, ev.streamOrdering, upTo, 'f', afterLimit) : [];
     const visibleBefore = await filterEventsForUser(store, requester.userId, before.filter((e) => e.eventId !== ev.eventId));
     const visibleAfter = await filterEventsForUser(store, requester.userId, after.filter((e) => e.eventId !== ev.eventId));
     const context: JsonObject = {
