@@ -55,8 +55,8 @@ export async function startCommand(argv: string[], ctx: CliContext): Promise<num
   for (const u of urls) ctx.out(`  listening on ${u}`);
   if (urls[0]) {
     ctx.out(
-      `To create the first user, the intended command is: hearth register-user -c ${path} ${urls[0]}\n` +
-        `  (register-user arrives with the accounts work; it is not available yet.)`,
+      `To create the first (admin) user, in another shell:\n` +
+        `  node dist/src/cli/main.js register-user -c ${path} -a ${urls[0]}`,
     );
   }
   ctx.out('Stop with Ctrl+C or SIGTERM.');

@@ -84,7 +84,7 @@ describe('hearth start', () => {
       assert.ok(verifyJsonSignature(doc, 'cli.test', key.keyId, key.publicKeyBase64), 'key document signature must verify');
 
       assert.match(run.stdout(), new RegExp(`listening on ${base}`));
-      assert.match(run.stdout(), /register-user -c .*homeserver\.yaml http:\/\/127\.0\.0\.1:\d+/);
+      assert.match(run.stdout(), /register-user -c .*homeserver\.yaml -a http:\/\/127\.0\.0\.1:\d+/);
 
       const sentAt = Date.now();
       run.child.kill('SIGTERM');
