@@ -9,3 +9,4 @@ export type { SyncFilterJson, EventFilter, RoomEventFilter } from './filter.js';
 export { parseSyncToken, formatSyncToken } from './tokens.js';
 export type { SyncPositions } from './tokens.js';
 export { MAX_TYPING_TIMEOUT_MS } from './typing.js';
+export type { LocalEphemeralChange, LocalEphemeralListener, RemotePresence } from './federated-ephemeral.js';

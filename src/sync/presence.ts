@@ -4,6 +4,7 @@ import type { UserId } from '../types/ids.js';
 import type { JsonObject } from '../types/json.js';
 import type { NoticeSink } from '../types/notices.js';
 import type { Logger } from '../http/logger.js';
+import type { LocalEphemeralChange, RemotePresence } from './federated-ephemeral.js';
 
 // Presence: explicit PUT /presence/{userId}/status, and implicit "online" while a client syncs
 // (set_presence). A user whose syncs stop is set offline after SYNC_OFFLINE_MS, as Synapse does, so a
@@ -27,7 +28,21 @@ export class PresenceTracker {
     private readonly notices: NoticeSink,
     private readonly now: () => number,
     private readonly logger: Logger,
+    /** Told about every presence change of a local user (federation sends it as m.presence). */
+    private readonly onLocal: (change: LocalEphemeralChange) => void = () => undefined,
   ) {}
+
+  /** A presence update another server sent about one of its users (the caller checked whose user it is). */
+  async applyRemote(update: RemotePresence): Promise<void> {
+    const existing = (await this.storage.userData.getPresence([update.userId]))[0];
+    const lastActiveTs = this.now() - Math.max(0, update.lastActiveAgo);
+    // Servers repeat unchanged presence periodically; only a visible change is worth a stream position.
+    if (existing && existing.state === update.state && existing.statusMsg === update.statusMsg && existing.currentlyActive === update.currentlyActive) return;
+    await this.write(
+      { userId: update.userId, state: update.state, statusMsg: update.statusMsg, lastActiveTs, currentlyActive: update.currentlyActive },
+      false,
+    );
+  }
 
   async currentPosition(): Promise<number> {
     return (await this.storage.streamIdGenerator('presence', 'stream_id')).currentToken();
@@ -107,7 +122,7 @@ export class PresenceTracker {
     await this.write({ ...existing, state: 'offline', currentlyActive: false });
   }
 
-  private async write(row: Omit<PresenceRow, 'streamId'>): Promise<void> {
+  private async write(row: Omit<PresenceRow, 'streamId'>, local = true): Promise<void> {
     const gen = await this.storage.streamIdGenerator('presence', 'stream_id');
     const alloc = gen.getNext();
     try {
@@ -117,6 +132,7 @@ export class PresenceTracker {
     }
     const rooms = await this.storage.rooms.getRoomsForUser(row.userId, ['join']);
     this.notices.publish({ stream: 'presence', position: alloc.id, roomIds: rooms.map((r) => r.roomId), userIds: [row.userId] });
+    if (local) this.onLocal({ kind: 'presence', ...row });
   }
 
   private async sharesRoom(a: UserId, b: UserId): Promise<boolean> {

@@ -3,6 +3,7 @@ import type { Storage } from '../storage/interfaces/index.js';
 import type { EventId, RoomId, UserId } from '../types/ids.js';
 import type { JsonObject } from '../types/json.js';
 import type { NoticeSink } from '../types/notices.js';
+import type { LocalEphemeralChange } from './federated-ephemeral.js';
 import { PRIVATE_RECEIPT_TYPES } from './room-ephemeral.js';
 
 // Read receipts (POST /rooms/{roomId}/receipt/{type}/{eventId}) and read markers (POST
@@ -16,7 +17,20 @@ export class ReceiptWriter {
     private readonly storage: Storage,
     private readonly notices: NoticeSink,
     private readonly now: () => number,
+    /** Told about every new local public receipt (federation sends it as m.receipt). */
+    private readonly onLocal: (change: LocalEphemeralChange) => void = () => undefined,
   ) {}
+
+  /**
+   * A receipt another server sent for one of its users (the caller checked the user is theirs and joined).
+   * The event may not have reached us yet, so it is not looked up; an older receipt still never wins.
+   */
+  async applyRemote(userId: UserId, roomId: RoomId, receiptType: string, eventId: EventId, data: JsonObject): Promise<void> {
+    if (PRIVATE_RECEIPT_TYPES.has(receiptType) || !RECEIPT_TYPES.has(receiptType) || receiptType === 'm.fully_read') return;
+    const threadId = typeof data.thread_id === 'string' ? data.thread_id : '';
+    const target = await this.storage.rooms.getEvent(eventId);
+    await this.writeReceipt(userId, roomId, receiptType, eventId, target?.roomId === roomId ? target.streamOrdering : Number.MAX_SAFE_INTEGER, threadId, data, false);
+  }
 
   async postReceipt(userId: UserId, roomId: RoomId, receiptType: string, eventId: EventId, threadId: string | undefined): Promise<void> {
     if (!RECEIPT_TYPES.has(receiptType)) {
@@ -48,7 +62,16 @@ export class ReceiptWriter {
     }
   }
 
-  private async writeReceipt(userId: UserId, roomId: RoomId, receiptType: string, eventId: EventId, ordering: number, threadId: string): Promise<void> {
+  private async writeReceipt(
+    userId: UserId,
+    roomId: RoomId,
+    receiptType: string,
+    eventId: EventId,
+    ordering: number,
+    threadId: string,
+    remoteData?: JsonObject,
+    local = true,
+  ): Promise<void> {
     // Receipts never move backwards (Synapse ignores an older one): clients send them out of order.
     const existing = (await this.storage.userData.getUserReceipts(roomId, userId, receiptType)).find((r) => r.threadId === threadId);
     if (existing) {
@@ -56,7 +79,7 @@ export class ReceiptWriter {
       const prev = await this.storage.rooms.getEvent(existing.eventId);
       if (prev && prev.streamOrdering > ordering) return;
     }
-    const data: JsonObject = { ts: this.now() };
+    const data: JsonObject = { ts: typeof remoteData?.ts === 'number' ? remoteData.ts : this.now() };
     if (threadId !== '') data.thread_id = threadId;
     const gen = await this.storage.streamIdGenerator('receipts', 'stream_id');
     const alloc = gen.getNext();
@@ -68,6 +91,7 @@ export class ReceiptWriter {
     // A private receipt concerns only its owner's syncs.
     if (PRIVATE_RECEIPT_TYPES.has(receiptType)) this.notices.publish({ stream: 'receipts', position: alloc.id, userIds: [userId] });
     else this.notices.publish({ stream: 'receipts', position: alloc.id, roomIds: [roomId] });
+    if (local && !PRIVATE_RECEIPT_TYPES.has(receiptType)) this.onLocal({ kind: 'receipt', roomId, receiptType, userId, eventId, data });
   }
 
   private async setFullyRead(userId: UserId, roomId: RoomId, eventId: EventId): Promise<void> {

@@ -7,6 +7,7 @@ import type { JsonObject } from '../types/json.js';
 import type { NoticeHub } from '../types/notices.js';
 import type { Requester } from '../types/requester.js';
 import { buildSync } from './build-sync.js';
+import { LocalEphemeralListeners, type LocalEphemeralChange, type LocalEphemeralListener, type RemotePresence } from './federated-ephemeral.js';
 import { SyncExtensionRegistry, type DefaultAccountData, type JoinedRoomDecorator, type SyncExtension } from './extensions.js';
 import { createFilterValidator, type SyncFilterJson } from './filter.js';
 import { SyncNotifier } from './notifier.js';
@@ -15,7 +16,7 @@ import { ReceiptWriter } from './receipts.js';
 import { LazyMemberCache } from './room-state.js';
 import { SyncEventSerializer } from './serialize.js';
 import { parseSyncToken, type SyncPositions } from './tokens.js';
-import { TypingTracker } from './typing.js';
+import { MAX_TYPING_TIMEOUT_MS, TypingTracker } from './typing.js';
 import type { SyncResponseBody } from './types.js';
 
 export interface SyncServiceDeps {
@@ -50,6 +51,14 @@ export interface SyncService {
   setReadMarkers(requester: Requester, roomId: RoomId, markers: { fullyRead?: EventId; read?: EventId; readPrivate?: EventId }): Promise<void>;
   getPresence(requester: Requester, userId: UserId): Promise<JsonObject>;
   setPresence(requester: Requester, userId: UserId, state: PresenceState, statusMsg: string | null): Promise<void>;
+  /** Federation: another server's user started or stopped typing (the caller checked the user is theirs and joined). */
+  applyRemoteTyping(roomId: RoomId, userId: UserId, typing: boolean, timeoutMs?: number): void;
+  /** Federation: another server's public receipt (m.read) for one of its joined users. */
+  applyRemoteReceipt(roomId: RoomId, receiptType: string, userId: UserId, eventId: EventId, data: JsonObject): Promise<void>;
+  /** Federation: another server's presence update about one of its users. */
+  applyRemotePresence(update: RemotePresence): Promise<void>;
+  /** Federation: be told about local typing, public receipts and presence changes (to send them out). */
+  onLocalEphemeral(listener: LocalEphemeralListener): () => void;
   /** Adds a top-level /sync section with its own stream (see extensions.ts). Call at startup. */
   registerExtension(ext: SyncExtension): void;
   /** Global account data served in initial syncs while the user has none of that type stored (see extensions.ts). */
@@ -72,9 +81,12 @@ const MAX_TIMEOUT_MS = 10 * 60_000;
 export function createSyncService(deps: SyncServiceDeps): SyncService {
   const { storage, notices, now } = deps;
   const notifier = new SyncNotifier(notices);
+  const localListeners = new LocalEphemeralListeners();
+  const emitLocal = (change: LocalEphemeralChange) =>
+    localListeners.emit(change, (err) => deps.logger.warn({ err, kind: change.kind }, 'local ephemeral listener failed'));
   const typing = new TypingTracker(notices);
-  const presence = new PresenceTracker(storage, notices, now, deps.logger);
-  const receipts = new ReceiptWriter(storage, notices, now);
+  const presence = new PresenceTracker(storage, notices, now, deps.logger, emitLocal);
+  const receipts = new ReceiptWriter(storage, notices, now, emitLocal);
   const extensions = new SyncExtensionRegistry();
   const lazyMembers = new LazyMemberCache();
   const validateFilter = createFilterValidator();
@@ -188,7 +200,15 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
       const member = await storage.rooms.getCurrentStateEvent(roomId, 'm.room.member', userId);
       if (member?.pdu.content.membership !== 'join') throw forbidden(`User ${userId} not in room ${roomId}`);
       typing.setTyping(roomId, userId, isTyping, timeoutMs);
+      emitLocal({ kind: 'typing', roomId, userId, typing: isTyping, timeoutMs: Math.min(timeoutMs ?? MAX_TYPING_TIMEOUT_MS, MAX_TYPING_TIMEOUT_MS) });
     },
+
+    applyRemoteTyping(roomId, userId, isTyping, timeoutMs) {
+      typing.setTyping(roomId, userId, isTyping, timeoutMs);
+    },
+    applyRemoteReceipt: (roomId, receiptType, userId, eventId, data) => receipts.applyRemote(userId, roomId, receiptType, eventId, data),
+    applyRemotePresence: (update) => presence.applyRemote(update),
+    onLocalEphemeral: (listener) => localListeners.add(listener),
 
     postReceipt: (requester, roomId, receiptType, eventId, threadId) =>
       receipts.postReceipt(requester.userId, roomId, receiptType, eventId, threadId),

@@ -30,6 +30,19 @@ export interface DeviceEventsPort {
   onDeviceChange(listener: (change: DeviceChangeNotice) => void | Promise<void>): () => void;
 }
 
+/**
+ * A local user's device list or cross-signing keys changed (federation sends m.device_list_update /
+ * m.signing_key_update). `deviceIds` names the devices concerned when known; `crossSigning` marks a change
+ * of cross-signing keys; neither means "something changed, send everything".
+ */
+export interface LocalDeviceListChange {
+  userId: UserId;
+  streamId: number;
+  deviceIds?: readonly string[];
+  deleted?: boolean;
+  crossSigning?: boolean;
+}
+
 export interface E2eServiceDeps {
   config: Config;
   logger: Logger;
@@ -54,18 +67,27 @@ export interface E2eContext extends E2eServiceDeps {
    * Writes a device-list change with a fresh position and publishes it after commit. The notice names the
    * rooms the users are joined to, so the sync notifier wakes everybody who shares a room with them.
    */
-  recordDeviceListChange(userIds: readonly UserId[], write: (streamId: number) => Promise<void>): Promise<number>;
+  recordDeviceListChange(
+    userIds: readonly UserId[],
+    write: (streamId: number) => Promise<void>,
+    detail?: Omit<LocalDeviceListChange, 'userId' | 'streamId'>,
+  ): Promise<number>;
+  /** Listeners told about local users' device-list changes (see LocalDeviceListChange). */
+  localDeviceListListeners: Set<(change: LocalDeviceListChange) => void>;
 }
 
 export function createE2eContext(deps: E2eServiceDeps): E2eContext {
   const { storage, notices } = deps;
   const serverName = deps.config.serverName;
+  const localDeviceListListeners = new Set<(change: LocalDeviceListChange) => void>();
+  const isLocal = (userId: UserId) => userId.slice(userId.indexOf(':') + 1) === serverName;
   return {
     ...deps,
     deviceListIds: () => storage.streamIdGenerator(DEVICE_LISTS_STREAM.table, DEVICE_LISTS_STREAM.column),
     toDeviceIds: () => storage.streamIdGenerator(TO_DEVICE_STREAM.table, TO_DEVICE_STREAM.column),
-    isLocal: (userId) => userId.slice(userId.indexOf(':') + 1) === serverName,
-    async recordDeviceListChange(userIds, write) {
+    isLocal,
+    localDeviceListListeners,
+    async recordDeviceListChange(userIds, write, detail) {
       const gen = await storage.streamIdGenerator(DEVICE_LISTS_STREAM.table, DEVICE_LISTS_STREAM.column);
       const allocation = gen.getNext();
       try {
@@ -78,6 +100,16 @@ export function createE2eContext(deps: E2eServiceDeps): E2eContext {
         for (const m of await storage.rooms.getRoomsForUser(userId, ['join'])) roomIds.add(m.roomId);
       }
       notices.publish({ stream: 'device_lists', position: allocation.id, userIds: [...userIds], roomIds: [...roomIds] });
+      for (const userId of userIds) {
+        if (!isLocal(userId)) continue;
+        for (const listener of localDeviceListListeners) {
+          try {
+            listener({ userId, streamId: allocation.id, ...detail });
+          } catch (err) {
+            deps.logger.warn({ err, userId }, 'device-list listener failed');
+          }
+        }
+      }
       return allocation.id;
     },
   };

@@ -70,7 +70,9 @@ export async function uploadCrossSigningKeys(ctx: E2eContext, requester: Request
     return current === undefined || JSON.stringify(current.key) !== JSON.stringify(k.key);
   });
   if (changed.length === 0) return;
-  await ctx.recordDeviceListChange([userId], (streamId) => store.setCrossSigningKeys(userId, changed, streamId, ctx.now()));
+  await ctx.recordDeviceListChange([userId], (streamId) => store.setCrossSigningKeys(userId, changed, streamId, ctx.now()), {
+    crossSigning: true,
+  });
 }
 
 /** The failure entry /keys/signatures/upload reports for one key. */

@@ -65,7 +65,9 @@ export async function uploadKeys(ctx: E2eContext, requester: Requester, body: Up
       throw invalidParam(`Device ${deviceId} already has different identity keys; they cannot be replaced`);
     }
     if (existing === undefined || canonicalJson(existing) !== canonicalJson(deviceKeys)) {
-      await ctx.recordDeviceListChange([userId], (streamId) => store.setDeviceKeys(userId, deviceId, deviceKeys, streamId, ctx.now()));
+      await ctx.recordDeviceListChange([userId], (streamId) => store.setDeviceKeys(userId, deviceId, deviceKeys, streamId, ctx.now()), {
+        deviceIds: [deviceId],
+      });
     }
   }
 

@@ -2,19 +2,21 @@ import type { DeviceId, RoomId, UserId } from '../../types/ids.js';
 import type { JsonObject } from '../../types/json.js';
 import type { Requester } from '../../types/requester.js';
 import type { StreamIdGenerator } from '../../storage/interfaces/index.js';
-import { createE2eContext, type E2eServiceDeps } from './context.js';
+import { createE2eContext, type E2eServiceDeps, type LocalDeviceListChange } from './context.js';
 import * as keys from './device-keys.js';
 import * as lists from './device-lists.js';
 import * as toDevice from './to-device.js';
 import * as xsign from './cross-signing.js';
 import { uploadSignatures } from './signatures.js';
 import * as backup from './key-backup.js';
+import * as federated from './federated.js';
 
 // The end-to-end encryption service: device keys, one-time and fallback keys, cross-signing, signatures,
 // to-device messages, device-list tracking and server-side key backup. The server stores and relays keys
 // and ciphertext; it never sees plaintext.
 
-export type { E2eServiceDeps, RemoteKeysPort, DeviceEventsPort, DeviceChangeNotice } from './context.js';
+export type { E2eServiceDeps, RemoteKeysPort, DeviceEventsPort, DeviceChangeNotice, LocalDeviceListChange } from './context.js';
+export type { LocalDeviceSnapshot } from './federated.js';
 export type { UploadKeysBody, QueryKeysResult, ClaimKeysResult } from './device-keys.js';
 export type { DeviceListPositions, DeviceListChanges } from './device-lists.js';
 export type { ToDeviceSyncResult } from './to-device.js';
@@ -74,6 +76,14 @@ export interface E2eService {
    * (a new device must get room keys; a new name shows in their device lists).
    */
   onDeviceChanged(userId: UserId): Promise<void>;
+  /** Federation: a remote user's device list or cross-signing keys changed (m.device_list_update / m.signing_key_update). */
+  applyRemoteDeviceListChange(userId: UserId): Promise<void>;
+  /** Federation: an m.direct_to_device EDU for our users; returns how many device messages were queued. */
+  deliverRemoteToDevice(sender: UserId, type: string, messageId: string, messages: Record<UserId, Record<string, JsonObject>>): Promise<number>;
+  /** Federation: a local user's devices and cross-signing keys as other servers see them. */
+  localDeviceSnapshot(userId: UserId): Promise<federated.LocalDeviceSnapshot>;
+  /** Federation: be told when a local user's device list changes (to send m.device_list_update). */
+  onLocalDeviceListChange(listener: (change: LocalDeviceListChange) => void): () => void;
   /** For the accounts work: devices were deleted. Drops their keys and pending messages, and tells others. */
   onDevicesDeleted(userId: UserId, deviceIds: readonly DeviceId[]): Promise<void>;
 }
@@ -122,12 +132,22 @@ export function createE2eService(deps: E2eServiceDeps): E2eService {
     getRoomKey: (requester, version, roomId, sessionId) => backup.getRoomKey(ctx, requester, version, roomId, sessionId),
     deleteRoomKeys: (requester, version, roomId, sessionId) => backup.deleteRoomKeys(ctx, requester, version, roomId, sessionId),
 
+    applyRemoteDeviceListChange: (userId) => federated.applyRemoteDeviceListChange(ctx, userId),
+    deliverRemoteToDevice: (sender, type, messageId, messages) => federated.deliverRemoteToDevice(ctx, sender, type, messageId, messages),
+    localDeviceSnapshot: (userId) => federated.localDeviceSnapshot(ctx, userId),
+    onLocalDeviceListChange(listener) {
+      ctx.localDeviceListListeners.add(listener);
+      return () => ctx.localDeviceListListeners.delete(listener);
+    },
     async onDeviceChanged(userId) {
       await ctx.recordDeviceListChange([userId], (streamId) => deps.storage.e2e.markDeviceListsChanged([userId], streamId));
     },
     async onDevicesDeleted(userId, deviceIds) {
       if (deviceIds.length === 0) return;
-      await ctx.recordDeviceListChange([userId], (streamId) => deps.storage.e2e.deleteDevices(userId, deviceIds, streamId));
+      await ctx.recordDeviceListChange([userId], (streamId) => deps.storage.e2e.deleteDevices(userId, deviceIds, streamId), {
+        deviceIds,
+        deleted: true,
+      });
     },
   };
   deps.deviceEvents?.onDeviceChange(async (change) => {
