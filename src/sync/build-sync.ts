@@ -11,6 +11,7 @@ import { computeRoomLists } from './room-lists.js';
 import type { LazyMemberCache } from './room-state.js';
 import { formatSyncToken } from './tokens.js';
 import type { RoomLists, SyncComputation, SyncResponseBody } from './types.js';
+import { ignoredUserIds } from './ignored-users.js';
 
 // One /sync computation from `since` to `to` (no waiting: service.ts loops over this for long-polls).
 
@@ -79,7 +80,12 @@ export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promis
   }
 
   const invite: Record<RoomId, { invite_state: { events: JsonObject[] } }> = {};
-  for (const row of lists.invited) invite[row.roomId] = { invite_state: { events: await buildStrippedState(c, row, 'invite_room_state') } };
+  const ignored = await ignoredUserIds(c);
+  for (const row of lists.invited) {
+    // Invites from ignored users are not shown (spec "Ignoring Users").
+    if (ignored.size > 0 && ignored.has((await c.rooms.getEvent(row.eventId))?.pdu.sender ?? '')) continue;
+    invite[row.roomId] = { invite_state: { events: await buildStrippedState(c, row, 'invite_room_state') } };
+  }
   const knock: Record<RoomId, { knock_state: { events: JsonObject[] } }> = {};
   for (const row of lists.knocked) knock[row.roomId] = { knock_state: { events: await buildStrippedState(c, row, 'knock_room_state') } };
   const leave: Record<RoomId, Awaited<ReturnType<typeof buildLeftRoom>>> = {};

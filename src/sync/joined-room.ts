@@ -7,6 +7,7 @@ import { buildStateBlock, type LazyMemberCache } from './room-state.js';
 import { buildRoomSummary } from './room-summary.js';
 import { loadTimeline } from './room-timeline.js';
 import type { JoinedRoomSection, LeftRoomSection, SyncComputation } from './types.js';
+import { ignoredUserIds } from './ignored-users.js';
 
 // Sections of rooms.join and rooms.leave. A "full" section (initial sync, full_state, or a room new to the
 // client) carries the latest `limit` events and the whole state at their start; an incremental one carries
@@ -46,7 +47,7 @@ async function timelineAndState(
   const limit = timelineFilter?.limit ?? DEFAULT_TIMELINE_LIMIT;
   const timelineAllowed = roomMatches(timelineFilter, row.roomId);
   const tl = timelineAllowed
-    ? await loadTimeline(c.rooms, row.roomId, range, limit, timelineFilter, { userId: c.requester.userId, ...visibility })
+    ? await loadTimeline(c.rooms, row.roomId, range, limit, timelineFilter, { userId: c.requester.userId, ...visibility, ignored: await ignoredUserIds(c) })
     : { events: [], limited: false, prevBatch: `s${range.to}` };
   const stateFilter = roomMatches(roomFilter?.state, row.roomId) ? roomFilter?.state : { types: [] };
   const lazy = stateFilter?.lazy_load_members === true;

@@ -10,6 +10,8 @@ export interface VisibilityOptions {
   userId: UserId;
   /** Events with stream ordering above this are known visible (the user was joined). */
   visibleAfter: number;
+  /** Senders whose non-state events the user ignores (m.ignored_user_list). */
+  ignored?: ReadonlySet<string>;
 }
 
 export async function filterVisible(
@@ -17,6 +19,10 @@ export async function filterVisible(
   events: readonly StoredEvent[],
   opts: VisibilityOptions,
 ): Promise<StoredEvent[]> {
+  const ignored = opts.ignored;
+  if (ignored !== undefined && ignored.size > 0) {
+    events = events.filter((e) => e.pdu.state_key !== undefined || !ignored.has(e.pdu.sender));
+  }
   const toCheck = events.filter((e) => e.streamOrdering <= opts.visibleAfter);
   if (toCheck.length === 0) return [...events];
   const allowed = new Set((await filterEventsForUser(store, opts.userId, toCheck)).map((e) => e.eventId));

@@ -1,6 +1,7 @@
 import type { Config } from '../../config/types.js';
 import type { Logger } from '../../http/logger.js';
 import type { RoomStore, Storage } from '../../storage/interfaces/index.js';
+import type { UserId } from '../../types/ids.js';
 import { readExtras, type RoomReadExtras } from './store-extras.js';
 
 // What every part of the room reader shares: the store, config, clock, and the highest events position that is
@@ -21,6 +22,8 @@ export interface ReaderContext {
   readonly now: () => number;
   /** The highest events position readers may serve. */
   maxPosition(): Promise<number>;
+  /** Users whose non-state events `userId` ignores (m.ignored_user_list account data). */
+  ignoredUsers(userId: UserId): Promise<ReadonlySet<string>>;
 }
 
 export function readerContext(deps: RoomReaderDeps): ReaderContext {
@@ -38,6 +41,11 @@ export function readerContext(deps: RoomReaderDeps): ReaderContext {
         deps.storage.streamIdGenerator('events', 'stream_ordering'),
       ]);
       return Math.min(max, generator.currentToken());
+    },
+    async ignoredUsers(userId) {
+      const row = await deps.storage.userData.getAccountData(userId, '', 'm.ignored_user_list');
+      const list = row?.content.ignored_users;
+      return new Set(typeof list === 'object' && list !== null && !Array.isArray(list) ? Object.keys(list) : []);
     },
   };
 }

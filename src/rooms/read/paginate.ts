@@ -39,6 +39,8 @@ export async function paginate(ctx: ReaderContext, req: PageRequest): Promise<Pa
   const out: StoredEvent[] = [];
   if (limit <= 0) return { events: out, cursor, exhausted: false };
   const batchSize = Math.min(1000, Math.max(20, limit * 2));
+  // Spec "Ignoring Users": ignored senders' events are left out; state events stay so the room reads coherently.
+  const ignored = await ctx.ignoredUsers(req.userId);
 
   for (let i = 0; i < MAX_BATCHES; i++) {
     const batch =
@@ -46,7 +48,9 @@ export async function paginate(ctx: ReaderContext, req: PageRequest): Promise<Pa
         ? await ctx.store.getRoomEventsInRange(roomId, bound, cursor, 'b', batchSize)
         : await ctx.store.getRoomEventsInRange(roomId, cursor, bound, 'f', batchSize);
     if (batch.length === 0) return { events: out, cursor, exhausted: true };
-    const matching = batch.filter((e) => eventMatchesFilter(req.filter, e.pdu, e.roomId));
+    const matching = batch.filter(
+      (e) => eventMatchesFilter(req.filter, e.pdu, e.roomId) && (e.pdu.state_key !== undefined || !ignored.has(e.pdu.sender)),
+    );
     const visible = new Set((await filterEventsForUser(ctx.store, req.userId, matching)).map((e) => e.eventId));
     for (const e of batch) {
       cursor = dir === 'b' ? e.streamOrdering - 1 : e.streamOrdering;
