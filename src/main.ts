@@ -21,7 +21,7 @@ import type { Storage } from './storage/interfaces/index.js';
 import type { SigningKey } from './crypto/index.js';
 import { createInProcessNoticeHub } from './workers/notice-hub.js';
 import { createEventIndexer, createRelationsService, createSearchService } from './rooms/index.js';
-import { createPushRulesService } from './push/index.js';
+import { createPushRulesService, createPushService, unreadCountsDecorator } from './push/index.js';
 
 // The composition root: the only place that builds services and wires them together. Everything it builds is
 // handed what it needs; nothing reaches for globals.
@@ -74,6 +74,7 @@ export async function startHomeserver(config: Config, logger: Logger): Promise<H
           try {
             await listeners.close();
             services.sync.close();
+            services.push.close();
             services.federationRooms.close();
             await services.federation.close();
           } finally {
@@ -159,6 +160,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     notices,
     now,
   });
+  const pushRules = createPushRulesService({ storage, notices });
   const services: Services = {
     auth,
     users,
@@ -176,10 +178,19 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     // search_all_users is not a config option yet: the directory shows users who share or are in public rooms.
     userDirectory: createUserDirectoryService({ storage, searchAllUsers: (config as Config & { userDirectorySearchAllUsers?: boolean }).userDirectorySearchAllUsers ?? false }),
     moderation: createModerationService({ storage, now, serverName: config.serverName }),
-    pushRules: createPushRulesService({ storage, notices }),
+    pushRules,
+    push: createPushService({
+      storage,
+      notices,
+      logger: logger.child({ component: 'push' }),
+      serverName: config.serverName,
+      now,
+      getRuleset: (userId) => pushRules.getRuleset(userId),
+    }),
   };
   // Clients expect m.push_rules in every initial sync, even before the user changed a rule.
   services.sync.registerDefaultAccountData({ type: 'm.push_rules', content: (userId) => services.pushRules.accountDataContent(userId) });
+  services.sync.registerJoinedRoomDecorator(unreadCountsDecorator(() => services.push));
   // E2EE /sync sections (to_device, device_lists): registered first, their order is part of the sync token.
   for (const ext of e2eSyncExtensions(services.e2e)) services.sync.registerExtension(ext);
   return services;

@@ -12,7 +12,7 @@ import type { RelationsService, SearchService } from '../rooms/index.js';
 import type { SpacesService } from '../rooms/index.js';
 import type { UserDirectoryService } from '../users/directory/index.js';
 import type { ModerationService } from '../moderation/index.js';
-import type { PushRulesService } from '../push/index.js';
+import type { PushRulesService, PushService } from '../push/index.js';
 
 /** The services route layers call, built by the composition root (src/main.ts). */
 export interface Services {
@@ -34,4 +34,5 @@ export interface Services {
   userDirectory: UserDirectoryService;
   moderation: ModerationService;
   pushRules: PushRulesService;
+  push: PushService;
 }

@@ -107,7 +107,7 @@ export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promis
     }
   }
   if (globalFilter?.limit !== undefined) globalAccountData = globalAccountData.slice(0, globalFilter.limit);
-  for (const d of deps.extensions.joinedRoomDecorators) await d.decorate({ requester: c.requester, filter: c.filter, join });
+  for (const d of deps.extensions.joinedRoomDecorators) await d.decorate({ requester: c.requester, filter: c.filter, join, toEvents: c.to.events });
 
   const presence = await buildPresence(c, lists.allJoined, deps.now());
 

@@ -71,7 +71,8 @@ export interface DefaultAccountData {
 
 /** Adds per-room fields to the joined room sections of a response (push: unread_notifications). */
 export interface JoinedRoomDecorator {
-  decorate(ctx: { requester: Requester; filter: SyncFilterJson; join: Record<RoomId, JoinedRoomSection> }): Promise<void>;
+  /** `toEvents`: the events-stream position the response covers. */
+  decorate(ctx: { requester: Requester; filter: SyncFilterJson; join: Record<RoomId, JoinedRoomSection>; toEvents: number }): Promise<void>;
 }
 
 export class SyncExtensionRegistry {

@@ -1,0 +1,70 @@
+import type { PushActionRow, Storage } from '../storage/interfaces/index.js';
+import type { RoomId, UserId } from '../types/ids.js';
+
+// Unread notification counts are derived, not stored: a push action row counts while it is after the
+// user's read receipts. An unthreaded receipt (m.read or m.read.private) covers every thread up to its
+// event; a threaded receipt covers only its own thread ('main' or a root event id). Rows are kept after
+// being read so GET /notifications can list them with `read: true`.
+
+export interface ReadPositions {
+  /** Stream ordering of the latest unthreaded receipt; -1 when there is none. */
+  unthreaded: number;
+  /** Per thread id ('main' or root event id), the latest threaded receipt's stream ordering. */
+  threads: Map<string, number>;
+}
+
+export interface RoomCounts {
+  notificationCount: number;
+  highlightCount: number;
+  /** Counts of rows per thread id ('main' for the main timeline). */
+  threads: Map<string, { notificationCount: number; highlightCount: number }>;
+}
+
+const RECEIPT_TYPES = ['m.read', 'm.read.private'] as const;
+
+export async function readPositions(storage: Storage, userId: UserId, roomId: RoomId): Promise<ReadPositions> {
+  const receipts = [];
+  for (const t of RECEIPT_TYPES) receipts.push(...(await storage.userData.getUserReceipts(roomId, userId, t)));
+  const events = receipts.length > 0 ? await storage.rooms.getEvents(receipts.map((r) => r.eventId)) : new Map();
+  const out: ReadPositions = { unthreaded: -1, threads: new Map() };
+  for (const r of receipts) {
+    const ordering = events.get(r.eventId)?.streamOrdering;
+    if (ordering === undefined) continue;
+    if (r.threadId === '') out.unthreaded = Math.max(out.unthreaded, ordering);
+    else out.threads.set(r.threadId, Math.max(out.threads.get(r.threadId) ?? -1, ordering));
+  }
+  return out;
+}
+
+export function isRead(row: PushActionRow, read: ReadPositions): boolean {
+  return row.streamOrdering <= read.unthreaded || row.streamOrdering <= (read.threads.get(row.threadId) ?? -1);
+}
+
+export async function roomCounts(storage: Storage, userId: UserId, roomId: RoomId): Promise<RoomCounts> {
+  const read = await readPositions(storage, userId, roomId);
+  const rows = await storage.push.getRoomPushActions(userId, roomId, read.unthreaded);
+  const out: RoomCounts = { notificationCount: 0, highlightCount: 0, threads: new Map() };
+  for (const row of rows) {
+    if (isRead(row, read)) continue;
+    const t = out.threads.get(row.threadId) ?? { notificationCount: 0, highlightCount: 0 };
+    if (row.notify) {
+      out.notificationCount++;
+      t.notificationCount++;
+    }
+    if (row.highlight) {
+      out.highlightCount++;
+      t.highlightCount++;
+    }
+    out.threads.set(row.threadId, t);
+  }
+  return out;
+}
+
+/** The badge a push carries: rooms with unread notifications (Synapse's default group_unread_count_by_room). */
+export async function badgeCount(storage: Storage, userId: UserId): Promise<number> {
+  let rooms = 0;
+  for (const roomId of await storage.push.getRoomsWithPushActions(userId, -1)) {
+    if ((await roomCounts(storage, userId, roomId)).notificationCount > 0) rooms++;
+  }
+  return rooms;
+}

@@ -1,0 +1,255 @@
+import { invalidParam, missingParam } from '../errors/index.js';
+import type { Logger } from '../http/logger.js';
+import type { PushAction, PushRuleset } from '../protocol/index.js';
+import { serializeEvents } from '../rooms/index.js';
+import type { PusherRow, Storage } from '../storage/interfaces/index.js';
+import type { RoomId, UserId } from '../types/ids.js';
+import type { JsonObject } from '../types/json.js';
+import type { NoticeSource, StreamNotice } from '../types/notices.js';
+import type { Requester } from '../types/requester.js';
+import { isRead, readPositions, roomCounts, type ReadPositions } from './counts.js';
+import { createEvaluator } from './evaluator.js';
+import { createGatewaySender, type GatewaySenderOptions } from './gateway-sender.js';
+
+// Notification counts, GET /notifications and pushers. Subscribes to 'events' notices: each new event is
+// evaluated for the room's local members (evaluator.ts), notifying results are stored and, for users with
+// pushers, queued for the push gateways (gateway-sender.ts).
+
+export interface PushServiceDeps {
+  storage: Storage;
+  notices: NoticeSource;
+  logger: Logger;
+  serverName: string;
+  now: () => number;
+  getRuleset(userId: UserId): Promise<PushRuleset>;
+  gateway?: Partial<GatewaySenderOptions>;
+}
+
+/** POST /pushers/set after schema validation. */
+export interface SetPusherBody {
+  pushkey: string;
+  kind: string | null;
+  app_id: string;
+  app_display_name?: string;
+  device_display_name?: string;
+  profile_tag?: string;
+  lang?: string;
+  data?: JsonObject;
+  append?: boolean;
+}
+
+export interface UnreadCounts {
+  notification_count: number;
+  highlight_count: number;
+}
+
+export interface PushService {
+  getPushers(requester: Requester): Promise<{ pushers: JsonObject[] }>;
+  setPusher(requester: Requester, body: SetPusherBody): Promise<void>;
+  getNotifications(requester: Requester, opts: { from?: string; limit: number; only?: string }): Promise<JsonObject>;
+  /** Counts of joined rooms for /sync; `threaded` splits thread counts out of the main timeline (spec). */
+  unreadCounts(userId: UserId, roomIds: readonly RoomId[], threaded: boolean, eventsPosition: number): Promise<Map<RoomId, { room: UnreadCounts; threads: Record<string, UnreadCounts> }>>;
+  /** Resolves once events up to `position` were evaluated (bounded wait), so counts include them. */
+  caughtUp(position: number): Promise<void>;
+  close(): void;
+}
+
+const MAX_APP_ID = 64;
+const MAX_PUSHKEY = 512;
+const NOTIFY_PATH = '/_matrix/push/v1/notify';
+
+function pusherJson(p: PusherRow): JsonObject {
+  const out: JsonObject = {
+    pushkey: p.pushkey,
+    kind: p.kind,
+    app_id: p.appId,
+    app_display_name: p.appDisplayName,
+    device_display_name: p.deviceDisplayName,
+    lang: p.lang,
+    data: p.data,
+  };
+  if (p.profileTag !== null) out.profile_tag = p.profileTag;
+  return out;
+}
+
+function checkHttpData(data: JsonObject | undefined): void {
+  const url = data?.url;
+  if (typeof url !== 'string') throw missingParam("'url' required in data for HTTP pusher");
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalidParam("'url' must be an absolute URL");
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw invalidParam("'url' must be an http(s) URL");
+  if (parsed.pathname !== NOTIFY_PATH) throw invalidParam(`'url' must have a path of '${NOTIFY_PATH}'`);
+  if (data?.format !== undefined && data.format !== 'event_id_only') throw invalidParam("data.format must be 'event_id_only'");
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+export function createPushService(deps: PushServiceDeps): PushService {
+  const { storage, logger, now } = deps;
+  const evaluate = createEvaluator({ storage, serverName: deps.serverName, now, getRuleset: deps.getRuleset });
+  const sender = createGatewaySender({ storage, logger, now, ...(deps.gateway ? { options: deps.gateway } : {}) });
+
+  // Notices are handled one after another so rooms are evaluated in stream order.
+  let chain: Promise<void> = Promise.resolve();
+  let pending = 0;
+  let processed = -1;
+  let start: Promise<number> | null = null;
+  const lastByRoom = new Map<RoomId, number>();
+  let closed = false;
+
+  const handle = async (notice: StreamNotice): Promise<void> => {
+    start ??= storage.rooms.getMaxStreamOrdering().then((m) => Math.min(m, notice.position - 1));
+    const startAt = await start;
+    let queued = false;
+    for (const roomId of notice.roomIds ?? []) {
+      const from = lastByRoom.get(roomId) ?? startAt;
+      if (notice.position <= from) continue;
+      lastByRoom.set(roomId, notice.position);
+      const events = await storage.rooms.getRoomEventsInRange(roomId, from, notice.position, 'f', 1000);
+      for (const ev of events) {
+        const rows = await evaluate(ev);
+        if (rows.length === 0) continue;
+        await storage.push.addPushActions(rows);
+        for (const row of rows.filter((r) => r.notify)) {
+          const pushers = (await storage.push.getPushers(row.userId)).filter((p) => p.kind === 'http');
+          if (pushers.length === 0) continue;
+          await storage.push.enqueuePush(
+            pushers.map((p) => ({ pusherId: p.id, userId: row.userId, eventId: row.eventId, roomId: row.roomId, actions: row.actions, nextAttemptTs: now() })),
+          );
+          queued = true;
+        }
+      }
+    }
+    processed = Math.max(processed, notice.position);
+    if (queued) sender.kick();
+  };
+
+  const unsubscribe = deps.notices.subscribe((notice) => {
+    if (notice.stream !== 'events' || closed) return;
+    pending++;
+    chain = chain
+      .then(() => handle(notice))
+      .catch((err: unknown) => logger.error({ err, position: notice.position }, 'push evaluation failed'))
+      .finally(() => {
+        pending--;
+      });
+  });
+  // Pushes left in the queue by a previous run.
+  sender.kick();
+
+  const caughtUp = async (position: number): Promise<void> => {
+    // Bounded: a position may never get a notice here (another process wrote it), and sync must not hang.
+    const deadline = now() + 2_000;
+    let idleSince: number | null = null;
+    while (processed < position && now() < deadline && start !== null) {
+      if (pending > 0) {
+        idleSince = null;
+        await chain;
+        continue;
+      }
+      // The writer publishes right after its commit; a short idle wait covers that gap.
+      idleSince ??= now();
+      if (now() - idleSince > 100) return;
+      await sleep(10);
+    }
+  };
+
+  return {
+    async getPushers(requester) {
+      return { pushers: (await storage.push.getPushers(requester.userId)).map(pusherJson) };
+    },
+
+    async setPusher(requester, body) {
+      const userId = requester.userId;
+      if (body.app_id.length > MAX_APP_ID) throw invalidParam(`app_id must be at most ${MAX_APP_ID} characters`);
+      if (body.pushkey.length > MAX_PUSHKEY) throw invalidParam(`pushkey must be at most ${MAX_PUSHKEY} characters`);
+      if (body.kind === null) {
+        await storage.push.deletePusher(userId, body.app_id, body.pushkey);
+        return;
+      }
+      if (body.kind !== 'http') throw invalidParam(`Unsupported pusher kind ${body.kind}`);
+      for (const field of ['app_display_name', 'device_display_name', 'lang', 'data'] as const) {
+        if (body[field] === undefined) throw missingParam(`Missing parameter: ${field}`);
+      }
+      checkHttpData(body.data);
+      // Without append, a pushkey belongs to one user: the same app_id + pushkey elsewhere is removed.
+      if (body.append !== true) await storage.push.deletePushersOfOthers(userId, body.app_id, body.pushkey);
+      await storage.push.upsertPusher({
+        userId,
+        accessTokenId: requester.accessTokenId,
+        kind: body.kind,
+        appId: body.app_id,
+        pushkey: body.pushkey,
+        appDisplayName: body.app_display_name ?? '',
+        deviceDisplayName: body.device_display_name ?? '',
+        profileTag: body.profile_tag ?? null,
+        lang: body.lang ?? '',
+        data: body.data ?? {},
+        createdTs: now(),
+      });
+    },
+
+    async getNotifications(requester, opts) {
+      let before: number | null = null;
+      if (opts.from !== undefined && opts.from !== '') {
+        if (!/^\d{1,15}$/.test(opts.from)) throw invalidParam('Invalid from token');
+        before = Number(opts.from);
+      }
+      const rows = await storage.push.getNotifications(requester.userId, { before, limit: opts.limit, onlyHighlight: opts.only === 'highlight' });
+      const events = await storage.rooms.getEvents(rows.map((r) => r.eventId));
+      const reads = new Map<RoomId, ReadPositions>();
+      const notifications: JsonObject[] = [];
+      for (const row of rows) {
+        const ev = events.get(row.eventId);
+        if (!ev) continue;
+        let read = reads.get(row.roomId);
+        if (!read) reads.set(row.roomId, (read = await readPositions(storage, requester.userId, row.roomId)));
+        const [event] = await serializeEvents([ev], { store: storage.rooms, now: now(), requester });
+        if (!event) continue;
+        notifications.push({
+          actions: row.actions as PushAction[],
+          event: event as unknown as JsonObject,
+          read: isRead(row, read),
+          room_id: row.roomId,
+          ts: row.ts,
+        });
+      }
+      const out: JsonObject = { notifications };
+      const last = rows[rows.length - 1];
+      if (last && rows.length >= opts.limit) out.next_token = String(last.streamOrdering);
+      return out;
+    },
+
+    async unreadCounts(userId, roomIds, threaded, eventsPosition) {
+      await caughtUp(eventsPosition);
+      const out = new Map<RoomId, { room: UnreadCounts; threads: Record<string, UnreadCounts> }>();
+      for (const roomId of roomIds) {
+        const c = await roomCounts(storage, userId, roomId);
+        if (!threaded) {
+          out.set(roomId, { room: { notification_count: c.notificationCount, highlight_count: c.highlightCount }, threads: {} });
+          continue;
+        }
+        const main = c.threads.get('main');
+        const threads: Record<string, UnreadCounts> = {};
+        for (const [threadId, t] of c.threads) {
+          if (threadId === 'main' || (t.notificationCount === 0 && t.highlightCount === 0)) continue;
+          threads[threadId] = { notification_count: t.notificationCount, highlight_count: t.highlightCount };
+        }
+        out.set(roomId, { room: { notification_count: main?.notificationCount ?? 0, highlight_count: main?.highlightCount ?? 0 }, threads });
+      }
+      return out;
+    },
+
+    caughtUp,
+
+    close() {
+      closed = true;
+      unsubscribe();
+      sender.close();
+    },
+  };
+}
