@@ -16,6 +16,7 @@ export function createFederationRouter(deps: HttpDeps): Router {
   const router = new Router({ prefix: '/_matrix/federation' });
   registerVersionRoute(router);
   registerFederationQueries(router, deps);
+  registerRoomRoutes(router, deps);
   return router;
 }
 
