@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { parseSigningKeyFile, type SigningKey } from '../../../src/crypto/index.js';
+import { startTestServer, type TestServer } from '../../helpers/server.js';
+import { registerUser, TEST_USER_CONFIG, type RegisteredUser } from '../../helpers/users.js';
+
+// Real servers on loopback that federate with each other by name (hs1.test, hs2.test, ...): one shared,
+// mutable federation_test_overrides map, filled in as each server learns its random port.
+
+export interface FedServer {
+  name: string;
+  server: TestServer;
+  key: SigningKey;
+}
+
+export async function startFederation(names: readonly string[], overrides: Record<string, string> = {}): Promise<FedServer[]> {
+  const out: FedServer[] = [];
+  for (const name of names) {
+    const server = await startTestServer({ ...TEST_USER_CONFIG, serverName: name, federationTestOverrides: overrides });
+    overrides[name] = server.baseUrl.replace(/^http:\/\//, '');
+    const key = parseSigningKeyFile(readFileSync(server.config.signingKeyPath, 'utf8'))[0];
+    if (!key) throw new Error('no signing key');
+    out.push({ name, server, key });
+  }
+  return out;
+}
+
+export function user(s: FedServer, localpart: string): Promise<RegisteredUser> {
+  return registerUser(s.server.baseUrl, s.server.config, localpart);
+}
+
+export interface Reply {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export async function api(s: FedServer, u: RegisteredUser, method: string, path: string, body?: unknown): Promise<Reply> {
+  const res = await fetch(`${s.server.baseUrl}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${u.accessToken}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+}
+
+export const enc = encodeURIComponent;
+
+let txn = 0;
+export async function send(s: FedServer, u: RegisteredUser, roomId: string, text: string): Promise<string> {
+  const r = await api(s, u, 'PUT', `/_matrix/client/v3/rooms/${enc(roomId)}/send/m.room.message/t${Date.now()}-${txn++}`, { msgtype: 'm.text', body: text });
+  if (r.status !== 200) throw new Error(`send failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.event_id as string;
+}
+
+/** Message bodies of the room's timeline as `u` sees it (newest last). */
+export async function bodies(s: FedServer, u: RegisteredUser, roomId: string): Promise<string[]> {
+  const r = await api(s, u, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/messages?dir=b&limit=100`);
+  if (r.status !== 200) return [];
+  const chunk = r.body.chunk as Array<{ type: string; content: { body?: string } }>;
+  return chunk
+    .filter((e) => e.type === 'm.room.message')
+    .map((e) => e.content.body ?? '')
+    .reverse();
+}
+
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function membership(s: FedServer, u: RegisteredUser, roomId: string, userId: string): Promise<string | undefined> {
+  const r = await api(s, u, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.member/${enc(userId)}`);
+  return r.status === 200 ? (r.body.membership as string) : undefined;
+}
