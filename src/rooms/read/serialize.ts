@@ -2,6 +2,7 @@ import { DEFAULT_ROOM_VERSION, findRoomVersion, redactEvent, roomVersion, toClie
 import type { ClientEvent, ClientEventExtras, RoomVersion } from '../../protocol/index.js';
 import type { RoomReadStore, StoredEvent } from '../../storage/interfaces/index.js';
 import type { EventId, RoomId, UserId } from '../../types/ids.js';
+import type { JsonObject } from '../../types/json.js';
 import { readExtras } from './store-extras.js';
 
 // Stored events -> the client-server API's ClientEvent, with `unsigned` filled from the store: prev_content /
@@ -17,7 +18,18 @@ export interface SerializeOptions {
   requester?: { userId: UserId; deviceId: string | null } | null;
   /** Sync leaves room_id out inside per-room sections (default: include it). */
   includeRoomId?: boolean;
+  /**
+   * Server-side aggregations (unsigned.m.relations) per event id, for the requester; the relations service
+   * provides it (RelationsService.aggregations). Left out, events carry no aggregations.
+   */
+  bundleRelations?: RelationsBundler;
 }
+
+/** Looks up unsigned.m.relations for a page of events in one batch. */
+export type RelationsBundler = (
+  events: readonly StoredEvent[],
+  viewer: { userId: UserId; deviceId: string | null },
+) => Promise<Map<EventId, JsonObject>>;
 
 /** Room versions of the given rooms (the stored row; the default version's rules when a row is missing). */
 async function versionsFor(store: RoomReadStore, roomIds: Iterable<RoomId>): Promise<Map<RoomId, RoomVersion>> {
@@ -55,6 +67,12 @@ export async function serializeEvents(events: readonly StoredEvent[], opts: Seri
     if (own.length > 0 && lookup) txnIds = await lookup(requester.userId, requester.deviceId, own);
   }
 
+  // Redacted events lose their relations (their content is gone), so none are bundled with them.
+  const bundled =
+    opts.bundleRelations && requester
+      ? await opts.bundleRelations(events.filter((e) => e.redactedBy === null), requester)
+      : new Map<EventId, JsonObject>();
+
   const includeRoomId = opts.includeRoomId ?? true;
   return events.map((e) => {
     const version = versions.get(e.roomId) ?? roomVersion(DEFAULT_ROOM_VERSION);
@@ -79,6 +97,8 @@ export async function serializeEvents(events: readonly StoredEvent[], opts: Seri
     }
     const txnId = txnIds.get(e.eventId);
     if (txnId !== undefined) extras.transactionId = txnId;
+    const relations = bundled.get(e.eventId);
+    if (relations !== undefined) extras.extraUnsigned = { 'm.relations': relations };
     return withRoomId(toClientEvent(version, e.eventId, e.pdu, extras, { includeRoomId }), e.roomId, includeRoomId);
   });
 }

@@ -112,18 +112,3 @@ export async function aggregateRelations(
   }
   return out;
 }
-
-/** Adds unsigned.m.relations to already-serialised events (same order as `stored`). */
-export async function withAggregations(
-  deps: AggregationDeps,
-  stored: readonly StoredEvent[],
-  serialized: ClientEvent[],
-  viewer: AggregationViewer,
-): Promise<ClientEvent[]> {
-  const aggregations = await aggregateRelations(deps, stored, viewer);
-  for (const ev of serialized) {
-    const agg = aggregations.get(ev.event_id);
-    if (agg !== undefined) ev.unsigned = { ...(ev.unsigned ?? {}), 'm.relations': agg };
-  }
-  return serialized;
-}

@@ -3,8 +3,8 @@ import type { ClientEvent } from '../../protocol/index.js';
 import type { Direction, RelationRow, Storage, StoredEvent } from '../../storage/interfaces/index.js';
 import type { EventId, RoomId } from '../../types/ids.js';
 import type { Requester } from '../../types/requester.js';
-import { assertUserInRoomOrVisible, filterEventsForUser, formatRoomToken, parseEventsPosition, serializeEvents } from '../read/index.js';
-import { withAggregations } from './aggregations.js';
+import { assertUserInRoomOrVisible, filterEventsForUser, formatRoomToken, parseEventsPosition, serializeEvents, type RelationsBundler } from '../read/index.js';
+import { aggregateRelations } from './aggregations.js';
 import type { EventIndexer } from './indexer.js';
 
 // GET /v1/rooms/{roomId}/relations/{eventId}[/{relType}[/{eventType}]] and GET /v1/rooms/{roomId}/threads.
@@ -40,8 +40,11 @@ export interface ThreadsParams {
 export interface RelationsService {
   relations(requester: Requester, roomId: RoomId, eventId: EventId, params: RelationsParams): Promise<RelationsResponse>;
   threads(requester: Requester, roomId: RoomId, params: ThreadsParams): Promise<{ chunk: ClientEvent[]; next_batch?: string }>;
-  /** unsigned.m.relations for stored events, for other serialisers (sync, /messages) to bundle. */
-  bundle(requester: Requester, stored: readonly StoredEvent[], serialized: ClientEvent[]): Promise<ClientEvent[]>;
+  /**
+   * unsigned.m.relations for stored events, for serializeEvents' `bundleRelations` option (sync, /messages,
+   * /context, /event pass it to bundle aggregations). Catches the index up first.
+   */
+  aggregations: RelationsBundler;
   /** Waits until every committed event is indexed. */
   catchUp(): Promise<void>;
 }
@@ -56,10 +59,14 @@ export function createRelationsService(deps: RelationsServiceDeps): RelationsSer
   const { storage, indexer } = deps;
   const store = storage.rooms;
 
+  const aggregations: RelationsBundler = async (events, viewer) => {
+    await indexer.catchUp();
+    return aggregateRelations(deps, events, viewer);
+  };
+
   async function serialize(requester: Requester, events: StoredEvent[]): Promise<ClientEvent[]> {
     const viewer = { userId: requester.userId, deviceId: requester.deviceId };
-    const out = await serializeEvents(events, { store, now: deps.now(), requester: viewer });
-    return withAggregations(deps, events, out, viewer);
+    return serializeEvents(events, { store, now: deps.now(), requester: viewer, bundleRelations: aggregations });
   }
 
   /** The parent and its descendants up to the recursion depth, by relation rows. */
@@ -103,10 +110,7 @@ export function createRelationsService(deps: RelationsServiceDeps): RelationsSer
   return {
     catchUp: () => indexer.catchUp(),
 
-    async bundle(requester, stored, serialized) {
-      await indexer.catchUp();
-      return withAggregations(deps, stored, serialized, { userId: requester.userId, deviceId: requester.deviceId });
-    },
+    aggregations,
 
     async relations(requester, roomId, eventId, params) {
       const access = await assertUserInRoomOrVisible(store, roomId, requester.userId);

@@ -82,7 +82,12 @@ export class KnexRelationsStore implements RelationsStore {
         await trx('event_relations').whereIn('event_id', [...batch.redacted]).delete();
         await search.remove(trx, batch.redacted);
       }
-      await this.dialect.upsert(trx, 'event_index_position', { name: batch.name, position: batch.position }, ['name']);
+      // Only forwards: two indexers over one database (workers) may finish out of order; rows are idempotent.
+      const current: { position: unknown } | undefined = await trx('event_index_position').select('position').where({ name: batch.name }).first();
+      if (current === undefined) await trx('event_index_position').insert({ name: batch.name, position: batch.position });
+      else if (toSafeNumber(current.position, 'event_index_position.position') < batch.position) {
+        await trx('event_index_position').where({ name: batch.name }).update({ position: batch.position });
+      }
     });
   }
 
