@@ -172,6 +172,10 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     federation,
     federationRooms,
     e2e: createE2eService({ config, logger: logger.child({ component: 'e2e' }), storage, notices, now, deviceEvents: users }),
+    spaces: createSpacesService({ storage }),
+    // search_all_users is not a config option yet: the directory shows users who share or are in public rooms.
+    userDirectory: createUserDirectoryService({ storage, searchAllUsers: (config as Config & { userDirectorySearchAllUsers?: boolean }).userDirectorySearchAllUsers ?? false }),
+    moderation: createModerationService({ storage, now, serverName: config.serverName, forgetCachedTokens: (userId) => auth.forgetCachedTokens(userId) }),
     relations: createRelationsService({ storage, indexer: eventIndexer, now }),
     search: createSearchService({ storage, indexer: eventIndexer, now }),
     spaces: createSpacesService({ storage }),

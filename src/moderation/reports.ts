@@ -2,6 +2,7 @@ import { notFound } from '../errors/index.js';
 import type { ReportKind, Storage } from '../storage/interfaces/index.js';
 import type { EventId, RoomId, UserId } from '../types/ids.js';
 import { adminReportView, type AdminReportView } from './admin-view.js';
+import { getAccountFlag, setAccountFlag, type AccountFlag } from './account-moderation.js';
 
 // Content reports: clients file them (/rooms/{roomId}/report/{eventId}, /rooms/{roomId}/report, /users/{userId}/report),
 // server admins read and delete them through the Synapse-compatible admin API. Reporting an event needs the
@@ -11,6 +12,8 @@ export interface ModerationDeps {
   storage: Storage;
   now: () => number;
   serverName: string;
+  /** Drops cached access tokens of a user, so a lock applies to the next request. */
+  forgetCachedTokens(userId: UserId): void;
 }
 
 export interface ReportListQuery {
@@ -35,6 +38,9 @@ export interface ModerationService {
   setLocked(userId: UserId, locked: boolean): Promise<boolean>;
   /** Whether a local account is suspended (suspended users may read but not send). */
   isSuspended(userId: UserId): Promise<boolean>;
+  /** The spec's admin endpoints: `admin` must be a server admin; see account-moderation.ts for the rules. */
+  getAccountFlag(admin: UserId, target: string, flag: AccountFlag): Promise<boolean>;
+  setAccountFlag(admin: UserId, target: string, flag: AccountFlag, value: boolean): Promise<boolean>;
 }
 
 export function createModerationService(deps: ModerationDeps): ModerationService {
@@ -107,7 +113,13 @@ export function createModerationService(deps: ModerationDeps): ModerationService
     },
     deleteReport: (id) => storage.directory.deleteReport(id),
     setSuspended: (userId, suspended) => storage.directory.setAccountFlag(userId, 'suspended', suspended),
-    setLocked: (userId, locked) => storage.directory.setAccountFlag(userId, 'locked', locked),
+    async setLocked(userId, locked) {
+      const changed = await storage.directory.setAccountFlag(userId, 'locked', locked);
+      deps.forgetCachedTokens(userId);
+      return changed;
+    },
+    getAccountFlag: (admin, target, flag) => getAccountFlag(deps, admin, target, flag),
+    setAccountFlag: (admin, target, flag, value) => setAccountFlag(deps, admin, target, flag, value),
     async isSuspended(userId) {
       return (await storage.directory.getAccountFlags(userId))?.suspended ?? false;
     },

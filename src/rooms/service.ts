@@ -7,6 +7,7 @@ import { RoomWriter } from './room-writer.js';
 import { Sender } from './send.js';
 import type { RoomService } from './types.js';
 import { upgradeRoom } from './upgrade-room.js';
+import { allowedWhileSuspended, assertMayRedactWhileSuspended, assertNotSuspended } from './suspension.js';
 import { leaveAllRooms, propagateProfile } from './user-rooms.js';
 
 /** Builds the room writer service: the one place that creates and persists room events. */
@@ -21,21 +22,45 @@ export function createRoomService(deps: RoomServiceDeps): RoomService {
       receive: (roomId, event) => remote.receive(roomId, event),
       membershipTemplate: (roomId, userId, membership, content) => remote.membershipTemplate(roomId, userId, membership, content),
       persistJoinedRoom: (roomId, version, state, authChain, join) => remote.persistJoinedRoom(roomId, version, state, authChain, join),
+      storeOutOfRoomMembership: (roomId, version, event) => remote.storeOutOfRoomMembership(roomId, version, event),
     },
-    createRoom: (requester: Requester, body) => createRoom(deps, writer, requester, body),
-    sendMessageEvent: (requester, roomId, type, content, txnId) => sender.sendMessage(requester, roomId, type, content, txnId),
-    sendStateEvent: (requester, roomId, type, stateKey, content) => sender.sendState(requester, roomId, type, stateKey, content),
-    redact: (requester, roomId, eventId, reason, txnId) => sender.redact(requester, roomId, eventId, reason, txnId),
-    join: (requester, roomIdOrAlias, opts) => members.join(requester, roomIdOrAlias, opts),
-    knock: (requester, roomIdOrAlias, opts) => members.knock(requester, roomIdOrAlias, opts),
-    invite: (requester, roomId, userId, reason) => members.invite(requester, roomId, userId, reason),
+    createRoom: async (requester: Requester, body) => {
+      await assertNotSuspended(deps, requester);
+      return createRoom(deps, writer, requester, body);
+    },
+    sendMessageEvent: async (requester, roomId, type, content, txnId) => {
+      await assertNotSuspended(deps, requester);
+      return sender.sendMessage(requester, roomId, type, content, txnId);
+    },
+    sendStateEvent: async (requester, roomId, type, stateKey, content) => {
+      if (!allowedWhileSuspended(requester, type, stateKey, content)) await assertNotSuspended(deps, requester);
+      return sender.sendState(requester, roomId, type, stateKey, content);
+    },
+    redact: async (requester, roomId, eventId, reason, txnId) => {
+      await assertMayRedactWhileSuspended(deps, requester, roomId, eventId);
+      return sender.redact(requester, roomId, eventId, reason, txnId);
+    },
+    join: async (requester, roomIdOrAlias, opts) => {
+      await assertNotSuspended(deps, requester);
+      return members.join(requester, roomIdOrAlias, opts);
+    },
+    knock: async (requester, roomIdOrAlias, opts) => {
+      await assertNotSuspended(deps, requester);
+      return members.knock(requester, roomIdOrAlias, opts);
+    },
+    invite: async (requester, roomId, userId, reason) => {
+      await assertNotSuspended(deps, requester);
+      return members.invite(requester, roomId, userId, reason);
+    },
     kick: (requester, roomId, userId, reason) => members.kick(requester, roomId, userId, reason),
     ban: (requester, roomId, userId, reason) => members.ban(requester, roomId, userId, reason),
     unban: (requester, roomId, userId, reason) => members.unban(requester, roomId, userId, reason),
     leave: (requester, roomId, reason) => members.leave(requester, roomId, reason),
     forget: (requester, roomId) => members.forget(requester, roomId),
-    upgradeRoom: (requester, roomId, newVersion, additionalCreators) =>
-      upgradeRoom(deps, writer, requester, roomId, newVersion, additionalCreators),
+    upgradeRoom: async (requester, roomId, newVersion, additionalCreators) => {
+      await assertNotSuspended(deps, requester);
+      return upgradeRoom(deps, writer, requester, roomId, newVersion, additionalCreators);
+    },
     propagateProfile: (userId) => propagateProfile(deps, writer, userId),
     leaveAllRooms: (userId) => leaveAllRooms(deps, writer, userId),
   };

@@ -4,8 +4,9 @@ import type { HttpDeps } from '../../http/deps.js';
 import { authenticate, getRequester } from '../requester.js';
 import { v3Paths } from '../rooms/read/params.js';
 import { turnCredentials, type TurnSettings } from './turn.js';
+import { registerAccountModerationRoutes } from './account-moderation.js';
 
-// Small modules without a service of their own: GET /v3/voip/turnServer.
+// Small modules: GET /v3/voip/turnServer and the spec's account moderation (suspend / lock) endpoints.
 export function registerMiscRoutes(router: Router, deps: HttpDeps): void {
   const now = deps.now ?? Date.now;
   // The TURN fields are optional members of the config (Synapse's turn_* options); absent means no TURN server.
@@ -17,4 +18,6 @@ export function registerMiscRoutes(router: Router, deps: HttpDeps): void {
     const creds = requester.isGuest && turn.turnAllowGuests === false ? null : turnCredentials(turn, requester.userId, now());
     ctx.body = creds ?? {};
   });
+
+  registerAccountModerationRoutes(router, deps);
 }
