@@ -20,7 +20,11 @@ import type { RoomService } from './rooms/index.js';
 import type { Storage } from './storage/interfaces/index.js';
 import type { SigningKey } from './crypto/index.js';
 import { createInProcessNoticeHub } from './workers/notice-hub.js';
+import { createEduHandler, createEduSender, createRemoteKeys } from './federation/edus/index.js';
+import { createRemoteLookups } from './federation/queries/index.js';
 import { createEventIndexer, createRelationsService, createSearchService } from './rooms/index.js';
+import { createAppserviceService, loadRegistrations, registrationFilesIn } from './appservice/index.js';
+import { resolve as resolvePath } from 'node:path';
 import { createPushRulesService, createPushService, unreadCountsDecorator } from './push/index.js';
 
 // The composition root: the only place that builds services and wires them together. Everything it builds is
@@ -56,6 +60,7 @@ export async function startHomeserver(config: Config, logger: Logger): Promise<H
     if (created) logger.warn({ path: config.signingKeyPath, keyId: keys[0]?.keyId }, 'generated a new signing key');
 
     const services = buildServices(config, logger, storage, keys);
+    await services.appservices.start();
     const listeners = await startListeners({ config, logger, signingKeys: keys, services }, config.listeners);
     logger.info(
       {
@@ -75,6 +80,7 @@ export async function startHomeserver(config: Config, logger: Logger): Promise<H
             await listeners.close();
             services.sync.close();
             services.push.close();
+            await services.appservices.close();
             services.federationRooms.close();
             await services.federation.close();
           } finally {
@@ -127,6 +133,8 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     notices,
     now,
     auth,
+    // Remote users' profiles through federation (the service is built below; asked only at request time).
+    remoteProfiles: { query: (userId, field) => createRemoteLookups(federation.client).profiles.query(userId, field) },
     rooms: {
       propagateProfile: (userId) => need(rooms, 'rooms').propagateProfile(userId),
       leaveAllRooms: (userId) => need(rooms, 'rooms').leaveAllRooms(userId),
@@ -165,19 +173,40 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     auth,
     users,
     rooms,
-    roomReader: createRoomReader({ config, logger: logger.child({ component: 'room-reader' }), storage, now }),
+    roomReader: createRoomReader({
+      config,
+      logger: logger.child({ component: 'room-reader' }),
+      storage,
+      now,
+      remoteDirectory: createRemoteLookups(federation.client).directory,
+    }),
     sync: createSyncService({ config, logger: logger.child({ component: 'sync' }), storage, notices, now }),
     accountData: createAccountDataService({ storage, notices }),
     media: createMediaService({ config, logger: logger.child({ component: 'media' }), storage, now }),
     federation,
     federationRooms,
-    e2e: createE2eService({ config, logger: logger.child({ component: 'e2e' }), storage, notices, now, deviceEvents: users }),
+    e2e: createE2eService({ config, logger: logger.child({ component: 'e2e' }), storage, notices, now, deviceEvents: users, remote: createRemoteKeys(federation.client, federation.sender) }),
+    relations: createRelationsService({ storage, indexer: eventIndexer, now }),
+    search: createSearchService({ storage, indexer: eventIndexer, now }),
     spaces: createSpacesService({ storage }),
     // search_all_users is not a config option yet: the directory shows users who share or are in public rooms.
     userDirectory: createUserDirectoryService({ storage, searchAllUsers: (config as Config & { userDirectorySearchAllUsers?: boolean }).userDirectorySearchAllUsers ?? false }),
     moderation: createModerationService({ storage, now, serverName: config.serverName, forgetCachedTokens: (userId) => auth.forgetCachedTokens(userId) }),
-    relations: createRelationsService({ storage, indexer: eventIndexer, now }),
-    search: createSearchService({ storage, indexer: eventIndexer, now }),
+    appservices: createAppserviceService({
+      serverName: config.serverName,
+      // app_service_config_files first, then every registrations/*.yaml next to where the server runs.
+      registrations: loadRegistrations([...config.appServiceConfigFiles, ...registrationFilesIn(resolvePath('registrations'))]),
+      storage,
+      notices,
+      logger: logger.child({ component: 'appservice' }),
+      now,
+      accounts: {
+        exists: async (userId) => (await need(users, 'users').getUser(userId)) !== null,
+        create: async (localpart, appserviceId) => {
+          await need(users, 'users').createAccount({ localpart, passwordHash: null, appserviceId, trustedLocalpart: true });
+        },
+      },
+    }),
     pushRules,
     push: createPushService({
       storage,
@@ -191,6 +220,18 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
   // Clients expect m.push_rules in every initial sync, even before the user changed a rule.
   services.sync.registerDefaultAccountData({ type: 'm.push_rules', content: (userId) => services.pushRules.accountDataContent(userId) });
   services.sync.registerJoinedRoomDecorator(unreadCountsDecorator(() => services.push));
+  services.sync.onLocalEphemeral((change) => services.appservices.onEphemeral(change));
+  // EDUs: other servers' typing, receipts, presence, device lists and to-device messages in; ours out.
+  services.federationEdus = createEduHandler({ logger: logger.child({ component: 'edus' }), rooms: storage.rooms, sync: services.sync, e2e: services.e2e });
+  createEduSender({
+    serverName: config.serverName,
+    logger: logger.child({ component: 'edu-sender' }),
+    now,
+    rooms: storage.rooms,
+    sender: federation.sender,
+    sync: services.sync,
+    e2e: services.e2e,
+  });
   // E2EE /sync sections (to_device, device_lists): registered first, their order is part of the sync token.
   for (const ext of e2eSyncExtensions(services.e2e)) services.sync.registerExtension(ext);
   return services;

@@ -7,13 +7,13 @@ import type { DeviceId, UserId } from '../types/ids.js';
 import type { Requester } from '../types/requester.js';
 import { Accounts, type NewAccount, type SessionOptions, type SessionResponse } from './accounts.js';
 import { Devices, type ClientDevice, type DeviceListener } from './devices.js';
-import { Profiles, type FullProfile } from './profiles.js';
+import { Profiles, type FullProfile, type RemoteProfilePort } from './profiles.js';
 
 // users/: accounts, devices and profiles. Credentials and tokens are auth/ (passed in as `auth`).
 
 export type { NewAccount, SessionOptions, SessionResponse } from './accounts.js';
 export type { ClientDevice, DeviceChange, DeviceListener } from './devices.js';
-export type { FullProfile } from './profiles.js';
+export type { FullProfile, RemoteProfilePort } from './profiles.js';
 export { MAX_DEVICE_DISPLAY_NAME_LENGTH } from './devices.js';
 export { checkLocalpart } from './usernames.js';
 
@@ -33,6 +33,8 @@ export interface UserServiceDeps {
   rooms: RoomMembershipPort;
   auth: AuthService;
   now: () => number;
+  /** Profiles of other servers' users over federation; without it they are 404. */
+  remoteProfiles?: RemoteProfilePort;
 }
 
 export interface UserService {
@@ -75,7 +77,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
         logger.error({ err, userId }, 'propagating a profile change into rooms failed');
       }
     },
-  });
+  }, deps.remoteProfiles);
   const accounts = new Accounts(store, auth, devices, profiles, rooms, config.serverName, logger, now);
 
   return {

@@ -22,12 +22,22 @@ export interface ProfileChangePort {
   changed(userId: UserId): Promise<void>;
 }
 
+/** Profiles of other servers' users (federation query/profile); throws MatrixError (404 when unknown). */
+export interface RemoteProfilePort {
+  query(userId: UserId, field?: string): Promise<Record<string, unknown>>;
+}
+
 export class Profiles {
   constructor(
     private readonly store: AccountStore,
     private readonly serverName: string,
     private readonly port: ProfileChangePort,
+    private readonly remote?: RemoteProfilePort,
   ) {}
+
+  private isRemote(userId: UserId): boolean {
+    return this.remote !== undefined && !userId.endsWith(`:${this.serverName}`);
+  }
 
   /** For rooms (member event content): nulls when the user has no profile. */
   async basic(userId: UserId): Promise<{ displayname: string | null; avatar_url: string | null }> {
@@ -37,6 +47,7 @@ export class Profiles {
 
   /** The whole profile, or 404 M_NOT_FOUND when the user is not ours or does not exist. */
   async full(userId: UserId): Promise<FullProfile> {
+    if (this.isRemote(userId) && this.remote) return (await this.remote.query(userId)) as FullProfile;
     const p = await this.existing(userId);
     return {
       ...p.fields,
@@ -47,6 +58,15 @@ export class Profiles {
 
   /** One field as `{key: value}`; unset displayname / avatar_url give `{}` like Synapse, other unset keys 404. */
   async field(userId: UserId, key: string): Promise<Record<string, unknown>> {
+    if (this.isRemote(userId) && this.remote) {
+      const answer = await this.remote.query(userId, key);
+      // Only the asked field is passed on, whatever else the remote server answered.
+      if (!Object.hasOwn(answer, key)) {
+        if (key === 'displayname' || key === 'avatar_url') return {};
+        throw notFound('Profile field not found');
+      }
+      return { [key]: answer[key] };
+    }
     const p = await this.existing(userId);
     if (key === 'displayname') return p.displayname !== null ? { displayname: p.displayname } : {};
     if (key === 'avatar_url') return p.avatar_url !== null ? { avatar_url: p.avatar_url } : {};

@@ -12,3 +12,5 @@ export function registerFederationQueries(router: Router, deps: HttpDeps): void 
   registerPublicRoomsQueries(router, deps);
   registerKeyQueries(router, deps);
 }
+export { createRemoteLookups } from './remote-lookups.js';
+export type { RemoteLookups } from './remote-lookups.js';

@@ -33,8 +33,9 @@ async function joinServers(ctx: ReaderContext, roomId: RoomId): Promise<string[]
 
 export async function resolveAlias(ctx: ReaderContext, alias: string): Promise<{ room_id: RoomId; servers: string[] }> {
   const { local } = checkAlias(ctx, alias);
+  // Another server's alias is asked of that server (query/directory); its answer lists the servers to join through.
+  if (!local && ctx.remoteDirectory !== undefined) return ctx.remoteDirectory.resolveAlias(alias);
   const row = local ? await aliasRow(ctx, alias) : undefined;
-  // Remote aliases would be asked of their server over federation, which this server does not do yet.
   if (row === undefined) throw notFound(`Room alias ${alias} not found`);
   return { room_id: row.roomId, servers: await joinServers(ctx, row.roomId) };
 }

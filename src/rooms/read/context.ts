@@ -1,17 +1,29 @@
 import type { Config } from '../../config/types.js';
 import type { Logger } from '../../http/logger.js';
 import type { RoomStore, Storage } from '../../storage/interfaces/index.js';
-import type { UserId } from '../../types/ids.js';
+import type { RoomId, UserId } from '../../types/ids.js';
+import type { PublicRoomsParams, PublicRoomsResponse } from './directory-types.js';
 import { readExtras, type RoomReadExtras } from './store-extras.js';
 
 // What every part of the room reader shares: the store, config, clock, and the highest events position that is
 // safe to serve (the events generator's currentToken(): every lower id committed).
+
+/**
+ * Other servers' directories over federation (query/directory, /publicRooms). Implementations throw
+ * MatrixError: 404 for an unknown alias, 502 when the server cannot be reached.
+ */
+export interface RemoteDirectoryPort {
+  resolveAlias(alias: string): Promise<{ room_id: RoomId; servers: string[] }>;
+  publicRooms(server: string, params: Omit<PublicRoomsParams, 'server'>): Promise<PublicRoomsResponse>;
+}
 
 export interface RoomReaderDeps {
   storage: Storage;
   config: Config;
   logger: Logger;
   now: () => number;
+  /** Without it, other servers' aliases are 404 and their directories 502. */
+  remoteDirectory?: RemoteDirectoryPort;
 }
 
 export interface ReaderContext {
@@ -20,6 +32,7 @@ export interface ReaderContext {
   readonly config: Config;
   readonly logger: Logger;
   readonly now: () => number;
+  readonly remoteDirectory: RemoteDirectoryPort | undefined;
   /** The highest events position readers may serve. */
   maxPosition(): Promise<number>;
   /** Users whose non-state events `userId` ignores (m.ignored_user_list account data). */
@@ -34,6 +47,7 @@ export function readerContext(deps: RoomReaderDeps): ReaderContext {
     config: deps.config,
     logger: deps.logger,
     now: deps.now,
+    remoteDirectory: deps.remoteDirectory,
     async maxPosition() {
       // MAX(stream_ordering) can run ahead of a write still in flight below it; the generator knows.
       const [max, generator] = await Promise.all([

@@ -4,6 +4,7 @@ import type { StoredEvent } from '../../storage/interfaces/index.js';
 import type { EventId, RoomId } from '../../types/ids.js';
 import type { Requester } from '../../types/requester.js';
 import type { ReaderContext } from './context.js';
+import type { PublicRoomsChunk, PublicRoomsParams, PublicRoomsResponse } from './directory-types.js';
 import { canChangeRoomList } from './permissions.js';
 
 // The published room directory: GET/PUT /directory/list/room/{roomId} and GET/POST /publicRooms. Entries are
@@ -12,37 +13,7 @@ import { canChangeRoomList } from './permissions.js';
 
 export type DirectoryVisibility = 'public' | 'private';
 
-export interface PublicRoomsChunk {
-  room_id: RoomId;
-  num_joined_members: number;
-  world_readable: boolean;
-  guest_can_join: boolean;
-  name?: string;
-  topic?: string;
-  canonical_alias?: string;
-  avatar_url?: string;
-  join_rule?: string;
-  room_type?: string;
-}
-
-export interface PublicRoomsParams {
-  limit?: number;
-  since?: string;
-  /** Another server's directory: needs federation. */
-  server?: string;
-  genericSearchTerm?: string;
-  /** Entries may be strings or null (rooms without a type). */
-  roomTypes?: ReadonlyArray<string | null>;
-  includeAllNetworks?: boolean;
-  thirdPartyInstanceId?: string;
-}
-
-export interface PublicRoomsResponse {
-  chunk: PublicRoomsChunk[];
-  next_batch?: string;
-  prev_batch?: string;
-  total_room_count_estimate: number;
-}
+export type { PublicRoomsChunk, PublicRoomsParams, PublicRoomsResponse } from './directory-types.js';
 
 const STATE_TYPES = new Set([
   'm.room.name',
@@ -135,8 +106,9 @@ function parseSince(since: string | undefined): number {
 
 export async function publicRooms(ctx: ReaderContext, params: PublicRoomsParams): Promise<PublicRoomsResponse> {
   if (params.server !== undefined && params.server !== ctx.config.serverName) {
-    // Another server's directory is fetched over federation, which this server does not do yet.
-    throw new MatrixError('M_UNKNOWN', 502, `Unable to query the room directory of ${params.server}`);
+    if (ctx.remoteDirectory === undefined) throw new MatrixError('M_UNKNOWN', 502, `Unable to query the room directory of ${params.server}`);
+    const { server, ...rest } = params;
+    return ctx.remoteDirectory.publicRooms(server, rest);
   }
   const offset = parseSince(params.since);
   // No third-party networks are bridged into this directory: a specific network lists nothing.
