@@ -8,8 +8,8 @@ import { aggregateRelations } from './aggregations.js';
 import type { EventIndexer } from './indexer.js';
 
 // GET /v1/rooms/{roomId}/relations/{eventId}[/{relType}[/{eventType}]] and GET /v1/rooms/{roomId}/threads.
-// Children are ordered by stream ordering; tokens are room tokens (`s<N>`), exclusive of N in the direction
-// of travel. Everything returned passes the user's history visibility.
+// Children are ordered by stream ordering; tokens are room tokens (`s<N>`, as /messages and /sync use them),
+// so a client may start from a /messages or /sync token. Everything returned passes the user's history visibility.
 
 /** Synapse follows relations this deep when `recurse` is set, and says so in recursion_depth. */
 const MAX_RECURSION_DEPTH = 3;
@@ -91,7 +91,7 @@ export function createRelationsService(deps: RelationsServiceDeps): RelationsSer
     const inRange = all.filter((r) => {
       if (params.relType !== undefined && r.relType !== params.relType) return false;
       if (params.eventType !== undefined && r.type !== params.eventType) return false;
-      if (params.dir === 'b') return (from === undefined || r.streamOrdering < from) && (to === undefined || r.streamOrdering >= to);
+      if (params.dir === 'b') return (from === undefined || r.streamOrdering <= from) && (to === undefined || r.streamOrdering > to);
       return (from === undefined || r.streamOrdering > from) && (to === undefined || r.streamOrdering <= to);
     });
     inRange.sort((a, b) => (params.dir === 'b' ? b.streamOrdering - a.streamOrdering : a.streamOrdering - b.streamOrdering));
@@ -126,7 +126,10 @@ export function createRelationsService(deps: RelationsServiceDeps): RelationsSer
       const visible = await filterEventsForUser(store, requester.userId, events);
       const response: RelationsResponse = { chunk: await serialize(requester, visible) };
       const last = rows.at(-1);
-      if (rows.length >= params.limit && last !== undefined) response.next_batch = formatRoomToken(last.streamOrdering);
+      // Room token semantics: going backwards the next page starts just below the last event.
+      if (rows.length >= params.limit && last !== undefined) {
+        response.next_batch = formatRoomToken(params.dir === 'b' ? last.streamOrdering - 1 : last.streamOrdering);
+      }
       if (params.from !== undefined) response.prev_batch = params.from;
       if (params.recurse) response.recursion_depth = MAX_RECURSION_DEPTH;
       return response;

@@ -32,9 +32,11 @@ export interface SearchRow {
 export interface RelationsQuery {
   relType?: string;
   eventType?: string;
-  /** Exclusive bound on stream ordering in the direction of travel. */
+  /**
+   * Room token positions (`s<N>`: events with stream ordering <= N are at or before it), as /messages uses
+   * them: dir 'b' returns N and below down to (not including) `to`; dir 'f' returns above N up to `to`.
+   */
   from?: number;
-  /** Inclusive bound on the far side. */
   to?: number;
   dir: Direction;
   limit: number;
@@ -48,7 +50,7 @@ export interface ThreadSummaryRow {
 }
 
 export interface RelationsStore {
-  /** Stored position of the named indexer (0 when it never ran). */
+  /** Stored position of the named indexer (Number.MIN_SAFE_INTEGER when it never ran). */
   getIndexPosition(name: string): Promise<number>;
   /** Events with stream_ordering in (after, upTo], oldest first. */
   getEventsAfter(after: number, upTo: number, limit: number): Promise<StoredEvent[]>;

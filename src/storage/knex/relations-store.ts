@@ -45,7 +45,8 @@ export class KnexRelationsStore implements RelationsStore {
 
   async getIndexPosition(name: string): Promise<number> {
     const row: { position: unknown } | undefined = await this.knex('event_index_position').select('position').where({ name }).first();
-    return row === undefined ? 0 : toSafeNumber(row.position, 'event_index_position.position');
+    // Backfilled events sit below zero, so a fresh index starts below them.
+    return row === undefined ? Number.MIN_SAFE_INTEGER : toSafeNumber(row.position, 'event_index_position.position');
   }
 
   async getEventsAfter(after: number, upTo: number, limit: number): Promise<StoredEvent[]> {
@@ -96,8 +97,8 @@ export class KnexRelationsStore implements RelationsStore {
     if (query.relType !== undefined) q.andWhere({ rel_type: query.relType });
     if (query.eventType !== undefined) q.andWhere({ type: query.eventType });
     if (query.dir === 'b') {
-      if (query.from !== undefined) q.andWhere('stream_ordering', '<', query.from);
-      if (query.to !== undefined) q.andWhere('stream_ordering', '>=', query.to);
+      if (query.from !== undefined) q.andWhere('stream_ordering', '<=', query.from);
+      if (query.to !== undefined) q.andWhere('stream_ordering', '>', query.to);
       q.orderBy('stream_ordering', 'desc');
     } else {
       if (query.from !== undefined) q.andWhere('stream_ordering', '>', query.from);

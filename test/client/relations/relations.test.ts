@@ -49,6 +49,15 @@ describe('relations and threads', () => {
     const next = await s.ok(alice, 'GET', `/v1/rooms/${enc(roomId)}/relations/${enc(root)}/m.thread?dir=f&limit=1&from=${enc(fwd.next_batch as string)}`);
     assert.deepEqual((next.chunk as Json[]).map((e) => e.event_id), [r2]);
 
+    const back = await s.ok(alice, 'GET', `/v1/rooms/${enc(roomId)}/relations/${enc(root)}?dir=b&limit=1`);
+    assert.deepEqual((back.chunk as Json[]).map((e) => e.event_id), [r2]);
+    const back2 = await s.ok(alice, 'GET', `/v1/rooms/${enc(roomId)}/relations/${enc(root)}?dir=b&limit=1&from=${enc(back.next_batch as string)}`);
+    assert.deepEqual((back2.chunk as Json[]).map((e) => e.event_id), [r1]);
+    // A /messages token works as `from`: backwards from the end of the room sees both replies.
+    const msgs = await s.ok(alice, 'GET', `/v3/rooms/${enc(roomId)}/messages?dir=b&limit=1`);
+    const fromMessages = await s.ok(alice, 'GET', `/v1/rooms/${enc(roomId)}/relations/${enc(root)}?dir=b&from=${enc(msgs.start as string)}`);
+    assert.deepEqual((fromMessages.chunk as Json[]).map((e) => e.event_id), [r2, r1]);
+
     const typed = await s.ok(alice, 'GET', `/v1/rooms/${enc(roomId)}/relations/${enc(root)}/m.thread/m.reaction`);
     assertMatchesSpec('client-server', 'get', RELATIONS_REL_TYPE, 200, typed);
     assert.deepEqual(typed.chunk, []);

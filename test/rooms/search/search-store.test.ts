@@ -95,7 +95,7 @@ describeStorage('relations and search stores', (h) => {
     assert.deepEqual(kids.map((k) => k.eventId), ['$t1', '$t3', '$edit']);
     const threadKids = await storage.relations.getChildren('$root1', { relType: 'm.thread', dir: 'b', limit: 1 });
     assert.deepEqual(threadKids.map((k) => k.eventId), ['$t3']);
-    const more = await storage.relations.getChildren('$root1', { relType: 'm.thread', dir: 'b', limit: 5, from: threadKids[0]?.streamOrdering });
+    const more = await storage.relations.getChildren('$root1', { relType: 'm.thread', dir: 'b', limit: 5, from: (threadKids[0]?.streamOrdering ?? 0) - 1 });
     assert.deepEqual(more.map((k) => k.eventId), ['$t1']);
 
     const threads = await storage.relations.getThreads(ROOM, { limit: 10 });
