@@ -13,7 +13,6 @@ import { KnexUserDataStore } from './user-data-store.js';
 import { KnexMediaStore } from './media-store.js';
 import { KnexE2eStore } from './e2e-store.js';
 import { KnexFederationQueueStore } from './federation-store.js';
-import { KnexPushStore } from './push-store.js';
 import { KnexRelationsStore } from './relations-store.js';
 import { KnexSearchStore } from './search-store.js';
 import { KnexPushStore } from './push-store.js';
@@ -48,7 +47,6 @@ export class KnexStorage implements Storage {
   readonly media: KnexMediaStore;
   readonly e2e: KnexE2eStore;
   readonly federation: KnexFederationQueueStore;
-  readonly push: KnexPushStore;
   readonly relations: KnexRelationsStore;
   readonly search: KnexSearchStore;
   readonly push: KnexPushStore;
@@ -71,7 +69,6 @@ export class KnexStorage implements Storage {
     this.media = new KnexMediaStore(knex, dialect);
     this.e2e = new KnexE2eStore(knex, dialect);
     this.federation = new KnexFederationQueueStore(knex, dialect);
-    this.push = new KnexPushStore(knex, dialect);
     this.relations = new KnexRelationsStore(knex, dialect);
     this.search = new KnexSearchStore(knex, dialect);
     this.push = new KnexPushStore(knex, dialect);
