@@ -1,0 +1,114 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeStorage } from '../helpers/storage.js';
+import type { PushActionRow } from '../../src/storage/interfaces/index.js';
+
+function action(over: Partial<PushActionRow>): PushActionRow {
+  return {
+    userId: '@b:x',
+    eventId: '$e',
+    roomId: '!r:x',
+    streamOrdering: 1,
+    threadId: 'main',
+    notify: true,
+    highlight: false,
+    actions: ['notify'],
+    ts: 1000,
+    ...over,
+  };
+}
+
+describeStorage('push store', (h) => {
+  test('user rules keep priority order; overrides merge their fields; delete drops both', async () => {
+    const { push } = await h.open();
+    await push.putUserRule('@a:x', { kind: 'content', ruleId: 'low', priority: 1, rule: { rule_id: 'low', actions: [] } });
+    await push.putUserRule('@a:x', { kind: 'content', ruleId: 'high', priority: 2, rule: { rule_id: 'high', actions: ['notify'] } });
+    await push.putUserRule('@b:x', { kind: 'content', ruleId: 'other', priority: 5, rule: { rule_id: 'other', actions: [] } });
+    assert.deepEqual((await push.getUserRules('@a:x')).map((r) => r.ruleId), ['high', 'low']);
+    await push.putUserRule('@a:x', { kind: 'content', ruleId: 'low', priority: 3, rule: { rule_id: 'low', actions: ['notify'] } });
+    const rules = await push.getUserRules('@a:x');
+    assert.deepEqual(rules.map((r) => [r.ruleId, r.priority]), [['low', 3], ['high', 2]]);
+    assert.deepEqual(rules[0]?.rule, { rule_id: 'low', actions: ['notify'] });
+
+    await push.putOverride('@a:x', 'override', '.m.rule.master', { enabled: true });
+    await push.putOverride('@a:x', 'override', '.m.rule.master', { actions: ['notify'] });
+    await push.putOverride('@a:x', 'content', 'low', { enabled: false });
+    assert.deepEqual(
+      (await push.getUserOverrides('@a:x')).sort((a, b) => a.ruleId.localeCompare(b.ruleId)),
+      [
+        { kind: 'override', ruleId: '.m.rule.master', enabled: true, actions: ['notify'] },
+        { kind: 'content', ruleId: 'low', enabled: false, actions: null },
+      ],
+    );
+    assert.equal(await push.deleteUserRule('@a:x', 'content', 'low'), true);
+    assert.equal(await push.deleteUserRule('@a:x', 'content', 'low'), false);
+    assert.deepEqual((await push.getUserOverrides('@a:x')).map((o) => o.ruleId), ['.m.rule.master']);
+  });
+
+  test('push actions: duplicates ignored, read per room after a position, notifications newest first', async () => {
+    const { push } = await h.open();
+    await push.addPushActions([
+      action({ eventId: '$1', streamOrdering: 1 }),
+      action({ eventId: '$2', streamOrdering: 2, highlight: true, threadId: '$root' }),
+      action({ eventId: '$3', streamOrdering: 3, roomId: '!s:x' }),
+      action({ eventId: '$1', streamOrdering: 1, userId: '@c:x' }),
+    ]);
+    await push.addPushActions([action({ eventId: '$1', streamOrdering: 1, highlight: true })]);
+    const room = await push.getRoomPushActions('@b:x', '!r:x', -1);
+    assert.deepEqual(room.map((r) => [r.eventId, r.highlight, r.threadId]), [['$1', false, 'main'], ['$2', true, '$root']]);
+    assert.deepEqual((await push.getRoomPushActions('@b:x', '!r:x', 1)).map((r) => r.eventId), ['$2']);
+    assert.deepEqual((await push.getRoomsWithPushActions('@b:x', -1)).sort(), ['!r:x', '!s:x']);
+    assert.deepEqual((await push.getRoomsWithPushActions('@b:x', 2)), ['!s:x']);
+    const n = await push.getNotifications('@b:x', { before: null, limit: 2, onlyHighlight: false });
+    assert.deepEqual(n.map((r) => r.eventId), ['$3', '$2']);
+    assert.deepEqual((await push.getNotifications('@b:x', { before: 2, limit: 5, onlyHighlight: false })).map((r) => r.eventId), ['$1']);
+    assert.deepEqual((await push.getNotifications('@b:x', { before: null, limit: 5, onlyHighlight: true })).map((r) => r.eventId), ['$2']);
+    assert.deepEqual(n[0]?.actions, ['notify']);
+  });
+
+  test('pushers upsert per (user, app, key); deleting removes queued pushes; queue due/reschedule', async () => {
+    const { push } = await h.open();
+    const base = {
+      userId: '@b:x',
+      accessTokenId: null,
+      kind: 'http',
+      appId: 'app',
+      pushkey: 'k',
+      appDisplayName: 'App',
+      deviceDisplayName: 'Phone',
+      profileTag: null,
+      lang: 'en',
+      data: { url: 'https://p/_matrix/push/v1/notify' },
+      createdTs: 5000,
+    };
+    const id = await push.upsertPusher(base);
+    const again = await push.upsertPusher({ ...base, lang: 'fr', createdTs: 9999 });
+    assert.equal(again, id);
+    const [p] = await push.getPushers('@b:x');
+    assert.equal(p?.lang, 'fr');
+    assert.equal(p?.createdTs, 5000);
+    assert.deepEqual((await push.getPusherById(id))?.data, base.data);
+    const other = await push.upsertPusher({ ...base, userId: '@c:x' });
+
+    await push.enqueuePush([
+      { pusherId: id, userId: '@b:x', eventId: '$1', roomId: '!r:x', actions: ['notify'], nextAttemptTs: 100 },
+      { pusherId: id, userId: '@b:x', eventId: '$2', roomId: '!r:x', actions: ['notify'], nextAttemptTs: 200 },
+      { pusherId: other, userId: '@c:x', eventId: '$1', roomId: '!r:x', actions: ['notify'], nextAttemptTs: 300 },
+    ]);
+    await push.enqueuePush([{ pusherId: id, userId: '@b:x', eventId: '$1', roomId: '!r:x', actions: [], nextAttemptTs: 50 }]);
+    assert.equal(await push.nextPushDue(), 100);
+    const due = await push.duePushes(150, 10);
+    assert.deepEqual(due.map((r) => [r.eventId, r.attempts]), [['$1', 0]]);
+    await push.reschedulePush(due[0]!.id, 1, 1000);
+    assert.deepEqual((await push.duePushes(250, 10)).map((r) => r.eventId), ['$2']);
+    await push.deletePush((await push.duePushes(250, 10))[0]!.id);
+    assert.equal(await push.nextPushDue(), 300);
+
+    await push.deletePushersOfOthers('@b:x', 'app', 'k');
+    assert.deepEqual(await push.getPushers('@c:x'), []);
+    assert.deepEqual((await push.duePushes(10_000, 10)).map((r) => [r.eventId, r.attempts]), [['$1', 1]]);
+    await push.deletePusher('@b:x', 'app', 'k');
+    assert.deepEqual(await push.getPushers('@b:x'), []);
+    assert.equal(await push.nextPushDue(), null);
+  });
+});
