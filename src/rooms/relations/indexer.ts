@@ -45,8 +45,16 @@ export function createEventIndexer(deps: { storage: Storage; logger: Logger }): 
     }
   }
 
+  // A run not yet started covers every caller that arrives before it starts: under a burst of sends the
+  // index is walked once per batch of notices, not once per notice.
+  let queued: Promise<void> | null = null;
   function catchUp(): Promise<void> {
-    const run = chain.then(runOnce);
+    if (queued !== null) return queued;
+    const run = chain.then(() => {
+      queued = null;
+      return runOnce();
+    });
+    queued = run;
     chain = run.catch(() => undefined);
     return run;
   }
