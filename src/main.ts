@@ -139,6 +139,8 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
   rooms = createRoomService({
     remoteMembership: {
       join: (userId, roomId, servers, content) => need(federationRooms, 'federationRooms').joinRemoteRoom(userId, roomId, servers, content),
+      leave: (userId, roomId, servers, content) => need(federationRooms, 'federationRooms').leaveRemoteRoom(userId, roomId, servers, content),
+      invite: (roomId, version, event, state) => need(federationRooms, 'federationRooms').inviteRemoteUser(roomId, version, event, state),
     },
     config,
     logger: logger.child({ component: 'rooms' }),

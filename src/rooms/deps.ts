@@ -5,6 +5,7 @@ import type { Storage } from '../storage/interfaces/index.js';
 import type { NoticeSink } from '../types/notices.js';
 import type { RoomId, UserId } from '../types/ids.js';
 import type { JsonObject } from '../types/json.js';
+import type { Pdu } from '../types/pdu.js';
 
 /** What rooms needs from users/ (wired in main.ts, so neither imports the other). */
 export interface ProfileLookup {
@@ -18,6 +19,13 @@ export interface ProfileLookup {
 export interface RemoteMembershipPort {
   /** Joins `userId` to a room we are not in through one of `servers` (make_join / send_join). */
   join(userId: UserId, roomId: RoomId, servers: readonly string[], content: JsonObject): Promise<void>;
+  /** Leaves (rejects an invite to) a room we are not in through one of `servers` (make_leave / send_leave). */
+  leave(userId: UserId, roomId: RoomId, servers: readonly string[], content: JsonObject): Promise<void>;
+  /**
+   * Asks the invitee's server to countersign an invite we built (federation /invite v2); returns the
+   * event with its signature. `inviteRoomState`: the room state shown to the invitee before joining.
+   */
+  invite(roomId: RoomId, roomVersion: string, event: Pdu, inviteRoomState: readonly JsonObject[]): Promise<Pdu>;
 }
 
 export interface RoomServiceDeps {

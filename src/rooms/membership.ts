@@ -71,7 +71,9 @@ export class Memberships {
     const roomServer = serverNameOf(roomId);
     if (roomServer !== undefined) servers.add(roomServer);
     if (room !== undefined) {
-      // Servers we saw in the room (e.g. the inviter's) are candidates too.
+      // Servers we saw in the room are candidates too, the inviter's first.
+      const own = await this.deps.storage.rooms.getCurrentStateEvent(roomId, 'm.room.member', userId);
+      if (own !== undefined) servers.add(serverNameOf(own.pdu.sender) ?? ours);
       for (const m of await this.deps.storage.rooms.getRoomMembers(roomId)) servers.add(serverNameOf(m.userId) ?? ours);
     }
     servers.delete(ours);
@@ -81,6 +83,30 @@ export class Memberships {
     }
     const content: JsonObject = withReason({ membership: 'join', ...(await profileFields(this.deps, userId)) }, opts.reason);
     await port.join(userId, roomId, [...servers], content);
+    return true;
+  }
+
+  /**
+   * Rejects an invite (or retracts a knock) in a room this server has no joined member in: the leave must
+   * go through a server in the room (make_leave / send_leave), the inviter's first.
+   */
+  private async leaveRemotely(userId: UserId, roomId: RoomId, reason: string | undefined): Promise<boolean> {
+    const port = this.deps.remoteMembership;
+    if (port === undefined) return false;
+    const ours = this.deps.config.serverName;
+    const own = await this.deps.storage.rooms.getCurrentStateEvent(roomId, 'm.room.member', userId);
+    const m = own?.pdu.content.membership;
+    if (own === undefined || (m !== 'invite' && m !== 'knock')) return false;
+    const members = await this.deps.storage.rooms.getRoomMembers(roomId, ['join']);
+    if (members.some((x) => serverNameOf(x.userId) === ours)) return false;
+    const servers = new Set<string>();
+    const inviter = serverNameOf(own.pdu.sender);
+    if (inviter !== undefined) servers.add(inviter);
+    const roomServer = serverNameOf(roomId);
+    if (roomServer !== undefined) servers.add(roomServer);
+    servers.delete(ours);
+    if (servers.size === 0) return false;
+    await port.leave(userId, roomId, [...servers], withReason({ membership: 'leave' }, reason));
     return true;
   }
 
@@ -101,6 +127,7 @@ export class Memberships {
 
   async leave(requester: Requester, roomId: RoomId, reason?: string): Promise<void> {
     const userId = requester.userId;
+    if (await this.leaveRemotely(userId, roomId, reason)) return;
     await this.writer.withRoom(roomId, async (draft) => {
       const current = await draft.stateEvent('m.room.member', userId);
       if (current === undefined) throw forbidden(`You are not a member of room ${roomId}`);
@@ -113,15 +140,22 @@ export class Memberships {
 
   async invite(requester: Requester, roomId: RoomId, target: UserId, reason?: string): Promise<void> {
     checkTarget(target);
-    if (serverNameOf(target) !== this.deps.config.serverName) {
-      // A remote invitee's server must countersign the invite (federation /invite), which comes with federation.
-      throw forbidden(`Cannot invite ${target}: this server does not federate yet`);
-    }
+    const port = this.deps.remoteMembership;
+    const remote = serverNameOf(target) !== this.deps.config.serverName;
+    // A remote invitee's server must countersign the invite (federation /invite).
+    if (remote && port === undefined) throw forbidden(`Cannot invite ${target}: this server does not federate`);
     await this.writer.withRoom(roomId, async (draft) => {
       const current = await draft.membership(target);
       if (current === 'join') throw forbidden(`${target} is already in the room.`);
       if (current === 'ban') throw forbidden(`${target} is banned from the room`);
-      await this.other(draft, requester.userId, target, withReason({ membership: 'invite', ...(await profileFields(this.deps, target)) }, reason));
+      const profile = remote ? {} : await profileFields(this.deps, target);
+      const ev = await draft.append({ type: 'm.room.member', sender: requester.userId, stateKey: target, content: withReason({ membership: 'invite', ...profile }, reason) });
+      if (remote && port !== undefined) {
+        const countersigned = await port.invite(roomId, draft.version.id, ev.pdu, await inviteRoomState(draft, requester.userId));
+        const pending = draft.pending[draft.pending.length - 1];
+        if (pending === undefined || pending.eventId !== ev.eventId) throw new Error('the invite is not the last drafted event');
+        pending.pdu = { ...ev.pdu, signatures: { ...countersigned.signatures, ...ev.pdu.signatures } };
+      }
     });
   }
 
@@ -169,4 +203,18 @@ function checkTarget(userId: string): void {
 
 function sameProfile(a: JsonObject, b: JsonObject): boolean {
   return a.displayname === b.displayname && a.avatar_url === b.avatar_url;
+}
+
+/** State shown to a remote invitee before joining (full PDUs, which include the stripped fields). */
+const INVITE_STATE_TYPES = ['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.room.avatar', 'm.room.canonical_alias', 'm.room.encryption', 'm.room.topic'];
+
+async function inviteRoomState(draft: RoomDraft, inviter: UserId): Promise<JsonObject[]> {
+  const out: JsonObject[] = [];
+  for (const t of INVITE_STATE_TYPES) {
+    const ev = await draft.stateEvent(t);
+    if (ev !== undefined) out.push(ev.pdu as unknown as JsonObject);
+  }
+  const member = await draft.stateEvent('m.room.member', inviter);
+  if (member !== undefined) out.push(member.pdu as unknown as JsonObject);
+  return out;
 }

@@ -227,4 +227,31 @@ export class RemoteInput {
       await this.writer.persistEvents(roomId, events, [join.eventId], after, row);
     });
   }
+
+  /**
+   * A membership event of a room this server has no joined member in (an invite of one of our users that
+   * came through /invite, or the leave that rejected it): stored as an outlier, and the user's current
+   * membership set from it, so /sync shows the invite (or its end) without our holding the room's state.
+   */
+  async storeOutOfRoomMembership(roomId: RoomId, version: RoomVersion, event: RoomEvent): Promise<void> {
+    await this.writer.locked(roomId, async () => {
+      const { rooms } = this.deps.storage;
+      if ((await rooms.getEvent(event.eventId)) !== undefined) return;
+      const known = await rooms.getRoom(roomId);
+      const state = known !== undefined ? await rooms.getCurrentStateIds(roomId) : new Map<StateKey, EventId>();
+      state.set(stateKey('m.room.member', event.pdu.state_key ?? ''), event.eventId);
+      const row = known === undefined ? { roomId, roomVersion: version.id, creator: null, isPublic: false, createdTs: this.deps.now() } : undefined;
+      const toPersist: EventToPersist = {
+        eventId: event.eventId,
+        pdu: event.pdu,
+        roomId,
+        depth: typeof event.pdu.depth === 'number' ? event.pdu.depth : 0,
+        outlier: true,
+        softFailed: false,
+        rejectedReason: null,
+        stateBefore: null,
+      };
+      await this.writer.persistEvents(roomId, [toPersist], null, state, row);
+    });
+  }
 }

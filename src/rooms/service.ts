@@ -22,6 +22,7 @@ export function createRoomService(deps: RoomServiceDeps): RoomService {
       receive: (roomId, event) => remote.receive(roomId, event),
       membershipTemplate: (roomId, userId, membership, content) => remote.membershipTemplate(roomId, userId, membership, content),
       persistJoinedRoom: (roomId, version, state, authChain, join) => remote.persistJoinedRoom(roomId, version, state, authChain, join),
+      storeOutOfRoomMembership: (roomId, version, event) => remote.storeOutOfRoomMembership(roomId, version, event),
     },
     createRoom: async (requester: Requester, body) => {
       await assertNotSuspended(deps, requester);

@@ -43,6 +43,8 @@ export interface RemoteRoomInput {
   ): Promise<{ event: Record<string, unknown>; version: RoomVersion }>;
   /** Stores a room joined over federation: its state and auth chain (outliers) and our join event. */
   persistJoinedRoom(roomId: RoomId, version: RoomVersion, state: readonly RoomEvent[], authChain: readonly RoomEvent[], join: RoomEvent): Promise<void>;
+  /** A remote invite of a local user (or the leave rejecting it) in a room we have no joined member in. */
+  storeOutOfRoomMembership(roomId: RoomId, version: RoomVersion, event: RoomEvent): Promise<void>;
 }
 
 export interface RoomService {

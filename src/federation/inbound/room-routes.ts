@@ -9,7 +9,7 @@ import { getOrigin, requireServerAuth } from './auth.js';
 import { IGNORE_EDUS } from './edus.js';
 
 // Room endpoints of the server-server API: PUT /v1/send/{txnId} (transactions), make_join / send_join v2,
-// make_leave / send_leave v2, make_knock / send_knock, and event retrieval (/event, /state, /state_ids,
+// make_leave / send_leave v2, make_knock / send_knock, invite v2, and event retrieval (/event, /state, /state_ids,
 // /event_auth). Every one is signed (requireServerAuth); the work is in src/federation/rooms.
 
 const transactionSchema = {
@@ -108,6 +108,11 @@ export function registerRoomRoutes(router: Router, deps: HttpDeps): void {
     const body = await readJsonObject(ctx);
     await rooms().sendMembership(getOrigin(ctx), roomId, param(ctx, 'eventId'), 'knock', body);
     ctx.body = { knock_room_state: [] };
+  });
+
+  router.put('/v2/invite/:roomId/:eventId', auth, async (ctx) => {
+    const body = await readJsonObject(ctx);
+    ctx.body = await rooms().receiveInvite(getOrigin(ctx), roomIdParam(ctx), param(ctx, 'eventId'), body);
   });
 
   router.get('/v1/event/:eventId', auth, async (ctx) => {

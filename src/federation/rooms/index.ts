@@ -4,7 +4,9 @@ import type { EventId, RoomId, UserId } from '../../types/ids.js';
 import type { JsonObject } from '../../types/json.js';
 import type { Pdu } from '../../types/pdu.js';
 import type { FederationRoomsDeps } from './deps.js';
+import { inviteRemoteUser, receiveInvite } from './invites.js';
 import { joinRemoteRoom } from './join-remote-room.js';
+import { leaveRemoteRoom } from './leave-remote-room.js';
 import { receivePdus, type PduResults } from './receive-transaction.js';
 import { startSendingLocalEvents } from './send-local-events.js';
 import { makeMembership, sendJoinResponse, sendMembership, type MembershipKind } from './serve-membership.js';
@@ -31,6 +33,12 @@ export interface FederationRoomsService {
   getEventAuth(origin: string, roomId: RoomId, eventId: EventId): Promise<JsonObject>;
   /** The rooms service's remote-membership port: join a room we are not in. */
   joinRemoteRoom(userId: UserId, roomId: RoomId, servers: readonly string[], content: JsonObject): Promise<void>;
+  /** The port's leave: reject an invite (retract a knock) in a room we are not in. */
+  leaveRemoteRoom(userId: UserId, roomId: RoomId, servers: readonly string[], content: JsonObject): Promise<void>;
+  /** The port's invite: the invitee's server countersigns our invite. */
+  inviteRemoteUser(roomId: RoomId, roomVersion: string, event: Pdu, inviteRoomState: readonly JsonObject[]): Promise<Pdu>;
+  /** PUT /v2/invite: countersign and record an invite of one of our users. */
+  receiveInvite(origin: string, roomId: RoomId, eventId: EventId, body: JsonObject): Promise<JsonObject>;
   /** Stops sending our events out. */
   close(): void;
 }
@@ -47,6 +55,9 @@ export function createFederationRoomsService(deps: FederationRoomsDeps): Federat
     getStateIds: (origin, roomId, eventId) => getStateIds(deps, origin, roomId, eventId),
     getEventAuth: (origin, roomId, eventId) => getEventAuth(deps, origin, roomId, eventId),
     joinRemoteRoom: (userId, roomId, servers, content) => joinRemoteRoom(deps, userId, roomId, servers, content),
+    leaveRemoteRoom: (userId, roomId, servers, content) => leaveRemoteRoom(deps, userId, roomId, servers, content),
+    inviteRemoteUser: (roomId, roomVersion, event, state) => inviteRemoteUser(deps, roomId, roomVersion, event, state),
+    receiveInvite: (origin, roomId, eventId, body) => receiveInvite(deps, origin, roomId, eventId, body),
     close: stop,
   };
 }
