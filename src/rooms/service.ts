@@ -8,6 +8,8 @@ import { Sender } from './send.js';
 import type { RoomService } from './types.js';
 import { upgradeRoom } from './upgrade-room.js';
 import { allowedWhileSuspended, assertMayRedactWhileSuspended, assertNotSuspended } from './suspension.js';
+import { assertInviteAllowed, invitesBlocked } from './invite-permission.js';
+import type { UserId } from '../types/ids.js';
 import { leaveAllRooms, propagateProfile } from './user-rooms.js';
 
 /** Builds the room writer service: the one place that creates and persists room events. */
@@ -26,6 +28,12 @@ export function createRoomService(deps: RoomServiceDeps): RoomService {
     },
     createRoom: async (requester: Requester, body) => {
       await assertNotSuspended(deps, requester);
+      if (body.invite !== undefined && body.invite.length > 0) {
+        // Users who block invites are left out; the room is still created (spec "Invite permission").
+        const allowed: string[] = [];
+        for (const u of body.invite) if (!(await invitesBlocked(deps, u as UserId))) allowed.push(u);
+        body = { ...body, invite: allowed };
+      }
       return createRoom(deps, writer, requester, body);
     },
     sendMessageEvent: async (requester, roomId, type, content, txnId) => {
@@ -34,6 +42,7 @@ export function createRoomService(deps: RoomServiceDeps): RoomService {
     },
     sendStateEvent: async (requester, roomId, type, stateKey, content) => {
       if (!allowedWhileSuspended(requester, type, stateKey, content)) await assertNotSuspended(deps, requester);
+      if (type === 'm.room.member' && content.membership === 'invite') await assertInviteAllowed(deps, stateKey as UserId);
       return sender.sendState(requester, roomId, type, stateKey, content);
     },
     redact: async (requester, roomId, eventId, reason, txnId) => {
@@ -50,6 +59,7 @@ export function createRoomService(deps: RoomServiceDeps): RoomService {
     },
     invite: async (requester, roomId, userId, reason) => {
       await assertNotSuspended(deps, requester);
+      await assertInviteAllowed(deps, userId);
       return members.invite(requester, roomId, userId, reason);
     },
     kick: (requester, roomId, userId, reason) => members.kick(requester, roomId, userId, reason),

@@ -11,7 +11,7 @@ import { computeRoomLists } from './room-lists.js';
 import type { LazyMemberCache } from './room-state.js';
 import { formatSyncToken } from './tokens.js';
 import type { RoomLists, SyncComputation, SyncResponseBody } from './types.js';
-import { ignoredUserIds } from './ignored-users.js';
+import { ignoredUserIds, invitesBlocked } from './ignored-users.js';
 
 // One /sync computation from `since` to `to` (no waiting: service.ts loops over this for long-polls).
 
@@ -81,7 +81,10 @@ export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promis
 
   const invite: Record<RoomId, { invite_state: { events: JsonObject[] } }> = {};
   const ignored = await ignoredUserIds(c);
+  // Users who block invites (m.invite_permission_config) get none served; unblocking brings them back.
+  const invitesHidden = lists.invited.length > 0 && (await invitesBlocked(c));
   for (const row of lists.invited) {
+    if (invitesHidden) break;
     // Invites from ignored users are not shown (spec "Ignoring Users").
     if (ignored.size > 0 && ignored.has((await c.rooms.getEvent(row.eventId))?.pdu.sender ?? '')) continue;
     invite[row.roomId] = { invite_state: { events: await buildStrippedState(c, row, 'invite_room_state') } };

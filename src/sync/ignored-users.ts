@@ -17,3 +17,17 @@ export function ignoredUserIds(c: SyncComputation): Promise<ReadonlySet<string>>
   }
   return p;
 }
+
+const blockedPerComputation = new WeakMap<SyncComputation, Promise<boolean>>();
+
+/** m.invite_permission_config `default_action: block` (v1.18): the user's pending invites are not served. */
+export function invitesBlocked(c: SyncComputation): Promise<boolean> {
+  let p = blockedPerComputation.get(c);
+  if (!p) {
+    p = c.userData
+      .getAccountData(c.requester.userId, '', 'm.invite_permission_config')
+      .then((row) => row?.content.default_action === 'block');
+    blockedPerComputation.set(c, p);
+  }
+  return p;
+}
