@@ -49,32 +49,37 @@ export async function aggregateRelations(
 ): Promise<Map<EventId, JsonObject>> {
   const out = new Map<EventId, JsonObject>();
   if (parents.length === 0) return out;
-  const rows = await deps.storage.relations.getRelationsTo(parents.map((p) => p.eventId));
-  const relevant = rows.filter((r) => r.relType === 'm.thread' || r.relType === 'm.replace' || r.relType === 'm.reference');
-  if (relevant.length === 0) return out;
-  const children = await deps.storage.rooms.getEvents(relevant.map((r) => r.eventId));
+  const parentIds = parents.map((p) => p.eventId);
+  // Threads are summarised in the database (a long thread is not read whole per page); edits and references
+  // are read row by row, as every candidate edit must be checked. Reactions are not read at all.
+  const [threads, rows] = await Promise.all([
+    deps.storage.relations.getThreadSummaries(parentIds, viewer.userId),
+    deps.storage.relations.getRelationsTo(parentIds, ['m.replace', 'm.reference']),
+  ]);
+  if (threads.length === 0 && rows.length === 0) return out;
+  const children = await deps.storage.rooms.getEvents([...rows.map((r) => r.eventId), ...threads.map((t) => t.latestEventId)]);
   const byParent = new Map<EventId, RelationRow[]>();
-  for (const r of relevant) {
+  for (const r of rows) {
     if (!liveChild(children.get(r.eventId))) continue;
     let list = byParent.get(r.relatesToId);
     if (list === undefined) byParent.set(r.relatesToId, (list = []));
     list.push(r);
   }
+  const threadByRoot = new Map(threads.map((t) => [t.rootId, t]));
 
   const toSerialize: StoredEvent[] = [];
   const plan = new Map<EventId, { thread?: { latest: StoredEvent; count: number; participated: boolean }; edit?: StoredEvent; refs?: EventId[] }>();
   for (const parent of parents) {
-    const list = byParent.get(parent.eventId);
-    if (list === undefined) continue;
+    const list = byParent.get(parent.eventId) ?? [];
+    const summary = threadByRoot.get(parent.eventId);
+    if (list.length === 0 && summary === undefined) continue;
     const entry: { thread?: { latest: StoredEvent; count: number; participated: boolean }; edit?: StoredEvent; refs?: EventId[] } = {};
-    const thread = list.filter((r) => r.relType === 'm.thread');
-    const latestRow = thread.at(-1);
-    const latest = latestRow && children.get(latestRow.eventId);
-    if (latest !== undefined) {
+    const latest = summary && children.get(summary.latestEventId);
+    if (summary !== undefined && liveChild(latest)) {
       entry.thread = {
         latest,
-        count: thread.length,
-        participated: parent.pdu.sender === viewer.userId || thread.some((r) => r.sender === viewer.userId),
+        count: summary.count,
+        participated: parent.pdu.sender === viewer.userId || summary.participated,
       };
       toSerialize.push(latest);
     }

@@ -64,8 +64,10 @@ export interface RelationsStore {
   }): Promise<void>;
   /** Children of one event, in stream order. */
   getChildren(parentId: EventId, query: RelationsQuery): Promise<RelationRow[]>;
-  /** Every relation pointing at any of `parentIds`. */
-  getRelationsTo(parentIds: readonly EventId[]): Promise<RelationRow[]>;
+  /** Every relation pointing at any of `parentIds` (only of `relTypes` when given), in stream order. */
+  getRelationsTo(parentIds: readonly EventId[], relTypes?: readonly string[]): Promise<RelationRow[]>;
+  /** Reply count, latest reply and whether `userId` replied, for each of `rootIds` that has m.thread children. */
+  getThreadSummaries(rootIds: readonly EventId[], userId: UserId): Promise<Array<ThreadSummaryRow & { participated: boolean }>>;
   /** Thread roots of a room ordered by latest reply (newest first), latest reply below `before`. */
   getThreads(roomId: RoomId, opts: { before?: number; limit: number; participant?: UserId }): Promise<ThreadSummaryRow[]>;
 }

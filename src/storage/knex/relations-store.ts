@@ -109,17 +109,51 @@ export class KnexRelationsStore implements RelationsStore {
     return rows.map(toRelation);
   }
 
-  async getRelationsTo(parentIds: readonly EventId[]): Promise<RelationRow[]> {
+  async getRelationsTo(parentIds: readonly EventId[], relTypes?: readonly string[]): Promise<RelationRow[]> {
     const out: RelationRow[] = [];
-    const size = Math.max(1, this.dialect.maxBindParams - 10);
+    const size = Math.max(1, this.dialect.maxBindParams - 100);
     for (let i = 0; i < parentIds.length; i += size) {
-      const rows: RelationDbRow[] = await this.knex('event_relations')
-        .select('*')
-        .whereIn('relates_to_id', parentIds.slice(i, i + size))
-        .orderBy('stream_ordering', 'asc');
+      const q = this.knex('event_relations').select('*').whereIn('relates_to_id', parentIds.slice(i, i + size));
+      if (relTypes !== undefined) q.whereIn('rel_type', [...relTypes]);
+      const rows: RelationDbRow[] = await q.orderBy('stream_ordering', 'asc');
       out.push(...rows.map(toRelation));
     }
     return out;
+  }
+
+  async getThreadSummaries(rootIds: readonly EventId[], userId: UserId): Promise<Array<ThreadSummaryRow & { participated: boolean }>> {
+    if (rootIds.length === 0) return [];
+    const ids = [...new Set(rootIds)].slice(0, Math.max(1, this.dialect.maxBindParams - 100));
+    const counts = (await this.knex('event_relations')
+      .select('relates_to_id')
+      .count({ n: '*' })
+      .max({ latest: 'stream_ordering' })
+      .where({ rel_type: 'm.thread' })
+      .whereIn('relates_to_id', ids)
+      .groupBy('relates_to_id')) as unknown as Array<{ relates_to_id: string; n: unknown; latest: unknown }>;
+    if (counts.length === 0) return [];
+    const positions = counts.map((c) => toSafeNumber(c.latest, 'latest'));
+    const latestRows: Array<{ event_id: string; stream_ordering: unknown }> = await this.knex('event_relations')
+      .select('event_id', 'stream_ordering')
+      .whereIn('stream_ordering', positions);
+    const byPosition = new Map(latestRows.map((r) => [toSafeNumber(r.stream_ordering, 'stream_ordering'), r.event_id]));
+    const mine: Array<{ relates_to_id: string }> = await this.knex('event_relations')
+      .distinct('relates_to_id')
+      .where({ rel_type: 'm.thread', sender: userId })
+      .whereIn('relates_to_id', counts.map((c) => c.relates_to_id));
+    const participated = new Set(mine.map((r) => r.relates_to_id));
+    return counts.flatMap((c, i) => {
+      const position = positions[i] ?? 0;
+      const latest = byPosition.get(position);
+      if (latest === undefined) return [];
+      return [{
+        rootId: c.relates_to_id,
+        count: toSafeNumber(c.n, 'count'),
+        latestEventId: latest,
+        latestStreamOrdering: position,
+        participated: participated.has(c.relates_to_id),
+      }];
+    });
   }
 
   async getThreads(roomId: RoomId, opts: { before?: number; limit: number; participant?: UserId }): Promise<ThreadSummaryRow[]> {

@@ -103,6 +103,13 @@ describeStorage('relations and search stores', (h) => {
     const bob = await storage.relations.getThreads(ROOM, { limit: 10, participant: '@bob:example.org' });
     // Root senders come from the events table (empty here); the HTTP tests cover them.
     assert.deepEqual(bob.map((t) => t.rootId), ['$root1'], 'bob replied in root1 only');
+    const summaries = await storage.relations.getThreadSummaries(['$root1', '$root2', '$t1'], '@carol:example.org');
+    assert.deepEqual(
+      summaries.map((t) => [t.rootId, t.count, t.latestEventId, t.participated]).sort(),
+      [['$root1', 2, '$t3', true], ['$root2', 1, '$t2', true]],
+    );
+    const edits = await storage.relations.getRelationsTo(['$root1'], ['m.replace']);
+    assert.deepEqual(edits.map((r) => r.eventId), ['$edit']);
     const before = await storage.relations.getThreads(ROOM, { limit: 10, before: threads[0]?.latestStreamOrdering });
     assert.deepEqual(before.map((t) => t.rootId), ['$root2']);
   });
