@@ -1,0 +1,78 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { xMatrixAuthorization } from '../../../src/federation/outbound/index.js';
+import type { RegisteredUser } from '../../helpers/users.js';
+import { startFederation, user, type FedServer } from '../rooms/harness.js';
+
+// GET /_matrix/federation/v1/media/download/{mediaId}: our media for other servers as multipart/mixed
+// (JSON metadata part, then the bytes), byte-identical to what was uploaded; signed requests only.
+
+function parseMultipart(contentType: string, body: Buffer): Array<{ headers: Record<string, string>; body: Buffer }> {
+  const m = /boundary=([^;]+)/.exec(contentType);
+  assert.ok(m?.[1], `no boundary in ${contentType}`);
+  const delimiter = Buffer.from(`--${m[1]}`);
+  const parts: Array<{ headers: Record<string, string>; body: Buffer }> = [];
+  let at = body.indexOf(delimiter);
+  while (at !== -1) {
+    const start = at + delimiter.length;
+    if (body.subarray(start, start + 2).toString() === '--') break;
+    const next = body.indexOf(delimiter, start);
+    assert.notEqual(next, -1, 'unterminated part');
+    const raw = body.subarray(start + 2, next - 2); // drop the CRLF after the delimiter and before the next
+    const split = raw.indexOf('\r\n\r\n');
+    const headers: Record<string, string> = {};
+    for (const line of raw.subarray(0, split).toString('utf8').split('\r\n')) {
+      const i = line.indexOf(':');
+      headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+    }
+    parts.push({ headers, body: raw.subarray(split + 4) });
+    at = next;
+  }
+  return parts;
+}
+
+describe('federation media download', () => {
+  let hs: FedServer[];
+  let alice: RegisteredUser;
+
+  before(async () => {
+    hs = await startFederation(['hs1.test', 'hs2.test']);
+    alice = await user(hs[0] as FedServer, 'alice');
+  });
+  after(async () => {
+    for (const s of hs ?? []) await s.server.close();
+  });
+
+  const signedGet = (from: FedServer, to: FedServer, uri: string) =>
+    fetch(`${to.server.baseUrl}${uri}`, {
+      headers: { Authorization: xMatrixAuthorization({ method: 'GET', uri, origin: from.name, destination: to.name }, from.key) },
+    });
+
+  test('hs2 downloads hs1 media byte-identical, as multipart/mixed with a JSON part first', async () => {
+    const [hs1, hs2] = hs as [FedServer, FedServer];
+    const bytes = randomBytes(70_000);
+    const up = await fetch(`${hs1.server.baseUrl}/_matrix/media/v3/upload?filename=blob.bin`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${alice.accessToken}`, 'Content-Type': 'application/octet-stream' },
+      body: bytes,
+    });
+    assert.equal(up.status, 200);
+    const mxc = ((await up.json()) as { content_uri: string }).content_uri;
+    const mediaId = mxc.split('/').pop() ?? '';
+
+    const res = await signedGet(hs2, hs1, `/_matrix/federation/v1/media/download/${mediaId}`);
+    assert.equal(res.status, 200);
+    const parts = parseMultipart(res.headers.get('content-type') ?? '', Buffer.from(await res.arrayBuffer()));
+    assert.equal(parts.length, 2);
+    assert.equal(parts[0]?.headers['content-type'], 'application/json');
+    assert.deepEqual(JSON.parse(parts[0]?.body.toString('utf8') ?? ''), {});
+    assert.equal(parts[1]?.headers['content-type'], 'application/octet-stream');
+    assert.ok(parts[1]?.body.equals(bytes), 'bytes differ');
+
+    const missing = await signedGet(hs2, hs1, '/_matrix/federation/v1/media/download/doesnotexist');
+    assert.equal(missing.status, 404);
+    const unsigned = await fetch(`${hs1.server.baseUrl}/_matrix/federation/v1/media/download/${mediaId}`);
+    assert.equal(unsigned.status, 401);
+  });
+});
