@@ -5,6 +5,7 @@ import { registerRegistrationTokenRoutes } from './registration-tokens.js';
 import { registerSharedSecretRoutes } from './shared-secret-register.js';
 import { registerReportAdminRoutes } from './reports.js';
 import { registerUserSuspensionRoutes } from './user-suspension.js';
+import { registerServerNoticeRoutes } from './server-notices.js';
 
 export { requireAdmin } from './require-admin.js';
 export { registrationMac } from './shared-secret-register.js';
@@ -23,5 +24,6 @@ export function createAdminRouter(deps: HttpDeps): Router {
   registerRegistrationTokenRoutes(router, deps, now);
   registerReportAdminRoutes(router, deps);
   registerUserSuspensionRoutes(router, deps);
+  registerServerNoticeRoutes(router, deps);
   return router;
 }
