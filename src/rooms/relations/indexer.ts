@@ -13,7 +13,7 @@ const BATCH = 500;
 export interface EventIndexer {
   /** Resolves once every event committed before the call is indexed. */
   catchUp(): Promise<void>;
-  /** Starts following 'events' notices; returns the unsubscribe function. */
+  /** Starts following 'events' notices and catches up once now; returns the unsubscribe function. */
   follow(notices: NoticeSource): () => void;
 }
 
@@ -62,10 +62,13 @@ export function createEventIndexer(deps: { storage: Storage; logger: Logger }): 
   return {
     catchUp,
     follow(notices) {
-      return notices.subscribe((notice) => {
-        if (notice.stream !== 'events') return;
-        catchUp().catch((err: unknown) => logger.error({ err }, 'relations/search indexing failed'));
+      const run = () => catchUp().catch((err: unknown) => logger.error({ err }, 'relations/search indexing failed'));
+      const unsubscribe = notices.subscribe((notice) => {
+        if (notice.stream === 'events') void run();
       });
+      // Events stored before this version (or while the server was down mid-batch) are indexed from the start.
+      void run();
+      return unsubscribe;
     },
   };
 }
