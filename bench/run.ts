@@ -49,6 +49,11 @@ export const scenarios: Scenario[] = [
     describe: '3: message sending, 1/10/50 clients in 1 and 50 rooms, next to bare koa and a raw insert loop',
     run: async (quick) => (await import('./scenarios/send.js')).run(quick),
   },
+  {
+    name: 'wake',
+    describe: '4 and 5: send-to-sync wake-up p50/p99 and fan-out to N long-polls, next to bare koa long-polls',
+    run: async (quick) => (await import('./scenarios/wake.js')).run(quick),
+  },
 ];
 
 function formatCell(v: unknown): string {

@@ -14,11 +14,12 @@ export async function call(
   path: string,
   token: string | null,
   body?: unknown,
+  signal?: AbortSignal,
 ): Promise<Record<string, unknown>> {
   const headers: Record<string, string> = {};
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(`${baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(`${baseUrl}${path}`, { method, headers, ...(signal ? { signal } : {}), ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
   return JSON.parse(text) as Record<string, unknown>;
@@ -68,13 +69,13 @@ export async function sendText(baseUrl: string, user: User, roomId: string, text
   return String(r.event_id);
 }
 
-export async function sync(baseUrl: string, user: User, params: Record<string, string> = {}): Promise<Record<string, unknown>> {
+export async function sync(baseUrl: string, user: User, params: Record<string, string> = {}, signal?: AbortSignal): Promise<Record<string, unknown>> {
   const q = new URLSearchParams(params).toString();
-  return call(baseUrl, 'GET', `/_matrix/client/v3/sync${q ? `?${q}` : ''}`, user.token);
+  return call(baseUrl, 'GET', `/_matrix/client/v3/sync${q ? `?${q}` : ''}`, user.token, undefined, signal);
 }
 
-/** Whether a sync response carries the event in any joined room's timeline. */
-export function syncHasEvent(body: Record<string, unknown>, eventId: string): boolean {
+/** Event ids in the joined rooms' timelines of a sync response. */
+export function syncEventIds(body: Record<string, unknown>): string[] {
   const join = ((body.rooms as Record<string, unknown> | undefined)?.join ?? {}) as Record<string, { timeline?: { events?: Array<{ event_id?: string }> } }>;
-  return Object.values(join).some((r) => r.timeline?.events?.some((e) => e.event_id === eventId) ?? false);
+  return Object.values(join).flatMap((r) => (r.timeline?.events ?? []).map((e) => String(e.event_id)));
 }

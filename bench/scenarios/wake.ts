@@ -1,0 +1,139 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ScenarioResult } from '../run.js';
+import { startCeiling } from '../lib/ceiling.js';
+import { call, createRoom, joinRoom, pool, registerUsers, sendText, sync, syncEventIds, type User } from '../lib/client.js';
+import { engines } from '../lib/engines.js';
+import { startBenchServer, type BenchServer } from '../lib/server.js';
+import { percentile, round } from '../lib/stats.js';
+
+// Scenario 4, send-to-sync wake-up: one user long-polls /sync, another sends; the figure is the time from the
+// start of the send to the long-poll returning the event. Scenario 5, fan-out: N members long-poll the same room,
+// one message; the time until every one of them has it. Ceiling for both: the same long-polls against bare koa,
+// woken by one POST.
+
+/** Cheap syncs for many users: one timeline event, members loaded lazily. */
+const FILTER = JSON.stringify({ room: { timeline: { limit: 1 }, state: { lazy_load_members: true } }, presence: { types: [] } });
+
+async function since(server: BenchServer, user: User): Promise<string> {
+  return String((await sync(server.baseUrl, user, { filter: FILTER, timeout: '0' })).next_batch);
+}
+
+/**
+ * Long-polls from `token` until the event named by `target` has arrived; resolves with the time it arrived.
+ * The sync may answer before the send's own response names the event, so arrivals are recorded as they come.
+ */
+function waitFor(server: BenchServer, user: User, token: string, target: Promise<string>): Promise<{ at: number; next: string }> {
+  const seen = new Map<string, number>();
+  const abort = new AbortController();
+  let t = token;
+  let id: string | null = null;
+  return new Promise((resolve, reject) => {
+    const finish = (at: number) => {
+      abort.abort();
+      resolve({ at, next: t });
+    };
+    target.then((v) => {
+      id = v;
+      const at = seen.get(v);
+      if (at !== undefined) finish(at);
+    }, reject);
+    void (async () => {
+      while (!abort.signal.aborted) {
+        const body = await sync(server.baseUrl, user, { filter: FILTER, timeout: '30000', since: t }, abort.signal);
+        const at = performance.now();
+        t = String(body.next_batch);
+        for (const e of syncEventIds(body)) seen.set(e, at);
+        if (id !== null && seen.has(id)) finish(at);
+      }
+    })().catch((e: unknown) => {
+      if (!abort.signal.aborted) reject(e instanceof Error ? e : new Error(String(e)));
+    });
+  });
+}
+
+async function wakeup(server: BenchServer, rounds: number): Promise<{ p50: number; p99: number }> {
+  const [a, b] = (await registerUsers(server.baseUrl, 'wake', 2)) as [User, User];
+  const room = await createRoom(server.baseUrl, a);
+  await joinRoom(server.baseUrl, b, room);
+  let token = await since(server, a);
+  const lat: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    let release: (id: string) => void = () => undefined;
+    const got = waitFor(server, a, token, new Promise<string>((r) => (release = r)));
+    await sleep(5); // let the long-poll reach the server and park
+    const t0 = performance.now();
+    release(await sendText(server.baseUrl, b, room, `wake ${i}`));
+    const { at, next } = await got;
+    token = next;
+    lat.push(at - t0);
+  }
+  return { p50: round(percentile(lat, 50), 2), p99: round(percentile(lat, 99), 2) };
+}
+
+async function bareWakeup(baseUrl: string, rounds: number): Promise<{ p50: number; p99: number }> {
+  const lat: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const got = call(baseUrl, 'GET', '/wait', null).then(() => performance.now());
+    await sleep(5);
+    const t0 = performance.now();
+    await call(baseUrl, 'POST', '/wake', null, { i });
+    lat.push((await got) - t0);
+  }
+  return { p50: round(percentile(lat, 50), 2), p99: round(percentile(lat, 99), 2) };
+}
+
+async function fanout(server: BenchServer, members: number): Promise<{ allMs: number; p50: number; setupS: number }> {
+  const setup = performance.now();
+  const users = await registerUsers(server.baseUrl, 'fan', members);
+  const owner = users[0] as User;
+  const room = await createRoom(server.baseUrl, owner);
+  await pool(users.slice(1), 8, (u) => joinRoom(server.baseUrl, u, room));
+  const tokens = await pool(users, 16, (u) => since(server, u));
+  const setupS = (performance.now() - setup) / 1000;
+  let release: (id: string) => void = () => undefined;
+  const target = new Promise<string>((r) => (release = r));
+  const arrivals = Promise.all(users.map((u, i) => waitFor(server, u, tokens[i] as string, target).then((r) => r.at)));
+  // Long-polls must all be parked before the send; 1,000 connections take a moment to open.
+  await sleep(Math.max(200, members * 2));
+  const t0 = performance.now();
+  release(await sendText(server.baseUrl, owner, room, 'fan-out'));
+  const at = (await arrivals).map((t) => t - t0);
+  return { allMs: round(Math.max(...at), 1), p50: round(percentile(at, 50), 1), setupS: round(setupS, 1) };
+}
+
+async function bareFanout(baseUrl: string, members: number): Promise<number> {
+  const arrivals = Promise.all(Array.from({ length: members }, () => call(baseUrl, 'GET', '/wait', null).then(() => performance.now())));
+  while (Number((await call(baseUrl, 'GET', '/waiters', null)).waiting) < members) await sleep(10);
+  const t0 = performance.now();
+  await call(baseUrl, 'POST', '/wake', null, { fan: true });
+  return round(Math.max(...(await arrivals)) - t0, 1);
+}
+
+export async function run(quick: boolean): Promise<ScenarioResult> {
+  const o = quick ? { rounds: 10, members: 20, child: false } : { rounds: 200, members: 1000, child: true };
+  const rows: Array<Record<string, unknown>> = [];
+  const ceiling = await startCeiling(o.child);
+  let bareW: { p50: number; p99: number };
+  let bareF: number;
+  try {
+    bareW = await bareWakeup(ceiling.baseUrl, o.rounds);
+    bareF = await bareFanout(ceiling.baseUrl, o.members);
+  } finally {
+    await ceiling.close();
+  }
+  for (const engine of engines()) {
+    const server = await startBenchServer(engine, { child: o.child });
+    try {
+      const w = await wakeup(server, o.rounds);
+      rows.push({ db: engine, figure: 'wake-up p50 ms', value: w.p50, 'bare koa': bareW.p50, ratio: round(w.p50 / bareW.p50, 2), target: '' });
+      rows.push({ db: engine, figure: 'wake-up p99 ms', value: w.p99, 'bare koa': bareW.p99, ratio: round(w.p99 / bareW.p99, 2), target: '<= 15' });
+      const f = await fanout(server, o.members);
+      rows.push({ db: engine, figure: `fan-out to ${o.members}: all ms`, value: f.allMs, 'bare koa': bareF, ratio: round(f.allMs / bareF, 2), target: '<= 150' });
+      rows.push({ db: engine, figure: `fan-out to ${o.members}: p50 ms`, value: f.p50, 'bare koa': '', ratio: '', target: `(setup ${f.setupS} s)` });
+    } finally {
+      await server.close();
+    }
+  }
+  return { scenario: 'wake', parameters: o, rows };
+}
