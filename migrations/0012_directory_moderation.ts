@@ -18,4 +18,13 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['room_id']);
     t.index(['reporter']);
   });
+
+  // OpenID tokens (POST /user/{userId}/openid/request_token) that other services verify through the
+  // federation API's /openid/userinfo. Stored as SHA-256 hex digests like every other bearer secret.
+  await knex.schema.createTable('openid_tokens', (t) => {
+    t.string('token_hash', 64).primary();
+    t.string('user_id', 255).notNullable();
+    t.bigInteger('valid_until_ts').notNullable();
+    t.index(['valid_until_ts']);
+  });
 }

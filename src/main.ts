@@ -13,7 +13,7 @@ import { createFederationService } from './federation/outbound/index.js';
 import { createFederationRoomsService, type FederationRoomsService } from './federation/rooms/index.js';
 import { createE2eService, e2eSyncExtensions } from './users/e2e/index.js';
 import { createSpacesService } from './rooms/index.js';
-import { createUserDirectoryService } from './users/directory/index.js';
+import { createOpenIdService, createUserDirectoryService } from './users/directory/index.js';
 import { createModerationService } from './moderation/index.js';
 import type { Services } from './http/services.js';
 import type { RoomService } from './rooms/index.js';
@@ -188,6 +188,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     // search_all_users is not a config option yet: the directory shows users who share or are in public rooms.
     userDirectory: createUserDirectoryService({ storage, searchAllUsers: (config as Config & { userDirectorySearchAllUsers?: boolean }).userDirectorySearchAllUsers ?? false }),
     moderation: createModerationService({ storage, now, serverName: config.serverName, forgetCachedTokens: (userId) => auth.forgetCachedTokens(userId) }),
+    openid: createOpenIdService({ storage, serverName: config.serverName, now }),
     relations: createRelationsService({ storage, indexer: eventIndexer, now }),
     search: createSearchService({ storage, indexer: eventIndexer, now }),
     pushRules,

@@ -10,7 +10,7 @@ import type { EduHandler } from '../federation/inbound/edus.js';
 import type { E2eService } from '../users/e2e/index.js';
 import type { RelationsService, SearchService } from '../rooms/index.js';
 import type { SpacesService } from '../rooms/index.js';
-import type { UserDirectoryService } from '../users/directory/index.js';
+import type { OpenIdService, UserDirectoryService } from '../users/directory/index.js';
 import type { ModerationService } from '../moderation/index.js';
 import type { PushRulesService, PushService } from '../push/index.js';
 
@@ -33,6 +33,7 @@ export interface Services {
   spaces: SpacesService;
   userDirectory: UserDirectoryService;
   moderation: ModerationService;
+  openid: OpenIdService;
   pushRules: PushRulesService;
   push: PushService;
 }

@@ -3,9 +3,10 @@ import type { HttpDeps } from '../../http/deps.js';
 import { queryString, validateBody } from '../../http/validate.js';
 import { invalidParam, missingParam } from '../../errors/index.js';
 import { authenticate, getRequester } from '../requester.js';
-import { v3Paths } from '../rooms/read/params.js';
+import { pathParam, v3Paths } from '../rooms/read/params.js';
 
-// POST /v3/user_directory/search and GET /v1/mutual_rooms (with MSC2666's unstable path, which clients still use).
+// POST /v3/user_directory/search, GET /v1/mutual_rooms (with MSC2666's unstable path, which clients still use) and
+// POST /v3/user/{userId}/openid/request_token.
 
 interface SearchBody {
   search_term: string;
@@ -33,5 +34,10 @@ export function registerUserDirectoryRoutes(router: Router, deps: HttpDeps): voi
     if (other === undefined) throw missingParam('Missing required query parameter user_id');
     if (other === '') throw invalidParam('The user ID provided was invalid');
     ctx.body = await deps.services.userDirectory.mutualRooms(getRequester(ctx).userId, other, queryString(ctx.query, 'from') || undefined);
+  });
+
+  // The spec's body is an empty object; any JSON object is accepted.
+  router.post(v3Paths('/user/:userId/openid/request_token'), authenticate(deps), validateBody({ type: 'object' }), async (ctx) => {
+    ctx.body = await deps.services.openid.requestToken(getRequester(ctx).userId, pathParam(ctx, 'userId'));
   });
 }

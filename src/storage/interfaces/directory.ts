@@ -56,4 +56,8 @@ export interface DirectoryStore {
   setAccountFlag(userId: UserId, flag: 'suspended' | 'locked', value: boolean): Promise<boolean>;
   /** The account's suspended and locked flags; undefined for unknown users. */
   getAccountFlags(userId: UserId): Promise<{ suspended: boolean; locked: boolean } | undefined>;
+  /** Stores an OpenID token (by digest); expired ones are swept on the way. */
+  addOpenIdToken(tokenHash: string, userId: UserId, validUntilTs: number, now: number): Promise<void>;
+  /** The user of an unexpired OpenID token, by digest. */
+  getOpenIdTokenUser(tokenHash: string, now: number): Promise<UserId | undefined>;
 }

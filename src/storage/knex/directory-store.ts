@@ -118,6 +118,18 @@ export class KnexDirectoryStore implements DirectoryStore {
     return row ? { suspended: Boolean(row.suspended), locked: Boolean(row.locked) } : undefined;
   }
 
+  async addOpenIdToken(tokenHash: string, userId: UserId, validUntilTs: number, now: number): Promise<void> {
+    await this.knex('openid_tokens').where('valid_until_ts', '<=', now).delete();
+    await this.knex('openid_tokens').insert({ token_hash: tokenHash, user_id: userId, valid_until_ts: validUntilTs });
+  }
+
+  async getOpenIdTokenUser(tokenHash: string, now: number): Promise<UserId | undefined> {
+    const row = (await this.knex('openid_tokens').where('token_hash', tokenHash).andWhere('valid_until_ts', '>', now).first('user_id')) as
+      | { user_id: string }
+      | undefined;
+    return row?.user_id as UserId | undefined;
+  }
+
   async usersSharingRoomWith(userId: UserId): Promise<Set<UserId>> {
     const rows = (await this.knex('current_memberships as mine')
       .join('current_memberships as other', 'other.room_id', 'mine.room_id')
