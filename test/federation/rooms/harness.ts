@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseSigningKeyFile, type SigningKey } from '../../../src/crypto/index.js';
+import { buildConfig } from '../../../src/config/build.js';
+import type { Config } from '../../../src/config/types.js';
+import { createLogger, type LogLevel } from '../../../src/http/logger.js';
+import { startHomeserver } from '../../../src/main.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 import { registerUser, TEST_USER_CONFIG, type RegisteredUser } from '../../helpers/users.js';
 
@@ -54,7 +58,7 @@ export async function send(s: FedServer, u: RegisteredUser, roomId: string, text
 
 /** Message bodies of the room's timeline as `u` sees it (newest last). */
 export async function bodies(s: FedServer, u: RegisteredUser, roomId: string): Promise<string[]> {
-  const r = await api(s, u, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/messages?dir=b&limit=100`);
+  const r = await api(s, u, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/messages?dir=b&limit=300`);
   if (r.status !== 200) return [];
   const chunk = r.body.chunk as Array<{ type: string; content: { body?: string } }>;
   return chunk
@@ -76,4 +80,35 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
 export async function membership(s: FedServer, u: RegisteredUser, roomId: string, userId: string): Promise<string | undefined> {
   const r = await api(s, u, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.member/${enc(userId)}`);
   return r.status === 200 ? (r.body.membership as string) : undefined;
+}
+
+/**
+ * A server whose database and key live in `dir`, which outlives it: stop it and start it again on the same
+ * state (a new port; the shared overrides map is updated).
+ */
+export async function startPersistent(name: string, dir: string, overrides: Record<string, string>): Promise<{ fed: FedServer; stop(): Promise<void> }> {
+  const { config: base } = buildConfig(
+    {
+      server_name: name,
+      listeners: [{ port: 0, type: 'http', bind_addresses: ['127.0.0.1'], resources: [{ names: ['client', 'federation'] }] }],
+      database: { name: 'sqlite3', args: { database: 'homeserver.db' } },
+      signing_key_path: 'signing.key',
+      media_store_path: 'media_store',
+      trusted_key_servers: [],
+      ip_range_blacklist: [],
+      report_stats: false,
+    },
+    { configDir: dir, configPath: null, env: {} },
+  );
+  const config: Config = Object.freeze({ ...base, ...TEST_USER_CONFIG, serverName: name, federationTestOverrides: overrides });
+  const logger = createLogger((process.env.HS_TEST_LOG_LEVEL as LogLevel | undefined) ?? 'silent');
+  const hs = await startHomeserver(config, logger);
+  const first = hs.addresses[0];
+  if (!first) throw new Error('no listener');
+  const baseUrl = `http://${first.host}:${first.port}`;
+  overrides[name] = `${first.host}:${first.port}`;
+  const key = parseSigningKeyFile(readFileSync(config.signingKeyPath, 'utf8'))[0];
+  if (!key) throw new Error('no signing key');
+  const server: TestServer = { baseUrl, config, addresses: hs.addresses, dir, logger, close: () => hs.close() };
+  return { fed: { name, server, key }, stop: () => hs.close() };
 }
