@@ -54,6 +54,21 @@ export const scenarios: Scenario[] = [
     describe: '4 and 5: send-to-sync wake-up p50/p99 and fan-out to N long-polls, next to bare koa long-polls',
     run: async (quick) => (await import('./scenarios/wake.js')).run(quick),
   },
+  {
+    name: 'sync-rooms',
+    describe: '6: initial and incremental sync for a user in 1,000 rooms (20 in quick), next to bare koa serving the same body',
+    run: async (quick) => (await import('./scenarios/sync-rooms.js')).run(quick),
+  },
+  {
+    name: 'memory',
+    describe: '1 and 9: idle RSS after start and after light traffic; peak RSS and growth under sustained sending',
+    run: async (quick) => (await import('./scenarios/memory.js')).run(quick),
+  },
+  {
+    name: 'cold-start',
+    describe: '2: spawn `hearth start` to the first /versions answer, next to spawning bare koa',
+    run: async (quick) => (await import('./scenarios/cold-start.js')).run(quick),
+  },
 ];
 
 function formatCell(v: unknown): string {
