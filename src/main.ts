@@ -21,7 +21,8 @@ import type { Storage } from './storage/interfaces/index.js';
 import type { SigningKey } from './crypto/index.js';
 import { createInProcessNoticeHub } from './workers/notice-hub.js';
 import { createEduHandler, createEduSender, createRemoteKeys } from './federation/edus/index.js';
-import { createRemoteLookups } from './federation/queries/index.js';
+import { createRemoteLookups, createRemoteMediaFetcher } from './federation/queries/index.js';
+import { ALLOW_ALL_IPS, createHttpTransport, createIpPolicy } from './federation/outbound/index.js';
 import { createEventIndexer, createRelationsService, createSearchService } from './rooms/index.js';
 import { createPushRulesService, createPushService, unreadCountsDecorator } from './push/index.js';
 
@@ -180,7 +181,24 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     }),
     sync: createSyncService({ config, logger: logger.child({ component: 'sync' }), storage, notices, now }),
     accountData: createAccountDataService({ storage, notices }),
-    media: createMediaService({ config, logger: logger.child({ component: 'media' }), storage, now }),
+    media: createMediaService({
+      config,
+      logger: logger.child({ component: 'media' }),
+      storage,
+      now,
+      // Other servers' media through the federation media API, on a transport of its own (bodies up to the upload limit).
+      remote: createRemoteMediaFetcher({
+        serverName: config.serverName,
+        signingKey,
+        resolver: federation.resolver,
+        transport: createHttpTransport(),
+        ipPolicy: createIpPolicy(config.ipRangeBlacklist, config.ipRangeWhitelist),
+        allowAllIps: ALLOW_ALL_IPS,
+        verifyCertificates: config.federationVerifyCertificates,
+        maxBytes: config.maxUploadSize,
+        logger: logger.child({ component: 'remote-media' }),
+      }),
+    }),
     federation,
     federationRooms,
     e2e: createE2eService({ config, logger: logger.child({ component: 'e2e' }), storage, notices, now, deviceEvents: users, remote: createRemoteKeys(federation.client, federation.sender) }),

@@ -1,5 +1,6 @@
 import type { Config } from '../config/types.js';
-import { unrecognized } from '../errors/index.js';
+import { Readable } from 'node:stream';
+import { notFound, unrecognized } from '../errors/index.js';
 import type { Logger } from '../http/logger.js';
 import type { LocalMedia, Storage } from '../storage/interfaces/index.js';
 import { createFilesystemBackend, type MediaBackend } from './backend.js';
@@ -23,6 +24,20 @@ export type { OpenGraph } from './url-preview/opengraph.js';
 export type { MediaSettings } from './settings.js';
 export { isValidMediaId } from './ids.js';
 
+/**
+ * Other servers' media over federation (GET /_matrix/federation/v1/media/download|thumbnail). Throws
+ * MatrixError: 404 when the remote server does not have it, 502 when it cannot be reached.
+ */
+export interface RemoteMediaPort {
+  fetch(serverName: string, mediaId: string, thumbnail: ThumbnailRequest | null, timeoutMs: number): Promise<RemoteMediaBytes>;
+}
+
+export interface RemoteMediaBytes {
+  contentType: string;
+  uploadName: string | null;
+  bytes: Buffer;
+}
+
 export interface MediaServiceDeps {
   config: Config;
   logger: Logger;
@@ -30,6 +45,8 @@ export interface MediaServiceDeps {
   now: () => number;
   /** Defaults to the filesystem under config.mediaStorePath. */
   backend?: MediaBackend;
+  /** Without it other servers' media is 404. */
+  remote?: RemoteMediaPort;
 }
 
 export interface MediaService {
@@ -75,6 +92,14 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
       })
     : null;
 
+  // Remote media only on authenticated requests: since v1.11 the unauthenticated endpoints are frozen to
+  // what a server already had, as Synapse does with authenticated media enabled.
+  const remoteMedia = (serverName: string, access: AccessOptions): RemoteMediaPort | null => {
+    if (serverName === deps.config.serverName || deps.remote === undefined) return null;
+    if (!access.authenticated) throw notFound('Media not found');
+    return deps.remote;
+  };
+
   return {
     settings,
     config: () => ({ 'm.upload.size': settings.maxUploadSize }),
@@ -82,9 +107,13 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
     createPending: (userId) => local.createPending(userId),
     uploadToPending: (userId, serverName, mediaId, input) => local.uploadToPending(userId, serverName, mediaId, input),
     async download(serverName, mediaId, access) {
+      const remote = remoteMedia(serverName, access);
+      if (remote) return remoteContent(await remote.fetch(serverName, mediaId, null, access.timeoutMs));
       return local.content(await local.findServable(serverName, mediaId, access));
     },
     async thumbnail(serverName, mediaId, req, access) {
+      const remote = remoteMedia(serverName, access);
+      if (remote) return remoteContent(await remote.fetch(serverName, mediaId, req, access.timeoutMs));
       const media = await local.findServable(serverName, mediaId, access);
       return thumbnails.get(media, req, local.content(media));
     },
@@ -95,5 +124,15 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
     getLocalMedia: (mediaId) => store.getLocalMedia(mediaId),
     quarantine: (mediaId, by) => local.quarantine(mediaId, by),
     deleteLocalMedia: (mediaId) => local.delete(mediaId),
+  };
+}
+
+/** Bytes fetched from another server, served like local content (ranges included). */
+function remoteContent(media: RemoteMediaBytes): MediaContent {
+  return {
+    contentType: media.contentType,
+    length: media.bytes.length,
+    uploadName: media.uploadName,
+    open: async (range) => Readable.from([range ? media.bytes.subarray(range.start, range.end + 1) : media.bytes]),
   };
 }

@@ -16,3 +16,5 @@ export function registerFederationQueries(router: Router, deps: HttpDeps): void 
 }
 export { createRemoteLookups } from './remote-lookups.js';
 export type { RemoteLookups } from './remote-lookups.js';
+export { createRemoteMediaFetcher } from './remote-media.js';
+export type { RemoteMediaDeps } from './remote-media.js';
