@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildConfig } from '../../../src/config/build.js';
+import type { Config } from '../../../src/config/types.js';
+import { createLogger } from '../../../src/http/logger.js';
+import { addressUrl, startHomeserver } from '../../../src/main.js';
+import { registerUser, TEST_USER_CONFIG } from '../../helpers/users.js';
+import type { TestServer } from '../../helpers/server.js';
+import { apiWithToken, createRoom, send, type J } from '../sync/helpers.js';
+import { startFakeGateway } from './fake-gateway.js';
+
+// The push queue is a table: a push the gateway refused before a restart is delivered after it.
+
+async function boot(config: Config): Promise<TestServer> {
+  const hs = await startHomeserver(config, createLogger('silent'));
+  const first = hs.addresses[0];
+  if (!first) throw new Error('no address');
+  return { baseUrl: addressUrl(first), config, addresses: hs.addresses, dir: '', logger: createLogger('silent'), close: () => hs.close() };
+}
+
+test('a push that failed before a restart is retried after it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hearth-push-restart-'));
+  const gateway = await startFakeGateway();
+  try {
+    const { config: base } = buildConfig(
+      {
+        server_name: 'localhost',
+        listeners: [{ port: 0, type: 'http', bind_addresses: ['127.0.0.1'], resources: [{ names: ['client'] }] }],
+        database: { name: 'sqlite3', args: { database: 'homeserver.db' } },
+        signing_key_path: 'signing.key',
+        media_store_path: 'media_store',
+        trusted_key_servers: [],
+        report_stats: false,
+      },
+      { configDir: dir, configPath: null, env: {} },
+    );
+    const config = Object.freeze({ ...base, ...TEST_USER_CONFIG }) as Config;
+    let server = await boot(config);
+    const alice = apiWithToken(server, await registerUser(server.baseUrl, config, 'alice'));
+    const bobUser = await registerUser(server.baseUrl, config, 'bob');
+    const bob = apiWithToken(server, bobUser);
+    const roomId = await createRoom(alice, { preset: 'public_chat' });
+    await bob.ok('POST', `/v3/join/${encodeURIComponent(roomId)}`, {});
+    await bob.ok('POST', '/v3/pushers/set', {
+      kind: 'http',
+      app_id: 'app',
+      pushkey: 'key',
+      app_display_name: 'App',
+      device_display_name: 'Phone',
+      lang: 'en',
+      data: { url: gateway.url },
+    });
+    gateway.replies.push({ status: 503, body: {} });
+    const eventId = await send(alice, roomId, 'survive the restart');
+    await gateway.waitFor(1);
+    await server.close();
+
+    server = await boot(config);
+    try {
+      await gateway.waitFor(2, 15_000);
+      const retried: J = gateway.received[1];
+      assert.equal(retried.notification.event_id, eventId);
+      assert.equal(retried.notification.counts.unread, 1);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    await gateway.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
