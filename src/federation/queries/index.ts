@@ -2,6 +2,7 @@ import type { Router } from '@koa/router';
 import type { HttpDeps } from '../../http/deps.js';
 import { registerKeyQueries } from './keys.js';
 import { registerMediaQueries } from './media.js';
+import { registerOpenIdQuery } from './openid.js';
 import { registerProfileDirectoryQueries } from './profile-directory.js';
 import { registerPublicRoomsQueries } from './public-rooms.js';
 
@@ -13,6 +14,7 @@ export function registerFederationQueries(router: Router, deps: HttpDeps): void 
   registerPublicRoomsQueries(router, deps);
   registerKeyQueries(router, deps);
   registerMediaQueries(router, deps);
+  registerOpenIdQuery(router, deps);
 }
 export { createRemoteLookups } from './remote-lookups.js';
 export type { RemoteLookups } from './remote-lookups.js';

@@ -164,6 +164,22 @@ describe('federation queries between two servers', () => {
     );
   });
 
+  test('an OpenID token from request_token is exchanged for the user id at openid/userinfo', async () => {
+    const [hs1] = hs as [FedServer, FedServer];
+    const t = await api(hs1, alice, 'POST', `/_matrix/client/v3/user/${enc(alice.userId)}/openid/request_token`, {});
+    assert.equal(t.status, 200, JSON.stringify(t.body));
+    const ok = await fetch(`${hs1.server.baseUrl}/_matrix/federation/v1/openid/userinfo?access_token=${enc(t.body.access_token as string)}`);
+    assert.equal(ok.status, 200);
+    const body = (await ok.json()) as Record<string, unknown>;
+    assertMatchesSpec('server-server', 'GET', '/_matrix/federation/v1/openid/userinfo', 200, body);
+    assert.deepEqual(body, { sub: alice.userId });
+    const bad = await fetch(`${hs1.server.baseUrl}/_matrix/federation/v1/openid/userinfo?access_token=nope`);
+    assert.equal(bad.status, 401);
+    const badBody = (await bad.json()) as Record<string, unknown>;
+    assertMatchesSpec('server-server', 'GET', '/_matrix/federation/v1/openid/userinfo', 401, badBody);
+    assert.equal(badBody.errcode, 'M_UNKNOWN_TOKEN');
+  });
+
   test('query endpoints refuse unsigned requests', async () => {
     const [hs1] = hs as [FedServer, FedServer];
     const r = await fetch(`${hs1.server.baseUrl}/_matrix/federation/v1/query/profile?user_id=${enc(alice.userId)}`);
