@@ -28,7 +28,7 @@ async function lightTraffic(baseUrl: string, seconds: number): Promise<void> {
 }
 
 export async function run(quick: boolean): Promise<ScenarioResult> {
-  const o = quick ? { lightSeconds: 2, loadSeconds: 3, child: false } : { lightSeconds: 120, loadSeconds: 30, child: true };
+  const o = quick ? { lightSeconds: 2, loadSeconds: 3, child: false } : { lightSeconds: 60, loadSeconds: 30, child: true };
   const rows: Array<Record<string, unknown>> = [];
   const ceiling = await startCeiling(o.child);
   await call(ceiling.baseUrl, 'GET', '/x', null);
