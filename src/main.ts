@@ -24,6 +24,8 @@ import { createEduHandler, createEduSender, createRemoteKeys } from './federatio
 import { createRemoteLookups, createRemoteMediaFetcher } from './federation/queries/index.js';
 import { ALLOW_ALL_IPS, createHttpTransport, createIpPolicy } from './federation/outbound/index.js';
 import { createEventIndexer, createRelationsService, createSearchService } from './rooms/index.js';
+import { createAppserviceService, loadRegistrations, registrationFilesIn } from './appservice/index.js';
+import { resolve as resolvePath } from 'node:path';
 import { createPushRulesService, createPushService, unreadCountsDecorator } from './push/index.js';
 
 // The composition root: the only place that builds services and wires them together. Everything it builds is
@@ -59,6 +61,7 @@ export async function startHomeserver(config: Config, logger: Logger): Promise<H
     if (created) logger.warn({ path: config.signingKeyPath, keyId: keys[0]?.keyId }, 'generated a new signing key');
 
     const services = buildServices(config, logger, storage, keys);
+    await services.appservices.start();
     const listeners = await startListeners({ config, logger, signingKeys: keys, services }, config.listeners);
     logger.info(
       {
@@ -78,6 +81,7 @@ export async function startHomeserver(config: Config, logger: Logger): Promise<H
             await listeners.close();
             services.sync.close();
             services.push.close();
+            await services.appservices.close();
             services.federationRooms.close();
             await services.federation.close();
           } finally {
@@ -202,13 +206,28 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     federation,
     federationRooms,
     e2e: createE2eService({ config, logger: logger.child({ component: 'e2e' }), storage, notices, now, deviceEvents: users, remote: createRemoteKeys(federation.client, federation.sender) }),
+    relations: createRelationsService({ storage, indexer: eventIndexer, now }),
+    search: createSearchService({ storage, indexer: eventIndexer, now }),
     spaces: createSpacesService({ storage }),
     // search_all_users is not a config option yet: the directory shows users who share or are in public rooms.
     userDirectory: createUserDirectoryService({ storage, searchAllUsers: (config as Config & { userDirectorySearchAllUsers?: boolean }).userDirectorySearchAllUsers ?? false }),
     moderation: createModerationService({ storage, now, serverName: config.serverName, forgetCachedTokens: (userId) => auth.forgetCachedTokens(userId) }),
     openid: createOpenIdService({ storage, serverName: config.serverName, now }),
-    relations: createRelationsService({ storage, indexer: eventIndexer, now }),
-    search: createSearchService({ storage, indexer: eventIndexer, now }),
+    appservices: createAppserviceService({
+      serverName: config.serverName,
+      // app_service_config_files first, then every registrations/*.yaml next to where the server runs.
+      registrations: loadRegistrations([...config.appServiceConfigFiles, ...registrationFilesIn(resolvePath('registrations'))]),
+      storage,
+      notices,
+      logger: logger.child({ component: 'appservice' }),
+      now,
+      accounts: {
+        exists: async (userId) => (await need(users, 'users').getUser(userId)) !== null,
+        create: async (localpart, appserviceId) => {
+          await need(users, 'users').createAccount({ localpart, passwordHash: null, appserviceId, trustedLocalpart: true });
+        },
+      },
+    }),
     pushRules,
     push: createPushService({
       storage,
@@ -222,6 +241,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
   // Clients expect m.push_rules in every initial sync, even before the user changed a rule.
   services.sync.registerDefaultAccountData({ type: 'm.push_rules', content: (userId) => services.pushRules.accountDataContent(userId) });
   services.sync.registerJoinedRoomDecorator(unreadCountsDecorator(() => services.push));
+  services.sync.onLocalEphemeral((change) => services.appservices.onEphemeral(change));
   // EDUs: other servers' typing, receipts, presence, device lists and to-device messages in; ours out.
   services.federationEdus = createEduHandler({ logger: logger.child({ component: 'edus' }), rooms: storage.rooms, sync: services.sync, e2e: services.e2e });
   createEduSender({

@@ -48,6 +48,8 @@ export interface AppserviceService {
   thirdPartyProtocol(protocol: string): Promise<JsonObject | null>;
   thirdPartyLookup(kind: 'location' | 'user', protocol: string | null, query: Record<string, string>): Promise<JsonObject[]>;
   onEphemeral(change: EphemeralChange): void;
+  /** PUT /directory/list/appservice/{networkId}/{roomId}; M_NOT_FOUND for an unknown room. */
+  setRoomListed(asId: string, networkId: string, roomId: string, listed: boolean): Promise<void>;
   status(): Promise<QueueStatus[]>;
   close(): Promise<void>;
 }
@@ -187,6 +189,10 @@ export function createAppserviceService(deps: AppserviceDeps): AppserviceService
     },
     onEphemeral(change) {
       ephemeral.accept(change).catch((err: unknown) => deps.logger.warn({ err }, 'appservice ephemeral routing failed'));
+    },
+    async setRoomListed(asId, networkId, roomId, listed) {
+      if ((await deps.storage.rooms.getRoom(roomId)) === undefined) throw new MatrixError('M_NOT_FOUND', 404, 'Unknown room');
+      await deps.storage.appservices.setRoomListed(asId, networkId, roomId, listed);
     },
     async status() {
       return Promise.all([...queues.values()].map((q) => q.status()));

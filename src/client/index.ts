@@ -13,6 +13,7 @@ import { registerUserDirectoryRoutes } from './user-directory/index.js';
 import { registerReportingRoutes } from './reporting/index.js';
 import { registerMiscRoutes } from './misc/index.js';
 import { registerPushRoutes } from './push/index.js';
+import { registerAppserviceRoutes } from './appservice/index.js';
 
 /**
  * The /_matrix/client router. Each feature file exports a register function and is added here;
@@ -25,6 +26,7 @@ export function createClientRouter(deps: HttpDeps): Router {
   registerRoomRoutes(router, deps);
   registerSyncRoutes(router, deps);
   registerKeyRoutes(router, deps);
+  registerAppserviceRoutes(router, deps);
   registerRelationRoutes(router, deps);
   registerSearchRoutes(router, deps);
   registerSpaceRoutes(router, deps);

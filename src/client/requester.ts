@@ -1,5 +1,6 @@
 import type { Context, Middleware } from 'koa';
-import { MatrixError, missingToken } from '../errors/index.js';
+import { MatrixError, forbidden, missingToken } from '../errors/index.js';
+import type { AppserviceEntry } from '../appservice/index.js';
 import type { HttpDeps } from '../http/deps.js';
 import type { Requester } from '../types/requester.js';
 
@@ -39,10 +40,40 @@ export function accessTokenOf(ctx: Context, allowQuery: boolean): string | null 
  * `user_id` / `device_id` masquerade parameters) is recognised here before falling back to user access tokens.
  */
 export async function resolveRequester(deps: HttpDeps, ctx: Context, token: string, opts: AuthenticateOptions = {}): Promise<Requester> {
+  const appservice = deps.services.appservices.registry.findByAsToken(token);
+  if (appservice !== undefined) return appserviceRequester(deps, ctx, appservice);
   const auth = deps.services.auth;
   const record = await auth.resolveAccessToken(token, { allowExpired: opts.allowExpired ?? false });
   auth.noteSeen(record, { ip: ctx.ip || null, userAgent: ctx.get('User-Agent') || null });
   return auth.requesterFor(record);
+}
+
+function queryParam(ctx: Context, name: string): string | undefined {
+  const v = ctx.query[name];
+  const value = Array.isArray(v) ? v[0] : v;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * An as_token request: the service acts as its sender user, or as `?user_id=` within its users namespace
+ * (403 M_FORBIDDEN outside it, /whoami included: mautrix checks its namespace that way), with `?device_id=`
+ * (v1.17, MSC4326's unstable name too) naming one of that user's devices.
+ */
+async function appserviceRequester(deps: HttpDeps, ctx: Context, entry: AppserviceEntry): Promise<Requester> {
+  const userId = queryParam(ctx, 'user_id') ?? entry.senderUserId;
+  if (userId !== entry.senderUserId && !entry.isUserInNamespace(userId)) {
+    throw forbidden(`Application service cannot masquerade as this user (${userId})`);
+  }
+  const users = deps.services.users;
+  if (userId !== entry.senderUserId && (await users.getUser(userId)) === null) {
+    throw forbidden(`Application service has not registered this user (${userId})`);
+  }
+  const deviceId = queryParam(ctx, 'device_id') ?? queryParam(ctx, 'org.matrix.msc3202.device_id') ?? null;
+  if (deviceId !== null && !(await users.listDevices(userId)).some((d) => d.device_id === deviceId)) {
+    throw new MatrixError('M_UNKNOWN_DEVICE', 400, `Device ${deviceId} does not belong to ${userId}`);
+  }
+  deps.services.appservices.noteActive(entry.id);
+  return { userId, deviceId, accessTokenId: null, isGuest: false, appserviceId: entry.id };
 }
 
 /**

@@ -12,6 +12,7 @@ import type { RelationsService, SearchService } from '../rooms/index.js';
 import type { SpacesService } from '../rooms/index.js';
 import type { OpenIdService, UserDirectoryService } from '../users/directory/index.js';
 import type { ModerationService } from '../moderation/index.js';
+import type { AppserviceService } from '../appservice/index.js';
 import type { PushRulesService, PushService } from '../push/index.js';
 
 /** The services route layers call, built by the composition root (src/main.ts). */
@@ -34,6 +35,7 @@ export interface Services {
   userDirectory: UserDirectoryService;
   moderation: ModerationService;
   openid: OpenIdService;
+  appservices: AppserviceService;
   pushRules: PushRulesService;
   push: PushService;
 }

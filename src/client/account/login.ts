@@ -1,17 +1,19 @@
 import type { Router } from '@koa/router';
+import type { Context } from 'koa';
 import { namedUser } from '../../auth/index.js';
 import { MatrixError, badJson, forbidden } from '../../errors/index.js';
 import type { HttpDeps } from '../../http/deps.js';
 import { readJsonObject } from '../../http/json-body.js';
 import type { RateLimiter } from '../../http/rate-limit.js';
 import type { JsonObject } from '../../types/json.js';
-import { authenticate, getRequester } from '../requester.js';
+import { accessTokenOf, authenticate, getRequester } from '../requester.js';
 import { clientAddress, optionalBool, optionalString, requiredString } from './shared.js';
 
 // GET/POST /v3/login, POST /v3/refresh, POST /v3/logout, POST /v3/logout/all.
 
 const PASSWORD = 'm.login.password';
 const TOKEN = 'm.login.token';
+const APPSERVICE = 'm.login.application_service';
 
 export function registerLoginRoutes(router: Router, deps: HttpDeps, limiter: RateLimiter): void {
   // Services are read when a request arrives, not while routes are defined (shell tests build routers without them).
@@ -37,6 +39,22 @@ export function registerLoginRoutes(router: Router, deps: HttpDeps, limiter: Rat
     return user.userId;
   };
 
+  /** An application service logs in one of its namespace users with its as_token (spec: m.login.application_service). */
+  const appserviceLogin = async (ctx: Context, body: JsonObject): Promise<string> => {
+    const token = accessTokenOf(ctx, deps.config.allowQueryStringAccessTokens);
+    if (token === null) throw new MatrixError('M_MISSING_TOKEN', 401, 'Missing access token');
+    const entry = deps.services.appservices.registry.findByAsToken(token);
+    if (entry === undefined) throw new MatrixError('M_UNKNOWN_TOKEN', 401, 'Unrecognised application service token');
+    const given = namedUser(body);
+    if (given === null) throw badJson('Missing identifier');
+    const userId = given.startsWith('@') ? given : `@${given.toLowerCase()}:${deps.config.serverName}`;
+    if (userId !== entry.senderUserId && !entry.isUserInNamespace(userId)) throw forbidden('User is not in the application service namespace');
+    const user = await deps.services.users.getUser(userId);
+    if (user === null) throw forbidden('Invalid username');
+    if (user.deactivated) throw new MatrixError('M_USER_DEACTIVATED', 403, 'This account has been deactivated');
+    return userId;
+  };
+
   router.post('/v3/login', async (ctx) => {
     const body = await readJsonObject(ctx);
     limiter.check('login.address', clientAddress(ctx));
@@ -51,6 +69,8 @@ export function registerLoginRoutes(router: Router, deps: HttpDeps, limiter: Rat
       const user = await deps.services.users.getUser(consumed.userId);
       if (user === null || user.deactivated) throw new MatrixError('M_USER_DEACTIVATED', 403, 'This account has been deactivated');
       userId = consumed.userId;
+    } else if (type === APPSERVICE) {
+      userId = await appserviceLogin(ctx, body);
     } else {
       throw new MatrixError('M_UNKNOWN', 400, `Unknown login type ${type}`);
     }

@@ -37,6 +37,12 @@ async function respondWithSession(deps: HttpDeps, userId: string, body: JsonObje
   return { ...session, home_server };
 }
 
+/** Names an application service holds exclusively are only registered by it (M_EXCLUSIVE, like Synapse). */
+function assertNotExclusive(deps: HttpDeps, localpart: string): void {
+  const owner = deps.services.appservices.registry.exclusiveOwnerOfUser(`@${localpart}:${deps.config.serverName}`);
+  if (owner !== undefined) throw new MatrixError('M_EXCLUSIVE', 400, 'This user ID is reserved by an application service');
+}
+
 export function registerRegistrationRoutes(router: Router, deps: HttpDeps, limiter: RateLimiter): void {
   // Services are read when a request arrives, not while routes are defined (shell tests build routers without them).
 
@@ -53,6 +59,11 @@ export function registerRegistrationRoutes(router: Router, deps: HttpDeps, limit
       if (requester.appserviceId === null) throw forbidden('Only application services can use m.login.application_service');
       const localpart = desiredUsername(body);
       if (localpart === null) throw missingParam('Missing username');
+      const entry = deps.services.appservices.registry.findById(requester.appserviceId);
+      const wanted = `@${localpart}:${deps.config.serverName}`;
+      if (entry !== undefined && wanted !== entry.senderUserId && !entry.isUserInNamespace(wanted)) {
+        throw new MatrixError('M_EXCLUSIVE', 400, `${wanted} is not in the application service's namespace`);
+      }
       const userId = await deps.services.users.createAccount({ localpart, passwordHash: null, appserviceId: requester.appserviceId, trustedLocalpart: true });
       ctx.body = await respondWithSession(deps, userId, body);
       return;
@@ -77,7 +88,10 @@ export function registerRegistrationRoutes(router: Router, deps: HttpDeps, limit
     const { auth: authDict, password: _secret, ...params } = body;
     const first = authDict === undefined ? desiredUsername(body) : null;
     // Like Synapse, a taken or invalid username is reported before the client goes through UIA.
-    if (first !== null) await deps.services.users.checkUsernameAvailable(first);
+    if (first !== null) {
+      assertNotExclusive(deps, first);
+      await deps.services.users.checkUsernameAvailable(first);
+    }
 
     const result = await deps.services.auth.checkUia({ operation: 'register', flows: registrationFlows(deps), auth: authDict, clientParams: params, userId: null });
     const merged: JsonObject = { ...(result.clientParams as JsonObject), ...(password !== undefined ? { password } : {}) };
@@ -85,6 +99,8 @@ export function registerRegistrationRoutes(router: Router, deps: HttpDeps, limit
     // A retry of a finished session (the client lost our answer) gets the same account rather than M_USER_IN_USE.
     let userId = typeof result.serverData.registered_user_id === 'string' ? result.serverData.registered_user_id : null;
     if (userId === null) {
+      const finalName = desiredUsername(merged);
+      if (finalName !== null) assertNotExclusive(deps, finalName);
       const passwordHash = password !== undefined ? await deps.services.auth.hashPassword(password) : null;
       userId = await deps.services.users.createAccount({ localpart: desiredUsername(merged), passwordHash });
       limiter.take('registration', address);
@@ -99,6 +115,7 @@ export function registerRegistrationRoutes(router: Router, deps: HttpDeps, limit
     limiter.check('registration', clientAddress(ctx));
     const username = queryString(ctx.query, 'username');
     if (username === undefined) throw missingParam('Missing username');
+    assertNotExclusive(deps, username.toLowerCase());
     await deps.services.users.checkUsernameAvailable(username.toLowerCase());
     ctx.body = { available: true };
   });
