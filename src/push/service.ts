@@ -55,6 +55,9 @@ export interface PushService {
 }
 
 const MAX_APP_ID = 64;
+/** Where evaluation got to in the events stream (stream_positions row), so a restart resumes there. */
+const POSITION_STREAM = 'push_evaluation';
+const POSITION_INSTANCE = 'master';
 const MAX_PUSHKEY = 512;
 const NOTIFY_PATH = '/_matrix/push/v1/notify';
 
@@ -125,11 +128,11 @@ export function createPushService(deps: PushServiceDeps): PushService {
       }
     }
     processed = Math.max(processed, notice.position);
+    await storage.streamPositions.setPosition(POSITION_STREAM, POSITION_INSTANCE, processed);
     if (queued) sender.kick();
   };
 
-  const unsubscribe = deps.notices.subscribe((notice) => {
-    if (notice.stream !== 'events' || closed) return;
+  const enqueue = (notice: StreamNotice): void => {
     pending++;
     chain = chain
       .then(() => handle(notice))
@@ -137,6 +140,26 @@ export function createPushService(deps: PushServiceDeps): PushService {
       .finally(() => {
         pending--;
       });
+  };
+  // Events persisted after the last evaluated position (a crash between commit and evaluation, or another
+  // process writing while we were down) are evaluated first, room by room, before live notices.
+  pending++;
+  chain = (async () => {
+    const saved = await storage.streamPositions.getPosition(POSITION_STREAM, POSITION_INSTANCE);
+    if (saved === null) return;
+    start = Promise.resolve(saved);
+    const max = await storage.rooms.getMaxStreamOrdering();
+    for (const r of await storage.push.getRoomsWithEventsInRange(saved, max)) {
+      await handle({ stream: 'events', position: r.maxStreamOrdering, roomIds: [r.roomId] });
+    }
+  })()
+    .catch((err: unknown) => logger.error({ err }, 'push catch-up failed'))
+    .finally(() => {
+      pending--;
+    });
+  const unsubscribe = deps.notices.subscribe((notice) => {
+    if (notice.stream !== 'events' || closed) return;
+    enqueue(notice);
   });
   // Pushes left in the queue by a previous run.
   sender.kick();

@@ -78,6 +78,9 @@ export interface PushStore {
   /** A user's rows newest first with stream_ordering < before (all when null), optionally highlights only. */
   getNotifications(userId: UserId, opts: { before: number | null; limit: number; onlyHighlight: boolean }): Promise<PushActionRow[]>;
 
+  /** Rooms with timeline events in (from, to], each with its highest stream ordering there (catch-up after a restart). */
+  getRoomsWithEventsInRange(from: number, to: number): Promise<Array<{ roomId: RoomId; maxStreamOrdering: number }>>;
+
   getPushers(userId: UserId): Promise<PusherRow[]>;
   getPusherById(id: number): Promise<PusherRow | undefined>;
   /** Inserts or updates the pusher keyed by (user, app_id, pushkey); returns its id. */

@@ -206,6 +206,18 @@ export class KnexPushStore implements PushStore {
     return rows.map(toAction);
   }
 
+  async getRoomsWithEventsInRange(from: number, to: number): Promise<Array<{ roomId: string; maxStreamOrdering: number }>> {
+    if (to <= from) return [];
+    const rows: Array<{ room_id: string; m: unknown }> = await this.knex('events')
+      .select('room_id')
+      .max({ m: 'stream_ordering' })
+      .where('stream_ordering', '>', from)
+      .andWhere('stream_ordering', '<=', to)
+      .andWhere('outlier', false)
+      .groupBy('room_id');
+    return rows.map((r) => ({ roomId: r.room_id, maxStreamOrdering: num(r.m, 'events.stream_ordering') }));
+  }
+
   async getPushers(userId: string): Promise<PusherRow[]> {
     const rows: PusherDbRow[] = await this.knex('pushers').where({ user_id: userId }).orderBy('id', 'asc');
     return rows.map(toPusher);

@@ -7,6 +7,7 @@ import { buildConfig } from '../../../src/config/build.js';
 import type { Config } from '../../../src/config/types.js';
 import { createLogger } from '../../../src/http/logger.js';
 import { addressUrl, startHomeserver } from '../../../src/main.js';
+import { openStorage } from '../../../src/storage/knex/index.js';
 import { registerUser, TEST_USER_CONFIG } from '../../helpers/users.js';
 import type { TestServer } from '../../helpers/server.js';
 import { apiWithToken, createRoom, send, type J } from '../sync/helpers.js';
@@ -64,6 +65,26 @@ test('a push that failed before a restart is retried after it', async () => {
       const retried: J = gateway.received[1];
       assert.equal(retried.notification.event_id, eventId);
       assert.equal(retried.notification.counts.unread, 1);
+    } finally {
+      await server.close();
+    }
+
+    // Events the last process stored but never evaluated (it stopped in between) are evaluated at start:
+    // rewind the evaluation position and drop the stored push actions, as if that had happened.
+    const storage = await openStorage(config.database, createLogger('silent'));
+    try {
+      const before = await storage.streamPositions.getPosition('push_evaluation', 'master');
+      assert.ok(before !== null && before > 0);
+      await storage.streamPositions.setPosition('push_evaluation', 'master', 0);
+      await storage.knex('event_push_actions').delete();
+    } finally {
+      await storage.close();
+    }
+    server = await boot(config);
+    try {
+      const bob2 = apiWithToken(server, bobUser);
+      const body: J = await bob2.ok('GET', '/v3/sync?timeout=0');
+      assert.deepEqual(body.rooms.join[roomId].unread_notifications, { notification_count: 1, highlight_count: 0 });
     } finally {
       await server.close();
     }
