@@ -178,6 +178,10 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     rooms,
     roomReader: createRoomReader({
       config,
+      appserviceAliases: {
+        queryAlias: (alias) => services.appservices.queryAlias(alias),
+        exclusiveOwner: (alias) => services.appservices.registry.exclusiveOwnerOfAlias(alias)?.id,
+      },
       logger: logger.child({ component: 'room-reader' }),
       storage,
       now,

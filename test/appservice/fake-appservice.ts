@@ -15,6 +15,9 @@ export interface FakeAppservice {
   /** Answer transactions with this status (200 = accept). */
   status: number;
   pings: Array<Record<string, unknown>>;
+  /** Answers GET /users/{userId} and /rooms/{alias} (default 404). */
+  onUserQuery: (userId: string) => Promise<number>;
+  onAliasQuery: (alias: string) => Promise<number>;
   close(): Promise<void>;
 }
 
@@ -26,7 +29,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startFakeAppservice(hsToken: string, port = 0): Promise<FakeAppservice> {
   const seen = new Set<string>();
-  const fake: FakeAppservice = { url: '', port: 0, puts: [], events: [], ephemeral: [], status: 200, pings: [], close: async () => undefined };
+  const fake: FakeAppservice = { url: '', port: 0, puts: [], events: [], ephemeral: [], status: 200, pings: [], onUserQuery: async () => 404, onAliasQuery: async () => 404, close: async () => undefined };
   const server: Server = createServer((req, res) => {
     void (async () => {
       const text = await readBody(req);
@@ -53,6 +56,10 @@ export async function startFakeAppservice(hsToken: string, port = 0): Promise<Fa
         fake.pings.push(JSON.parse(text) as Record<string, unknown>);
         return reply(fake.status, {});
       }
+      const userQ = /^\/_matrix\/app\/v1\/users\/([^/]+)$/.exec(url.pathname);
+      if (req.method === 'GET' && userQ?.[1]) return reply(await fake.onUserQuery(decodeURIComponent(userQ[1])), {});
+      const aliasQ = /^\/_matrix\/app\/v1\/rooms\/([^/]+)$/.exec(url.pathname);
+      if (req.method === 'GET' && aliasQ?.[1]) return reply(await fake.onAliasQuery(decodeURIComponent(aliasQ[1])), {});
       reply(404, { errcode: 'M_UNRECOGNIZED', error: 'unknown' });
     })();
   });

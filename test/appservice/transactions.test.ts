@@ -149,6 +149,34 @@ describe('application service transactions', () => {
     assert.equal(ev?.sender, alice.userId);
   });
 
+  it('an unknown namespace user or alias is asked of the service, which creates it on demand', async () => {
+    fake.onUserQuery = async (userId) => {
+      const r = await call(server.baseUrl, 'POST', '/_matrix/client/v3/register', AS_TOKEN, { type: 'm.login.application_service', username: userId.slice(1).split(':')[0], inhibit_login: true });
+      return r.status === 200 ? 200 : 404;
+    };
+    const profile = await fetch(`${server.baseUrl}/_matrix/client/v3/profile/${encodeURIComponent('@_test_ondemand:localhost')}`);
+    assert.equal(profile.status, 200);
+    const missing = await fetch(`${server.baseUrl}/_matrix/client/v3/profile/${encodeURIComponent('@nobody:localhost')}`);
+    assert.equal(missing.status, 404);
+
+    fake.onAliasQuery = async (alias) => {
+      if (alias !== '#_test_portal:localhost') return 404;
+      const r = await call(server.baseUrl, 'POST', '/_matrix/client/v3/createRoom', AS_TOKEN, { room_alias_name: alias.slice(1).split(':')[0] });
+      return r.status === 200 ? 200 : 404;
+    };
+    const resolved = await call(server.baseUrl, 'GET', `/_matrix/client/v3/directory/room/${encodeURIComponent('#_test_portal:localhost')}`, alice.accessToken);
+    assert.equal(resolved.status, 200, JSON.stringify(resolved.body));
+    assert.match(String(resolved.body.room_id), /^!/);
+    const unknown = await call(server.baseUrl, 'GET', `/_matrix/client/v3/directory/room/${encodeURIComponent('#_test_none:localhost')}`, alice.accessToken);
+    assert.equal(unknown.status, 404);
+  });
+
+  it('users cannot create aliases in an exclusive namespace', async () => {
+    const r = await call(server.baseUrl, 'PUT', `/_matrix/client/v3/directory/room/${encodeURIComponent('#_test_mine:localhost')}`, alice.accessToken, { room_id: roomId });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.errcode, 'M_EXCLUSIVE');
+  });
+
   it('typing and receipts arrive as ephemeral events', async () => {
     await call(server.baseUrl, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/typing/${encodeURIComponent(alice.userId)}`, alice.accessToken, { typing: true, timeout: 30000 });
     await waitFor(() => fake.ephemeral.some((e) => e.type === 'm.typing' && e.room_id === roomId), 10_000, 'typing');

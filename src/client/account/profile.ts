@@ -9,11 +9,20 @@ import { authenticate, getRequester } from '../requester.js';
 export function registerProfileRoutes(router: Router, deps: HttpDeps): void {
   // Services are read when a request arrives, not while routes are defined (shell tests build routers without them).
 
+  /** An unknown user in an application service's namespace: the service may create it on demand (GET /_matrix/app/v1/users). */
+  const askAppservices = async (userId: string): Promise<void> => {
+    const appservices = deps.services.appservices;
+    if (appservices.registry.servicesForUser(userId).length === 0) return;
+    if ((await deps.services.users.getUser(userId)) === null) await appservices.queryUser(userId);
+  };
+
   router.get('/v3/profile/:userId', async (ctx) => {
+    await askAppservices(ctx.params.userId ?? '');
     ctx.body = await deps.services.users.getFullProfile(ctx.params.userId ?? '');
   });
 
   router.get('/v3/profile/:userId/:keyName', async (ctx) => {
+    await askAppservices(ctx.params.userId ?? '');
     ctx.body = await deps.services.users.getProfileField(ctx.params.userId ?? '', ctx.params.keyName ?? '');
   });
 

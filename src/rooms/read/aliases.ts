@@ -35,7 +35,9 @@ export async function resolveAlias(ctx: ReaderContext, alias: string): Promise<{
   const { local } = checkAlias(ctx, alias);
   // Another server's alias is asked of that server (query/directory); its answer lists the servers to join through.
   if (!local && ctx.remoteDirectory !== undefined) return ctx.remoteDirectory.resolveAlias(alias);
-  const row = local ? await aliasRow(ctx, alias) : undefined;
+  let row = local ? await aliasRow(ctx, alias) : undefined;
+  // An alias in an application service's namespace may be created on demand by the service (portal rooms).
+  if (row === undefined && local && ctx.appserviceAliases !== undefined && (await ctx.appserviceAliases.queryAlias(alias))) row = await aliasRow(ctx, alias);
   if (row === undefined) throw notFound(`Room alias ${alias} not found`);
   return { room_id: row.roomId, servers: await joinServers(ctx, row.roomId) };
 }
@@ -43,6 +45,8 @@ export async function resolveAlias(ctx: ReaderContext, alias: string): Promise<{
 export async function createAlias(ctx: ReaderContext, requester: Requester, alias: string, roomId: RoomId): Promise<void> {
   if (!checkAlias(ctx, alias).local) throw invalidParam('Room alias must be local');
   if ((await ctx.store.getRoom(roomId)) === undefined) throw notFound(`Room ${roomId} not found`);
+  const owner = ctx.appserviceAliases?.exclusiveOwner(alias);
+  if (owner !== undefined && owner !== requester.appserviceId) throw new MatrixError('M_EXCLUSIVE', 400, 'This alias is reserved by an application service');
   const member = await currentMembership(ctx.store, roomId, requester.userId);
   if (member?.membership !== 'join') throw forbidden('You must be in the room to create an alias for it');
   const exists = () => new MatrixError('M_UNKNOWN', 409, `Room alias ${alias} already exists`);

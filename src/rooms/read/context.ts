@@ -24,6 +24,15 @@ export interface RoomReaderDeps {
   now: () => number;
   /** Without it, other servers' aliases are 404 and their directories 502. */
   remoteDirectory?: RemoteDirectoryPort;
+  /** Application services: asked about unknown aliases in their namespaces; exclusive alias namespaces. */
+  appserviceAliases?: AppserviceAliasPort;
+}
+
+export interface AppserviceAliasPort {
+  /** True when a service answered that it created the alias (GET /_matrix/app/v1/rooms/{alias}). */
+  queryAlias(alias: string): Promise<boolean>;
+  /** The id of the service holding the alias in an exclusive namespace, if any. */
+  exclusiveOwner(alias: string): string | undefined;
 }
 
 export interface ReaderContext {
@@ -33,6 +42,7 @@ export interface ReaderContext {
   readonly logger: Logger;
   readonly now: () => number;
   readonly remoteDirectory: RemoteDirectoryPort | undefined;
+  readonly appserviceAliases: AppserviceAliasPort | undefined;
   /** The highest events position readers may serve. */
   maxPosition(): Promise<number>;
   /** Users whose non-state events `userId` ignores (m.ignored_user_list account data). */
@@ -48,6 +58,7 @@ export function readerContext(deps: RoomReaderDeps): ReaderContext {
     logger: deps.logger,
     now: deps.now,
     remoteDirectory: deps.remoteDirectory,
+    appserviceAliases: deps.appserviceAliases,
     async maxPosition() {
       // MAX(stream_ordering) can run ahead of a write still in flight below it; the generator knows.
       const [max, generator] = await Promise.all([
