@@ -42,15 +42,16 @@ export interface GatewaySender {
 export async function buildNotification(storage: Storage, pusher: PusherRow, row: PushQueueRow): Promise<JsonObject> {
   const actions = row.actions as PushAction[];
   const tweaks = actionsTweaks(actions);
-  // High priority makes phones wake up: for highlights and for anything that plays a sound (Synapse).
-  const prio = actionsHighlight(actions) || actionsSound(actions) !== undefined ? 'high' : 'low';
+  const ev = await storage.rooms.getEvent(row.eventId);
+  // High priority makes phones wake up: for highlights, anything that plays a sound, and encrypted events
+  // (whose content only the device can read to decide), as Synapse does.
+  const prio = actionsHighlight(actions) || actionsSound(actions) !== undefined || ev?.pdu.type === 'm.room.encrypted' ? 'high' : 'low';
   const { url: _url, ...data } = pusher.data;
   const device: JsonObject = { app_id: pusher.appId, pushkey: pusher.pushkey, pushkey_ts: Math.floor(pusher.createdTs / 1000), data, tweaks };
   const counts: JsonObject = { unread: await badgeCount(storage, row.userId) };
   const notification: JsonObject = { event_id: row.eventId, room_id: row.roomId, counts, devices: [device], prio };
   if (pusher.data.format === 'event_id_only') return { notification };
 
-  const ev = await storage.rooms.getEvent(row.eventId);
   if (ev) {
     const pdu = ev.pdu;
     notification.type = pdu.type;
