@@ -7,7 +7,9 @@ import { pathParam } from '../rooms/read/params.js';
 // Spaces: GET /v1/rooms/{roomId}/hierarchy and the v1.15 room summary (with MSC3266's unstable paths, which
 // Element still calls). `via` is accepted and unused: only rooms this server holds are summarised.
 export function registerSpaceRoutes(router: Router, deps: HttpDeps): void {
-  router.get('/v1/rooms/:roomId/hierarchy', authenticate(deps, { allowGuest: true }), async (ctx) => {
+  // MSC2946's unstable path is still called by older Element builds and bots.
+  const hierarchyPaths = ['/v1/rooms/:roomId/hierarchy', '/unstable/org.matrix.msc2946/rooms/:roomId/hierarchy'];
+  router.get(hierarchyPaths, authenticate(deps, { allowGuest: true }), async (ctx) => {
     const from = queryString(ctx.query, 'from');
     const maxDepth = queryInt(ctx.query, 'max_depth', { min: 0 });
     const limit = queryInt(ctx.query, 'limit', { min: 1 });
