@@ -28,7 +28,8 @@ export async function makeMembership(
     throw new MatrixError('M_INCOMPATIBLE_ROOM_VERSION', 400, `Your server does not support room version ${version.id}`, { room_version: version.id });
   }
   const { event } = await deps.rooms.membershipTemplate(roomId, userId, kind);
-  return { event, room_version: version.id };
+  // `origin` names the resident server (the spec requires it in the template; newer versions ignore it).
+  return { event: { ...event, origin: deps.config.serverName }, room_version: version.id };
 }
 
 export async function sendMembership(
@@ -66,7 +67,7 @@ export async function sendJoinResponse(deps: FederationRoomsDeps, roomId: RoomId
   const stateIds = [...before.values()];
   const events = await deps.storage.rooms.getEvents(stateIds);
   const state = stateIds.map((id) => events.get(id)?.pdu).filter((p): p is Pdu => p !== undefined);
-  const authChain = await authChainPdus(deps, [...stateIds, eventId]);
+  const authChain = await authChainPdus(deps, [...stateIds, eventId], roomId);
   const servers = [...(await joinedServers(deps.storage, roomId))];
   return {
     origin: deps.config.serverName,

@@ -12,8 +12,11 @@ function authIds(pdu: Pdu): EventId[] {
   return pdu.auth_events.map((ref) => (typeof ref === 'string' ? ref : ref[0]));
 }
 
-/** The auth chain (transitive auth_events) of the given events, as event ids, the events themselves excluded. */
-export async function authChainIds(deps: FederationRoomsDeps, ids: readonly EventId[]): Promise<EventId[]> {
+/**
+ * The auth chain (transitive auth_events) of the given events, as event ids. In versions where the create
+ * event is not an auth event (v12) it is added, so the receiver can check the chain on its own.
+ */
+export async function authChainIds(deps: FederationRoomsDeps, ids: readonly EventId[], roomId?: RoomId): Promise<EventId[]> {
   const seen = new Set<EventId>();
   let frontier = [...(await deps.storage.rooms.getEvents(ids)).values()].map((e) => e.pdu);
   while (frontier.length > 0) {
@@ -21,11 +24,15 @@ export async function authChainIds(deps: FederationRoomsDeps, ids: readonly Even
     for (const pdu of frontier) for (const a of authIds(pdu)) if (!seen.has(a)) { seen.add(a); next.push(a); }
     frontier = next.length > 0 ? [...(await deps.storage.rooms.getEvents(next)).values()].map((e) => e.pdu) : [];
   }
+  if (roomId !== undefined) {
+    const create = await deps.storage.rooms.getCurrentStateEvent(roomId, 'm.room.create', '');
+    if (create !== undefined && !ids.includes(create.eventId)) seen.add(create.eventId);
+  }
   return [...seen];
 }
 
-export async function authChainPdus(deps: FederationRoomsDeps, ids: readonly EventId[]): Promise<Pdu[]> {
-  const chain = await authChainIds(deps, ids);
+export async function authChainPdus(deps: FederationRoomsDeps, ids: readonly EventId[], roomId?: RoomId): Promise<Pdu[]> {
+  const chain = await authChainIds(deps, ids, roomId);
   const events = await deps.storage.rooms.getEvents(chain);
   return chain.map((id) => events.get(id)?.pdu).filter((p): p is Pdu => p !== undefined);
 }
@@ -54,14 +61,14 @@ async function stateIdsAt(deps: FederationRoomsDeps, origin: string, roomId: Roo
 
 export async function getStateIds(deps: FederationRoomsDeps, origin: string, roomId: RoomId, eventId: EventId): Promise<JsonObject> {
   const pduIds = await stateIdsAt(deps, origin, roomId, eventId);
-  return { pdu_ids: pduIds, auth_chain_ids: await authChainIds(deps, pduIds) };
+  return { pdu_ids: pduIds, auth_chain_ids: await authChainIds(deps, pduIds, roomId) };
 }
 
 export async function getState(deps: FederationRoomsDeps, origin: string, roomId: RoomId, eventId: EventId): Promise<JsonObject> {
   const pduIds = await stateIdsAt(deps, origin, roomId, eventId);
   const events = await deps.storage.rooms.getEvents(pduIds);
   const pdus = pduIds.map((id) => events.get(id)?.pdu).filter((p): p is Pdu => p !== undefined).map(wire);
-  const chain = (await authChainPdus(deps, pduIds)).map(wire);
+  const chain = (await authChainPdus(deps, pduIds, roomId)).map(wire);
   return { pdus, auth_chain: chain };
 }
 
@@ -69,5 +76,5 @@ export async function getEventAuth(deps: FederationRoomsDeps, origin: string, ro
   await assertServerMayRead(deps.storage, roomId, origin);
   const ev = await deps.storage.rooms.getEvent(eventId);
   if (ev === undefined || ev.roomId !== roomId) throw notFound(`Event ${eventId} not found in ${roomId}`);
-  return { auth_chain: (await authChainPdus(deps, [eventId])).map(wire) };
+  return { auth_chain: (await authChainPdus(deps, [eventId], roomId)).map(wire) };
 }
