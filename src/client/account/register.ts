@@ -55,7 +55,9 @@ export function registerRegistrationRoutes(router: Router, deps: HttpDeps, limit
     if (body.type === 'm.login.application_service') {
       const token = accessTokenOf(ctx, deps.config.allowQueryStringAccessTokens);
       if (token === null) throw new MatrixError('M_MISSING_TOKEN', 401, 'Missing access token');
-      const requester = await resolveRequester(deps, ctx, token);
+      // The as_token alone identifies the service: ?user_id= names the user being registered, who cannot exist yet.
+      const byToken = deps.services.appservices.registry.findByAsToken(token);
+      const requester = byToken !== undefined ? { appserviceId: byToken.id } : await resolveRequester(deps, ctx, token);
       if (requester.appserviceId === null) throw forbidden('Only application services can use m.login.application_service');
       const localpart = desiredUsername(body);
       if (localpart === null) throw missingParam('Missing username');
