@@ -176,8 +176,12 @@ export function createPushService(deps: PushServiceDeps): PushService {
       }
       // The writer publishes right after its commit; a short idle wait covers that gap.
       idleSince ??= now();
-      if (now() - idleSince > 100) return;
-      await sleep(10);
+      if (now() - idleSince > 50) {
+        // No notice for this position (an outlier, or written elsewhere): do not make later syncs wait for it.
+        processed = Math.max(processed, position);
+        return;
+      }
+      await sleep(5);
     }
   };
 
