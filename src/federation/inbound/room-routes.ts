@@ -107,7 +107,7 @@ export function registerRoomRoutes(router: Router, deps: HttpDeps): void {
     const roomId = roomIdParam(ctx);
     const body = await readJsonObject(ctx);
     await rooms().sendMembership(getOrigin(ctx), roomId, param(ctx, 'eventId'), 'knock', body);
-    ctx.body = { knock_room_state: [] };
+    ctx.body = { knock_room_state: await rooms().knockRoomState(roomId) };
   });
 
   router.put('/v2/invite/:roomId/:eventId', auth, async (ctx) => {

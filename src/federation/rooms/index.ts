@@ -9,7 +9,7 @@ import { joinRemoteRoom } from './join-remote-room.js';
 import { leaveRemoteRoom } from './leave-remote-room.js';
 import { receivePdus, type PduResults } from './receive-transaction.js';
 import { startSendingLocalEvents } from './send-local-events.js';
-import { makeMembership, sendJoinResponse, sendMembership, type MembershipKind } from './serve-membership.js';
+import { knockRoomState, makeMembership, sendJoinResponse, sendMembership, type MembershipKind } from './serve-membership.js';
 import { getEventAuth, getEventForServer, getState, getStateIds } from './state-queries.js';
 
 export type { FederationRoomsDeps } from './deps.js';
@@ -27,6 +27,8 @@ export interface FederationRoomsService {
   ): Promise<{ event: Record<string, unknown>; room_version: string }>;
   sendMembership(origin: string, roomId: RoomId, eventId: EventId, kind: MembershipKind, body: JsonObject): Promise<Pdu>;
   sendJoinResponse(roomId: RoomId, eventId: EventId, pdu: Pdu): Promise<JsonObject>;
+  /** send_knock's knock_room_state. */
+  knockRoomState(roomId: RoomId): Promise<JsonObject[]>;
   getEvent(origin: string, eventId: EventId): Promise<JsonObject>;
   getState(origin: string, roomId: RoomId, eventId: EventId): Promise<JsonObject>;
   getStateIds(origin: string, roomId: RoomId, eventId: EventId): Promise<JsonObject>;
@@ -50,6 +52,7 @@ export function createFederationRoomsService(deps: FederationRoomsDeps): Federat
     makeMembership: (origin, roomId, userId, kind, versions) => makeMembership(deps, origin, roomId, userId, kind, versions),
     sendMembership: (origin, roomId, eventId, kind, body) => sendMembership(deps, origin, roomId, eventId, kind, body),
     sendJoinResponse: (roomId, eventId, pdu) => sendJoinResponse(deps, roomId, eventId, pdu),
+    knockRoomState: (roomId) => knockRoomState(deps, roomId),
     getEvent: (origin, eventId) => getEventForServer(deps, origin, eventId),
     getState: (origin, roomId, eventId) => getState(deps, origin, roomId, eventId),
     getStateIds: (origin, roomId, eventId) => getStateIds(deps, origin, roomId, eventId),

@@ -78,3 +78,21 @@ export async function sendJoinResponse(deps: FederationRoomsDeps, roomId: RoomId
     servers_in_room: servers,
   };
 }
+
+const STRIPPED_TYPES = ['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.room.avatar', 'm.room.canonical_alias', 'm.room.encryption', 'm.room.topic'];
+
+/** send_knock's knock_room_state: the state a knocking user sees before being let in (create event as a full PDU). */
+export async function knockRoomState(deps: FederationRoomsDeps, roomId: RoomId): Promise<JsonObject[]> {
+  const out: JsonObject[] = [];
+  for (const type of STRIPPED_TYPES) {
+    const ev = await deps.storage.rooms.getCurrentStateEvent(roomId, type, '');
+    if (ev === undefined) continue;
+    if (type === 'm.room.create') {
+      const { unsigned: _u, ...pdu } = ev.pdu;
+      out.push(pdu as unknown as JsonObject);
+    } else {
+      out.push({ type, state_key: '', sender: ev.pdu.sender, content: ev.pdu.content });
+    }
+  }
+  return out;
+}

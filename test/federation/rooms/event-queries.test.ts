@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { xMatrixAuthorization } from '../../../src/federation/outbound/index.js';
+import { hashAndSignEvent, roomVersion } from '../../../src/protocol/index.js';
 import { assertMatchesSpec } from '../../helpers/spec-schemas.js';
 import type { RegisteredUser } from '../../helpers/users.js';
 import { api, enc, membership, send, startFederation, until, user, type FedServer } from './harness.js';
@@ -90,5 +91,30 @@ describe('federation: event and state queries', () => {
     assert.equal(old.body.errcode, 'M_INCOMPATIBLE_ROOM_VERSION');
     const other = await get(hs3, `/_matrix/federation/v1/make_join/${enc(pubId)}/${enc('@carol:hs2.test')}?ver=12`);
     assert.equal(other.status, 403);
+  });
+
+  test('make_knock / send_knock: a remote user knocks and gets the room\'s stripped state', async () => {
+    const room = await api(hs1, alice, 'POST', '/_matrix/client/v3/createRoom', {
+      room_version: '12',
+      name: 'knock here',
+      initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }],
+    });
+    const knockRoom = room.body.room_id as string;
+    const carol = '@carol:hs3.test';
+    const made = await get(hs3, `/_matrix/federation/v1/make_knock/${enc(knockRoom)}/${enc(carol)}?ver=12`);
+    assert.equal(made.status, 200, JSON.stringify(made.body));
+    assertMatchesSpec('server-server', 'GET', '/_matrix/federation/v1/make_knock/{roomId}/{userId}', 200, made.body);
+    const { signatures: _s, ...template } = made.body.event as Record<string, unknown>;
+    const { pdu, eventId } = hashAndSignEvent(roomVersion('12'), { ...template, origin_server_ts: Date.now() }, 'hs3.test', hs3.key);
+    const uri = `/_matrix/federation/v1/send_knock/${enc(knockRoom)}/${enc(eventId)}`;
+    const header = xMatrixAuthorization({ method: 'PUT', uri, origin: 'hs3.test', destination: 'hs1.test', content: pdu }, hs3.key);
+    const res = await fetch(`${hs1.server.baseUrl}${uri}`, { method: 'PUT', headers: { Authorization: header, 'Content-Type': 'application/json' }, body: JSON.stringify(pdu) });
+    const body = (await res.json()) as Record<string, unknown>;
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assertMatchesSpec('server-server', 'PUT', '/_matrix/federation/v1/send_knock/{roomId}/{eventId}', 200, body);
+    const state = body.knock_room_state as Array<{ type: string; content: Record<string, unknown> }>;
+    assert.ok(state.some((e) => e.type === 'm.room.create'));
+    assert.ok(state.some((e) => e.type === 'm.room.name' && e.content.name === 'knock here'));
+    assert.equal(await membership(hs1, alice, knockRoom, carol), 'knock');
   });
 });
