@@ -6,6 +6,7 @@ import { registerSharedSecretRoutes } from './shared-secret-register.js';
 import { registerReportAdminRoutes } from './reports.js';
 import { registerUserSuspensionRoutes } from './user-suspension.js';
 import { registerServerNoticeRoutes } from './server-notices.js';
+import { registerAppserviceAdminRoutes } from '../client/appservice/admin.js';
 
 export { requireAdmin } from './require-admin.js';
 export { registrationMac } from './shared-secret-register.js';
@@ -25,5 +26,6 @@ export function createAdminRouter(deps: HttpDeps): Router {
   registerReportAdminRoutes(router, deps);
   registerUserSuspensionRoutes(router, deps);
   registerServerNoticeRoutes(router, deps);
+  registerAppserviceAdminRoutes(router, deps);
   return router;
 }

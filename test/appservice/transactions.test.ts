@@ -182,6 +182,18 @@ describe('application service transactions', () => {
     await waitFor(() => fake.ephemeral.some((e) => e.type === 'm.typing' && e.room_id === roomId), 10_000, 'typing');
   });
 
+  it('the admin view shows queue state per service', async () => {
+    const admin = await registerUser(server.baseUrl, server.config, 'opadmin', { admin: true });
+    const r = await call(server.baseUrl, 'GET', '/_synapse/admin/v1/appservices', admin.accessToken);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const list = r.body.appservices as Array<Record<string, unknown>>;
+    assert.equal(list[0]?.id, 'testbridge');
+    assert.equal(typeof list[0]?.lastSuccessTs, 'number');
+    assert.equal(list[0]?.pendingTransactions, 0);
+    const denied = await call(server.baseUrl, 'GET', '/_synapse/admin/v1/appservices', alice.accessToken);
+    assert.equal(denied.status, 403);
+  });
+
   it('an outage and a homeserver restart lose and duplicate nothing: 200 messages in order', async () => {
     fake.status = 503;
     const before = fake.events.length;
