@@ -28,6 +28,8 @@ describe('matrix-appservice-bridge against the server', () => {
   let dir: string;
   let server: TestServer;
   let bridge: Bridge;
+  let makeBridge: () => Bridge;
+  let bridgePort = 0;
   let alice: RegisteredUser;
   const received: WeakEvent[] = [];
 
@@ -45,20 +47,22 @@ describe('matrix-appservice-bridge against the server', () => {
     reg.outputAsYaml(regPath);
     server = await startTestServer({ ...TEST_USER_CONFIG, appServiceConfigFiles: [regPath] });
     alice = await registerUser(server.baseUrl, server.config, 'alice');
-    bridge = new Bridge({
+    makeBridge = () => new Bridge({
       homeserverUrl: server.baseUrl,
       domain: 'localhost',
       registration: regPath,
       disableStores: true,
       disableContext: true,
       controller: {
-        onEvent: (request) => {
+        onEvent: (request: { getData(): WeakEvent }) => {
           received.push(request.getData());
         },
         onUserQuery: () => ({ name: 'On Demand Ghost' }),
         onAliasQuery: (_alias: string, localpart: string) => ({ creationOpts: { preset: 'public_chat', room_alias_name: localpart } }),
       },
     });
+    bridgePort = port;
+    bridge = makeBridge();
     await bridge.run(port);
   });
 
@@ -102,5 +106,24 @@ describe('matrix-appservice-bridge against the server', () => {
     assert.equal(profile.status, 200, await profile.clone().text());
     const alias = await fetch(`${server.baseUrl}/_matrix/client/v3/directory/room/${encodeURIComponent('#_sdk_portal:localhost')}`);
     assert.equal(alias.status, 200, await alias.clone().text());
+  });
+
+  it('stopped bridge: 200 messages sent meanwhile arrive after it restarts, in order, exactly once', async () => {
+    const h = { Authorization: `Bearer ${alice.accessToken}`, 'Content-Type': 'application/json' };
+    const created = (await (await fetch(`${server.baseUrl}/_matrix/client/v3/createRoom`, { method: 'POST', headers: h, body: JSON.stringify({ preset: 'public_chat' }) })).json()) as { room_id: string };
+    const roomId = created.room_id;
+    await bridge.getIntent('@_sdk_listener:localhost').join(roomId);
+    await bridge.close();
+    const ids: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const r = await fetch(`${server.baseUrl}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/off${i}`, { method: 'PUT', headers: h, body: JSON.stringify({ msgtype: 'm.text', body: `n${i}` }) });
+      ids.push(((await r.json()) as { event_id: string }).event_id);
+    }
+    bridge = makeBridge();
+    await bridge.run(bridgePort);
+    const wanted = new Set(ids);
+    await waitFor(() => received.filter((e) => wanted.has(e.event_id)).length >= 200, 60_000, '200 events after restart');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(received.filter((e) => wanted.has(e.event_id)).map((e) => e.event_id), ids);
   });
 });
