@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeStorage } from '../helpers/storage.js';
+
+// The appservice store on both engines: positions, transactions written with the position atomically,
+// oldest-first resend order, counts, network room lists.
+
+describeStorage('appservice store', (h) => {
+  test('a transaction moves the position with it; ids grow; oldest first; counts', async () => {
+    const storage = await h.open();
+    try {
+      const s = storage.appservices;
+      assert.equal(await s.getEventsPosition('a'), null);
+      await s.initPosition('a', 5);
+      await s.initPosition('a', 99); // no-op once the row exists
+      assert.equal(await s.getEventsPosition('a'), 5);
+      const t1 = await s.createTxn('a', (id) => JSON.stringify({ id }), 3, 10, 1000);
+      const t2 = await s.createTxn('a', (id) => JSON.stringify({ id }), 2, 12, 1001);
+      assert.equal(t2, t1 + 1);
+      assert.equal(await s.getEventsPosition('a'), 12);
+      assert.deepEqual(await s.countPendingTxns('a'), { txns: 2, events: 5 });
+      const oldest = await s.getOldestTxn('a');
+      assert.equal(oldest?.txnId, t1);
+      assert.equal(oldest?.body, JSON.stringify({ id: t1 }));
+      await s.deleteTxn('a', t1);
+      assert.equal((await s.getOldestTxn('a'))?.txnId, t2);
+      await s.deleteTxn('a', t2);
+      assert.deepEqual(await s.countPendingTxns('a'), { txns: 0, events: 0 });
+      // Ids never restart after the queue drained.
+      assert.equal(await s.createTxn('a', () => '{}', 1, 13, 1002), t2 + 1);
+      await s.setEventsPosition('b', 7);
+      assert.equal(await s.getEventsPosition('b'), 7);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  test('network room lists', async () => {
+    const storage = await h.open();
+    try {
+      const s = storage.appservices;
+      await s.setRoomListed('a', 'net1', '!r1:x', true);
+      await s.setRoomListed('a', 'net1', '!r1:x', true);
+      await s.setRoomListed('a', 'net2', '!r2:x', true);
+      assert.deepEqual((await s.getListedRooms('a', null)).sort(), ['!r1:x', '!r2:x']);
+      assert.deepEqual(await s.getListedRooms(null, 'net1'), ['!r1:x']);
+      await s.setRoomListed('a', 'net1', '!r1:x', false);
+      assert.deepEqual(await s.getListedRooms('a', 'net1'), []);
+    } finally {
+      await storage.close();
+    }
+  });
+});
