@@ -108,6 +108,7 @@ export function buildConfig(raw: unknown, opts: BuildOptions): BuildResult {
     federationVerifyCertificates: r.federation_verify_certificates !== false,
     reportStats: r.report_stats === true,
     ...buildAccountSettings(r),
+    ...buildMiscSettings(r),
   };
   if (config.listeners.length === 0) {
     warnings.push('no http listeners are configured: the server will not answer any request');
@@ -168,6 +169,27 @@ function buildAccountSettings(r: Raw): Partial<Config> {
     refreshTokenLifetimeMs: lifetime(r.refresh_token_lifetime, null),
     allowGuestAccess: r.allow_guest_access === true,
   };
+}
+
+/** TURN, user directory and server notices (Synapse's key names and defaults). */
+function buildMiscSettings(r: Raw): Partial<Config> {
+  const dir = obj(r.user_directory);
+  const notices = obj(r.server_notices);
+  const out: Partial<Config> = {
+    turnUris: [...list<string>(r.turn_uris)],
+    turnSharedSecret: optStr(r.turn_shared_secret),
+    turnUsername: optStr(r.turn_username),
+    turnPassword: optStr(r.turn_password),
+    turnUserLifetimeMs: parseDuration((r.turn_user_lifetime as string | number | undefined) ?? '1h'),
+    turnAllowGuests: r.turn_allow_guests !== false,
+    userDirectorySearchAllUsers: dir.search_all_users === true,
+  };
+  if (typeof notices.system_mxid_localpart === 'string') {
+    out.serverNoticesMxidLocalpart = notices.system_mxid_localpart;
+    if (typeof notices.system_mxid_display_name === 'string') out.serverNoticesMxidDisplayName = notices.system_mxid_display_name;
+    if (typeof notices.room_name === 'string') out.serverNoticesRoomName = notices.room_name;
+  }
+  return out;
 }
 
 function buildListeners(raw: Raw[], tlsCert: string | null, tlsKey: string | null, warnings: string[]): ListenerConfig[] {

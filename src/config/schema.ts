@@ -222,6 +222,17 @@ export function buildConfigSchema(): JsonSchema {
       refreshable_access_token_lifetime: { type: ['string', 'integer', 'null'], pattern: DURATION_PATTERN, minimum: 0 },
       refresh_token_lifetime: { type: ['string', 'integer', 'null'], pattern: DURATION_PATTERN, minimum: 0 },
       allow_guest_access: bool,
+      turn_uris: strList,
+      turn_shared_secret: { type: ['string', 'null'] },
+      turn_username: { type: ['string', 'null'] },
+      turn_password: { type: ['string', 'null'] },
+      turn_user_lifetime: duration,
+      turn_allow_guests: bool,
+      user_directory: { type: 'object', properties: { enabled: bool, search_all_users: bool, prefer_local_users: bool } },
+      server_notices: {
+        type: 'object',
+        properties: { system_mxid_localpart: str, system_mxid_display_name: str, system_mxid_avatar_url: str, room_name: str },
+      },
       federation_test_overrides: {
         type: 'object',
         additionalProperties: { type: 'string', pattern: '^(https?://)?([^:/\\[\\]]+|\\[[0-9A-Fa-f:.]+\\]):[0-9]+$', 'x-expected': '"host:port" (plain HTTP) or "https://host:port"' },

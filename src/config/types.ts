@@ -134,4 +134,17 @@ export interface Config {
   refreshTokenLifetimeMs?: number | null;
   /** Synapse's allow_guest_access (default false). */
   allowGuestAccess?: boolean;
+  // TURN (Synapse's turn_* keys) for /voip/turnServer.
+  turnUris?: readonly string[];
+  turnSharedSecret?: string | null;
+  turnUsername?: string | null;
+  turnPassword?: string | null;
+  turnUserLifetimeMs?: number;
+  turnAllowGuests?: boolean;
+  /** Synapse's user_directory.search_all_users: the directory finds every local user, not only those sharing a room. */
+  userDirectorySearchAllUsers?: boolean;
+  /** Synapse's server_notices section; no localpart means server notices are off. */
+  serverNoticesMxidLocalpart?: string;
+  serverNoticesMxidDisplayName?: string;
+  serverNoticesRoomName?: string;
 }

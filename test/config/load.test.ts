@@ -329,3 +329,32 @@ describe('fatal errors name the key', () => {
     assert.throws(() => loadConfig(missing, {}), (e: Error) => e instanceof ConfigError && e.message.includes(missing));
   });
 });
+
+test('TURN, user directory and server notice keys load with Synapse names and defaults', async () => {
+  const { buildConfig } = await import('../../src/config/index.js');
+  const base = { server_name: 'example.org', signing_key_path: 'k' };
+  const configDir = '/tmp';
+  const plain = buildConfig(base, { configDir, configPath: null, env: {} }).config;
+  assert.deepEqual(plain.turnUris, []);
+  assert.equal(plain.turnUserLifetimeMs, 3_600_000);
+  assert.equal(plain.userDirectorySearchAllUsers, false);
+  assert.equal(plain.serverNoticesMxidLocalpart, undefined);
+  const full = buildConfig(
+    {
+      ...base,
+      turn_uris: ['turn:turn.example.org?transport=udp'],
+      turn_shared_secret: 's3cret',
+      turn_user_lifetime: '2h',
+      user_directory: { search_all_users: true },
+      server_notices: { system_mxid_localpart: 'notices', room_name: 'Server Notices' },
+    },
+    { configDir, configPath: null, env: {} },
+  ).config;
+  assert.deepEqual(full.turnUris, ['turn:turn.example.org?transport=udp']);
+  assert.equal(full.turnSharedSecret, 's3cret');
+  assert.equal(full.turnUserLifetimeMs, 7_200_000);
+  assert.equal(full.userDirectorySearchAllUsers, true);
+  assert.equal(full.serverNoticesMxidLocalpart, 'notices');
+  assert.equal(full.serverNoticesRoomName, 'Server Notices');
+  assert.throws(() => buildConfig({ ...base, turn_uris: 'turn:x' }, { configDir, configPath: null, env: {} }), /turn_uris/);
+});
