@@ -213,8 +213,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     relations: createRelationsService({ storage, indexer: eventIndexer, now }),
     search: createSearchService({ storage, indexer: eventIndexer, now }),
     spaces: createSpacesService({ storage }),
-    // search_all_users is not a config option yet: the directory shows users who share or are in public rooms.
-    userDirectory: createUserDirectoryService({ storage, searchAllUsers: (config as Config & { userDirectorySearchAllUsers?: boolean }).userDirectorySearchAllUsers ?? false }),
+    userDirectory: createUserDirectoryService({ storage, searchAllUsers: config.userDirectorySearchAllUsers ?? false }),
     moderation: createModerationService({ storage, now, serverName: config.serverName, forgetCachedTokens: (userId) => auth.forgetCachedTokens(userId) }),
     openid: createOpenIdService({ storage, serverName: config.serverName, now }),
     appservices: createAppserviceService({
