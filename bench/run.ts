@@ -95,7 +95,15 @@ export async function runBenchmarks(opts: { quick: boolean; only?: string; write
   if (selected.length === 0) throw new Error(`no scenario named ${opts.only}`);
   const results: ScenarioResult[] = [];
   for (const s of selected) {
-    const r = await s.run(opts.quick);
+    // A failing scenario (a server that stops answering under load is itself a finding) is reported as a row
+    // and the run goes on, so one scenario never costs the figures of the others. Quick runs (tests) rethrow.
+    let r: ScenarioResult;
+    try {
+      r = await s.run(opts.quick);
+    } catch (e) {
+      if (opts.quick) throw e;
+      r = { scenario: s.name, parameters: {}, rows: [{ error: e instanceof Error ? `${e.message} ${String((e as { cause?: unknown }).cause ?? '')}` : String(e) }] };
+    }
     printTable(r, out);
     results.push(r);
   }
