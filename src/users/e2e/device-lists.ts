@@ -35,8 +35,16 @@ export async function deviceListChanges(
       const members = await rooms.getRoomMembers(roomId, ['join']);
       // Joined during the window: everybody there is new to us (and their keys may be unknown).
       // Left during the window: everybody there may now be gone from our rooms.
-      const target = myRooms.has(roomId) ? changed : maybeLeft;
-      for (const m of members) target.add(m.userId);
+      if (myRooms.has(roomId)) {
+        for (const m of members) changed.add(m.userId);
+        continue;
+      }
+      // Only a room we were joined to (before or during the window) can make its members "left": an invite,
+      // a rejected invite or a knock never shared keys with anybody.
+      const wasJoined =
+        myChanges.some((m) => m.roomId === roomId && m.membership === 'join') ||
+        (await rooms.getMembershipAt(roomId, userId, from.events))?.membership === 'join';
+      if (wasJoined) for (const m of members) maybeLeft.add(m.userId);
     }
     const stillJoined = [...myRooms].filter((r) => !touchedRooms.has(r));
     if (stillJoined.length > 0) {

@@ -37,6 +37,10 @@ function withRooms(storage: Storage, log: Array<[number, string, string, string]
       log
         .filter(([pos, room]) => roomIds.includes(room) && pos > from && pos <= to)
         .map(([pos, room, user]) => ({ streamOrdering: pos, roomId: room, type: 'm.room.member', stateKey: user, eventId: `$${pos}` })),
+    getMembershipAt: async (roomId: string, userId: string, position: number) => {
+      const r = current(position).find((x) => x.room === roomId && x.user === userId);
+      return r ? row(r) : undefined;
+    },
     getEvents: async (ids: Iterable<string>) => {
       const out = new Map<string, StoredEvent>();
       for (const id of ids) {
@@ -97,5 +101,18 @@ describeStorage('e2e device lists', (h) => {
     const p = await service.currentPositions();
     const r = await service.deviceListChanges(ALICE, { events: 2, deviceLists: p.deviceLists }, { events: 3, deviceLists: p.deviceLists });
     assert.deepEqual(r, { changed: [], left: [BOB] });
+  });
+
+  test('an invite (or its rejection) to a room we never joined makes nobody left', async () => {
+    const base = await h.open();
+    const storage = withRooms(base, [
+      [1, '!r', BOB, 'join'],
+      [2, '!r', ALICE, 'invite'],
+      [3, '!r', ALICE, 'leave'],
+    ]);
+    const { service } = e2eHarness(storage);
+    const p = await service.currentPositions();
+    const r = await service.deviceListChanges(ALICE, { events: 1, deviceLists: p.deviceLists }, { events: 3, deviceLists: p.deviceLists });
+    assert.deepEqual(r, { changed: [], left: [] });
   });
 });
