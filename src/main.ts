@@ -186,8 +186,16 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
       storage,
       now,
       remoteDirectory: createRemoteLookups(federation.client).directory,
+      bundleRelations: (events, viewer) => services.relations.aggregations(events, viewer),
     }),
-    sync: createSyncService({ config, logger: logger.child({ component: 'sync' }), storage, notices, now }),
+    sync: createSyncService({
+      config,
+      logger: logger.child({ component: 'sync' }),
+      storage,
+      notices,
+      now,
+      bundleRelations: (events, viewer) => services.relations.aggregations(events, viewer),
+    }),
     accountData: createAccountDataService({ storage, notices }),
     media: createMediaService({
       config,

@@ -1,5 +1,5 @@
 import type { ClientEvent } from '../protocol/index.js';
-import { serializeEvents } from '../rooms/index.js';
+import { serializeEvents, type RelationsBundler } from '../rooms/index.js';
 import type { RoomReadStore, StoredEvent } from '../storage/interfaces/index.js';
 import type { Requester } from '../types/requester.js';
 
@@ -10,6 +10,7 @@ export class SyncEventSerializer {
   constructor(
     private readonly store: RoomReadStore,
     private readonly now: () => number,
+    private readonly bundleRelations?: RelationsBundler,
   ) {}
 
   serialize(events: readonly StoredEvent[], requester: Requester | null): Promise<ClientEvent[]> {
@@ -18,6 +19,7 @@ export class SyncEventSerializer {
       now: this.now(),
       requester: requester ? { userId: requester.userId, deviceId: requester.deviceId } : null,
       includeRoomId: false,
+      ...(this.bundleRelations ? { bundleRelations: this.bundleRelations } : {}),
     });
   }
 }

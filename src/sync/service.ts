@@ -1,3 +1,4 @@
+import type { RelationsBundler } from '../rooms/index.js';
 import type { Config } from '../config/types.js';
 import { forbidden, invalidParam, MatrixError, notFound } from '../errors/index.js';
 import type { Logger } from '../http/logger.js';
@@ -25,6 +26,8 @@ export interface SyncServiceDeps {
   storage: Storage;
   notices: NoticeHub;
   now: () => number;
+  /** Server-side aggregations (unsigned.m.relations) for timeline events; wired to the relations service. */
+  bundleRelations?: RelationsBundler;
 }
 
 export interface SyncParams {
@@ -90,7 +93,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
   const extensions = new SyncExtensionRegistry();
   const lazyMembers = new LazyMemberCache();
   const validateFilter = createFilterValidator();
-  const serializer = new SyncEventSerializer(storage.rooms, now);
+  const serializer = new SyncEventSerializer(storage.rooms, now, deps.bundleRelations);
 
   const generators = new Map<string, Promise<StreamIdGenerator>>();
   const token = async (table: string, column: string): Promise<number> => {

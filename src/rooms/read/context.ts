@@ -4,6 +4,10 @@ import type { RoomStore, Storage } from '../../storage/interfaces/index.js';
 import type { RoomId, UserId } from '../../types/ids.js';
 import type { PublicRoomsParams, PublicRoomsResponse } from './directory-types.js';
 import { readExtras, type RoomReadExtras } from './store-extras.js';
+import { serializeEvents, type RelationsBundler } from './serialize.js';
+import type { ClientEvent } from '../../protocol/index.js';
+import type { StoredEvent } from '../../storage/interfaces/index.js';
+import type { Requester } from '../../types/requester.js';
 
 // What every part of the room reader shares: the store, config, clock, and the highest events position that is
 // safe to serve (the events generator's currentToken(): every lower id committed).
@@ -26,6 +30,8 @@ export interface RoomReaderDeps {
   remoteDirectory?: RemoteDirectoryPort;
   /** Application services: asked about unknown aliases in their namespaces; exclusive alias namespaces. */
   appserviceAliases?: AppserviceAliasPort;
+  /** Server-side aggregations (unsigned.m.relations) for the events served; wired to the relations service. */
+  bundleRelations?: RelationsBundler;
 }
 
 export interface AppserviceAliasPort {
@@ -47,6 +53,8 @@ export interface ReaderContext {
   maxPosition(): Promise<number>;
   /** Users whose non-state events `userId` ignores (m.ignored_user_list account data). */
   ignoredUsers(userId: UserId): Promise<ReadonlySet<string>>;
+  /** Client formatting of events for `requester`, with bundled aggregations when configured. */
+  serializerFor(requester: Requester): (events: readonly StoredEvent[]) => Promise<ClientEvent[]>;
 }
 
 export function readerContext(deps: RoomReaderDeps): ReaderContext {
@@ -66,6 +74,16 @@ export function readerContext(deps: RoomReaderDeps): ReaderContext {
         deps.storage.streamIdGenerator('events', 'stream_ordering'),
       ]);
       return Math.min(max, generator.currentToken());
+    },
+    serializerFor(requester) {
+      const viewer = { userId: requester.userId, deviceId: requester.deviceId };
+      return (events) =>
+        serializeEvents(events, {
+          store,
+          now: deps.now(),
+          requester: viewer,
+          ...(deps.bundleRelations ? { bundleRelations: deps.bundleRelations } : {}),
+        });
     },
     async ignoredUsers(userId) {
       const row = await deps.storage.userData.getAccountData(userId, '', 'm.ignored_user_list');

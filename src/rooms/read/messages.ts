@@ -9,7 +9,6 @@ import { assertUserInRoomOrVisible } from './access.js';
 import type { ReaderContext } from './context.js';
 import type { RoomEventFilter } from './event-filter.js';
 import { MIN_POSITION, paginate } from './paginate.js';
-import { serializeEvents } from './serialize.js';
 import { formatRoomToken, parseEventsPosition } from './tokens.js';
 import { filterEventsForUser } from './visibility.js';
 
@@ -47,8 +46,7 @@ export interface ContextResponse {
 }
 
 function serializeFor(ctx: ReaderContext, requester: Requester) {
-  return (events: readonly StoredEvent[]) =>
-    serializeEvents(events, { store: ctx.store, now: ctx.now(), requester: { userId: requester.userId, deviceId: requester.deviceId } });
+  return ctx.serializerFor(requester);
 }
 
 /** The member events (from `state`) of the senders of `events`: what lazy-loading clients need. */

@@ -8,7 +8,6 @@ import type { StateKey } from '../../types/pdu.js';
 import type { Requester } from '../../types/requester.js';
 import { assertUserInRoomOrVisible, assertUserJoined, type RoomAccess } from './access.js';
 import type { ReaderContext } from './context.js';
-import { serializeEvents } from './serialize.js';
 import { parseEventsPosition } from './tokens.js';
 import { filterEventsForUser } from './visibility.js';
 
@@ -24,8 +23,7 @@ export interface MembersParams {
 }
 
 function serializeFor(ctx: ReaderContext, requester: Requester) {
-  return (events: readonly StoredEvent[]) =>
-    serializeEvents(events, { store: ctx.store, now: ctx.now(), requester: { userId: requester.userId, deviceId: requester.deviceId } });
+  return ctx.serializerFor(requester);
 }
 
 /** The state the user may read: current, or as of their leave/ban. */
