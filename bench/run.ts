@@ -65,6 +65,16 @@ export const scenarios: Scenario[] = [
     run: async (quick) => (await import('./scenarios/memory.js')).run(quick),
   },
   {
+    name: 'appservice',
+    describe: '8: appservice transaction throughput and send-to-delivery latency for one bridge',
+    async run(quick) {
+      const { run } = await import('./appservice.js');
+      const parameters = { messages: quick ? 200 : 2000 };
+      const result = await run(parameters);
+      return { scenario: 'appservice', parameters, rows: [{ ...result }] };
+    },
+  },
+  {
     name: 'cold-start',
     describe: '2: spawn `hearth start` to the first /versions answer, next to spawning bare koa',
     run: async (quick) => (await import('./scenarios/cold-start.js')).run(quick),
