@@ -45,6 +45,12 @@ export interface DraftContext {
   signingKey: SigningKey;
   store: RoomReadStore;
   now: () => number;
+  /**
+   * Timestamp for a new create event. Where the room id is the create event's hash (v12), two rooms created
+   * by the same user in the same millisecond with the same content would get the same id; handing out
+   * strictly increasing timestamps per process keeps them apart.
+   */
+  createTs: () => number;
 }
 
 interface Extremity {
@@ -156,7 +162,7 @@ export class RoomDraft {
       type: proto.type,
       ...(proto.stateKey !== undefined ? { state_key: proto.stateKey } : {}),
       content,
-      origin_server_ts: this.ctx.now(),
+      origin_server_ts: isCreate && version.roomIdFromCreateEvent ? this.ctx.createTs() : this.ctx.now(),
       depth,
       prev_events: prevs.map((p) => ref(p.eventId, p.pdu)),
       auth_events: authIds.map((id) => ref(id, authEvents.get(id)?.pdu)),

@@ -16,11 +16,16 @@ export class RoomWriter {
   readonly draftContext: DraftContext;
 
   constructor(private readonly deps: RoomServiceDeps) {
+    let lastCreateTs = 0;
     this.draftContext = {
       serverName: deps.config.serverName,
       signingKey: deps.signingKey,
       store: deps.storage.rooms,
       now: deps.now,
+      createTs: () => {
+        lastCreateTs = Math.max(deps.now(), lastCreateTs + 1);
+        return lastCreateTs;
+      },
     };
   }
 

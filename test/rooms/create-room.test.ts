@@ -86,6 +86,13 @@ describeStorage('room service: createRoom', (ctx) => {
     });
   }
 
+  test('identical v12 rooms created by one user in the same millisecond get distinct room ids', async () => {
+    const h = roomHarness(await ctx.open(), { now: () => 1_700_000_000_000 });
+    const alice = h.user('alice');
+    const ids = await Promise.all(Array.from({ length: 5 }, () => h.rooms.createRoom(alice, { room_version: '12' })));
+    assert.equal(new Set(ids.map((r) => r.room_id)).size, 5);
+  });
+
   test('presets and visibility: public_chat, private default, trusted_private_chat (v11 levels, v12 creators)', async () => {
     const h = roomHarness(await ctx.open());
     const alice = h.user('alice');

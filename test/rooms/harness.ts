@@ -29,7 +29,10 @@ export interface RoomHarness {
   user(localpart: string, opts?: { deviceId?: string; isGuest?: boolean }): Requester;
 }
 
-export function roomHarness(storage: Storage, opts: { signingKey?: SigningKey; defaultRoomVersion?: string } = {}): RoomHarness {
+export function roomHarness(
+  storage: Storage,
+  opts: { signingKey?: SigningKey; defaultRoomVersion?: string; now?: () => number } = {},
+): RoomHarness {
   const signingKey = opts.signingKey ?? generateSigningKey('test');
   const notices: StreamNotice[] = [];
   const profiles = new Map<string, { displayname: string | null; avatar_url: string | null }>();
@@ -40,7 +43,7 @@ export function roomHarness(storage: Storage, opts: { signingKey?: SigningKey; d
     signingKey,
     notices: { publish: (n) => notices.push(n) },
     profiles: { getProfile: async (u) => profiles.get(u) ?? { displayname: null, avatar_url: null } },
-    now: () => Date.now(),
+    now: opts.now ?? (() => Date.now()),
   });
   return {
     rooms,
