@@ -2,34 +2,10 @@ import type { Router } from '@koa/router';
 import type { HttpDeps } from '../../http/deps.js';
 import { queryBool, queryInt, queryString, validateBody } from '../../http/validate.js';
 import { requireServerAuth } from '../inbound/auth.js';
+import { PUBLIC_ROOMS_BODY_SCHEMA as publicRoomsSchema, type PublicRoomsBody } from '../../rooms/index.js';
 
 // GET and POST /_matrix/federation/v1/publicRooms: our published room directory for other servers (their
 // users' /publicRooms?server=ours). Always our own directory: `server` is never passed on.
-
-interface PublicRoomsBody {
-  limit?: number;
-  since?: string;
-  filter?: { generic_search_term?: string; room_types?: Array<string | null> };
-  include_all_networks?: boolean;
-  third_party_instance_id?: string;
-}
-
-const publicRoomsSchema = {
-  type: 'object',
-  properties: {
-    limit: { type: 'integer' },
-    since: { type: 'string' },
-    filter: {
-      type: 'object',
-      properties: {
-        generic_search_term: { type: 'string' },
-        room_types: { type: 'array', items: { type: ['string', 'null'] } },
-      },
-    },
-    include_all_networks: { type: 'boolean' },
-    third_party_instance_id: { type: 'string' },
-  },
-} as const;
 
 export function registerPublicRoomsQueries(router: Router, deps: HttpDeps): void {
   router.get('/v1/publicRooms', requireServerAuth(deps), async (ctx) => {

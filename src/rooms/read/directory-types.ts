@@ -34,3 +34,30 @@ export interface PublicRoomsResponse {
   prev_batch?: string;
   total_room_count_estimate: number;
 }
+
+/** The POST /publicRooms body, the same for clients and for other servers. */
+export interface PublicRoomsBody {
+  limit?: number;
+  since?: string;
+  filter?: { generic_search_term?: string; room_types?: Array<string | null> };
+  include_all_networks?: boolean;
+  third_party_instance_id?: string;
+}
+
+/** JSON schema of PublicRoomsBody, for route validation on both APIs. */
+export const PUBLIC_ROOMS_BODY_SCHEMA = {
+  type: 'object',
+  properties: {
+    limit: { type: 'integer' },
+    since: { type: 'string' },
+    filter: {
+      type: 'object',
+      properties: {
+        generic_search_term: { type: 'string' },
+        room_types: { type: 'array', items: { type: ['string', 'null'] } },
+      },
+    },
+    include_all_networks: { type: 'boolean' },
+    third_party_instance_id: { type: 'string' },
+  },
+} as const;

@@ -12,4 +12,5 @@ export { eventMatchesFilter, ROOM_EVENT_FILTER_SCHEMA, type RoomEventFilter } fr
 export { MAX_MESSAGES_LIMIT, type MessagesParams, type MessagesResponse, type ContextParams, type ContextResponse } from './messages.js';
 export type { MembersParams } from './state-reads.js';
 export type { DirectoryVisibility, PublicRoomsChunk, PublicRoomsParams, PublicRoomsResponse } from './directory.js';
+export { PUBLIC_ROOMS_BODY_SCHEMA, type PublicRoomsBody } from './directory-types.js';
 export { readExtras, type RoomReadExtras } from './store-extras.js';

@@ -4,34 +4,10 @@ import { queryInt, queryString, validateBody } from '../../../http/validate.js';
 import type { DirectoryVisibility } from '../../../rooms/index.js';
 import { authenticate, authenticateOptional, getRequester } from '../../requester.js';
 import { pathParam, v3Paths } from './params.js';
+import { PUBLIC_ROOMS_BODY_SCHEMA as publicRoomsSchema, type PublicRoomsBody } from '../../../rooms/index.js';
 
 // Room aliases (/directory/room/{roomAlias}, /rooms/{roomId}/aliases), the published list
 // (/directory/list/room/{roomId}) and /publicRooms.
-
-interface PublicRoomsBody {
-  limit?: number;
-  since?: string;
-  filter?: { generic_search_term?: string; room_types?: Array<string | null> };
-  include_all_networks?: boolean;
-  third_party_instance_id?: string;
-}
-
-const publicRoomsSchema = {
-  type: 'object',
-  properties: {
-    limit: { type: 'integer' },
-    since: { type: 'string' },
-    filter: {
-      type: 'object',
-      properties: {
-        generic_search_term: { type: 'string' },
-        room_types: { type: 'array', items: { type: ['string', 'null'] } },
-      },
-    },
-    include_all_networks: { type: 'boolean' },
-    third_party_instance_id: { type: 'string' },
-  },
-};
 
 export function registerDirectoryRoutes(router: Router, deps: HttpDeps): void {
   const reader = () => deps.services.roomReader;
