@@ -111,7 +111,6 @@ export function createPushService(deps: PushServiceDeps): PushService {
     for (const roomId of notice.roomIds ?? []) {
       const from = lastByRoom.get(roomId) ?? startAt;
       if (notice.position <= from) continue;
-      lastByRoom.set(roomId, notice.position);
       const events = await storage.rooms.getRoomEventsInRange(roomId, from, notice.position, 'f', 1000);
       for (const ev of events) {
         const rows = await evaluate(ev);
@@ -126,16 +125,34 @@ export function createPushService(deps: PushServiceDeps): PushService {
           queued = true;
         }
       }
+      // Advanced only once the room's events are evaluated: a failure above retries the same range
+      // (push actions are idempotent per user and event) instead of skipping it.
+      lastByRoom.set(roomId, notice.position);
     }
     processed = Math.max(processed, notice.position);
     await storage.streamPositions.setPosition(POSITION_STREAM, POSITION_INSTANCE, processed);
     if (queued) sender.kick();
   };
 
+  // A transient database error (e.g. no free pool connection under load) must not lose counts: retry the
+  // notice with backoff before giving up on it.
+  const handleWithRetry = async (notice: StreamNotice): Promise<void> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await handle(notice);
+        return;
+      } catch (err) {
+        if (closed || attempt >= 5) throw err;
+        logger.warn({ err, position: notice.position, attempt }, 'push evaluation failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
+    }
+  };
+
   const enqueue = (notice: StreamNotice): void => {
     pending++;
     chain = chain
-      .then(() => handle(notice))
+      .then(() => handleWithRetry(notice))
       .catch((err: unknown) => logger.error({ err, position: notice.position }, 'push evaluation failed'))
       .finally(() => {
         pending--;
