@@ -1,7 +1,6 @@
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { randomBytes } from 'node:crypto';
-import type { Config } from '../config/types.js';
 import { invalidParam, isMatrixError, MatrixError, notFound } from '../errors/index.js';
 import type { HttpDeps } from '../http/deps.js';
 import { validateBody } from '../http/validate.js';
@@ -37,7 +36,7 @@ function internalRequester(userId: UserId): Requester {
 }
 
 export function registerServerNoticeRoutes(router: Router, deps: HttpDeps): void {
-  const settings = deps.config as Config & ServerNoticeSettings;
+  const settings: ServerNoticeSettings = deps.config;
   const body = validateBody<NoticeBody>({
     type: 'object',
     properties: {

@@ -1,5 +1,4 @@
 import type { Router } from '@koa/router';
-import type { Config } from '../../config/types.js';
 import type { HttpDeps } from '../../http/deps.js';
 import { authenticate, getRequester } from '../requester.js';
 import { v3Paths } from '../rooms/read/params.js';
@@ -10,7 +9,7 @@ import { registerAccountModerationRoutes } from './account-moderation.js';
 export function registerMiscRoutes(router: Router, deps: HttpDeps): void {
   const now = deps.now ?? Date.now;
   // The TURN fields are optional members of the config (Synapse's turn_* options); absent means no TURN server.
-  const turn: TurnSettings = deps.config as Config & TurnSettings;
+  const turn: TurnSettings = deps.config;
 
   router.get(v3Paths('/voip/turnServer'), authenticate(deps, { allowGuest: true }), async (ctx) => {
     const requester = getRequester(ctx);
