@@ -36,6 +36,12 @@ export function isValidReplacement(original: StoredEvent, edit: StoredEvent): bo
   return true;
 }
 
+async function ignoredUsers(storage: Storage, userId: UserId): Promise<UserId[]> {
+  const row = await storage.userData.getAccountData(userId, '', 'm.ignored_user_list');
+  const list = row?.content.ignored_users;
+  return typeof list === 'object' && list !== null && !Array.isArray(list) ? (Object.keys(list) as UserId[]) : [];
+}
+
 function newer(a: StoredEvent, b: StoredEvent): boolean {
   if (a.pdu.origin_server_ts !== b.pdu.origin_server_ts) return a.pdu.origin_server_ts > b.pdu.origin_server_ts;
   return a.eventId > b.eventId;
@@ -52,10 +58,16 @@ export async function aggregateRelations(
   const parentIds = parents.map((p) => p.eventId);
   // Threads are summarised in the database (a long thread is not read whole per page); edits and references
   // are read row by row, as every candidate edit must be checked. Reactions are not read at all.
-  const [threads, rows] = await Promise.all([
+  let [threads, rows] = await Promise.all([
     deps.storage.relations.getThreadSummaries(parentIds, viewer.userId),
     deps.storage.relations.getRelationsTo(parentIds, ['m.replace', 'm.reference']),
   ]);
+  // Ignored users' replies do not count and are never a thread's latest event (as Synapse does). The ignore
+  // list is read only when a page has threads, so pages without threads cost nothing more.
+  if (threads.length > 0) {
+    const ignored = await ignoredUsers(deps.storage, viewer.userId);
+    if (ignored.length > 0) threads = await deps.storage.relations.getThreadSummaries(parentIds, viewer.userId, ignored);
+  }
   if (threads.length === 0 && rows.length === 0) return out;
   const children = await deps.storage.rooms.getEvents([...rows.map((r) => r.eventId), ...threads.map((t) => t.latestEventId)]);
   const byParent = new Map<EventId, RelationRow[]>();

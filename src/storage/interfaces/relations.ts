@@ -66,8 +66,15 @@ export interface RelationsStore {
   getChildren(parentId: EventId, query: RelationsQuery): Promise<RelationRow[]>;
   /** Every relation pointing at any of `parentIds` (only of `relTypes` when given), in stream order. */
   getRelationsTo(parentIds: readonly EventId[], relTypes?: readonly string[]): Promise<RelationRow[]>;
-  /** Reply count, latest reply and whether `userId` replied, for each of `rootIds` that has m.thread children. */
-  getThreadSummaries(rootIds: readonly EventId[], userId: UserId): Promise<Array<ThreadSummaryRow & { participated: boolean }>>;
+  /**
+   * Reply count, latest reply and whether `userId` replied, for each of `rootIds` that has m.thread children;
+   * replies sent by `excludeSenders` (the viewer's ignored users) are not counted and never the latest.
+   */
+  getThreadSummaries(
+    rootIds: readonly EventId[],
+    userId: UserId,
+    excludeSenders?: readonly UserId[],
+  ): Promise<Array<ThreadSummaryRow & { participated: boolean }>>;
   /** Thread roots of a room ordered by latest reply (newest first), latest reply below `before`. */
   getThreads(roomId: RoomId, opts: { before?: number; limit: number; participant?: UserId }): Promise<ThreadSummaryRow[]>;
 }

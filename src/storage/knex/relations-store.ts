@@ -121,16 +121,23 @@ export class KnexRelationsStore implements RelationsStore {
     return out;
   }
 
-  async getThreadSummaries(rootIds: readonly EventId[], userId: UserId): Promise<Array<ThreadSummaryRow & { participated: boolean }>> {
+  async getThreadSummaries(
+    rootIds: readonly EventId[],
+    userId: UserId,
+    excludeSenders: readonly UserId[] = [],
+  ): Promise<Array<ThreadSummaryRow & { participated: boolean }>> {
     if (rootIds.length === 0) return [];
-    const ids = [...new Set(rootIds)].slice(0, Math.max(1, this.dialect.maxBindParams - 100));
-    const counts = (await this.knex('event_relations')
+    const excluded = excludeSenders.slice(0, 100);
+    const ids = [...new Set(rootIds)].slice(0, Math.max(1, this.dialect.maxBindParams - 100 - excluded.length));
+    const countQuery = this.knex('event_relations')
       .select('relates_to_id')
       .count({ n: '*' })
       .max({ latest: 'stream_ordering' })
       .where({ rel_type: 'm.thread' })
       .whereIn('relates_to_id', ids)
-      .groupBy('relates_to_id')) as unknown as Array<{ relates_to_id: string; n: unknown; latest: unknown }>;
+      .groupBy('relates_to_id');
+    if (excluded.length > 0) countQuery.whereNotIn('sender', excluded);
+    const counts = (await countQuery) as unknown as Array<{ relates_to_id: string; n: unknown; latest: unknown }>;
     if (counts.length === 0) return [];
     const positions = counts.map((c) => toSafeNumber(c.latest, 'latest'));
     const latestRows: Array<{ event_id: string; stream_ordering: unknown }> = await this.knex('event_relations')

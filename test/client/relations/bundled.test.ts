@@ -57,6 +57,27 @@ describe('bundled aggregations', () => {
     assert.equal(threadOf(ctx.event)?.current_user_participated, true, 'bob replied');
   });
 
+  test("an ignored user's replies are left out of the thread summary the ignorer sees", async () => {
+    const carol = await s.user('carol');
+    await s.ok(carol, 'POST', `/v3/join/${encodeURIComponent(roomId)}`, {});
+    const dave = await s.user('dave');
+    await s.ok(dave, 'POST', `/v3/join/${encodeURIComponent(roomId)}`, {});
+    const root2 = await s.send(carol, roomId, 'another root');
+    const inThread = { 'm.relates_to': { rel_type: 'm.thread', event_id: root2 } };
+    const fromBob = await s.send(bob, roomId, 'reply from bob', inThread);
+    const fromDave = await s.send(dave, roomId, 'reply from dave', inThread);
+    await s.ok(carol, 'PUT', `/v3/user/${encodeURIComponent(carol.userId)}/account_data/m.ignored_user_list`, {
+      ignored_users: { [dave.userId]: {} },
+    });
+    const path = `/v3/rooms/${encodeURIComponent(roomId)}/event/${encodeURIComponent(root2)}`;
+    const seenByCarol = threadOf((await s.ok(carol, 'GET', path)) as { unsigned?: Record<string, unknown> });
+    assert.equal(seenByCarol?.count, 1);
+    assert.equal(seenByCarol?.latest_event.event_id, fromBob);
+    const seenByBob = threadOf((await s.ok(bob, 'GET', path)) as { unsigned?: Record<string, unknown> });
+    assert.equal(seenByBob?.count, 2, 'others still see every reply');
+    assert.equal(seenByBob?.latest_event.event_id, fromDave);
+  });
+
   test('/sync timelines carry the thread summary of the root', async () => {
     const sync = (await s.ok(alice, 'GET', '/v3/sync?timeout=0')) as {
       rooms: { join: Record<string, { timeline: { events: Array<{ event_id: string; unsigned?: Record<string, unknown> }> } }> };

@@ -108,6 +108,12 @@ describeStorage('relations and search stores', (h) => {
       summaries.map((t) => [t.rootId, t.count, t.latestEventId, t.participated]).sort(),
       [['$root1', 2, '$t3', true], ['$root2', 1, '$t2', true]],
     );
+    const withoutCarol = await storage.relations.getThreadSummaries(['$root1'], '@bob:example.org', ['@carol:example.org']);
+    assert.deepEqual(
+      withoutCarol.map((t) => [t.rootId, t.count, t.latestEventId]),
+      [['$root1', 1, '$t1']],
+      "an ignored sender's reply is neither counted nor the latest",
+    );
     const edits = await storage.relations.getRelationsTo(['$root1'], ['m.replace']);
     assert.deepEqual(edits.map((r) => r.eventId), ['$edit']);
     const before = await storage.relations.getThreads(ROOM, { limit: 10, before: threads[0]?.latestStreamOrdering });
