@@ -220,7 +220,12 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     e2e: createE2eService({ config, logger: logger.child({ component: 'e2e' }), storage, notices, now, deviceEvents: users, remote: createRemoteKeys(federation.client, federation.sender) }),
     relations: createRelationsService({ storage, indexer: eventIndexer, now }),
     search: createSearchService({ storage, indexer: eventIndexer, now }),
-    spaces: createSpacesService({ storage }),
+    spaces: createSpacesService({
+      storage,
+      serverName: config.serverName,
+      now,
+      fetchRemoteHierarchy: (roomId, servers, suggestedOnly) => createRemoteLookups(federation.client).hierarchy(roomId, servers, suggestedOnly),
+    }),
     userDirectory: createUserDirectoryService({ storage, searchAllUsers: config.userDirectorySearchAllUsers ?? false }),
     moderation: createModerationService({ storage, now, serverName: config.serverName, forgetCachedTokens: (userId) => auth.forgetCachedTokens(userId) }),
     openid: createOpenIdService({ storage, serverName: config.serverName, now }),

@@ -4,8 +4,9 @@ import { queryBool, queryInt, queryString } from '../../http/validate.js';
 import { authenticate, authenticateOptional, findRequester, getRequester } from '../requester.js';
 import { pathParam } from '../rooms/read/params.js';
 
-// Spaces: GET /v1/rooms/{roomId}/hierarchy and the v1.15 room summary (with MSC3266's unstable paths, which
-// Element still calls). `via` is accepted and unused: only rooms this server holds are summarised.
+// Spaces: GET /v1/rooms/{roomId}/hierarchy (rooms we do not hold are asked of the servers in their
+// m.space.child `via`) and the v1.15 room summary of rooms this server holds (with MSC3266's unstable paths,
+// which Element still calls); the summary's `via` is accepted and unused.
 export function registerSpaceRoutes(router: Router, deps: HttpDeps): void {
   // MSC2946's unstable path is still called by older Element builds and bots.
   const hierarchyPaths = ['/v1/rooms/:roomId/hierarchy', '/unstable/org.matrix.msc2946/rooms/:roomId/hierarchy'];

@@ -19,6 +19,8 @@ function mapError(err: unknown, what: string, notFoundMessage: string): MatrixEr
 }
 
 export interface RemoteLookups {
+  /** Federation GET /hierarchy of a room we do not hold, asking `servers` in turn; undefined when none answers. */
+  hierarchy(roomId: string, servers: readonly string[], suggestedOnly: boolean): Promise<JsonObject | undefined>;
   profiles: { query(userId: string, field?: string): Promise<Record<string, unknown>> };
   directory: {
     resolveAlias(alias: string): Promise<{ room_id: string; servers: string[] }>;
@@ -28,6 +30,20 @@ export interface RemoteLookups {
 
 export function createRemoteLookups(client: Pick<FederationClient, 'getJson' | 'postJson'>): RemoteLookups {
   return {
+    async hierarchy(roomId, servers, suggestedOnly) {
+      for (const server of servers) {
+        try {
+          return await client.getJson(server, federationPath`/_matrix/federation/v1/hierarchy/${roomId}`, {
+            query: { suggested_only: suggestedOnly ? 'true' : 'false' },
+            timeoutMs: 10_000,
+            retries: 0,
+          });
+        } catch {
+          // Unreachable, or it does not know the room: the next server in `via` may.
+        }
+      }
+      return undefined;
+    },
     profiles: {
       async query(userId, field) {
         const server = serverNameOf(userId);

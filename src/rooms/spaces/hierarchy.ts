@@ -1,26 +1,19 @@
 import { forbidden, invalidParam } from '../../errors/index.js';
-import { splitStateKey } from '../../protocol/index.js';
 import type { RoomStore } from '../../storage/interfaces/index.js';
 import type { RoomId, UserId } from '../../types/ids.js';
+import type { RemoteHierarchy, RemoteHierarchyRoom } from './remote-hierarchy.js';
 import { summarizeRoom, type RoomSummary } from './room-summary.js';
+import { listedChildren, spaceChildren, type HierarchyRoom, type StrippedChildEvent } from './space-children.js';
 
-// GET /v1/rooms/{roomId}/hierarchy over the rooms this server holds: a depth-first walk of m.space.child
-// links from the root, children ordered by the spec's rules (valid `order` strings first, lexicographically;
-// then the child event's origin_server_ts; then room id), skipping rooms the requester may not preview.
+// GET /v1/rooms/{roomId}/hierarchy: a depth-first walk of m.space.child links from the root, children in
+// the spec's order, skipping rooms the requester may not preview. Rooms this server holds are summarised
+// from its own state; others are asked of the servers in the child event's `via` (federation /hierarchy),
+// whose answer also summarises that room's children, so a remote sub-space costs one request.
 // Pagination tokens are stateless: they carry the walk's parameters and how many rooms were already served,
 // so any worker answers them and a token for other parameters is refused.
 
-export interface StrippedChildEvent {
-  type: 'm.space.child';
-  state_key: string;
-  content: Record<string, unknown>;
-  sender: string;
-  origin_server_ts: number;
-}
-
-export interface HierarchyRoom extends RoomSummary {
-  children_state: StrippedChildEvent[];
-}
+export type { HierarchyRoom, StrippedChildEvent } from './space-children.js';
+export { spaceChildren } from './space-children.js';
 
 export interface HierarchyParams {
   suggestedOnly: boolean;
@@ -34,10 +27,18 @@ export interface HierarchyResponse {
   next_batch?: string;
 }
 
+export interface HierarchyWalkDeps {
+  store: RoomStore;
+  /** Absent when federation is off: only local rooms are shown. */
+  remote?: RemoteHierarchy;
+}
+
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 100;
 // Bounds the walk of a pathological (or cyclic through many rooms) space graph.
 const MAX_ROOMS_WALKED = 2000;
+// Bounds how many remote servers one page may wait for.
+const MAX_REMOTE_LOOKUPS = 50;
 
 interface Token {
   root: string;
@@ -69,44 +70,31 @@ function decodeToken(raw: string): Token {
   throw invalidParam('Unknown pagination token');
 }
 
-/** The spec's validity rule for `order`: at most 50 printable ASCII characters (0x20-0x7E). */
-function validOrder(order: unknown): string | undefined {
-  return typeof order === 'string' && order.length <= 50 && /^[\x20-\x7E]*$/.test(order) ? order : undefined;
+/**
+ * Whether `requester` may preview a room known only from another server's summary: world-readable,
+ * publicly joinable or knockable, or restricted to a room the requester is joined to here (Synapse's rules;
+ * had the requester been joined or invited, this server would hold the room).
+ */
+async function remoteRoomAccessible(store: RoomStore, room: RoomSummary, requester: UserId): Promise<boolean> {
+  if (room.world_readable || room.join_rule === 'public' || room.join_rule === 'knock' || room.join_rule === 'knock_restricted') return true;
+  const allowed = room.allowed_room_ids ?? [];
+  if (room.join_rule !== 'restricted' || allowed.length === 0) return false;
+  const mine = await store.getRoomsForUser(requester, ['join']);
+  return mine.some((r) => allowed.includes(r.roomId));
 }
 
-function compareChildren(a: StrippedChildEvent, b: StrippedChildEvent): number {
-  const oa = validOrder(a.content.order);
-  const ob = validOrder(b.content.order);
-  if (oa !== undefined && ob === undefined) return -1;
-  if (oa === undefined && ob !== undefined) return 1;
-  if (oa !== undefined && ob !== undefined && oa !== ob) return oa < ob ? -1 : 1;
-  if (a.origin_server_ts !== b.origin_server_ts) return a.origin_server_ts - b.origin_server_ts;
-  return a.state_key < b.state_key ? -1 : a.state_key > b.state_key ? 1 : 0;
+function withoutChildren(room: RemoteHierarchyRoom): RoomSummary {
+  const { children_state: _children, childrenKnown: _known, ...summary } = room;
+  return summary;
 }
 
-/** The room's m.space.child events with a non-empty `via` (others do not link), in the spec's order. */
-export async function spaceChildren(store: RoomStore, roomId: RoomId): Promise<StrippedChildEvent[]> {
-  const ids = await store.getCurrentStateIds(roomId);
-  const childIds = [...ids.entries()].filter(([key]) => splitStateKey(key)[0] === 'm.space.child');
-  const events = await store.getEvents(childIds.map(([, id]) => id));
-  const out: StrippedChildEvent[] = [];
-  for (const ev of events.values()) {
-    const pdu = ev.pdu;
-    if (pdu.type !== 'm.space.child' || typeof pdu.state_key !== 'string') continue;
-    const via = (pdu.content as Record<string, unknown>).via;
-    if (!Array.isArray(via) || via.length === 0) continue;
-    out.push({
-      type: 'm.space.child',
-      state_key: pdu.state_key,
-      content: pdu.content as Record<string, unknown>,
-      sender: pdu.sender,
-      origin_server_ts: pdu.origin_server_ts,
-    });
-  }
-  return out.sort(compareChildren);
+interface Resolved {
+  summary: RoomSummary;
+  children: StrippedChildEvent[];
 }
 
-export async function roomHierarchy(store: RoomStore, requester: UserId, rootId: RoomId, params: HierarchyParams): Promise<HierarchyResponse> {
+export async function roomHierarchy(deps: HierarchyWalkDeps, requester: UserId, rootId: RoomId, params: HierarchyParams): Promise<HierarchyResponse> {
+  const { store, remote } = deps;
   const limit = Math.min(Math.max(params.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
   const depthLimit = params.maxDepth ?? null;
   let skip = 0;
@@ -121,10 +109,34 @@ export async function roomHierarchy(store: RoomStore, requester: UserId, rootId:
   const root = await summarizeRoom(store, rootId, requester);
   if (!root || !root.accessible) throw forbidden('You are not allowed to view this room.');
 
+  // What remote servers told us during this walk: summaries of rooms we do not hold (with their children
+  // when the server gave them), and rooms they said we cannot reach from anywhere.
+  const learned = new Map<string, RemoteHierarchyRoom>();
+  const unreachable = new Set<string>();
+  let remoteLookups = 0;
+
+  const resolve = async (roomId: RoomId, via: readonly string[]): Promise<Resolved | undefined> => {
+    const local = roomId === rootId ? root : await summarizeRoom(store, roomId, requester);
+    if (local !== undefined) return local.accessible ? { summary: local.summary, children: await spaceChildren(store, roomId) } : undefined;
+    if (unreachable.has(roomId)) return undefined;
+    let room = learned.get(roomId);
+    if ((room === undefined || !room.childrenKnown) && remote !== undefined && via.length > 0 && remoteLookups < MAX_REMOTE_LOOKUPS) {
+      remoteLookups++;
+      const answer = await remote(roomId, via, params.suggestedOnly);
+      if (answer !== undefined) {
+        room = answer.room;
+        for (const child of answer.children) if (!learned.has(child.room_id)) learned.set(child.room_id, child);
+        for (const id of answer.inaccessibleChildren) unreachable.add(id);
+      }
+    }
+    if (room === undefined || !(await remoteRoomAccessible(store, room, requester))) return undefined;
+    return { summary: withoutChildren(room), children: room.children_state };
+  };
+
   const rooms: HierarchyRoom[] = [];
   const seen = new Set<string>();
   // Depth-first: a stack of rooms to visit, children pushed in reverse so the first child is visited next.
-  const stack: Array<{ roomId: RoomId; depth: number }> = [{ roomId: rootId, depth: 0 }];
+  const stack: Array<{ roomId: RoomId; depth: number; via: readonly string[] }> = [{ roomId: rootId, depth: 0, via: [] }];
   let served = 0;
   let walked = 0;
   let more = false;
@@ -134,22 +146,23 @@ export async function roomHierarchy(store: RoomStore, requester: UserId, rootId:
     if (seen.has(next.roomId)) continue;
     seen.add(next.roomId);
     if (++walked > MAX_ROOMS_WALKED) break;
-    const info = next.roomId === rootId ? root : await summarizeRoom(store, next.roomId, requester);
-    if (!info || !info.accessible) continue;
+    const info = await resolve(next.roomId, next.via);
+    if (info === undefined) continue;
 
     if (served >= skip + limit) {
       more = true;
       break;
     }
     const expand = depthLimit === null || next.depth < depthLimit;
-    const children = await spaceChildren(store, next.roomId);
-    const listed = params.suggestedOnly ? children.filter((c) => c.content.suggested === true) : children;
+    const listed = listedChildren(info.children, params.suggestedOnly);
     if (served >= skip) rooms.push({ ...info.summary, children_state: listed });
     served++;
     if (expand) {
       for (let i = listed.length - 1; i >= 0; i--) {
         const child = listed[i];
-        if (child && !seen.has(child.state_key)) stack.push({ roomId: child.state_key as RoomId, depth: next.depth + 1 });
+        if (child === undefined || seen.has(child.state_key)) continue;
+        const via = (child.content.via as unknown[]).filter((s): s is string => typeof s === 'string');
+        stack.push({ roomId: child.state_key as RoomId, depth: next.depth + 1, via });
       }
     }
   }

@@ -1,0 +1,111 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFederationService, FederationRequestError, type FederationService } from '../../../src/federation/outbound/index.js';
+import { createLogger } from '../../../src/http/logger.js';
+import { openStorage, type KnexStorage } from '../../../src/storage/knex/index.js';
+import { testConfig } from '../../helpers/http.js';
+import { assertMatchesSpec } from '../../helpers/spec-schemas.js';
+import type { RegisteredUser } from '../../helpers/users.js';
+import { api, enc, startFederation, user, type FedServer } from '../rooms/harness.js';
+
+// A space on hs1 links a sub-space that lives only on hs2: alice's /hierarchy on hs1 walks into it through
+// the federation /hierarchy, and sees the public rooms of the sub-space but not its invite-only room.
+
+async function createRoom(s: FedServer, u: RegisteredUser, body: Record<string, unknown>): Promise<string> {
+  const r = await api(s, u, 'POST', '/_matrix/client/v3/createRoom', body);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body.room_id as string;
+}
+
+async function link(s: FedServer, u: RegisteredUser, space: string, child: string, via: string): Promise<void> {
+  const r = await api(s, u, 'PUT', `/_matrix/client/v3/rooms/${enc(space)}/state/m.space.child/${enc(child)}`, { via: [via] });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+}
+
+describe('space hierarchy across servers', () => {
+  let hs: FedServer[];
+  let alice: RegisteredUser;
+  let space: string;
+  let local: string;
+  let subSpace: string;
+  let remotePublic: string;
+  let remotePrivate: string;
+  let dir: string;
+  let asHs1Storage: KnexStorage;
+  let asHs1: FederationService;
+  const overrides: Record<string, string> = {};
+
+  before(async () => {
+    hs = await startFederation(['hs1.test', 'hs2.test'], overrides);
+    const [hs1, hs2] = hs as [FedServer, FedServer];
+    alice = await user(hs1, 'alice');
+    const bob = await user(hs2, 'bob');
+    space = await createRoom(hs1, alice, { preset: 'public_chat', name: 'Home space', creation_content: { type: 'm.space' } });
+    local = await createRoom(hs1, alice, { preset: 'public_chat', name: 'Local room' });
+    subSpace = await createRoom(hs2, bob, { preset: 'public_chat', name: 'Remote sub-space', topic: 'on hs2', creation_content: { type: 'm.space' } });
+    remotePublic = await createRoom(hs2, bob, { preset: 'public_chat', name: 'Remote public room' });
+    remotePrivate = await createRoom(hs2, bob, { preset: 'private_chat', name: 'Remote private room' });
+    await link(hs2, bob, subSpace, remotePublic, 'hs2.test');
+    await link(hs2, bob, subSpace, remotePrivate, 'hs2.test');
+    await link(hs1, alice, space, local, 'hs1.test');
+    await link(hs1, alice, space, subSpace, 'hs2.test');
+
+    dir = await mkdtemp(join(tmpdir(), 'hearth-fedh-'));
+    const logger = createLogger('silent');
+    asHs1Storage = await openStorage({ engine: 'sqlite', path: join(dir, 'as-hs1.db') }, logger);
+    await asHs1Storage.migrate();
+    asHs1 = createFederationService({
+      config: testConfig({ serverName: 'hs1.test', federationTestOverrides: overrides }),
+      logger,
+      storage: asHs1Storage,
+      signingKeys: [hs1.key],
+      now: Date.now,
+    });
+  });
+  after(async () => {
+    await asHs1?.close();
+    await asHs1Storage?.close();
+    for (const s of hs ?? []) await s.server.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('the client /hierarchy on hs1 includes the sub-space held only by hs2 and its public room, not its private room', async () => {
+    const [hs1] = hs as [FedServer];
+    const r = await api(hs1, alice, 'GET', `/_matrix/client/v1/rooms/${enc(space)}/hierarchy`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assertMatchesSpec('client-server', 'GET', '/_matrix/client/v1/rooms/{roomId}/hierarchy', 200, r.body);
+    const rooms = r.body.rooms as Array<{ room_id: string; name?: string; topic?: string; room_type?: string; children_state: Array<{ state_key: string }> }>;
+    assert.deepEqual(rooms.map((x) => x.room_id), [space, local, subSpace, remotePublic], 'depth-first, in the spec order');
+    const sub = rooms.find((x) => x.room_id === subSpace);
+    assert.equal(sub?.name, 'Remote sub-space');
+    assert.equal(sub?.topic, 'on hs2');
+    assert.equal(sub?.room_type, 'm.space');
+    assert.deepEqual(sub?.children_state.map((c) => c.state_key).sort(), [remotePrivate, remotePublic].sort(), 'its links are shown');
+    assert.equal(rooms.find((x) => x.room_id === remotePublic)?.name, 'Remote public room');
+
+    const shallow = await api(hs1, alice, 'GET', `/_matrix/client/v1/rooms/${enc(space)}/hierarchy?max_depth=1`);
+    assert.deepEqual((shallow.body.rooms as Array<{ room_id: string }>).map((x) => x.room_id), [space, local, subSpace]);
+  });
+
+  test('the federation /hierarchy answer matches the spec and hides what the asking server cannot reach', async () => {
+    const body = await asHs1.client.getJson('hs2.test', `/_matrix/federation/v1/hierarchy/${enc(subSpace)}`);
+    assertMatchesSpec('server-server', 'GET', '/_matrix/federation/v1/hierarchy/{roomId}', 200, body);
+    const room = body.room as { room_id: string; children_state: unknown[] };
+    assert.equal(room.room_id, subSpace);
+    assert.equal(room.children_state.length, 2);
+    assert.deepEqual((body.children as Array<{ room_id: string }>).map((c) => c.room_id), [remotePublic]);
+    assert.deepEqual(body.inaccessible_children, [remotePrivate]);
+
+    await assert.rejects(
+      asHs1.client.getJson('hs2.test', `/_matrix/federation/v1/hierarchy/${enc(remotePrivate)}`),
+      (err: unknown) => err instanceof FederationRequestError && err.status === 404 && err.errcode === 'M_NOT_FOUND',
+    );
+    await assert.rejects(
+      asHs1.client.getJson('hs2.test', `/_matrix/federation/v1/hierarchy/${enc('!unknown:hs2.test')}`),
+      (err: unknown) => err instanceof FederationRequestError && err.status === 404,
+    );
+  });
+});
