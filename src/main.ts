@@ -225,6 +225,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
       serverName: config.serverName,
       now,
       fetchRemoteHierarchy: (roomId, servers, suggestedOnly) => createRemoteLookups(federation.client).hierarchy(roomId, servers, suggestedOnly),
+      resolveRemoteAlias: (alias) => createRemoteLookups(federation.client).directory.resolveAlias(alias),
     }),
     userDirectory: createUserDirectoryService({ storage, searchAllUsers: config.userDirectorySearchAllUsers ?? false }),
     moderation: createModerationService({ storage, now, serverName: config.serverName, forgetCachedTokens: (userId) => auth.forgetCachedTokens(userId) }),

@@ -4,9 +4,9 @@ import { queryBool, queryInt, queryString } from '../../http/validate.js';
 import { authenticate, authenticateOptional, findRequester, getRequester } from '../requester.js';
 import { pathParam } from '../rooms/read/params.js';
 
-// Spaces: GET /v1/rooms/{roomId}/hierarchy (rooms we do not hold are asked of the servers in their
-// m.space.child `via`) and the v1.15 room summary of rooms this server holds (with MSC3266's unstable paths,
-// which Element still calls); the summary's `via` is accepted and unused.
+// Spaces: GET /v1/rooms/{roomId}/hierarchy and the v1.15 room summary (with MSC3266's unstable paths, which
+// Element still calls). Rooms this server does not hold are asked of other servers: the m.space.child `via`
+// for the hierarchy, the summary's `via` query parameter (or the remote alias's servers) for a summary.
 export function registerSpaceRoutes(router: Router, deps: HttpDeps): void {
   // MSC2946's unstable path is still called by older Element builds and bots.
   const hierarchyPaths = ['/v1/rooms/:roomId/hierarchy', '/unstable/org.matrix.msc2946/rooms/:roomId/hierarchy'];
@@ -29,6 +29,8 @@ export function registerSpaceRoutes(router: Router, deps: HttpDeps): void {
   ];
   router.get(summaryPaths, authenticateOptional(deps, { allowGuest: true }), async (ctx) => {
     const requester = findRequester(ctx);
-    ctx.body = await deps.services.spaces.roomSummary(requester?.userId ?? null, pathParam(ctx, 'roomIdOrAlias'));
+    const raw = ctx.query.via;
+    const via = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((s) => s !== '');
+    ctx.body = await deps.services.spaces.roomSummary(requester?.userId ?? null, pathParam(ctx, 'roomIdOrAlias'), via);
   });
 }

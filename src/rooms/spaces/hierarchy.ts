@@ -75,7 +75,7 @@ function decodeToken(raw: string): Token {
  * publicly joinable or knockable, or restricted to a room the requester is joined to here (Synapse's rules;
  * had the requester been joined or invited, this server would hold the room).
  */
-async function remoteRoomAccessible(store: RoomStore, room: RoomSummary, requester: UserId): Promise<boolean> {
+export async function remoteRoomAccessible(store: RoomStore, room: RoomSummary, requester: UserId): Promise<boolean> {
   if (room.world_readable || room.join_rule === 'public' || room.join_rule === 'knock' || room.join_rule === 'knock_restricted') return true;
   const allowed = room.allowed_room_ids ?? [];
   if (room.join_rule !== 'restricted' || allowed.length === 0) return false;
@@ -83,7 +83,7 @@ async function remoteRoomAccessible(store: RoomStore, room: RoomSummary, request
   return mine.some((r) => allowed.includes(r.roomId));
 }
 
-function withoutChildren(room: RemoteHierarchyRoom): RoomSummary {
+export function withoutChildren(room: RemoteHierarchyRoom): RoomSummary {
   const { children_state: _children, childrenKnown: _known, ...summary } = room;
   return summary;
 }

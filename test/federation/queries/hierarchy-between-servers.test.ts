@@ -46,7 +46,7 @@ describe('space hierarchy across servers', () => {
     space = await createRoom(hs1, alice, { preset: 'public_chat', name: 'Home space', creation_content: { type: 'm.space' } });
     local = await createRoom(hs1, alice, { preset: 'public_chat', name: 'Local room' });
     subSpace = await createRoom(hs2, bob, { preset: 'public_chat', name: 'Remote sub-space', topic: 'on hs2', creation_content: { type: 'm.space' } });
-    remotePublic = await createRoom(hs2, bob, { preset: 'public_chat', name: 'Remote public room' });
+    remotePublic = await createRoom(hs2, bob, { preset: 'public_chat', name: 'Remote public room', room_alias_name: 'remote-public' });
     remotePrivate = await createRoom(hs2, bob, { preset: 'private_chat', name: 'Remote private room' });
     await link(hs2, bob, subSpace, remotePublic, 'hs2.test');
     await link(hs2, bob, subSpace, remotePrivate, 'hs2.test');
@@ -88,6 +88,20 @@ describe('space hierarchy across servers', () => {
 
     const shallow = await api(hs1, alice, 'GET', `/_matrix/client/v1/rooms/${enc(space)}/hierarchy?max_depth=1`);
     assert.deepEqual((shallow.body.rooms as Array<{ room_id: string }>).map((x) => x.room_id), [space, local, subSpace]);
+  });
+
+  test('a room summary of a room only hs2 holds comes through federation (by id with via, or by hs2 alias); a private one is 404', async () => {
+    const [hs1] = hs as [FedServer];
+    const byId = await api(hs1, alice, 'GET', `/_matrix/client/v1/room_summary/${enc(remotePublic)}?via=hs2.test`);
+    assert.equal(byId.status, 200, JSON.stringify(byId.body));
+    assertMatchesSpec('client-server', 'GET', '/_matrix/client/v1/room_summary/{roomIdOrAlias}', 200, byId.body);
+    assert.equal(byId.body.name, 'Remote public room');
+    assert.equal(byId.body.membership, undefined);
+    const byAlias = await api(hs1, alice, 'GET', `/_matrix/client/v1/room_summary/${enc('#remote-public:hs2.test')}`);
+    assert.equal(byAlias.status, 200, JSON.stringify(byAlias.body));
+    assert.equal(byAlias.body.room_id, remotePublic);
+    const hidden = await api(hs1, alice, 'GET', `/_matrix/client/v1/room_summary/${enc(remotePrivate)}?via=hs2.test`);
+    assert.equal(hidden.status, 404, JSON.stringify(hidden.body));
   });
 
   test('the federation /hierarchy answer matches the spec and hides what the asking server cannot reach', async () => {
