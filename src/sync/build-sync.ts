@@ -121,11 +121,14 @@ export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promis
     presence: { events: presence },
   };
   let extensionUpdates = false;
+  let resumeAt: Record<string, number> | undefined;
   for (const ext of deps.extensions.all()) {
     const result = await ext.build(extensionContext(c, lists, ext.name));
     Object.assign(body, result.fields);
     extensionUpdates ||= result.hasUpdates;
+    if (result.position !== undefined && result.position !== c.to.extra[ext.name]) (resumeAt ??= {})[ext.name] = result.position;
   }
+  if (resumeAt !== undefined) body.next_batch = formatSyncToken({ ...c.to, extra: { ...c.to.extra, ...resumeAt } }, deps.extensions.names());
   const hasUpdates =
     extensionUpdates ||
     Object.keys(join).length > 0 ||

@@ -51,6 +51,11 @@ export interface SyncExtensionContext {
 export interface SyncExtensionResult {
   fields: Record<string, unknown>;
   hasUpdates: boolean;
+  /**
+   * Where the next token should resume this extension's stream, when the response stops short of `to`
+   * (a capped section: the rest comes in the next sync). Defaults to `to`.
+   */
+  position?: number;
 }
 
 export interface SyncExtension {

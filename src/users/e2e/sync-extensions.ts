@@ -1,7 +1,7 @@
 import type { SyncExtension } from '../../sync/index.js';
 import type { DeviceId, UserId } from '../../types/ids.js';
 import type { DeviceListChanges, DeviceListPositions } from './device-lists.js';
-import type { ToDeviceSyncResult } from './to-device.js';
+import { TO_DEVICE_SYNC_LIMIT, type ToDeviceSyncResult } from './to-device.js';
 
 // The E2EE sections of /sync, plugged into the sync service's extension registry:
 // - `to_device` (its own stream position): to_device.events for the requesting device, together with
@@ -28,9 +28,9 @@ export function e2eSyncExtensions(e2e: E2eSyncSource): SyncExtension[] {
     async build(ctx) {
       const { userId, deviceId } = ctx.requester;
       if (deviceId === null) return { fields: {}, hasUpdates: false };
-      // The next token carries `ctx.to` whatever we return, so every message up to it goes out now:
-      // a limit here could acknowledge (and so delete) messages the client never received.
-      const { events } = await e2e.syncToDevice(userId, deviceId, ctx.since, ctx.to, null);
+      // At most TO_DEVICE_SYNC_LIMIT messages per response, as Synapse does; the next token then resumes
+      // after the last one delivered, so nothing is acknowledged (and deleted) before the client has it.
+      const { events, position } = await e2e.syncToDevice(userId, deviceId, ctx.since, ctx.to, TO_DEVICE_SYNC_LIMIT);
       const [counts, fallbackTypes] = await Promise.all([e2e.oneTimeKeyCounts(userId, deviceId), e2e.unusedFallbackKeyTypes(userId, deviceId)]);
       return {
         fields: {
@@ -39,6 +39,7 @@ export function e2eSyncExtensions(e2e: E2eSyncSource): SyncExtension[] {
           device_unused_fallback_key_types: fallbackTypes,
         },
         hasUpdates: events.length > 0,
+        position,
       };
     },
   };

@@ -98,3 +98,35 @@ test('a to-device message wakes a waiting long-poll', async () => {
     await s.close();
   }
 });
+
+test('a backlog of to-device messages comes at most 100 per sync, in order, none lost or repeated', async () => {
+  const s = await startTestServer(await persistentOverrides());
+  try {
+    const alice = await registerUser(s.baseUrl, s.config, 'alice');
+    const bob = await registerUser(s.baseUrl, s.config, 'bob');
+    const first = await call(s.baseUrl, 'GET', `${C}/v3/sync?timeout=0`, { token: bob.accessToken });
+    let since = String(first.body.next_batch);
+    const total = 150;
+    for (let n = 0; n < total; n++) {
+      const sent = await call(s.baseUrl, 'PUT', `${C}/v3/sendToDevice/m.test/backlog${n}`, {
+        token: alice.accessToken,
+        body: { messages: { [bob.userId]: { [bob.deviceId]: { n } } } },
+      });
+      assert.equal(sent.status, 200);
+    }
+    const seen: number[] = [];
+    const sizes: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      const got = await call(s.baseUrl, 'GET', `${C}/v3/sync?timeout=0&since=${encodeURIComponent(since)}`, { token: bob.accessToken });
+      assert.equal(got.status, 200, JSON.stringify(got.body));
+      const events = toDeviceEvents(got.body);
+      sizes.push(events.length);
+      seen.push(...events.map((e) => e.content.n as number));
+      since = String(got.body.next_batch);
+    }
+    assert.deepEqual(sizes, [100, 50, 0, 0]);
+    assert.deepEqual(seen, Array.from({ length: total }, (_, i) => i));
+  } finally {
+    await s.close();
+  }
+});
