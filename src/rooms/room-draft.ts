@@ -31,6 +31,8 @@ export interface EventProto {
   content: JsonObject;
   /** m.room.redaction: the target (also written to content.redacts where the version reads it there). */
   redacts?: EventId;
+  /** origin_server_ts chosen by an application service (`?ts=`, timestamp massaging); else the clock. */
+  originServerTs?: number;
 }
 
 export interface AppendOptions {
@@ -162,7 +164,7 @@ export class RoomDraft {
       type: proto.type,
       ...(proto.stateKey !== undefined ? { state_key: proto.stateKey } : {}),
       content,
-      origin_server_ts: isCreate && version.roomIdFromCreateEvent ? this.ctx.createTs() : this.ctx.now(),
+      origin_server_ts: proto.originServerTs ?? (isCreate && version.roomIdFromCreateEvent ? this.ctx.createTs() : this.ctx.now()),
       depth,
       prev_events: prevs.map((p) => ref(p.eventId, p.pdu)),
       auth_events: authIds.map((id) => ref(id, authEvents.get(id)?.pdu)),

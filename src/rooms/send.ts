@@ -25,7 +25,7 @@ export class Sender {
     private readonly writer: RoomWriter,
   ) {}
 
-  async sendMessage(requester: Requester, roomId: RoomId, type: string, content: JsonObject, txnId: string): Promise<{ event_id: EventId }> {
+  async sendMessage(requester: Requester, roomId: RoomId, type: string, content: JsonObject, txnId: string, ts?: number): Promise<{ event_id: EventId }> {
     if (type === '') throw invalidParam('Event type must not be empty');
     const txn = { userId: requester.userId, deviceId: txnScope(requester), txnId };
     const seen = await this.deps.storage.rooms.getTxnEvent(txn.userId, txn.deviceId, txnId);
@@ -34,12 +34,12 @@ export class Sender {
       // Checked again under the lock: a retry may have raced the first request.
       const again = await this.deps.storage.rooms.getTxnEvent(txn.userId, txn.deviceId, txnId);
       if (again !== undefined) return { event_id: again };
-      const ev = await draft.append({ type, sender: requester.userId, content }, { txn });
+      const ev = await draft.append({ type, sender: requester.userId, content, ...(ts !== undefined ? { originServerTs: ts } : {}) }, { txn });
       return { event_id: ev.eventId };
     });
   }
 
-  async sendState(requester: Requester, roomId: RoomId, type: string, stateKey: string, content: JsonObject): Promise<{ event_id: EventId }> {
+  async sendState(requester: Requester, roomId: RoomId, type: string, stateKey: string, content: JsonObject, ts?: number): Promise<{ event_id: EventId }> {
     if (type === '') throw invalidParam('Event type must not be empty');
     if (type === 'm.room.canonical_alias') await this.checkCanonicalAlias(roomId, content);
     return this.writer.withRoom(roomId, async (draft) => {
@@ -47,7 +47,7 @@ export class Sender {
       if (existing !== undefined && existing.pdu.sender === requester.userId && canonicalJson(existing.pdu.content) === canonicalJson(content)) {
         return { event_id: existing.eventId };
       }
-      const ev = await draft.append({ type, sender: requester.userId, stateKey, content });
+      const ev = await draft.append({ type, sender: requester.userId, stateKey, content, ...(ts !== undefined ? { originServerTs: ts } : {}) });
       return { event_id: ev.eventId };
     });
   }

@@ -36,14 +36,14 @@ export function createRoomService(deps: RoomServiceDeps): RoomService {
       }
       return createRoom(deps, writer, requester, body);
     },
-    sendMessageEvent: async (requester, roomId, type, content, txnId) => {
+    sendMessageEvent: async (requester, roomId, type, content, txnId, opts) => {
       await assertNotSuspended(deps, requester);
-      return sender.sendMessage(requester, roomId, type, content, txnId);
+      return sender.sendMessage(requester, roomId, type, content, txnId, opts?.ts);
     },
-    sendStateEvent: async (requester, roomId, type, stateKey, content) => {
+    sendStateEvent: async (requester, roomId, type, stateKey, content, opts) => {
       if (!allowedWhileSuspended(requester, type, stateKey, content)) await assertNotSuspended(deps, requester);
       if (type === 'm.room.member' && content.membership === 'invite') await assertInviteAllowed(deps, stateKey as UserId);
-      return sender.sendState(requester, roomId, type, stateKey, content);
+      return sender.sendState(requester, roomId, type, stateKey, content, opts?.ts);
     },
     redact: async (requester, roomId, eventId, reason, txnId) => {
       await assertMayRedactWhileSuspended(deps, requester, roomId, eventId);

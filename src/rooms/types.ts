@@ -47,12 +47,17 @@ export interface RemoteRoomInput {
   storeOutOfRoomMembership(roomId: RoomId, version: RoomVersion, event: RoomEvent): Promise<void>;
 }
 
+export interface SendOptions {
+  /** origin_server_ts to give the event (an application service's `?ts=`); the route decides who may set it. */
+  ts?: number;
+}
+
 export interface RoomService {
   /** Events from other servers (federation). */
   readonly remote: RemoteRoomInput;
   createRoom(requester: Requester, body: CreateRoomRequest): Promise<{ room_id: RoomId; room_alias?: string }>;
-  sendMessageEvent(requester: Requester, roomId: RoomId, type: string, content: JsonObject, txnId: string): Promise<{ event_id: EventId }>;
-  sendStateEvent(requester: Requester, roomId: RoomId, type: string, stateKey: string, content: JsonObject): Promise<{ event_id: EventId }>;
+  sendMessageEvent(requester: Requester, roomId: RoomId, type: string, content: JsonObject, txnId: string, opts?: SendOptions): Promise<{ event_id: EventId }>;
+  sendStateEvent(requester: Requester, roomId: RoomId, type: string, stateKey: string, content: JsonObject, opts?: SendOptions): Promise<{ event_id: EventId }>;
   redact(requester: Requester, roomId: RoomId, eventId: EventId, reason: string | undefined, txnId: string): Promise<{ event_id: EventId }>;
   join(requester: Requester, roomIdOrAlias: string, opts?: JoinOptions): Promise<{ room_id: RoomId }>;
   invite(requester: Requester, roomId: RoomId, userId: UserId, reason?: string): Promise<void>;

@@ -20,7 +20,8 @@ export function registerLoginRoutes(router: Router, deps: HttpDeps, limiter: Rat
   const passwordEnabled = deps.config.passwordLoginEnabled !== false;
 
   router.get('/v3/login', (ctx) => {
-    ctx.body = { flows: [...(passwordEnabled ? [{ type: PASSWORD }] : []), { type: TOKEN }] };
+    // m.login.application_service is listed like Synapse does; bridges probe for it before logging users in.
+    ctx.body = { flows: [...(passwordEnabled ? [{ type: PASSWORD }] : []), { type: TOKEN }, { type: APPSERVICE }] };
   });
 
   /** The account a password login names, or 403 after counting a failed attempt. */
@@ -45,10 +46,16 @@ export function registerLoginRoutes(router: Router, deps: HttpDeps, limiter: Rat
     if (token === null) throw new MatrixError('M_MISSING_TOKEN', 401, 'Missing access token');
     const entry = deps.services.appservices.registry.findByAsToken(token);
     if (entry === undefined) throw new MatrixError('M_UNKNOWN_TOKEN', 401, 'Unrecognised application service token');
+    // A service managing its devices itself (MSC4190, v1.17) must not mint access tokens for its users (Synapse refuses it too).
+    if (entry.reg.msc4190) {
+      throw new MatrixError('M_APPSERVICE_LOGIN_UNSUPPORTED', 400, 'This application service manages devices itself (MSC4190): appservice login is disabled');
+    }
     const given = namedUser(body);
     if (given === null) throw badJson('Missing identifier');
     const userId = given.startsWith('@') ? given : `@${given.toLowerCase()}:${deps.config.serverName}`;
-    if (userId !== entry.senderUserId && !entry.isUserInNamespace(userId)) throw forbidden('User is not in the application service namespace');
+    if (userId !== entry.senderUserId && !entry.isUserInNamespace(userId)) {
+      throw new MatrixError('M_EXCLUSIVE', 400, `${userId} is not in the application service's namespace`);
+    }
     const user = await deps.services.users.getUser(userId);
     if (user === null) throw forbidden('Invalid username');
     if (user.deactivated) throw new MatrixError('M_USER_DEACTIVATED', 403, 'This account has been deactivated');

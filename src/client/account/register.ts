@@ -66,6 +66,10 @@ export function registerRegistrationRoutes(router: Router, deps: HttpDeps, limit
       if (entry !== undefined && wanted !== entry.senderUserId && !entry.isUserInNamespace(wanted)) {
         throw new MatrixError('M_EXCLUSIVE', 400, `${wanted} is not in the application service's namespace`);
       }
+      if (entry?.reg.msc4190 === true && !optionalBool(body, 'inhibit_login', false)) {
+        // MSC4190 services create devices with PUT /devices/{deviceId}; a login here would mint an unused token.
+        throw new MatrixError('M_APPSERVICE_LOGIN_UNSUPPORTED', 400, 'This application service manages devices itself (MSC4190): set inhibit_login');
+      }
       const userId = await deps.services.users.createAccount({ localpart, passwordHash: null, appserviceId: requester.appserviceId, trustedLocalpart: true });
       ctx.body = await respondWithSession(deps, userId, body);
       return;

@@ -15,11 +15,11 @@ describe('login, logout, whoami, refresh', () => {
 
   const login = (body: Record<string, unknown>) => call(s.baseUrl, 'POST', `${C}/v3/login`, { body });
 
-  test('GET /login lists password and token flows', async () => {
+  test('GET /login lists password, token and application service flows', async () => {
     const r = await call(s.baseUrl, 'GET', `${C}/v3/login`);
     assert.equal(r.status, 200);
     assertMatchesSpec('client-server', 'GET', `${C}/v3/login`, 200, r.body);
-    assert.deepEqual(r.body.flows, [{ type: 'm.login.password' }, { type: 'm.login.token' }]);
+    assert.deepEqual(r.body.flows, [{ type: 'm.login.password' }, { type: 'm.login.token' }, { type: 'm.login.application_service' }]);
   });
 
   test('password login by localpart, full id and legacy user field; whoami answers', async () => {
