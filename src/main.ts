@@ -253,6 +253,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
       serverName: config.serverName,
       now,
       getRuleset: (userId) => pushRules.getRuleset(userId),
+      deviceEvents: users,
     }),
   };
   // Clients expect m.push_rules in every initial sync, even before the user changed a rule.

@@ -3,7 +3,7 @@ import type { Logger } from '../http/logger.js';
 import type { PushAction, PushRuleset } from '../protocol/index.js';
 import { serializeEvents } from '../rooms/index.js';
 import type { PusherRow, Storage } from '../storage/interfaces/index.js';
-import type { RoomId, UserId } from '../types/ids.js';
+import type { DeviceId, RoomId, UserId } from '../types/ids.js';
 import type { JsonObject } from '../types/json.js';
 import type { NoticeSource, StreamNotice } from '../types/notices.js';
 import type { Requester } from '../types/requester.js';
@@ -23,6 +23,10 @@ export interface PushServiceDeps {
   now: () => number;
   getRuleset(userId: UserId): Promise<PushRuleset>;
   gateway?: Partial<GatewaySenderOptions>;
+  /** Device deletions (logout, device removal, deactivation): a device's pushers go with it, as in Synapse. */
+  deviceEvents?: {
+    onDeviceChange(listener: (change: { userId: UserId; deleted?: readonly DeviceId[] }) => void | Promise<void>): () => void;
+  };
 }
 
 /** POST /pushers/set after schema validation. */
@@ -95,6 +99,9 @@ export function createPushService(deps: PushServiceDeps): PushService {
   const { storage, logger, now } = deps;
   const evaluate = createEvaluator({ storage, serverName: deps.serverName, now, getRuleset: deps.getRuleset });
   const sender = createGatewaySender({ storage, logger, now, ...(deps.gateway ? { options: deps.gateway } : {}) });
+  deps.deviceEvents?.onDeviceChange(async (change) => {
+    if (change.deleted !== undefined && change.deleted.length > 0) await storage.push.deletePushersOfDevices(change.userId, change.deleted);
+  });
 
   // Notices are handled one after another so rooms are evaluated in stream order.
   let chain: Promise<void> = Promise.resolve();
@@ -225,6 +232,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
       await storage.push.upsertPusher({
         userId,
         accessTokenId: requester.accessTokenId,
+        deviceId: requester.deviceId,
         kind: body.kind,
         appId: body.app_id,
         pushkey: body.pushkey,

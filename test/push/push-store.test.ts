@@ -71,6 +71,7 @@ describeStorage('push store', (h) => {
     const base = {
       userId: '@b:x',
       accessTokenId: null,
+      deviceId: 'PHONE',
       kind: 'http',
       appId: 'app',
       pushkey: 'k',
@@ -110,5 +111,13 @@ describeStorage('push store', (h) => {
     await push.deletePusher('@b:x', 'app', 'k');
     assert.deepEqual(await push.getPushers('@b:x'), []);
     assert.equal(await push.nextPushDue(), null);
+
+    const phone = await push.upsertPusher({ ...base, pushkey: 'phone' });
+    await push.upsertPusher({ ...base, pushkey: 'laptop', deviceId: 'LAPTOP' });
+    await push.enqueuePush([{ pusherId: phone, userId: '@b:x', eventId: '$3', roomId: '!r:x', actions: ['notify'], nextAttemptTs: 400 }]);
+    assert.equal((await push.getPusherById(phone))?.deviceId, 'PHONE');
+    await push.deletePushersOfDevices('@b:x', ['PHONE']);
+    assert.deepEqual((await push.getPushers('@b:x')).map((p) => p.pushkey), ['laptop'], "only the deleted device's pushers go");
+    assert.equal(await push.nextPushDue(), null, 'with their pending deliveries');
   });
 });

@@ -1,4 +1,4 @@
-import type { EventId, RoomId, UserId } from '../../types/ids.js';
+import type { DeviceId, EventId, RoomId, UserId } from '../../types/ids.js';
 import type { JsonObject, JsonValue } from '../../types/json.js';
 
 // Push storage (tables of migrations/0008_push.ts): user push rules and overrides of rules' enabled/actions,
@@ -37,6 +37,8 @@ export interface PusherRow {
   id: number;
   userId: UserId;
   accessTokenId: number | null;
+  /** The device that set it (null for device-less tokens, e.g. an appservice's); it goes with the device. */
+  deviceId: DeviceId | null;
   kind: string;
   appId: string;
   pushkey: string;
@@ -86,6 +88,8 @@ export interface PushStore {
   /** Inserts or updates the pusher keyed by (user, app_id, pushkey); returns its id. */
   upsertPusher(row: Omit<PusherRow, 'id'>): Promise<number>;
   deletePusher(userId: UserId, appId: string, pushkey: string): Promise<void>;
+  /** Removes the pushers (and their pending deliveries) set by these devices of the user. */
+  deletePushersOfDevices(userId: UserId, deviceIds: readonly DeviceId[]): Promise<void>;
   /** Deletes pushers of other users with this app_id and pushkey (POST /pushers/set without append). */
   deletePushersOfOthers(userId: UserId, appId: string, pushkey: string): Promise<void>;
 

@@ -57,6 +57,7 @@ interface PusherDbRow {
   id: unknown;
   user_id: string;
   access_token_id: unknown;
+  device_id: string | null;
   kind: string;
   app_id: string;
   pushkey: string;
@@ -73,6 +74,7 @@ function toPusher(r: PusherDbRow): PusherRow {
     id: num(r.id, 'pushers.id'),
     userId: r.user_id,
     accessTokenId: r.access_token_id === null || r.access_token_id === undefined ? null : num(r.access_token_id, 'pushers.access_token_id'),
+    deviceId: r.device_id ?? null,
     kind: r.kind,
     appId: r.app_id,
     pushkey: r.pushkey,
@@ -232,6 +234,7 @@ export class KnexPushStore implements PushStore {
     const values = {
       user_id: row.userId,
       access_token_id: row.accessTokenId,
+      device_id: row.deviceId,
       kind: row.kind,
       app_id: row.appId,
       pushkey: row.pushkey,
@@ -261,6 +264,19 @@ export class KnexPushStore implements PushStore {
       const list = ids.map((r) => num(r.id, 'pushers.id'));
       await trx('push_queue').whereIn('pusher_id', list).delete();
       await trx('pushers').whereIn('id', list).delete();
+    });
+  }
+
+  async deletePushersOfDevices(userId: string, deviceIds: readonly string[]): Promise<void> {
+    if (deviceIds.length === 0) return;
+    await this.knex.transaction(async (trx) => {
+      for (let i = 0; i < deviceIds.length; i += 500) {
+        const ids = (await trx('pushers').where({ user_id: userId }).whereIn('device_id', deviceIds.slice(i, i + 500)).select('id')) as Array<{ id: unknown }>;
+        if (ids.length === 0) continue;
+        const list = ids.map((r) => num(r.id, 'pushers.id'));
+        await trx('push_queue').whereIn('pusher_id', list).delete();
+        await trx('pushers').whereIn('id', list).delete();
+      }
     });
   }
 

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertMatchesSpec, assertRequestMatchesSpec } from '../../helpers/spec-schemas.js';
 import type { TestServer } from '../../helpers/server.js';
-import { apiFor, createRoom, send, startSyncServer, sync, type Api, type J } from '../sync/helpers.js';
+import { apiFor, apiWithToken, createRoom, send, startSyncServer, sync, type Api, type J } from '../sync/helpers.js';
 import { startFakeGateway, type FakeGateway } from './fake-gateway.js';
 
 const enc = encodeURIComponent;
@@ -204,5 +204,34 @@ describe('notification counts, /notifications and pushers', () => {
     await gateway.waitFor(start + 2);
     assert.equal(gateway.received[start + 1]!.notification.prio, 'high');
     assert.equal(gateway.received[start + 1]!.notification.devices[0].tweaks.highlight, true);
+  });
+
+  test("a device's pushers go when it logs out or is deleted; other devices keep theirs", async () => {
+    const dave = await apiFor(server, 'dave');
+    const login = async (): Promise<Api> => {
+      const r = await dave.call('POST', '/v3/login', {
+        type: 'm.login.password',
+        identifier: { type: 'm.id.user', user: 'dave' },
+        password: dave.user.password,
+      });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return apiWithToken(server, { ...dave.user, accessToken: String(r.body.access_token), deviceId: String(r.body.device_id) });
+    };
+    const tablet = await login();
+    const laptop = await login();
+    await dave.ok('POST', '/v3/pushers/set', pusherBody(gateway.url, { pushkey: 'dave-phone' }));
+    await tablet.ok('POST', '/v3/pushers/set', pusherBody(gateway.url, { pushkey: 'dave-tablet' }));
+    await laptop.ok('POST', '/v3/pushers/set', pusherBody(gateway.url, { pushkey: 'dave-laptop' }));
+    const keys = async () => (((await dave.ok('GET', '/v3/pushers')) as J).pushers as Array<{ pushkey: string }>).map((p) => p.pushkey).sort();
+    assert.deepEqual(await keys(), ['dave-laptop', 'dave-phone', 'dave-tablet']);
+
+    await tablet.ok('POST', '/v3/logout', {});
+    assert.deepEqual(await keys(), ['dave-laptop', 'dave-phone']);
+
+    const del = await dave.call('DELETE', `/v3/devices/${enc(laptop.user.deviceId)}`, {
+      auth: { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'dave' }, password: dave.user.password },
+    });
+    assert.equal(del.status, 200, JSON.stringify(del.body));
+    assert.deepEqual(await keys(), ['dave-phone']);
   });
 });
