@@ -1,3 +1,4 @@
+import { GENEROUS_MESSAGE_RATE } from '../helpers/server.js';
 import { strict as assert } from 'node:assert';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,7 @@ async function boot(dir: string, registrationPath: string): Promise<Running> {
       media_store_path: 'media_store',
       trusted_key_servers: [],
       report_stats: false,
+      ...GENEROUS_MESSAGE_RATE,
       app_service_config_files: [registrationPath],
     },
     { configDir: dir, configPath: null, env: {} },

@@ -25,6 +25,12 @@ export interface TestServerOptions {
   logLevel?: LogLevel;
 }
 
+/**
+ * rc_message opened wide: tests send bursts of events that Synapse's default (0.2/s, burst 10) would throttle.
+ * Spread into a raw homeserver config; test/client/rooms/write/message-rate-limit.test.ts proves the limit itself.
+ */
+export const GENEROUS_MESSAGE_RATE = { rc_message: { per_second: 10_000, burst_count: 100_000 } } as const;
+
 export async function startTestServer(overrides: Partial<Config> = {}, opts: TestServerOptions = {}): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'hearth-test-'));
   try {
@@ -46,6 +52,7 @@ export async function startTestServer(overrides: Partial<Config> = {}, opts: Tes
         trusted_key_servers: [],
         ip_range_blacklist: [],
         report_stats: false,
+        ...GENEROUS_MESSAGE_RATE,
       },
       { configDir: dir, configPath: null, env: {} },
     );

@@ -1,3 +1,4 @@
+import { GENEROUS_MESSAGE_RATE } from '../../helpers/server.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -35,6 +36,7 @@ test('a push that failed before a restart is retried after it', async () => {
         media_store_path: 'media_store',
         trusted_key_servers: [],
         report_stats: false,
+        ...GENEROUS_MESSAGE_RATE,
       },
       { configDir: dir, configPath: null, env: {} },
     );

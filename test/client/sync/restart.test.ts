@@ -1,3 +1,4 @@
+import { GENEROUS_MESSAGE_RATE } from '../../helpers/server.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -33,6 +34,7 @@ test('a since token from before a restart gives exactly the events after it', as
         media_store_path: 'media_store',
         trusted_key_servers: [],
         report_stats: false,
+        ...GENEROUS_MESSAGE_RATE,
       },
       { configDir: dir, configPath: null, env: {} },
     );

@@ -4,7 +4,7 @@ import { buildConfig } from '../../../src/config/build.js';
 import type { Config } from '../../../src/config/types.js';
 import { createLogger, type LogLevel } from '../../../src/http/logger.js';
 import { startHomeserver } from '../../../src/main.js';
-import { startTestServer, type TestServer } from '../../helpers/server.js';
+import { startTestServer, type TestServer, GENEROUS_MESSAGE_RATE } from '../../helpers/server.js';
 import { registerUser, TEST_USER_CONFIG, type RegisteredUser } from '../../helpers/users.js';
 
 // Real servers on loopback that federate with each other by name (hs1.test, hs2.test, ...): one shared,
@@ -97,6 +97,7 @@ export async function startPersistent(name: string, dir: string, overrides: Reco
       trusted_key_servers: [],
       ip_range_blacklist: [],
       report_stats: false,
+      ...GENEROUS_MESSAGE_RATE,
     },
     { configDir: dir, configPath: null, env: {} },
   );

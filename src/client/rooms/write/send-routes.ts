@@ -4,6 +4,7 @@ import type { HttpDeps } from '../../../http/deps.js';
 import { compileValidator } from '../../../http/validate.js';
 import { readJsonObject } from '../../../http/json-body.js';
 import type { SendOptions } from '../../../rooms/index.js';
+import { messageRateLimit } from '../../message-rate.js';
 import { authenticate, getRequester } from '../../requester.js';
 import { clientPaths } from './paths.js';
 import { reasonSchema } from './schemas.js';
@@ -28,9 +29,11 @@ function sendOptions(ctx: RouterContext): SendOptions {
 export function registerSendRoutes(router: Router, deps: HttpDeps): void {
   const rooms = () => deps.services.rooms;
   const checkReason = compileValidator<{ reason?: string }>(reasonSchema);
+  const checkRate = messageRateLimit(deps);
 
   router.put(clientPaths('/rooms/:roomId/send/:eventType/:txnId'), authenticate(deps, { allowGuest: true }), async (ctx) => {
     const content = await readJsonObject(ctx);
+    checkRate(getRequester(ctx));
     ctx.body = await rooms().sendMessageEvent(
       getRequester(ctx),
       String(ctx.params.roomId),
@@ -44,6 +47,7 @@ export function registerSendRoutes(router: Router, deps: HttpDeps): void {
   const putState = (withKey: boolean) => async (ctx: RouterContext) => {
     const content = await readJsonObject(ctx);
     const stateKey = withKey ? String(ctx.params.stateKey ?? '') : '';
+    checkRate(getRequester(ctx));
     ctx.body = await rooms().sendStateEvent(getRequester(ctx), String(ctx.params.roomId), String(ctx.params.eventType), stateKey, content, sendOptions(ctx));
   };
   router.put(clientPaths('/rooms/:roomId/state/:eventType'), authenticate(deps), putState(false));
@@ -52,6 +56,7 @@ export function registerSendRoutes(router: Router, deps: HttpDeps): void {
 
   router.put(clientPaths('/rooms/:roomId/redact/:eventId/:txnId'), authenticate(deps), async (ctx) => {
     const { reason } = checkReason(await readJsonObject(ctx, { allowEmpty: true }));
+    checkRate(getRequester(ctx));
     ctx.body = await rooms().redact(getRequester(ctx), String(ctx.params.roomId), String(ctx.params.eventId), reason, String(ctx.params.txnId));
   });
 }
