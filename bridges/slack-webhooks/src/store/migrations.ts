@@ -1,0 +1,24 @@
+import type { BridgeMigration } from '../../../_shared/src/index.js';
+
+// The bridge's own schema, forward-only, in order. Append; never edit a released entry.
+
+export const migrations: readonly BridgeMigration[] = [
+  {
+    name: '0001_links',
+    async up(knex) {
+      await knex.schema.createTable('slack_links', (t) => {
+        t.string('room_id', 255).primary();
+        t.text('webhook_url').nullable();
+        t.string('outgoing_token', 255).nullable();
+        t.string('team_id', 64).nullable();
+        t.string('channel_id', 64).nullable();
+        t.string('inbound_webhook_id', 128).nullable().unique();
+        t.string('source', 16).notNullable();
+        t.string('created_by', 255).nullable();
+        t.bigInteger('created_at').notNullable();
+        t.index(['team_id', 'channel_id']);
+        t.index(['outgoing_token']);
+      });
+    },
+  },
+];
