@@ -1,15 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createFederationService, FederationRequestError, type FederationService } from '../../../src/federation/outbound/index.js';
-import { createLogger } from '../../../src/http/logger.js';
-import { openStorage, type KnexStorage } from '../../../src/storage/knex/index.js';
-import { testConfig } from '../../helpers/http.js';
+import { FederationRequestError } from '../../../src/federation/outbound/index.js';
 import { assertMatchesSpec } from '../../helpers/spec-schemas.js';
 import type { RegisteredUser } from '../../helpers/users.js';
-import { api, enc, startFederation, user, type FedServer } from '../rooms/harness.js';
+import { api, enc, signingClientAs, startFederation, user, type FedServer } from '../rooms/harness.js';
 
 // A space on hs1 links a sub-space that lives only on hs2: alice's /hierarchy on hs1 walks into it through
 // the federation /hierarchy, and sees the public rooms of the sub-space but not its invite-only room.
@@ -33,9 +27,7 @@ describe('space hierarchy across servers', () => {
   let subSpace: string;
   let remotePublic: string;
   let remotePrivate: string;
-  let dir: string;
-  let asHs1Storage: KnexStorage;
-  let asHs1: FederationService;
+  let asHs1: Awaited<ReturnType<typeof signingClientAs>>;
   const overrides: Record<string, string> = {};
 
   before(async () => {
@@ -53,23 +45,11 @@ describe('space hierarchy across servers', () => {
     await link(hs1, alice, space, local, 'hs1.test');
     await link(hs1, alice, space, subSpace, 'hs2.test');
 
-    dir = await mkdtemp(join(tmpdir(), 'hearth-fedh-'));
-    const logger = createLogger('silent');
-    asHs1Storage = await openStorage({ engine: 'sqlite', path: join(dir, 'as-hs1.db') }, logger);
-    await asHs1Storage.migrate();
-    asHs1 = createFederationService({
-      config: testConfig({ serverName: 'hs1.test', federationTestOverrides: overrides }),
-      logger,
-      storage: asHs1Storage,
-      signingKeys: [hs1.key],
-      now: Date.now,
-    });
+    asHs1 = await signingClientAs(hs1, overrides);
   });
   after(async () => {
     await asHs1?.close();
-    await asHs1Storage?.close();
     for (const s of hs ?? []) await s.server.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   test('the client /hierarchy on hs1 includes the sub-space held only by hs2 and its public room, not its private room', async () => {

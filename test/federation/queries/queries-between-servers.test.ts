@@ -1,16 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createFederationService, FederationRequestError, type FederationService } from '../../../src/federation/outbound/index.js';
-import { createLogger } from '../../../src/http/logger.js';
-import { openStorage, type KnexStorage } from '../../../src/storage/knex/index.js';
-import { testConfig } from '../../helpers/http.js';
+import { FederationRequestError } from '../../../src/federation/outbound/index.js';
 import { assertMatchesSpec } from '../../helpers/spec-schemas.js';
 import type { RegisteredUser } from '../../helpers/users.js';
 import { makeDevice, signedOneTimeKey } from '../../users/e2e/fixtures.js';
-import { api, enc, startFederation, user, type FedServer } from '../rooms/harness.js';
+import { api, enc, signingClientAs, startFederation, user, type FedServer } from '../rooms/harness.js';
 
 // Federation queries between real servers: a user of hs2 looks up hs1's profiles, aliases, public rooms and
 // E2EE keys through its own server; the federation endpoints are also called directly, signed as hs2, and
@@ -21,9 +15,7 @@ describe('federation queries between two servers', () => {
   let alice: RegisteredUser;
   let bob: RegisteredUser;
   let roomId: string;
-  let dir: string;
-  let asHs2Storage: KnexStorage;
-  let asHs2: FederationService;
+  let asHs2: Awaited<ReturnType<typeof signingClientAs>>;
   const overrides: Record<string, string> = {};
 
   before(async () => {
@@ -42,23 +34,11 @@ describe('federation queries between two servers', () => {
     roomId = created.body.room_id as string;
 
     // A federation client signing as hs2 (its name and key), for direct calls to hs1's endpoints.
-    dir = await mkdtemp(join(tmpdir(), 'hearth-fedq-'));
-    const logger = createLogger('silent');
-    asHs2Storage = await openStorage({ engine: 'sqlite', path: join(dir, 'as-hs2.db') }, logger);
-    await asHs2Storage.migrate();
-    asHs2 = createFederationService({
-      config: testConfig({ serverName: 'hs2.test', federationTestOverrides: overrides }),
-      logger,
-      storage: asHs2Storage,
-      signingKeys: [hs2.key],
-      now: Date.now,
-    });
+    asHs2 = await signingClientAs(hs2, overrides);
   });
   after(async () => {
     await asHs2?.close();
-    await asHs2Storage?.close();
     for (const s of hs ?? []) await s.server.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   test('bob on hs2 reads alice\'s profile on hs1 (whole and one field); unknown users are 404', async () => {

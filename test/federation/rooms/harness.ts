@@ -1,9 +1,15 @@
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseSigningKeyFile, type SigningKey } from '../../../src/crypto/index.js';
 import { buildConfig } from '../../../src/config/build.js';
 import type { Config } from '../../../src/config/types.js';
 import { createLogger, type LogLevel } from '../../../src/http/logger.js';
 import { startHomeserver } from '../../../src/main.js';
+import { createFederationService, type FederationService } from '../../../src/federation/outbound/index.js';
+import { openStorage } from '../../../src/storage/knex/index.js';
+import { testConfig } from '../../helpers/http.js';
 import { startTestServer, type TestServer, GENEROUS_MESSAGE_RATE } from '../../helpers/server.js';
 import { registerUser, TEST_USER_CONFIG, type RegisteredUser } from '../../helpers/users.js';
 
@@ -112,4 +118,30 @@ export async function startPersistent(name: string, dir: string, overrides: Reco
   if (!key) throw new Error('no signing key');
   const server: TestServer = { baseUrl, config, addresses: hs.addresses, dir, logger, close: () => hs.close() };
   return { fed: { name, server, key }, stop: () => hs.close() };
+}
+
+/**
+ * A federation client that signs with `s`'s name and key, for calling the other servers' federation
+ * endpoints directly (its own throwaway database; close it after).
+ */
+export async function signingClientAs(s: FedServer, overrides: Record<string, string>): Promise<{ client: FederationService['client']; close(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'hearth-fedclient-'));
+  const logger = createLogger('silent');
+  const storage = await openStorage({ engine: 'sqlite', path: join(dir, 'client.db') }, logger);
+  await storage.migrate();
+  const federation = createFederationService({
+    config: testConfig({ serverName: s.name, federationTestOverrides: overrides }),
+    logger,
+    storage,
+    signingKeys: [s.key],
+    now: Date.now,
+  });
+  return {
+    client: federation.client,
+    async close() {
+      await federation.close();
+      await storage.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
