@@ -14,8 +14,9 @@ async function createRoom(s: FedServer, u: RegisteredUser, body: Record<string, 
   return r.body.room_id as string;
 }
 
-async function link(s: FedServer, u: RegisteredUser, space: string, child: string, via: string): Promise<void> {
-  const r = await api(s, u, 'PUT', `/_matrix/client/v3/rooms/${enc(space)}/state/m.space.child/${enc(child)}`, { via: [via] });
+async function link(s: FedServer, u: RegisteredUser, space: string, child: string, via: string, order: string): Promise<void> {
+  // An explicit order: two links sent in the same millisecond would otherwise sort by room id.
+  const r = await api(s, u, 'PUT', `/_matrix/client/v3/rooms/${enc(space)}/state/m.space.child/${enc(child)}`, { via: [via], order });
   assert.equal(r.status, 200, JSON.stringify(r.body));
 }
 
@@ -40,10 +41,10 @@ describe('space hierarchy across servers', () => {
     subSpace = await createRoom(hs2, bob, { preset: 'public_chat', name: 'Remote sub-space', topic: 'on hs2', creation_content: { type: 'm.space' } });
     remotePublic = await createRoom(hs2, bob, { preset: 'public_chat', name: 'Remote public room', room_alias_name: 'remote-public' });
     remotePrivate = await createRoom(hs2, bob, { preset: 'private_chat', name: 'Remote private room' });
-    await link(hs2, bob, subSpace, remotePublic, 'hs2.test');
-    await link(hs2, bob, subSpace, remotePrivate, 'hs2.test');
-    await link(hs1, alice, space, local, 'hs1.test');
-    await link(hs1, alice, space, subSpace, 'hs2.test');
+    await link(hs2, bob, subSpace, remotePublic, 'hs2.test', 'a');
+    await link(hs2, bob, subSpace, remotePrivate, 'hs2.test', 'b');
+    await link(hs1, alice, space, local, 'hs1.test', 'a');
+    await link(hs1, alice, space, subSpace, 'hs2.test', 'b');
 
     asHs1 = await signingClientAs(hs1, overrides);
   });
