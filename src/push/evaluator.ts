@@ -41,7 +41,9 @@ export function createEvaluator(deps: EvaluatorDeps) {
     if (ev.outlier || ev.softFailed || ev.rejectedReason !== null) return [];
     const pdu = ev.pdu;
     const roomId: RoomId = ev.roomId;
-    const members = await storage.rooms.getRoomMembers(roomId, ['join']);
+    // One query for the joined members and their display names (not one member event per user).
+    const members = await storage.rooms.getJoinedMemberNames(roomId);
+    const displayNames = new Map(members.map((m) => [m.userId, m.displayName]));
     const recipients = new Set(members.map((m) => m.userId).filter((u) => u.endsWith(suffix) && u !== pdu.sender));
     // An invite notifies its (local) target, who is not a member yet (.m.rule.invite_for_me).
     if (pdu.type === 'm.room.member' && pdu.content.membership === 'invite' && typeof pdu.state_key === 'string' && pdu.state_key.endsWith(suffix)) {
@@ -63,8 +65,12 @@ export function createEvaluator(deps: EvaluatorDeps) {
 
     const rows: PushActionRow[] = [];
     for (const userId of recipients) {
-      const member = await storage.rooms.getCurrentStateEvent(roomId, 'm.room.member', userId);
-      const displayName = typeof member?.pdu.content.displayname === 'string' ? member.pdu.content.displayname : null;
+      // An invitee is not joined: look its member event up (rare; the joined members came in one query).
+      let displayName = displayNames.get(userId);
+      if (displayName === undefined) {
+        const member = await storage.rooms.getCurrentStateEvent(roomId, 'm.room.member', userId);
+        displayName = typeof member?.pdu.content.displayname === 'string' ? member.pdu.content.displayname : null;
+      }
       const result = evaluatePushRules(await deps.getRuleset(userId), event, {
         userId,
         displayName,

@@ -10,6 +10,7 @@ import type { Requester } from '../types/requester.js';
 import { isRead, readPositions, roomCounts, type ReadPositions } from './counts.js';
 import { createEvaluator } from './evaluator.js';
 import { createGatewaySender, type GatewaySenderOptions } from './gateway-sender.js';
+import { createRulesetCache } from './ruleset-cache.js';
 
 // Notification counts, GET /notifications and pushers. Subscribes to 'events' notices: each new event is
 // evaluated for the room's local members (evaluator.ts), notifying results are stored and, for users with
@@ -97,7 +98,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
 
 export function createPushService(deps: PushServiceDeps): PushService {
   const { storage, logger, now } = deps;
-  const evaluate = createEvaluator({ storage, serverName: deps.serverName, now, getRuleset: deps.getRuleset });
+  const rulesets = createRulesetCache(deps.getRuleset, deps.notices);
+  const evaluate = createEvaluator({ storage, serverName: deps.serverName, now, getRuleset: rulesets.get });
   const sender = createGatewaySender({ storage, logger, now, ...(deps.gateway ? { options: deps.gateway } : {}) });
   deps.deviceEvents?.onDeviceChange(async (change) => {
     if (change.deleted !== undefined && change.deleted.length > 0) await storage.push.deletePushersOfDevices(change.userId, change.deleted);
@@ -123,14 +125,19 @@ export function createPushService(deps: PushServiceDeps): PushService {
         const rows = await evaluate(ev);
         if (rows.length === 0) continue;
         await storage.push.addPushActions(rows);
-        for (const row of rows.filter((r) => r.notify)) {
-          const pushers = (await storage.push.getPushers(row.userId)).filter((p) => p.kind === 'http');
-          if (pushers.length === 0) continue;
-          await storage.push.enqueuePush(
-            pushers.map((p) => ({ pusherId: p.id, userId: row.userId, eventId: row.eventId, roomId: row.roomId, actions: row.actions, nextAttemptTs: now() })),
-          );
-          queued = true;
-        }
+        const notifying = rows.filter((r) => r.notify);
+        if (notifying.length === 0) continue;
+        // One query for the pushers of every notified user of this event.
+        const pushers = (await storage.push.getPushersOfUsers(notifying.map((r) => r.userId))).filter((p) => p.kind === 'http');
+        if (pushers.length === 0) continue;
+        const byUser = new Map(notifying.map((r) => [r.userId, r]));
+        const queue = pushers.flatMap((p) => {
+          const row = byUser.get(p.userId);
+          return row ? [{ pusherId: p.id, userId: row.userId, eventId: row.eventId, roomId: row.roomId, actions: row.actions, nextAttemptTs: now() }] : [];
+        });
+        if (queue.length === 0) continue;
+        await storage.push.enqueuePush(queue);
+        queued = true;
       }
       // Advanced only once the room's events are evaluated: a failure above retries the same range
       // (push actions are idempotent per user and event) instead of skipping it.
@@ -301,6 +308,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
     close() {
       closed = true;
       unsubscribe();
+      rulesets.close();
       sender.close();
     },
   };

@@ -90,6 +90,8 @@ describeStorage('push store', (h) => {
     assert.equal(p?.createdTs, 5000);
     assert.deepEqual((await push.getPusherById(id))?.data, base.data);
     const other = await push.upsertPusher({ ...base, userId: '@c:x' });
+    assert.deepEqual((await push.getPushersOfUsers(['@b:x', '@c:x', '@nobody:x'])).map((r) => [r.id, r.userId]), [[id, '@b:x'], [other, '@c:x']]);
+    assert.deepEqual(await push.getPushersOfUsers([]), []);
 
     await push.enqueuePush([
       { pusherId: id, userId: '@b:x', eventId: '$1', roomId: '!r:x', actions: ['notify'], nextAttemptTs: 100 },

@@ -232,7 +232,7 @@ describeStorage('room read store', (h) => {
   test('memberships: current rows, history ranges and membership at a position', async () => {
     const s = await h.open();
     await s.knex('room_memberships').insert([
-      { event_id: '$a1', room_id: ROOM, user_id: ALICE, sender: ALICE, membership: 'join', stream_ordering: 1 },
+      { event_id: '$a1', room_id: ROOM, user_id: ALICE, sender: ALICE, membership: 'join', stream_ordering: 1, display_name: 'Alice A.' },
       { event_id: '$b1', room_id: ROOM, user_id: BOB, sender: ALICE, membership: 'invite', stream_ordering: 2 },
       { event_id: '$b2', room_id: ROOM, user_id: BOB, sender: BOB, membership: 'join', stream_ordering: 4 },
       { event_id: '$b3', room_id: ROOM, user_id: BOB, sender: BOB, membership: 'leave', stream_ordering: 6 },
@@ -251,6 +251,8 @@ describeStorage('room read store', (h) => {
     assert.deepEqual((await r.getRoomsForUser(BOB, ['join'])).map((m) => m.roomId), [OTHER]);
     assert.deepEqual((await r.getRoomMembers(ROOM, ['join'])).map((m) => m.userId), [ALICE]);
     assert.equal((await r.getRoomMembers(ROOM)).length, 2);
+    assert.deepEqual(await r.getJoinedMemberNames(ROOM), [{ userId: ALICE, displayName: 'Alice A.' }]);
+    assert.deepEqual(await r.getJoinedMemberNames(OTHER), [{ userId: BOB, displayName: null }]);
     assert.deepEqual((await r.getMembershipChangesForUser(BOB, 2, 6)).map((m) => m.eventId), ['$b2', '$b3']);
     assert.equal(await r.getMembershipAt(ROOM, BOB, 1), undefined);
     assert.equal((await r.getMembershipAt(ROOM, BOB, 3))?.membership, 'invite');

@@ -84,6 +84,8 @@ export interface PushStore {
   getRoomsWithEventsInRange(from: number, to: number): Promise<Array<{ roomId: RoomId; maxStreamOrdering: number }>>;
 
   getPushers(userId: UserId): Promise<PusherRow[]>;
+  /** The pushers of several users in one query (push evaluation of one event). */
+  getPushersOfUsers(userIds: readonly UserId[]): Promise<PusherRow[]>;
   getPusherById(id: number): Promise<PusherRow | undefined>;
   /** Inserts or updates the pusher keyed by (user, app_id, pushkey); returns its id. */
   upsertPusher(row: Omit<PusherRow, 'id'>): Promise<number>;

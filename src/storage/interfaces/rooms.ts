@@ -60,6 +60,8 @@ export interface RoomReadStore {
   getRoomsForUser(userId: UserId, memberships?: readonly Membership[]): Promise<MembershipRow[]>;
   /** Current member rows of a room (all users), optionally only some kinds. */
   getRoomMembers(roomId: RoomId, memberships?: readonly Membership[]): Promise<MembershipRow[]>;
+  /** Joined members with the displayname of their current member event (push evaluation: one query per event). */
+  getJoinedMemberNames(roomId: RoomId): Promise<Array<{ userId: UserId; displayName: string | null }>>;
   /** Membership events of a user with from < stream_ordering <= to, in stream order. */
   getMembershipChangesForUser(userId: UserId, from: number, to: number): Promise<MembershipRow[]>;
   /** The user's membership as of stream position `position` in a room (undefined if never a member). */

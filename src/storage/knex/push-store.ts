@@ -225,6 +225,16 @@ export class KnexPushStore implements PushStore {
     return rows.map(toPusher);
   }
 
+  async getPushersOfUsers(userIds: readonly string[]): Promise<PusherRow[]> {
+    const out: PusherRow[] = [];
+    const size = this.dialect.maxBindParams - 100;
+    for (let i = 0; i < userIds.length; i += size) {
+      const rows: PusherDbRow[] = await this.knex('pushers').whereIn('user_id', userIds.slice(i, i + size)).orderBy('id', 'asc');
+      out.push(...rows.map(toPusher));
+    }
+    return out;
+  }
+
   async getPusherById(id: number): Promise<PusherRow | undefined> {
     const row = (await this.knex('pushers').where({ id }).first()) as PusherDbRow | undefined;
     return row ? toPusher(row) : undefined;

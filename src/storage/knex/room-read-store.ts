@@ -175,6 +175,16 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
     return rows.map(toMembershipRow);
   }
 
+  async getJoinedMemberNames(roomId: RoomId): Promise<Array<{ userId: UserId; displayName: string | null }>> {
+    // room_memberships.display_name is the member event's content.displayname, written with the event.
+    const rows: Array<{ user_id: string; display_name: string | null }> = await this.knex('current_memberships as c')
+      .leftJoin('room_memberships as m', 'm.event_id', 'c.event_id')
+      .select('c.user_id', 'm.display_name')
+      .where({ 'c.room_id': roomId, 'c.membership': 'join' })
+      .orderBy('c.stream_ordering', 'asc');
+    return rows.map((r) => ({ userId: r.user_id as UserId, displayName: r.display_name ?? null }));
+  }
+
   async getMembershipChangesForUser(userId: UserId, from: number, to: number): Promise<MembershipRow[]> {
     const rows: MembershipDbRow[] = await this.knex('room_memberships')
       .select('room_id', 'user_id', 'membership', 'event_id', 'stream_ordering')

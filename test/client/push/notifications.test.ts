@@ -234,4 +234,41 @@ describe('notification counts, /notifications and pushers', () => {
     assert.equal(del.status, 200, JSON.stringify(del.body));
     assert.deepEqual(await keys(), ['dave-phone']);
   });
+
+  test('a rule change and a display-name change apply to the very next message (no stale cached ruleset)', async () => {
+    const dora = await apiFor(server, 'dora');
+    const erin = await apiFor(server, 'erik');
+    const frank = await apiFor(server, 'fred');
+    const group = await createRoom(dora, { preset: 'public_chat' });
+    await erin.ok('POST', `/v3/join/${enc(group)}`, {});
+    await frank.ok('POST', `/v3/join/${enc(group)}`, {});
+    const counts = async (since?: string) => {
+      const s = await sync(erin, since !== undefined ? { since } : {});
+      return { next: String(s.next_batch), c: s.rooms?.join?.[group]?.unread_notifications };
+    };
+    await send(dora, group, 'one');
+    const s1 = await counts();
+    assert.deepEqual(s1.c, { notification_count: 1, highlight_count: 0 });
+
+    // Erin silences plain messages: the next message must not notify.
+    await erin.ok('PUT', '/v3/pushrules/global/underride/.m.rule.message/actions', { actions: [] });
+    await send(dora, group, 'two');
+    const s2 = await counts();
+    assert.deepEqual(s2.c, { notification_count: 1, highlight_count: 0 });
+
+    // A new display name is matched at once by a (legacy) contains_display_name rule.
+    await erin.ok('PUT', '/v3/pushrules/global/override/by-name', { conditions: [{ kind: 'contains_display_name' }], actions: ['notify', { set_tweak: 'highlight' }] });
+    await send(dora, group, 'hello Quixote');
+    assert.deepEqual((await counts()).c, { notification_count: 1, highlight_count: 0 });
+    await erin.ok('PUT', `/v3/rooms/${enc(group)}/state/m.room.member/${enc(erin.user.userId)}`, { membership: 'join', displayname: 'Quixote' });
+    await send(dora, group, 'hello Quixote');
+    const s3 = await counts();
+    assert.deepEqual(s3.c, { notification_count: 2, highlight_count: 1 });
+
+    // Re-enabled: plain messages notify again.
+    await erin.ok('PUT', '/v3/pushrules/global/underride/.m.rule.message/actions', { actions: ['notify'] });
+    await send(dora, group, 'three');
+    const s4 = await counts();
+    assert.deepEqual(s4.c, { notification_count: 3, highlight_count: 1 });
+  });
 });
