@@ -12,3 +12,4 @@ export * from './push/index.js';
 export * from './auth/index.js';
 export * from './state-res/index.js';
 export * from './client-event.js';
+export * from './server-acl.js';

@@ -1,6 +1,6 @@
 import { canonicalJson } from '../crypto/index.js';
 import { forbidden, invalidParam, MatrixError } from '../errors/index.js';
-import { isValidRoomAlias, powerLevelsView, serverNameOf } from '../protocol/index.js';
+import { isValidRoomAlias, parseServerAcl, powerLevelsView, serverAclAllows, serverNameOf } from '../protocol/index.js';
 import type { EventId, RoomId } from '../types/ids.js';
 import type { JsonObject } from '../types/json.js';
 import type { Requester } from '../types/requester.js';
@@ -42,6 +42,10 @@ export class Sender {
   async sendState(requester: Requester, roomId: RoomId, type: string, stateKey: string, content: JsonObject, ts?: number): Promise<{ event_id: EventId }> {
     if (type === '') throw invalidParam('Event type must not be empty');
     if (type === 'm.room.canonical_alias') await this.checkCanonicalAlias(roomId, content);
+    // An ACL that denies this server would cut the room off from us with no way back through federation.
+    if (type === 'm.room.server_acl' && stateKey === '' && !serverAclAllows(parseServerAcl(content), this.deps.config.serverName)) {
+      throw invalidParam('Refusing to send a server ACL that would deny this server');
+    }
     return this.writer.withRoom(roomId, async (draft) => {
       const existing = await draft.stateEvent(type, stateKey);
       if (existing !== undefined && existing.pdu.sender === requester.userId && canonicalJson(existing.pdu.content) === canonicalJson(content)) {

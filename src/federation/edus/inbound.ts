@@ -1,5 +1,5 @@
 import type { Logger } from '../../http/logger.js';
-import { serverNameOf } from '../../protocol/index.js';
+import { parseServerAcl, serverAclAllows, serverNameOf } from '../../protocol/index.js';
 import type { RoomReadStore } from '../../storage/interfaces/index.js';
 import type { PresenceState } from '../../storage/interfaces/index.js';
 import type { SyncService } from '../../sync/index.js';
@@ -37,12 +37,22 @@ const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !==
 export function createEduHandler(deps: EduHandlerDeps): EduHandler {
   const log = deps.logger;
   const ownedBy = (userId: unknown, origin: string): userId is string => typeof userId === 'string' && serverNameOf(userId) === origin;
+  // Typing and receipts are local to a room, so the room's server ACL applies to them (spec, "Server Access
+  // Control Lists"): those of a denied origin are ignored.
+  const aclAllows = async (roomId: string, origin: string) => {
+    const acl = await deps.rooms.getCurrentStateEvent(roomId, 'm.room.server_acl', '');
+    return acl === undefined || serverAclAllows(parseServerAcl(acl.pdu.content), origin);
+  };
   const isJoined = async (roomId: string, userId: string) =>
     (await deps.rooms.getCurrentStateEvent(roomId, 'm.room.member', userId))?.pdu.content.membership === 'join';
 
   async function typing(origin: string, content: JsonObject): Promise<void> {
     const { room_id: roomId, user_id: userId, typing: isTyping } = content;
     if (typeof roomId !== 'string' || typeof isTyping !== 'boolean') return;
+    if (!(await aclAllows(roomId, origin))) {
+      log.debug({ origin, roomId }, 'dropping typing EDU of a server the room ACL denies');
+      return;
+    }
     if (!ownedBy(userId, origin) || !(await isJoined(roomId, userId))) {
       log.debug({ origin, roomId, userId }, 'dropping typing EDU for a user the origin does not own or who is not joined');
       return;
@@ -53,6 +63,10 @@ export function createEduHandler(deps: EduHandlerDeps): EduHandler {
   async function receipts(origin: string, content: JsonObject): Promise<void> {
     for (const [roomId, byType] of Object.entries(content)) {
       if (!isObject(byType)) continue;
+      if (!(await aclAllows(roomId, origin))) {
+        log.debug({ origin, roomId }, 'dropping receipts of a server the room ACL denies');
+        continue;
+      }
       for (const [receiptType, byUser] of Object.entries(byType)) {
         // Private receipts never leave their server; anything else unknown is ignored too.
         if (receiptType !== 'm.read' || !isObject(byUser)) continue;

@@ -57,6 +57,8 @@ function queryList(ctx: Context, name: string): string[] | null {
 export function registerRoomRoutes(router: Router, deps: HttpDeps): void {
   const auth = requireServerAuth(deps);
   const rooms = () => deps.services.federationRooms;
+  // The endpoints the spec lists as protected by the room's server ACL (a denied origin gets 403 M_FORBIDDEN).
+  const aclAuth = requireServerAuth(deps, { check: (ctx, origin) => rooms().assertServerAllowed(origin, roomIdParam(ctx)) });
 
   const txn = validateBody<TransactionBody>(transactionSchema);
   router.put('/v1/send/:txnId', auth, txn, async (ctx) => {
@@ -80,7 +82,7 @@ export function registerRoomRoutes(router: Router, deps: HttpDeps): void {
   });
 
   for (const kind of ['join', 'leave', 'knock'] as const) {
-    router.get(`/v1/make_${kind}/:roomId/:userId`, auth, async (ctx) => {
+    router.get(`/v1/make_${kind}/:roomId/:userId`, aclAuth, async (ctx) => {
       const userId = param(ctx, 'userId');
       if (!isValidUserId(userId)) throw new MatrixError('M_INVALID_PARAM', 400, `Invalid user id ${userId}`);
       // make_leave has no ver parameter: the leaving server is already in the room.
@@ -89,7 +91,7 @@ export function registerRoomRoutes(router: Router, deps: HttpDeps): void {
     });
   }
 
-  router.put('/v2/send_join/:roomId/:eventId', auth, async (ctx) => {
+  router.put('/v2/send_join/:roomId/:eventId', aclAuth, async (ctx) => {
     const roomId = roomIdParam(ctx);
     const eventId = param(ctx, 'eventId');
     const body = await readJsonObject(ctx);
@@ -97,20 +99,20 @@ export function registerRoomRoutes(router: Router, deps: HttpDeps): void {
     ctx.body = await rooms().sendJoinResponse(roomId, eventId, pdu);
   });
 
-  router.put('/v2/send_leave/:roomId/:eventId', auth, async (ctx) => {
+  router.put('/v2/send_leave/:roomId/:eventId', aclAuth, async (ctx) => {
     const body = await readJsonObject(ctx);
     await rooms().sendMembership(getOrigin(ctx), roomIdParam(ctx), param(ctx, 'eventId'), 'leave', body);
     ctx.body = {};
   });
 
-  router.put('/v1/send_knock/:roomId/:eventId', auth, async (ctx) => {
+  router.put('/v1/send_knock/:roomId/:eventId', aclAuth, async (ctx) => {
     const roomId = roomIdParam(ctx);
     const body = await readJsonObject(ctx);
     await rooms().sendMembership(getOrigin(ctx), roomId, param(ctx, 'eventId'), 'knock', body);
     ctx.body = { knock_room_state: await rooms().knockRoomState(roomId) };
   });
 
-  router.put('/v2/invite/:roomId/:eventId', auth, async (ctx) => {
+  router.put('/v2/invite/:roomId/:eventId', aclAuth, async (ctx) => {
     const body = await readJsonObject(ctx);
     ctx.body = await rooms().receiveInvite(getOrigin(ctx), roomIdParam(ctx), param(ctx, 'eventId'), body);
   });
@@ -125,13 +127,13 @@ export function registerRoomRoutes(router: Router, deps: HttpDeps): void {
     if (!isValidEventId(id)) throw badJson(`Invalid event id ${id}`);
     return id;
   };
-  router.get('/v1/state/:roomId', auth, async (ctx) => {
+  router.get('/v1/state/:roomId', aclAuth, async (ctx) => {
     ctx.body = await rooms().getState(getOrigin(ctx), roomIdParam(ctx), atEvent(ctx));
   });
-  router.get('/v1/state_ids/:roomId', auth, async (ctx) => {
+  router.get('/v1/state_ids/:roomId', aclAuth, async (ctx) => {
     ctx.body = await rooms().getStateIds(getOrigin(ctx), roomIdParam(ctx), atEvent(ctx));
   });
-  router.get('/v1/event_auth/:roomId/:eventId', auth, async (ctx) => {
+  router.get('/v1/event_auth/:roomId/:eventId', aclAuth, async (ctx) => {
     ctx.body = await rooms().getEventAuth(getOrigin(ctx), roomIdParam(ctx), eventIdParam(ctx));
   });
 }

@@ -10,6 +10,7 @@ import { leaveRemoteRoom } from './leave-remote-room.js';
 import { receivePdus, type PduResults } from './receive-transaction.js';
 import { startSendingLocalEvents } from './send-local-events.js';
 import { knockRoomState, makeMembership, sendJoinResponse, sendMembership, type MembershipKind } from './serve-membership.js';
+import { assertServerAllowedInRoom } from './server-acl.js';
 import { getEventAuth, getEventForServer, getState, getStateIds } from './state-queries.js';
 
 export type { FederationRoomsDeps } from './deps.js';
@@ -18,6 +19,8 @@ export type { MembershipKind } from './serve-membership.js';
 
 export interface FederationRoomsService {
   receivePdus(origin: string, txnId: string, pdus: readonly unknown[]): Promise<PduResults>;
+  /** 403 M_FORBIDDEN when the room's server ACL denies `origin` (the spec's protected endpoints call this first). */
+  assertServerAllowed(origin: string, roomId: RoomId): Promise<void>;
   makeMembership(
     origin: string,
     roomId: RoomId,
@@ -49,6 +52,7 @@ export function createFederationRoomsService(deps: FederationRoomsDeps): Federat
   const stop = startSendingLocalEvents(deps);
   return {
     receivePdus: (origin, txnId, pdus) => receivePdus(deps, origin, txnId, pdus),
+    assertServerAllowed: (origin, roomId) => assertServerAllowedInRoom(deps.storage.rooms, roomId, origin),
     makeMembership: (origin, roomId, userId, kind, versions) => makeMembership(deps, origin, roomId, userId, kind, versions),
     sendMembership: (origin, roomId, eventId, kind, body) => sendMembership(deps, origin, roomId, eventId, kind, body),
     sendJoinResponse: (roomId, eventId, pdu) => sendJoinResponse(deps, roomId, eventId, pdu),

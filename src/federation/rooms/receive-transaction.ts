@@ -3,6 +3,7 @@ import { findRoomVersion } from '../../protocol/index.js';
 import type { RoomId } from '../../types/ids.js';
 import { checkIncomingPdu, eventIdOf } from './check-pdu.js';
 import type { FederationRoomsDeps } from './deps.js';
+import { serverAllowedInRoom } from './server-acl.js';
 
 // PDUs of an inbound transaction (PUT /send/{txnId}): each is checked and handed to the room writer, rooms
 // one after another and events of a room in the order sent (the writer also serialises per room). The
@@ -27,12 +28,16 @@ export async function receivePdus(deps: FederationRoomsDeps, origin: string, txn
   for (const [roomId, list] of byRoom) {
     const room = await store.getRoom(roomId);
     const version = room !== undefined ? findRoomVersion(room.roomVersion) : undefined;
+    // Events of rooms we are not in cannot be checked; they are dropped (the spec lets us ignore them).
+    if (version === undefined) continue;
+    // The room's server ACL is applied per PDU: a denied origin gets an error for each of its PDUs of that room.
+    const allowed = await serverAllowedInRoom(store, roomId, origin);
     for (const json of list) {
-      if (version === undefined) {
-        // Events of rooms we are not in cannot be checked; they are dropped (the spec lets us ignore them).
+      const fallbackId = eventIdOf(version, json as Record<string, unknown>);
+      if (!allowed) {
+        if (fallbackId !== undefined) results[fallbackId] = { error: `Server ${origin} is denied by the room's server ACL` };
         continue;
       }
-      const fallbackId = eventIdOf(version, json as Record<string, unknown>);
       const checked = await checkIncomingPdu(deps.federation.keyring, version, json);
       if (!checked.ok) {
         if (checked.eventId ?? fallbackId) results[(checked.eventId ?? fallbackId) as string] = { error: checked.reason };

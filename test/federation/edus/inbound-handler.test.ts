@@ -10,7 +10,7 @@ import type { JsonObject } from '../../../src/types/json.js';
 
 const ROOM = '!room:hs1.test';
 
-function harness(joined: Record<string, string[]> = { [ROOM]: ['@bob:hs2.test', '@alice:hs1.test'] }) {
+function harness(joined: Record<string, string[]> = { [ROOM]: ['@bob:hs2.test', '@alice:hs1.test'] }, acls: Record<string, JsonObject> = {}) {
   const calls = {
     typing: [] as Array<[string, string, boolean]>,
     receipts: [] as Array<[string, string, string, string]>,
@@ -21,8 +21,10 @@ function harness(joined: Record<string, string[]> = { [ROOM]: ['@bob:hs2.test', 
   const deps: EduHandlerDeps = {
     logger: createLogger('silent'),
     rooms: {
-      getCurrentStateEvent: async (roomId, _type, stateKey) =>
-        joined[roomId]?.includes(stateKey ?? '') ? ({ pdu: { content: { membership: 'join' } } } as never) : undefined,
+      getCurrentStateEvent: async (roomId, type, stateKey) => {
+        if (type === 'm.room.server_acl') return acls[roomId] !== undefined ? ({ pdu: { content: acls[roomId] } } as never) : undefined;
+        return joined[roomId]?.includes(stateKey ?? '') ? ({ pdu: { content: { membership: 'join' } } } as never) : undefined;
+      },
       getRoomsForUser: async (userId) =>
         Object.entries(joined)
           .filter(([, users]) => users.includes(userId))
@@ -71,6 +73,26 @@ describe('inbound EDU handler', () => {
       },
     });
     assert.deepEqual(calls.receipts, [[ROOM, 'm.read', '@bob:hs2.test', '$a']]);
+  });
+
+  test('typing and receipts of a server the room\'s ACL denies are ignored; other rooms are unaffected', async () => {
+    const OTHER = '!other:hs1.test';
+    const { handler, calls } = harness(
+      { [ROOM]: ['@bob:hs2.test'], [OTHER]: ['@bob:hs2.test'] },
+      { [ROOM]: { allow: ['*'], deny: ['HS2.test'] }, [OTHER]: { allow: ['*'], deny: ['hs3.test'] } },
+    );
+    await handler.handleEdu('hs2.test:8448', { edu_type: 'm.typing', content: { room_id: ROOM, user_id: '@bob:hs2.test:8448', typing: true } });
+    await handler.handleEdu('hs2.test', { edu_type: 'm.typing', content: { room_id: ROOM, user_id: '@bob:hs2.test', typing: true } });
+    await handler.handleEdu('hs2.test', { edu_type: 'm.typing', content: { room_id: OTHER, user_id: '@bob:hs2.test', typing: true } });
+    await handler.handleEdu('hs2.test', {
+      edu_type: 'm.receipt',
+      content: {
+        [ROOM]: { 'm.read': { '@bob:hs2.test': { event_ids: ['$denied'], data: {} } } },
+        [OTHER]: { 'm.read': { '@bob:hs2.test': { event_ids: ['$ok'], data: {} } } },
+      },
+    });
+    assert.deepEqual(calls.typing, [[OTHER, '@bob:hs2.test', true]]);
+    assert.deepEqual(calls.receipts, [[OTHER, 'm.read', '@bob:hs2.test', '$ok']]);
   });
 
   test('presence: the origin\'s users who share a room with us', async () => {
