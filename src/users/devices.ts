@@ -54,10 +54,12 @@ export class Devices {
     };
   }
 
-  async ensure(userId: UserId, deviceId: DeviceId, displayName: string | null): Promise<void> {
+  /** Creates the device unless the user already has it; true when it was created. */
+  async ensure(userId: UserId, deviceId: DeviceId, displayName: string | null): Promise<boolean> {
     checkDisplayName(displayName);
     const created = await this.store.ensureDevice(userId, deviceId, displayName, this.now());
     if (created) await this.emit({ userId, created: [deviceId] });
+    return created;
   }
 
   async list(userId: UserId): Promise<ClientDevice[]> {

@@ -52,6 +52,8 @@ export interface UserService {
   listDevices(userId: UserId): Promise<ClientDevice[]>;
   getDevice(userId: UserId, deviceId: DeviceId): Promise<ClientDevice>;
   renameDevice(userId: UserId, deviceId: DeviceId, displayName: string | null): Promise<void>;
+  /** Creates a device without a session (application services, MSC4190); true when it did not exist. */
+  createDevice(userId: UserId, deviceId: DeviceId, displayName: string | null): Promise<boolean>;
   deleteDevices(userId: UserId, deviceIds: readonly DeviceId[]): Promise<DeviceId[]>;
   /** Subscribe to device creation / deletion / renames (E2EE key cleanup, device-list updates). */
   onDeviceChange(listener: DeviceListener): () => void;
@@ -93,6 +95,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
     listDevices: (userId) => devices.list(userId),
     getDevice: (userId, deviceId) => devices.get(userId, deviceId),
     renameDevice: (userId, deviceId, name) => devices.rename(userId, deviceId, name),
+    createDevice: (userId, deviceId, name) => devices.ensure(userId, deviceId, name),
     deleteDevices: (userId, deviceIds) => devices.delete(userId, deviceIds),
     onDeviceChange: (l) => devices.onChange(l),
     getProfile: (userId) => profiles.basic(userId),

@@ -1,5 +1,5 @@
 import type { Router } from '@koa/router';
-import { badJson } from '../../errors/index.js';
+import { badJson, invalidParam } from '../../errors/index.js';
 import type { HttpDeps } from '../../http/deps.js';
 import { readJsonObject } from '../../http/json-body.js';
 import { authenticate, getRequester } from '../requester.js';
@@ -22,9 +22,18 @@ export function registerDeviceRoutes(router: Router, deps: HttpDeps): void {
     const body = await readJsonObject(ctx);
     const requester = getRequester(ctx);
     const deviceId = ctx.params.deviceId ?? '';
-    if (body.display_name !== undefined) {
-      const name = body.display_name;
-      if (name !== null && typeof name !== 'string') throw badJson('display_name must be a string');
+    const name = body.display_name;
+    if (name !== undefined && name !== null && typeof name !== 'string') throw badJson('display_name must be a string');
+    // v1.17 (MSC4190): an application service creates its users' devices here instead of logging them in.
+    if (requester.appserviceId !== null) {
+      if (deviceId === '') throw invalidParam('Missing device id');
+      if (await deps.services.users.createDevice(requester.userId, deviceId, name ?? null)) {
+        ctx.status = 201;
+        ctx.body = {};
+        return;
+      }
+    }
+    if (name !== undefined) {
       await deps.services.users.renameDevice(requester.userId, deviceId, name);
     } else {
       await deps.services.users.getDevice(requester.userId, deviceId); // 404 for an unknown device
@@ -36,7 +45,8 @@ export function registerDeviceRoutes(router: Router, deps: HttpDeps): void {
     const body = await readJsonObject(ctx, { allowEmpty: true });
     const requester = getRequester(ctx);
     const deviceId = ctx.params.deviceId ?? '';
-    await reauthenticate(deps, requester, `delete_device:${deviceId}`, body);
+    // Application services manage their users' devices without user-interactive auth (v1.17, MSC4190).
+    if (requester.appserviceId === null) await reauthenticate(deps, requester, `delete_device:${deviceId}`, body);
     // Deleting a device that is already gone succeeds (Synapse): the client's intent is satisfied.
     await deps.services.users.deleteDevices(requester.userId, [deviceId]);
     ctx.body = {};
@@ -45,8 +55,8 @@ export function registerDeviceRoutes(router: Router, deps: HttpDeps): void {
   router.post('/v3/delete_devices', authenticate(deps), async (ctx) => {
     const body = await readJsonObject(ctx);
     const requester = getRequester(ctx);
-    const result = await reauthenticate(deps, requester, 'delete_devices', body);
-    const devices = result.clientParams.devices ?? body.devices;
+    const result = requester.appserviceId === null ? await reauthenticate(deps, requester, 'delete_devices', body) : null;
+    const devices = result?.clientParams.devices ?? body.devices;
     if (!Array.isArray(devices)) throw badJson('devices must be a list of device ids');
     if (!devices.every((d): d is string => typeof d === 'string')) throw badJson('devices must be a list of device ids');
     await deps.services.users.deleteDevices(requester.userId, devices);
