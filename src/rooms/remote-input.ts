@@ -28,6 +28,11 @@ import { storeStateResStore } from './state-res-store.js';
 
 export type RemoteEventOutcome = 'accepted' | 'soft_failed' | 'duplicate';
 
+export interface ReceiveOptions {
+  /** The state after prev events we do not hold, as fetched from another server (fill-gap.ts). */
+  prevStates?: ReadonlyMap<EventId, ReadonlyMap<StateKey, EventId>>;
+}
+
 export interface RemoteEventResult {
   outcome: RemoteEventOutcome;
 }
@@ -84,7 +89,7 @@ export class RemoteInput {
   }
 
   /** Receives one event of a room we know. Throws M_FORBIDDEN when it is rejected (nothing is stored). */
-  async receive(roomId: RoomId, event: RoomEvent): Promise<RemoteEventResult> {
+  async receive(roomId: RoomId, event: RoomEvent, opts: ReceiveOptions = {}): Promise<RemoteEventResult> {
     return this.writer.locked(roomId, async () => {
       const version = await this.version(roomId);
       const { rooms } = this.deps.storage;
@@ -110,8 +115,8 @@ export class RemoteInput {
       const prevIds = refIds(event.pdu.prev_events);
       const sets: Array<Map<StateKey, EventId>> = [];
       for (const p of prevIds) {
-        const after = await rooms.getStateIdsAfterEvent(p);
-        if (after !== undefined) sets.push(after);
+        const after = (await rooms.getStateIdsAfterEvent(p)) ?? opts.prevStates?.get(p);
+        if (after !== undefined) sets.push(new Map(after));
       }
       // Prev events we do not hold (a gap): their state is unknown, so the current state stands in for it.
       if (sets.length === 0) sets.push(current);

@@ -14,6 +14,8 @@ import { RoomLocks } from './room-lock.js';
 export class RoomWriter {
   private readonly locks = new RoomLocks();
   readonly draftContext: DraftContext;
+  /** The lowest stream ordering handed out so far (seeded from the store on first use); see persistHistoric. */
+  private lowestOrdering: Promise<number> | null = null;
 
   constructor(private readonly deps: RoomServiceDeps) {
     let lastCreateTs = 0;
@@ -86,6 +88,32 @@ export class RoomWriter {
     room?: RoomRow,
   ): Promise<void> {
     await this.write(roomId, [...events], newForwardExtremities, newCurrentState, room);
+  }
+
+  /**
+   * Persists events that are not news: backfilled history and outliers. They take NEGATIVE stream orderings,
+   * below every one handed out before, in the order given (pass backfilled events newest first so older
+   * history sorts lower), so `s<N>` pagination tokens keep working and sync never sees them as new. The
+   * forward extremities and current state are left alone and nothing is published. The caller holds the
+   * room's lock.
+   */
+  async persistHistoric(roomId: RoomId, events: readonly EventToPersist[]): Promise<void> {
+    if (events.length === 0) return;
+    const store = this.deps.storage.rooms;
+    const prev = this.lowestOrdering ?? store.getMinStreamOrdering();
+    // Claimed synchronously so concurrent callers (other rooms) never share an ordering.
+    const claim = prev.then((low) => low - events.length);
+    this.lowestOrdering = claim;
+    claim.catch(() => {
+      if (this.lowestOrdering === claim) this.lowestOrdering = null;
+    });
+    const low = await prev;
+    await store.persistEvents({
+      roomId,
+      events: events.map((e, i) => ({ ...e, streamOrdering: low - 1 - i })),
+      newForwardExtremities: null,
+      newCurrentState: null,
+    });
   }
 
   private async persist(draft: RoomDraft, room?: RoomRow): Promise<void> {

@@ -2,6 +2,7 @@ import type { Requester } from '../types/requester.js';
 import { createRoom } from './create-room.js';
 import type { RoomServiceDeps } from './deps.js';
 import { Memberships } from './membership.js';
+import { RemoteHistory } from './remote-history.js';
 import { RemoteInput } from './remote-input.js';
 import { RoomWriter } from './room-writer.js';
 import { Sender } from './send.js';
@@ -18,10 +19,13 @@ export function createRoomService(deps: RoomServiceDeps): RoomService {
   const members = new Memberships(deps, writer);
   const sender = new Sender(deps, writer);
   const remote = new RemoteInput(deps, writer);
+  const history = new RemoteHistory(deps, writer);
   return {
     remote: {
       knowsRoom: (roomId) => remote.knowsRoom(roomId),
-      receive: (roomId, event) => remote.receive(roomId, event),
+      receive: (roomId, event, opts) => remote.receive(roomId, event, opts),
+      storeOutliers: (roomId, events) => history.storeOutliers(roomId, events),
+      persistBackfilled: (roomId, events, prevStates) => history.persistBackfilled(roomId, events, prevStates),
       membershipTemplate: (roomId, userId, membership, content) => remote.membershipTemplate(roomId, userId, membership, content),
       persistJoinedRoom: (roomId, version, state, authChain, join) => remote.persistJoinedRoom(roomId, version, state, authChain, join),
       storeOutOfRoomMembership: (roomId, version, event) => remote.storeOutOfRoomMembership(roomId, version, event),

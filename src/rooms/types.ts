@@ -2,7 +2,7 @@ import type { EventId, RoomId, UserId } from '../types/ids.js';
 import type { JsonObject } from '../types/json.js';
 import type { Requester } from '../types/requester.js';
 import type { RoomVersion } from '../protocol/index.js';
-import type { RoomEvent } from '../types/pdu.js';
+import type { RoomEvent, StateKey } from '../types/pdu.js';
 
 // The public surface of the room writer (shared contract: route layers and other services code against it).
 
@@ -33,7 +33,22 @@ export interface JoinOptions {
 export interface RemoteRoomInput {
   knowsRoom(roomId: RoomId): Promise<boolean>;
   /** Auth checks on receipt (auth events, state before, soft-fail) and persistence; throws M_FORBIDDEN when rejected. */
-  receive(roomId: RoomId, event: RoomEvent): Promise<{ outcome: 'accepted' | 'soft_failed' | 'duplicate' }>;
+  receive(
+    roomId: RoomId,
+    event: RoomEvent,
+    opts?: { prevStates?: ReadonlyMap<EventId, ReadonlyMap<StateKey, EventId>> },
+  ): Promise<{ outcome: 'accepted' | 'soft_failed' | 'duplicate' }>;
+  /** State and auth events fetched to fill a gap, stored as outliers once their auth events allow them. */
+  storeOutliers(roomId: RoomId, events: readonly RoomEvent[]): Promise<{ stored: EventId[]; rejected: Map<EventId, string> }>;
+  /**
+   * Older timeline events (backfill), stored below everything in stream order. `prevStates`: the state after
+   * prev events we do not hold.
+   */
+  persistBackfilled(
+    roomId: RoomId,
+    events: readonly RoomEvent[],
+    prevStates: ReadonlyMap<EventId, ReadonlyMap<StateKey, EventId>>,
+  ): Promise<{ stored: EventId[]; rejected: Map<EventId, string> }>;
   /** The unsigned membership event for make_join / make_leave / make_knock (M_FORBIDDEN if not allowed). */
   membershipTemplate(
     roomId: RoomId,

@@ -11,6 +11,8 @@ import { receivePdus, type PduResults } from './receive-transaction.js';
 import { startSendingLocalEvents } from './send-local-events.js';
 import { knockRoomState, makeMembership, sendJoinResponse, sendMembership, type MembershipKind } from './serve-membership.js';
 import { assertServerAllowedInRoom } from './server-acl.js';
+import { GapRateLimiter } from './fill-gap.js';
+import { serveMissingEvents } from './get-missing-events.js';
 import { getEventAuth, getEventForServer, getState, getStateIds } from './state-queries.js';
 
 export type { FederationRoomsDeps } from './deps.js';
@@ -36,6 +38,8 @@ export interface FederationRoomsService {
   getState(origin: string, roomId: RoomId, eventId: EventId): Promise<JsonObject>;
   getStateIds(origin: string, roomId: RoomId, eventId: EventId): Promise<JsonObject>;
   getEventAuth(origin: string, roomId: RoomId, eventId: EventId): Promise<JsonObject>;
+  /** POST /get_missing_events: the events before `latest_events` the requester lacks. */
+  getMissingEvents(origin: string, roomId: RoomId, body: JsonObject): Promise<JsonObject>;
   /** The rooms service's remote-membership port: join a room we are not in. */
   joinRemoteRoom(userId: UserId, roomId: RoomId, servers: readonly string[], content: JsonObject): Promise<void>;
   /** The port's leave: reject an invite (retract a knock) in a room we are not in. */
@@ -50,8 +54,9 @@ export interface FederationRoomsService {
 
 export function createFederationRoomsService(deps: FederationRoomsDeps): FederationRoomsService {
   const stop = startSendingLocalEvents(deps);
+  const gaps = new GapRateLimiter(deps.now);
   return {
-    receivePdus: (origin, txnId, pdus) => receivePdus(deps, origin, txnId, pdus),
+    receivePdus: (origin, txnId, pdus) => receivePdus(deps, origin, txnId, pdus, gaps),
     assertServerAllowed: (origin, roomId) => assertServerAllowedInRoom(deps.storage.rooms, roomId, origin),
     makeMembership: (origin, roomId, userId, kind, versions) => makeMembership(deps, origin, roomId, userId, kind, versions),
     sendMembership: (origin, roomId, eventId, kind, body) => sendMembership(deps, origin, roomId, eventId, kind, body),
@@ -61,6 +66,7 @@ export function createFederationRoomsService(deps: FederationRoomsDeps): Federat
     getState: (origin, roomId, eventId) => getState(deps, origin, roomId, eventId),
     getStateIds: (origin, roomId, eventId) => getStateIds(deps, origin, roomId, eventId),
     getEventAuth: (origin, roomId, eventId) => getEventAuth(deps, origin, roomId, eventId),
+    getMissingEvents: (origin, roomId, body) => serveMissingEvents(deps, origin, roomId, body),
     joinRemoteRoom: (userId, roomId, servers, content) => joinRemoteRoom(deps, userId, roomId, servers, content),
     leaveRemoteRoom: (userId, roomId, servers, content) => leaveRemoteRoom(deps, userId, roomId, servers, content),
     inviteRemoteUser: (roomId, roomVersion, event, state) => inviteRemoteUser(deps, roomId, roomVersion, event, state),

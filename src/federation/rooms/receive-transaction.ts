@@ -4,6 +4,7 @@ import type { RoomId } from '../../types/ids.js';
 import { checkIncomingPdu, eventIdOf } from './check-pdu.js';
 import type { FederationRoomsDeps } from './deps.js';
 import { serverAllowedInRoom } from './server-acl.js';
+import { fillGap, type GapRateLimiter } from './fill-gap.js';
 
 // PDUs of an inbound transaction (PUT /send/{txnId}): each is checked and handed to the room writer, rooms
 // one after another and events of a room in the order sent (the writer also serialises per room). The
@@ -12,7 +13,13 @@ import { serverAllowedInRoom } from './server-acl.js';
 
 export type PduResults = Record<string, { error?: string }>;
 
-export async function receivePdus(deps: FederationRoomsDeps, origin: string, txnId: string, pdus: readonly unknown[]): Promise<PduResults> {
+export async function receivePdus(
+  deps: FederationRoomsDeps,
+  origin: string,
+  txnId: string,
+  pdus: readonly unknown[],
+  gaps?: GapRateLimiter,
+): Promise<PduResults> {
   const { rooms: store } = deps.storage;
   const seen = await store.getInboundTxnResponse(origin, txnId);
   if (seen !== undefined) return JSON.parse(seen) as PduResults;
@@ -45,7 +52,9 @@ export async function receivePdus(deps: FederationRoomsDeps, origin: string, txn
         continue;
       }
       try {
-        await deps.rooms.receive(roomId, checked.event);
+        // Prev events we lack are fetched from the origin first (fill-gap.ts).
+        const fill = gaps !== undefined ? await fillGap(deps, gaps, origin, version, roomId, checked.event) : {};
+        await deps.rooms.receive(roomId, checked.event, fill);
         results[checked.event.eventId] = {};
       } catch (err) {
         const reason = isMatrixError(err) ? err.message : 'internal error';

@@ -48,6 +48,8 @@ export interface RoomReadStore {
   getEvents(eventIds: Iterable<EventId>): Promise<Map<EventId, StoredEvent>>;
   /** The highest stream ordering persisted and visible (every lower id committed). */
   getMaxStreamOrdering(): Promise<number>;
+  /** The lowest stream ordering (0 when none is negative): backfilled events and outliers go below it. */
+  getMinStreamOrdering(): Promise<number>;
 
   getCurrentStateIds(roomId: RoomId): Promise<Map<StateKey, EventId>>;
   getCurrentStateEvent(roomId: RoomId, type: string, stateKey: string): Promise<StoredEvent | undefined>;

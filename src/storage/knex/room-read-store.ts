@@ -111,6 +111,14 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
     return Math.max(0, toSafeNumber(max, 'max(stream_ordering)'));
   }
 
+  /** MIN(stream_ordering), at most 0: backfilled events and outliers take orderings below it. */
+  async getMinStreamOrdering(): Promise<number> {
+    const row: Record<string, unknown> | undefined = await this.knex('events').min({ min: 'stream_ordering' }).first();
+    const min = row?.min;
+    if (min === null || min === undefined) return 0;
+    return Math.min(0, toSafeNumber(min, 'min(stream_ordering)'));
+  }
+
   async getCurrentStateIds(roomId: RoomId): Promise<Map<StateKey, EventId>> {
     const rows: Array<{ type: string; state_key: string; event_id: string }> = await this.knex('current_state')
       .select('type', 'state_key', 'event_id')

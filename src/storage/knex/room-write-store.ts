@@ -76,7 +76,18 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     const key = isState ? `${pdu.type}${SEP}${pdu.state_key as string}` : null;
     const replacesState = key !== null && accepted && !ev.outlier && ev.stateBefore !== null ? (ev.stateBefore.get(key) ?? null) : null;
 
-    await trx('events').insert({
+    // An event held as an outlier that now takes its place in the DAG (backfill reached it) is promoted.
+    const promote =
+      !ev.outlier && (await trx('events').select('event_id').where({ event_id: ev.eventId, outlier: true }).first()) !== undefined;
+    if (promote) {
+      await trx('events').where('event_id', ev.eventId).update({
+        stream_ordering: ev.streamOrdering,
+        depth: ev.depth,
+        outlier: false,
+        soft_failed: ev.softFailed,
+        replaces_state: replacesState,
+      });
+    } else await trx('events').insert({
       event_id: ev.eventId,
       room_id: ev.roomId,
       stream_ordering: ev.streamOrdering,
@@ -94,7 +105,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
       received_ts: Date.now(),
     });
 
-    const authIds = [...new Set(pdu.auth_events.map(refId))];
+    const authIds = promote ? [] : [...new Set(pdu.auth_events.map(refId))];
     if (authIds.length > 0) {
       await trx('event_auth_edges').insert(authIds.map((a) => ({ event_id: ev.eventId, auth_event_id: a })));
     }
@@ -121,7 +132,9 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
       }
     }
 
-    if (pdu.type === 'm.room.member' && isState) {
+    if (promote && pdu.type === 'm.room.member') {
+      await trx('room_memberships').where('event_id', ev.eventId).update({ stream_ordering: ev.streamOrdering });
+    } else if (pdu.type === 'm.room.member' && isState) {
       const membership = stringOrNull(pdu.content.membership) ?? 'leave';
       await trx('room_memberships').insert({
         event_id: ev.eventId,
