@@ -136,7 +136,7 @@ export function registerRoomRoutes(router: Router, deps: HttpDeps): void {
   router.get('/v1/event_auth/:roomId/:eventId', aclAuth, async (ctx) => {
     ctx.body = await rooms().getEventAuth(getOrigin(ctx), roomIdParam(ctx), eventIdParam(ctx));
   });
-  router.post('/v1/get_missing_events/:roomId', auth, async (ctx) => {
+  router.post('/v1/get_missing_events/:roomId', aclAuth, async (ctx) => {
     const roomId = roomIdParam(ctx);
     ctx.body = await rooms().getMissingEvents(getOrigin(ctx), roomId, await readJsonObject(ctx));
   });
