@@ -18,6 +18,8 @@ export interface FakeAppservice {
   /** Answers GET /users/{userId} and /rooms/{alias} (default 404). */
   onUserQuery: (userId: string) => Promise<number>;
   onAliasQuery: (alias: string) => Promise<number>;
+  /** Answers GET /thirdparty/protocol/{protocol} (404 for a protocol not here). */
+  protocols: Record<string, Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -29,7 +31,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startFakeAppservice(hsToken: string, port = 0): Promise<FakeAppservice> {
   const seen = new Set<string>();
-  const fake: FakeAppservice = { url: '', port: 0, puts: [], events: [], ephemeral: [], status: 200, pings: [], onUserQuery: async () => 404, onAliasQuery: async () => 404, close: async () => undefined };
+  const fake: FakeAppservice = { url: '', port: 0, puts: [], events: [], ephemeral: [], status: 200, pings: [], onUserQuery: async () => 404, onAliasQuery: async () => 404, protocols: {}, close: async () => undefined };
   const server: Server = createServer((req, res) => {
     void (async () => {
       const text = await readBody(req);
@@ -60,6 +62,9 @@ export async function startFakeAppservice(hsToken: string, port = 0): Promise<Fa
       if (req.method === 'GET' && userQ?.[1]) return reply(await fake.onUserQuery(decodeURIComponent(userQ[1])), {});
       const aliasQ = /^\/_matrix\/app\/v1\/rooms\/([^/]+)$/.exec(url.pathname);
       if (req.method === 'GET' && aliasQ?.[1]) return reply(await fake.onAliasQuery(decodeURIComponent(aliasQ[1])), {});
+      const protocolQ = /^\/_matrix\/app\/v1\/thirdparty\/protocol\/([^/]+)$/.exec(url.pathname);
+      const protocol = protocolQ?.[1] !== undefined ? fake.protocols[decodeURIComponent(protocolQ[1])] : undefined;
+      if (req.method === 'GET' && protocol !== undefined) return reply(200, protocol);
       reply(404, { errcode: 'M_UNRECOGNIZED', error: 'unknown' });
     })();
   });

@@ -49,6 +49,8 @@ export interface ReaderContext {
   readonly now: () => number;
   readonly remoteDirectory: RemoteDirectoryPort | undefined;
   readonly appserviceAliases: AppserviceAliasPort | undefined;
+  /** Rooms application services published to their network room lists (both null: every service's). */
+  networkListedRooms(asId: string | null, networkId: string | null): Promise<RoomId[]>;
   /** The highest events position readers may serve. */
   maxPosition(): Promise<number>;
   /** Users whose non-state events `userId` ignores (m.ignored_user_list account data). */
@@ -67,6 +69,7 @@ export function readerContext(deps: RoomReaderDeps): ReaderContext {
     now: deps.now,
     remoteDirectory: deps.remoteDirectory,
     appserviceAliases: deps.appserviceAliases,
+    networkListedRooms: (asId, networkId) => deps.storage.appservices.getListedRooms(asId, networkId),
     async maxPosition() {
       // MAX(stream_ordering) can run ahead of a write still in flight below it; the generator knows.
       const [max, generator] = await Promise.all([

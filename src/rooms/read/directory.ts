@@ -104,6 +104,23 @@ function parseSince(since: string | undefined): number {
   return Number(m[1]);
 }
 
+/**
+ * Which list to read, as Synapse does: the server's own directory by default; one application service
+ * network's list for `third_party_instance_id` ("<appservice id>|<network id>", the instance_id that
+ * /thirdparty/protocols hands out); the directory and every network's list with include_all_networks.
+ */
+async function listedRoomIds(ctx: ReaderContext, params: PublicRoomsParams): Promise<RoomId[]> {
+  const instance = params.thirdPartyInstanceId;
+  if (params.includeAllNetworks === true) {
+    if (instance !== undefined) throw invalidParam("Can't use include_all_networks with an explicit network");
+    return [...new Set([...(await ctx.store.getPublicRoomIds()), ...(await ctx.networkListedRooms(null, null))])];
+  }
+  if (instance === undefined) return ctx.store.getPublicRoomIds();
+  const bar = instance.indexOf('|');
+  if (bar <= 0) throw invalidParam('third_party_instance_id must be "<appservice id>|<network id>"');
+  return ctx.networkListedRooms(instance.slice(0, bar), instance.slice(bar + 1));
+}
+
 export async function publicRooms(ctx: ReaderContext, params: PublicRoomsParams): Promise<PublicRoomsResponse> {
   if (params.server !== undefined && params.server !== ctx.config.serverName) {
     if (ctx.remoteDirectory === undefined) throw new MatrixError('M_UNKNOWN', 502, `Unable to query the room directory of ${params.server}`);
@@ -111,12 +128,8 @@ export async function publicRooms(ctx: ReaderContext, params: PublicRoomsParams)
     return ctx.remoteDirectory.publicRooms(server, rest);
   }
   const offset = parseSince(params.since);
-  // No third-party networks are bridged into this directory: a specific network lists nothing.
-  if (params.thirdPartyInstanceId !== undefined && params.includeAllNetworks !== true) {
-    return { chunk: [], total_room_count_estimate: 0 };
-  }
   const entries: PublicRoomsChunk[] = [];
-  for (const roomId of await ctx.store.getPublicRoomIds()) {
+  for (const roomId of await listedRoomIds(ctx, params)) {
     const entry = await entryFor(ctx, roomId);
     if (entry !== undefined && matches(entry, params)) entries.push(entry);
   }
