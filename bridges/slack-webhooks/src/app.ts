@@ -3,8 +3,7 @@ import { createBridgeLogger, type BridgeLogger } from '../../_shared/src/index.j
 import type { SlackBridgeConfig } from './config.js';
 import { SlackBridge } from './bridge.js';
 
-// Composition of the bridge process: the SlackBridge plus the features plugged into it. `start` in main.ts and
-// the tests both come through here.
+// Starting the bridge process: `start` in main.ts and the tests both come through here.
 
 export async function startBridge(config: SlackBridgeConfig, registration: AppServiceRegistration, logger?: BridgeLogger): Promise<SlackBridge> {
   const bridge = await SlackBridge.create({ config, registration, logger: logger ?? createBridgeLogger('slack-webhooks', config.logging.level) });

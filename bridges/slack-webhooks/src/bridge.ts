@@ -11,10 +11,15 @@ import { KnexLinkStore } from './store/links.js';
 import { migrations } from './store/migrations.js';
 import type { BridgeContext, LinkStore } from './types.js';
 import { mayChangeState } from './matrix/power.js';
+import { createDurableAppService } from './matrix/durable-appservice.js';
+import { createMatrixToSlack, type MatrixToSlack } from './matrix/outbound.js';
+import { registerMediaRoute } from './http/media-route.js';
+import { registerLinkCommands } from './commands/link.js';
 
 // The bridge process: the matrix-appservice-bridge Bridge (application-service listener and intents), the
-// store, the command router and the public HTTP server. Matrix events enter through onEvent; Slack's requests
-// through the public server's routes (src/slack-inbound).
+// store, the command router and the public HTTP server. Matrix events bound for Slack are queued as their
+// transaction arrives (matrix/outbound.ts) and posted by the delivery worker; invites and commands go through
+// onEvent; Slack's requests arrive on the public server's routes (src/slack-inbound).
 
 export interface SlackBridgeOptions {
   config: SlackBridgeConfig;
@@ -22,14 +27,11 @@ export interface SlackBridgeOptions {
   logger: BridgeLogger;
 }
 
-/** Events handled by the bridge after commands and membership (Matrix -> Slack). */
-export type MatrixEventHandler = (event: WeakEvent, ctx: BridgeContext) => Promise<void>;
-
 export class SlackBridge {
   readonly ctx: BridgeContext;
   readonly commands: CommandRouter;
   private readonly publicServer: PublicServer;
-  private readonly handlers: MatrixEventHandler[] = [];
+  readonly outbound: MatrixToSlack;
   private appservicePort = 0;
   private publicPort = 0;
 
@@ -55,6 +57,7 @@ export class SlackBridge {
     };
     this.commands = new CommandRouter((roomId, userId) => mayChangeState(bridge.getIntent(), roomId, userId));
     this.publicServer = createPublicServer(logger.child({ component: 'public-http' }));
+    this.outbound = createMatrixToSlack(this.ctx, registration.getAppServiceToken() ?? '');
   }
 
   /** Opens the store, applies the config's links and builds the bridge; nothing listens yet. */
@@ -83,21 +86,30 @@ export class SlackBridge {
     return self;
   }
 
-  /** Adds a handler for Matrix events that are not commands (the Matrix -> Slack path). */
-  onMatrixEvent(handler: MatrixEventHandler): void {
-    this.handlers.push(handler);
-  }
-
   /** Registers the commands and routes, then starts both listeners. Returns the bound ports. */
   async start(): Promise<{ appservicePort: number; publicPort: number }> {
-    const { config, logger } = this.opts;
+    const { config, logger, registration } = this.opts;
+    registerLinkCommands(this.commands, this.ctx, this.outbound.outbox);
     registerSlackInboundCommands(this.commands, this.ctx);
+    registerMediaRoute(this.publicServer.router, {
+      homeserverUrl: config.homeserver.url,
+      asToken: registration.getAppServiceToken() ?? '',
+      links: this.outbound.media,
+      logger: logger.child({ component: 'media' }),
+    });
     registerSlackInboundRoutes(this.publicServer.router, this.ctx);
     await this.bridge.initialise();
-    await this.bridge.listen(config.appservice.port, config.appservice.bind_address);
+    const appService = createDurableAppService(
+      registration.getHomeserverToken() ?? '',
+      (events) => this.outbound.accept(events),
+      (err) => logger.error({ err }, 'storing a transaction failed; the homeserver will retry it'),
+    );
+    await this.bridge.listen(config.appservice.port, config.appservice.bind_address, 10, appService);
     const asAddress = (this.bridge.appService as unknown as { server?: { address(): { port: number } | string | null } }).server?.address();
     this.appservicePort = typeof asAddress === 'object' && asAddress !== null ? asAddress.port : config.appservice.port;
     this.publicPort = await this.publicServer.listen(config.public.port, config.public.bind_address);
+    // Posts queued before a restart.
+    await this.outbound.delivery.kickAll();
     logger.info({ appservicePort: this.appservicePort, publicPort: this.publicPort }, 'slack-webhooks bridge listening');
     return { appservicePort: this.appservicePort, publicPort: this.publicPort };
   }
@@ -105,6 +117,7 @@ export class SlackBridge {
   async stop(): Promise<void> {
     await this.publicServer.close();
     await this.bridge.close();
+    await this.outbound.delivery.stop();
     await this.knex.destroy();
   }
 
@@ -137,8 +150,6 @@ export class SlackBridge {
     if (event.type === 'm.room.message' && typeof content.body === 'string' && content.msgtype === 'm.text' && CommandRouter.isCommand(content.body)) {
       const reply = await this.commands.dispatch(content.body, { roomId: event.room_id, sender: event.sender, eventId: event.event_id });
       await this.bridge.getIntent().sendMessage(event.room_id, { msgtype: 'm.notice', body: reply });
-      return;
     }
-    for (const handler of this.handlers) await handler(event, this.ctx);
   }
 }

@@ -21,4 +21,22 @@ export const migrations: readonly BridgeMigration[] = [
       });
     },
   },
+  // 0002 is left to the Slack -> Matrix half.
+  {
+    name: '0003_outbox',
+    async up(knex) {
+      // Matrix events accepted from the homeserver and not yet posted to Slack: written before the transaction is
+      // acknowledged, deleted once Slack took the post (or it failed for good), so a restart loses none.
+      await knex.schema.createTable('slack_outbox', (t) => {
+        t.increments('id').primary();
+        t.string('event_id', 255).notNullable().unique();
+        t.string('room_id', 255).notNullable();
+        t.text('event_json').notNullable();
+        t.integer('attempts').notNullable().defaultTo(0);
+        t.bigInteger('next_attempt_at').notNullable().defaultTo(0);
+        t.bigInteger('created_at').notNullable();
+        t.index(['room_id', 'id']);
+      });
+    },
+  },
 ];
