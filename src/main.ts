@@ -145,6 +145,8 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     remoteMembership: {
       join: (userId, roomId, servers, content) => need(federationRooms, 'federationRooms').joinRemoteRoom(userId, roomId, servers, content),
       leave: (userId, roomId, servers, content) => need(federationRooms, 'federationRooms').leaveRemoteRoom(userId, roomId, servers, content),
+      knock: (userId, roomId, servers, content) => need(federationRooms, 'federationRooms').knockRemoteRoom(userId, roomId, servers, content),
+      resolveAlias: (alias) => createRemoteLookups(federation.client).directory.resolveAlias(alias),
       invite: (roomId, version, event, state) => need(federationRooms, 'federationRooms').inviteRemoteUser(roomId, version, event, state),
     },
     config,

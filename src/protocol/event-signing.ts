@@ -254,3 +254,30 @@ export async function verifyEventSignatures(
   });
   return checkEventSignatures(version, event, (server, keyId) => keys.get(`${server}\u0000${keyId}`));
 }
+
+/** The keys needed to check `serverName`'s own signature on an event (see checkServerSignature). */
+export function serverSignatureKeys(version: RoomVersion, event: EventJson, serverName: string): KeyRequest[] {
+  const ts = typeof event.origin_server_ts === 'number' ? event.origin_server_ts : 0;
+  return ed25519KeyIds(signaturesOf(event)[serverName]).map((keyId) =>
+    version.enforceKeyValidity ? { serverName, keyId, minimumValidUntilTs: ts } : { serverName, keyId },
+  );
+}
+
+/**
+ * Whether `serverName` validly signed the event, whatever the rules require of it: a countersignature
+ * that no auth rule demands but a protocol step does (the invitee's server on an /invite answer).
+ */
+export function checkServerSignature(version: RoomVersion, event: EventJson, serverName: string, lookup: KeyLookup): SignatureCheckResult {
+  const { signatures: _s, unsigned: _u, ...rest } = redactEvent(version, event);
+  let signedBytes: Buffer;
+  try {
+    signedBytes = canonicalJsonBytes(rest, strictness(version));
+  } catch (e) {
+    return { ok: false, reason: `event is not canonical JSON: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  const originTs = typeof event.origin_server_ts === 'number' ? event.origin_server_ts : 0;
+  const verdict = checkServer(version, signedBytes, signaturesOf(event)[serverName], serverName, originTs, lookup);
+  if (verdict === 'valid') return { ok: true };
+  if (verdict === 'invalid') return { ok: false, reason: `invalid signature from ${serverName}`, serverName };
+  return { ok: false, reason: `no valid signature from ${serverName} with a known key`, serverName };
+}

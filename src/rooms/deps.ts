@@ -19,6 +19,10 @@ export interface ProfileLookup {
 export interface RemoteMembershipPort {
   /** Joins `userId` to a room we are not in through one of `servers` (make_join / send_join). */
   join(userId: UserId, roomId: RoomId, servers: readonly string[], content: JsonObject): Promise<void>;
+  /** Knocks on a room we are not in through one of `servers` (make_knock / send_knock). */
+  knock(userId: UserId, roomId: RoomId, servers: readonly string[], content: JsonObject): Promise<void>;
+  /** Resolves another server's room alias (federation query/directory): the room and servers to join through. */
+  resolveAlias(alias: string): Promise<{ room_id: RoomId; servers: string[] }>;
   /** Leaves (rejects an invite to) a room we are not in through one of `servers` (make_leave / send_leave). */
   leave(userId: UserId, roomId: RoomId, servers: readonly string[], content: JsonObject): Promise<void>;
   /**

@@ -12,7 +12,8 @@ import type { JoinOptions } from './types.js';
 
 // Membership changes: join, knock, leave (also rejects invites and retracts knocks), invite, kick, ban,
 // unban, forget. The auth rules decide; the checks here only turn the common refusals into the clearer
-// errors Synapse gives. Remote rooms (joins over federation) are not supported yet: an unknown room is 404.
+// errors Synapse gives. Rooms this server has no member in are joined, knocked on and left through the
+// remote-membership port (federation, wired in main.ts).
 
 export class Memberships {
   constructor(
@@ -20,22 +21,44 @@ export class Memberships {
     private readonly writer: RoomWriter,
   ) {}
 
-  /** A room id, or the room an alias of ours points at (404 M_NOT_FOUND otherwise). */
-  async resolveRoom(roomIdOrAlias: string): Promise<RoomId> {
+  /**
+   * A room id, or the room an alias points at, with the servers the alias lists (404 M_NOT_FOUND otherwise).
+   * Another server's alias is asked of that server over federation.
+   */
+  async resolveRoom(roomIdOrAlias: string): Promise<{ roomId: RoomId; servers: string[] }> {
     if (roomIdOrAlias.startsWith('#')) {
       if (!isValidRoomAlias(roomIdOrAlias)) throw invalidParam(`Invalid room alias: ${roomIdOrAlias}`);
+      const port = this.deps.remoteMembership;
+      if (serverNameOf(roomIdOrAlias) !== this.deps.config.serverName && port !== undefined) {
+        const remote = await port.resolveAlias(roomIdOrAlias);
+        return { roomId: remote.room_id, servers: remote.servers };
+      }
       const hit = await this.deps.storage.rooms.getRoomIdForAlias(roomIdOrAlias);
       if (hit === undefined) throw notFound(`Room alias ${roomIdOrAlias} not found`);
-      return hit.roomId;
+      return { roomId: hit.roomId, servers: hit.servers };
     }
     if (!isValidRoomId(roomIdOrAlias)) throw invalidParam(`${roomIdOrAlias} is not a valid room id or alias`);
-    return roomIdOrAlias;
+    return { roomId: roomIdOrAlias, servers: [] };
   }
 
   async join(requester: Requester, roomIdOrAlias: string, opts: JoinOptions = {}): Promise<{ room_id: RoomId }> {
-    const roomId = await this.resolveRoom(roomIdOrAlias);
+    const { roomId, servers } = await this.resolveRoom(roomIdOrAlias);
     const userId = requester.userId;
-    if (await this.joinRemotely(userId, roomId, opts)) return { room_id: roomId };
+    const joinOpts = { ...opts, servers: [...(opts.servers ?? []), ...servers] };
+    if (await this.joinRemotely(userId, roomId, joinOpts)) return { room_id: roomId };
+    try {
+      await this.joinLocally(requester, roomId, opts);
+    } catch (err) {
+      // A restricted room we are in, but where none of our members may invite: another resident server can
+      // authorise the join (as Synapse does, through make_join / send_join even though we hold the room).
+      if (!(err instanceof MatrixError) || err.errcode !== 'M_UNABLE_TO_GRANT_JOIN') throw err;
+      if (!(await this.joinRemotely(userId, roomId, joinOpts, true))) throw err;
+    }
+    return { room_id: roomId };
+  }
+
+  private async joinLocally(requester: Requester, roomId: RoomId, opts: JoinOptions): Promise<void> {
+    const userId = requester.userId;
     await this.writer.withRoom(roomId, async (draft) => {
       if (requester.isGuest && (await draft.stateContent('m.room.guest_access'))?.guest_access !== 'can_join') {
         throw new MatrixError('M_GUEST_ACCESS_FORBIDDEN', 403, 'Guest access is not allowed in this room');
@@ -51,23 +74,36 @@ export class Memberships {
       if (via !== undefined) content.join_authorised_via_users_server = via;
       await draft.append({ type: 'm.room.member', sender: userId, stateKey: userId, content });
     });
-    return { room_id: roomId };
   }
 
   /**
    * Joins through another server (make_join / send_join via the federation port) when this server has no
-   * joined member in the room. Returns false when the join is ours to make locally.
+   * joined member in the room (or, `evenIfResident`, cannot authorise the join itself). Returns false when
+   * the join is ours to make locally.
    */
-  private async joinRemotely(userId: UserId, roomId: RoomId, opts: JoinOptions): Promise<boolean> {
+  private async joinRemotely(userId: UserId, roomId: RoomId, opts: JoinOptions, evenIfResident = false): Promise<boolean> {
     const port = this.deps.remoteMembership;
     if (port === undefined) return false;
+    const servers = await this.remoteServers(userId, roomId, opts.servers ?? [], evenIfResident);
+    if (servers === null) return false;
+    const content: JsonObject = withReason({ membership: 'join', ...(await profileFields(this.deps, userId)) }, opts.reason);
+    await port.join(userId, roomId, servers, content);
+    return true;
+  }
+
+  /**
+   * The servers to join (or knock) through when this server has no joined member in the room: those the
+   * client named, the room id's server, and the servers we saw in the room (the inviter's first); null when
+   * the membership change is ours to make locally.
+   */
+  private async remoteServers(userId: UserId, roomId: RoomId, given: readonly string[], evenIfResident = false): Promise<string[] | null> {
     const ours = this.deps.config.serverName;
     const room = await this.deps.storage.rooms.getRoom(roomId);
-    if (room !== undefined) {
+    if (room !== undefined && !evenIfResident) {
       const members = await this.deps.storage.rooms.getRoomMembers(roomId, ['join']);
-      if (members.some((m) => serverNameOf(m.userId) === ours)) return false;
+      if (members.some((m) => serverNameOf(m.userId) === ours)) return null;
     }
-    const servers = new Set<string>(opts.servers ?? []);
+    const servers = new Set<string>(given);
     const roomServer = serverNameOf(roomId);
     if (roomServer !== undefined) servers.add(roomServer);
     if (room !== undefined) {
@@ -79,11 +115,9 @@ export class Memberships {
     servers.delete(ours);
     if (servers.size === 0) {
       if (room === undefined) throw notFound(`Room ${roomId} is not known to this server and no server to join through was given`);
-      return false;
+      return null;
     }
-    const content: JsonObject = withReason({ membership: 'join', ...(await profileFields(this.deps, userId)) }, opts.reason);
-    await port.join(userId, roomId, [...servers], content);
-    return true;
+    return [...servers];
   }
 
   /**
@@ -111,8 +145,18 @@ export class Memberships {
   }
 
   async knock(requester: Requester, roomIdOrAlias: string, opts: JoinOptions = {}): Promise<{ room_id: RoomId }> {
-    const roomId = await this.resolveRoom(roomIdOrAlias);
+    const { roomId, servers } = await this.resolveRoom(roomIdOrAlias);
     const userId = requester.userId;
+    const port = this.deps.remoteMembership;
+    const remote = port !== undefined ? await this.remoteServers(userId, roomId, [...(opts.servers ?? []), ...servers]) : null;
+    if (remote !== null && port !== undefined) {
+      const own = await this.deps.storage.rooms.getCurrentStateEvent(roomId, 'm.room.member', userId);
+      const current = own?.pdu.content.membership;
+      if (current === 'invite') throw forbidden('You are already invited to this room');
+      if (current === 'ban') throw forbidden('You are banned from this room');
+      await port.knock(userId, roomId, remote, withReason({ membership: 'knock', ...(await profileFields(this.deps, userId)) }, opts.reason));
+      return { room_id: roomId };
+    }
     await this.writer.withRoom(roomId, async (draft) => {
       if (!draft.version.knocking) throw forbidden(`Room version ${draft.version.id} does not support knocking`);
       const current = await draft.membership(userId);

@@ -17,6 +17,7 @@ import type { JsonObject } from '../types/json.js';
 import type { Pdu, RoomEvent, StateKey } from '../types/pdu.js';
 import type { RoomServiceDeps } from './deps.js';
 import { RoomDraft } from './room-draft.js';
+import { restrictedJoinAuthoriser } from './restricted-join.js';
 import type { RoomWriter } from './room-writer.js';
 import { storeStateResStore } from './state-res-store.js';
 
@@ -185,12 +186,31 @@ export class RemoteInput {
     return this.writer.locked(roomId, async () => {
       const version = await this.version(roomId);
       const draft = await RoomDraft.load(this.writer.draftContext, version, roomId);
-      const proto = { type: 'm.room.member', sender: userId, stateKey: userId, content: { ...content, membership } };
+      // A restricted room's join names one of our members who could have invited the joiner.
+      const via = membership === 'join' ? await restrictedJoinAuthoriser(this.deps, draft, userId) : undefined;
+      const proto = {
+        type: 'm.room.member',
+        sender: userId,
+        stateKey: userId,
+        content: { ...content, membership, ...(via !== undefined ? { join_authorised_via_users_server: via } : {}) },
+      };
       const event = await draft.template(proto);
       const asEvent: RoomEvent = { eventId: '$template', pdu: { ...event, hashes: { sha256: '' }, signatures: {} } as unknown as Pdu };
       const verdict = checkEventAuth(version, asEvent, await draft.authState(asEvent.pdu));
       if (!verdict.allowed) throw forbidden(`You are not allowed to ${membership} this room: ${verdict.reason}`);
       return { event, version };
+    });
+  }
+
+  /**
+   * send_join of a restricted join naming one of our users: throws unless `userId` still qualifies (joined to
+   * an allowed room, as far as we know), so that our countersignature vouches only for what we checked.
+   */
+  async checkRestrictedJoin(roomId: RoomId, userId: UserId): Promise<void> {
+    await this.writer.locked(roomId, async () => {
+      const version = await this.version(roomId);
+      const draft = await RoomDraft.load(this.writer.draftContext, version, roomId);
+      await restrictedJoinAuthoriser(this.deps, draft, userId);
     });
   }
 

@@ -4,9 +4,12 @@ import type { UserId } from '../types/ids.js';
 import type { RoomServiceDeps } from './deps.js';
 import type { RoomDraft } from './room-draft.js';
 
-// Restricted joins between local rooms (v8+ `restricted`, v10+ `knock_restricted`): a user who is joined to
-// one of the rooms the join rules allow may join without an invite; the join names a local member who could
-// have invited them (join_authorised_via_users_server), and our signature on the event stands for theirs.
+// Restricted joins (v8+ `restricted`, v10+ `knock_restricted`): a user who is joined to one of the rooms the
+// join rules allow may join without an invite; the join names a local member who could have invited them
+// (join_authorised_via_users_server), and our signature on the event stands for theirs. For a remote joiner
+// (make_join / send_join) we can only vouch for memberships of rooms we are in ourselves: when we are in
+// none of the allowed rooms, M_UNABLE_TO_AUTHORISE_JOIN tells the joining server to ask another one
+// (server-server API, "Restricted rooms").
 
 function allowedRoomIds(allow: unknown): Set<string> {
   const out = new Set<string>();
@@ -35,6 +38,9 @@ export async function restrictedJoinAuthoriser(deps: RoomServiceDeps, draft: Roo
   const allowed = allowedRoomIds(joinRules.allow);
   const mine = await deps.storage.rooms.getRoomsForUser(userId, ['join']);
   if (!mine.some((r) => allowed.has(r.roomId))) {
+    if (serverNameOf(userId) !== deps.config.serverName && !(await residentInAny(deps, allowed))) {
+      throw new MatrixError('M_UNABLE_TO_AUTHORISE_JOIN', 400, 'This server is in none of the rooms that grant access to this room');
+    }
     throw forbidden('You do not belong to any of the required rooms/spaces to join this room.');
   }
 
@@ -48,7 +54,17 @@ export async function restrictedJoinAuthoriser(deps: RoomServiceDeps, draft: Roo
     if (best === undefined || level > best.level) best = { userId: m.userId, level };
   }
   if (best === undefined) {
-    throw new MatrixError('M_UNABLE_TO_AUTHORISE_JOIN', 400, 'No local user in the room can issue the invite this join needs');
+    // The joiner qualifies, but nobody here could have invited them: another resident server may (spec errcode).
+    throw new MatrixError('M_UNABLE_TO_GRANT_JOIN', 400, 'No local user in the room can issue the invite this join needs');
   }
   return best.userId;
+}
+
+/** Whether a local user is joined to one of `roomIds`, i.e. we hold its current membership. */
+async function residentInAny(deps: RoomServiceDeps, roomIds: ReadonlySet<string>): Promise<boolean> {
+  for (const roomId of roomIds) {
+    const members = await deps.storage.rooms.getRoomMembers(roomId, ['join']);
+    if (members.some((m) => serverNameOf(m.userId) === deps.config.serverName)) return true;
+  }
+  return false;
 }

@@ -27,6 +27,8 @@ export function createRoomService(deps: RoomServiceDeps): RoomService {
       storeOutliers: (roomId, events) => history.storeOutliers(roomId, events),
       persistBackfilled: (roomId, events, prevStates) => history.persistBackfilled(roomId, events, prevStates),
       membershipTemplate: (roomId, userId, membership, content) => remote.membershipTemplate(roomId, userId, membership, content),
+      assertInviteAllowed: (userId) => assertInviteAllowed(deps, userId),
+      checkRestrictedJoin: (roomId, userId) => remote.checkRestrictedJoin(roomId, userId),
       persistJoinedRoom: (roomId, version, state, authChain, join) => remote.persistJoinedRoom(roomId, version, state, authChain, join),
       storeOutOfRoomMembership: (roomId, version, event) => remote.storeOutOfRoomMembership(roomId, version, event),
     },

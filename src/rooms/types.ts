@@ -56,6 +56,10 @@ export interface RemoteRoomInput {
     membership: 'join' | 'leave' | 'knock',
     content?: JsonObject,
   ): Promise<{ event: Record<string, unknown>; version: RoomVersion }>;
+  /** Throws 403 M_INVITE_BLOCKED when the local user blocks invites (m.invite_permission_config). */
+  assertInviteAllowed(userId: UserId): Promise<void>;
+  /** send_join of a restricted join we are to countersign: throws unless the joiner still qualifies. */
+  checkRestrictedJoin(roomId: RoomId, userId: UserId): Promise<void>;
   /** Stores a room joined over federation: its state and auth chain (outliers) and our join event. */
   persistJoinedRoom(roomId: RoomId, version: RoomVersion, state: readonly RoomEvent[], authChain: readonly RoomEvent[], join: RoomEvent): Promise<void>;
   /** A remote invite of a local user (or the leave rejecting it) in a room we have no joined member in. */

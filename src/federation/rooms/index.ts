@@ -6,6 +6,7 @@ import type { Pdu } from '../../types/pdu.js';
 import type { FederationRoomsDeps } from './deps.js';
 import { inviteRemoteUser, receiveInvite } from './invites.js';
 import { joinRemoteRoom } from './join-remote-room.js';
+import { knockRemoteRoom } from './knock-remote-room.js';
 import { leaveRemoteRoom } from './leave-remote-room.js';
 import { receivePdus, type PduResults } from './receive-transaction.js';
 import { startSendingLocalEvents } from './send-local-events.js';
@@ -42,6 +43,8 @@ export interface FederationRoomsService {
   getMissingEvents(origin: string, roomId: RoomId, body: JsonObject): Promise<JsonObject>;
   /** The rooms service's remote-membership port: join a room we are not in. */
   joinRemoteRoom(userId: UserId, roomId: RoomId, servers: readonly string[], content: JsonObject): Promise<void>;
+  /** The port's knock: knock on a room we are not in (make_knock / send_knock). */
+  knockRemoteRoom(userId: UserId, roomId: RoomId, servers: readonly string[], content: JsonObject): Promise<void>;
   /** The port's leave: reject an invite (retract a knock) in a room we are not in. */
   leaveRemoteRoom(userId: UserId, roomId: RoomId, servers: readonly string[], content: JsonObject): Promise<void>;
   /** The port's invite: the invitee's server countersigns our invite. */
@@ -68,6 +71,7 @@ export function createFederationRoomsService(deps: FederationRoomsDeps): Federat
     getEventAuth: (origin, roomId, eventId) => getEventAuth(deps, origin, roomId, eventId),
     getMissingEvents: (origin, roomId, body) => serveMissingEvents(deps, origin, roomId, body),
     joinRemoteRoom: (userId, roomId, servers, content) => joinRemoteRoom(deps, userId, roomId, servers, content),
+    knockRemoteRoom: (userId, roomId, servers, content) => knockRemoteRoom(deps, userId, roomId, servers, content),
     leaveRemoteRoom: (userId, roomId, servers, content) => leaveRemoteRoom(deps, userId, roomId, servers, content),
     inviteRemoteUser: (roomId, roomVersion, event, state) => inviteRemoteUser(deps, roomId, roomVersion, event, state),
     receiveInvite: (origin, roomId, eventId, body) => receiveInvite(deps, origin, roomId, eventId, body),

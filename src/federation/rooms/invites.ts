@@ -1,10 +1,11 @@
 import { badJson, forbidden, MatrixError } from '../../errors/index.js';
-import { addEventSignature, computeEventId, findRoomVersion, serverNameOf } from '../../protocol/index.js';
-import type { EventId, RoomId } from '../../types/ids.js';
+import { addEventSignature, checkServerSignature, computeEventId, findRoomVersion, serverNameOf, serverSignatureKeys } from '../../protocol/index.js';
+import type { EventId, RoomId, UserId } from '../../types/ids.js';
 import type { JsonObject } from '../../types/json.js';
 import type { Pdu } from '../../types/pdu.js';
-import { federationPath } from '../outbound/index.js';
-import { checkIncomingPdu } from './check-pdu.js';
+import { keyRequestId } from '../keys/index.js';
+import { federationPath, FederationRequestError } from '../outbound/index.js';
+import { checkIncomingPdu, eventIdOf } from './check-pdu.js';
 import type { FederationRoomsDeps } from './deps.js';
 import { joinedServers } from './room-access.js';
 
@@ -39,14 +40,23 @@ export async function inviteRemoteUser(
     })
     .catch((err: unknown) => {
       deps.logger.info({ err, target, roomId }, 'remote invite refused or failed');
+      // The invitee's refusal because they block invites is the client's to know (spec v1.18, "Invite permission").
+      if (err instanceof FederationRequestError && err.status === 403 && err.errcode === 'M_INVITE_BLOCKED') {
+        throw new MatrixError('M_INVITE_BLOCKED', 403, 'This user has blocked invites.');
+      }
       throw new MatrixError('M_FORBIDDEN', 403, `${target} did not accept the invite`);
     });
-  const signed = answer.event as Pdu | undefined;
-  if (signed === undefined || typeof signed !== 'object' || computeEventId(version, signed as unknown as Record<string, unknown>) !== eventId) {
+  const signed = answer.event;
+  if (typeof signed !== 'object' || signed === null || Array.isArray(signed) || eventIdOf(version, signed as Record<string, unknown>) !== eventId) {
     throw new MatrixError('M_UNKNOWN', 502, `${target} answered the invite with another event`);
   }
-  if (signed.signatures?.[target] === undefined) throw new MatrixError('M_UNKNOWN', 502, `${target} did not sign the invite`);
-  return signed;
+  // The countersignature is what lets the other servers of the room accept the invite from the target's
+  // point of view; a missing or forged one is refused here rather than sent into the room.
+  const countersigned = signed as Record<string, unknown>;
+  const keys = await deps.federation.keyring.getVerifyKeys(serverSignatureKeys(version, countersigned, target));
+  const verdict = checkServerSignature(version, countersigned, target, (server, keyId) => keys.get(keyRequestId(server, keyId)));
+  if (!verdict.ok) throw new MatrixError('M_UNKNOWN', 502, `${target} did not validly sign the invite: ${verdict.reason}`);
+  return countersigned as unknown as Pdu;
 }
 
 export async function receiveInvite(deps: FederationRoomsDeps, origin: string, roomId: RoomId, eventId: EventId, body: JsonObject): Promise<JsonObject> {
@@ -64,6 +74,8 @@ export async function receiveInvite(deps: FederationRoomsDeps, origin: string, r
   }
   if (serverNameOf(pdu.state_key) !== deps.config.serverName) throw badJson(`${pdu.state_key} is not a user of this server`);
   if (serverNameOf(pdu.sender) !== origin) throw forbidden(`${origin} cannot invite on behalf of ${pdu.sender}`);
+  // Spec v1.18 "Invite permission": a user who blocks invites is not countersigned for (403 M_INVITE_BLOCKED).
+  await deps.rooms.assertInviteAllowed(pdu.state_key as UserId);
   const { unsigned: _u, ...plain } = pdu;
   const signed = addEventSignature(version, plain as Record<string, unknown>, deps.config.serverName, deps.signingKey) as unknown as Pdu;
   const stripped = (Array.isArray(body.invite_room_state) ? body.invite_room_state : []).map(strip).filter((x): x is JsonObject => x !== undefined);

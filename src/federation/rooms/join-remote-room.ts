@@ -6,6 +6,7 @@ import type { RoomEvent } from '../../types/pdu.js';
 import { federationPath, FederationRequestError } from '../outbound/index.js';
 import { checkIncomingPdu } from './check-pdu.js';
 import type { FederationRoomsDeps } from './deps.js';
+import { remoteMembershipError } from './remote-membership-error.js';
 
 // Joining a room this server is not in (server-server API, "Joining rooms"): make_join on a resident server
 // gives a template; we fill in our content, hash and sign it, send_join (v2) it, check the state and auth
@@ -64,11 +65,13 @@ async function joinVia(deps: FederationRoomsDeps, server: string, userId: UserId
   const sent = await client.putJson<SendJoinResponse>(server, federationPath`/_matrix/federation/v2/send_join/${roomId}/${eventId}`, pdu, {
     timeoutMs: 120_000,
   });
-  // A restricted join comes back countersigned by the authorising server.
+  // A restricted join comes back countersigned by the authorising server (checked like any PDU: the
+  // authoriser's signature is required); without it the join would be rejected by every other server.
   let joinEvent: RoomEvent = { eventId, pdu: pdu as unknown as RoomEvent['pdu'] };
-  if (sent.event !== undefined) {
-    const [countersigned] = await checkAll(deps, version, [sent.event]);
-    if (countersigned !== undefined && countersigned.eventId === eventId) joinEvent = countersigned;
+  const [countersigned] = sent.event !== undefined ? await checkAll(deps, version, [sent.event]) : [];
+  if (countersigned !== undefined && countersigned.eventId === eventId) joinEvent = countersigned;
+  else if (templateContent.join_authorised_via_users_server !== undefined) {
+    throw new MatrixError('M_UNKNOWN', 502, `${server} did not countersign the restricted join`);
   }
   const state = await checkAll(deps, version, sent.state);
   const authChain = await checkAll(deps, version, sent.auth_chain);
@@ -88,13 +91,5 @@ export async function joinRemoteRoom(deps: FederationRoomsDeps, userId: UserId, 
       if (err instanceof FederationRequestError && err.status === 403) break;
     }
   }
-  if (last instanceof FederationRequestError) {
-    const code = typeof last.body?.errcode === 'string' ? last.body.errcode : 'M_UNKNOWN';
-    const msg = typeof last.body?.error === 'string' ? last.body.error : last.message;
-    if (last.status === 403) throw new MatrixError(code, 403, msg);
-    if (last.status === 404) throw new MatrixError('M_NOT_FOUND', 404, msg);
-    throw new MatrixError('M_UNKNOWN', 502, `Failed to join ${roomId} through ${servers.join(', ')}: ${msg}`);
-  }
-  if (last instanceof MatrixError) throw last;
-  throw new MatrixError('M_UNKNOWN', 502, `Failed to join ${roomId}`);
+  throw remoteMembershipError(last, `join ${roomId} through ${servers.join(', ')}`);
 }

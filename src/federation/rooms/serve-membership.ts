@@ -4,6 +4,7 @@ import type { EventId, RoomId, UserId } from '../../types/ids.js';
 import type { JsonObject } from '../../types/json.js';
 import type { Pdu } from '../../types/pdu.js';
 import { checkIncomingPdu } from './check-pdu.js';
+import { countersignRestrictedJoin } from './countersign-join.js';
 import type { FederationRoomsDeps } from './deps.js';
 import { authChainPdus } from './state-queries.js';
 import { joinedServers, roomVersionOf } from './room-access.js';
@@ -41,7 +42,8 @@ export async function sendMembership(
   body: JsonObject,
 ): Promise<Pdu> {
   const version = await roomVersionOf(deps.storage, roomId);
-  const checked = await checkIncomingPdu(deps.federation.keyring, version, body);
+  const signed = kind === 'join' ? await countersignRestrictedJoin(deps, version, roomId, body) : body;
+  const checked = await checkIncomingPdu(deps.federation.keyring, version, signed);
   if (!checked.ok) throw badJson(checked.reason);
   const { event } = checked;
   const { pdu } = event;
