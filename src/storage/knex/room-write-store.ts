@@ -132,9 +132,11 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
       }
     }
 
+    // A soft-failed or rejected membership never happened as far as the room's members go: recording it would
+    // show, say, a soft-failed kick to the local user it names as a leave in their /sync.
     if (promote && pdu.type === 'm.room.member') {
       await trx('room_memberships').where('event_id', ev.eventId).update({ stream_ordering: ev.streamOrdering });
-    } else if (pdu.type === 'm.room.member' && isState) {
+    } else if (pdu.type === 'm.room.member' && isState && accepted && !ev.softFailed) {
       const membership = stringOrNull(pdu.content.membership) ?? 'leave';
       await trx('room_memberships').insert({
         event_id: ev.eventId,
@@ -146,7 +148,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
         display_name: stringOrNull(pdu.content.displayname),
         avatar_url: stringOrNull(pdu.content.avatar_url),
       });
-      if (accepted && (membership === 'join' || membership === 'invite' || membership === 'knock')) {
+      if (membership === 'join' || membership === 'invite' || membership === 'knock') {
         await trx('room_forgotten').where({ user_id: pdu.state_key, room_id: ev.roomId }).del();
       }
     }
