@@ -110,6 +110,7 @@ export class SlackBridge {
     this.publicPort = await this.publicServer.listen(config.public.port, config.public.bind_address);
     // Posts queued before a restart.
     await this.outbound.delivery.kickAll();
+    await this.joinConfigRooms();
     logger.info({ appservicePort: this.appservicePort, publicPort: this.publicPort }, 'slack-webhooks bridge listening');
     return { appservicePort: this.appservicePort, publicPort: this.publicPort };
   }
@@ -136,6 +137,19 @@ export class SlackBridge {
         createdBy: null,
         createdAt: existing?.createdAt ?? Date.now(),
       });
+    }
+  }
+
+  /**
+   * The bot must be in a room to receive its events. Rooms linked in the config are joined at start (works for
+   * rooms the bot may join: public ones, or ones it was invited to); a failure is logged, not fatal.
+   */
+  private async joinConfigRooms(): Promise<void> {
+    for (const l of this.opts.config.links) {
+      await this.bridge
+        .getIntent()
+        .join(l.room_id)
+        .catch((err: unknown) => this.opts.logger.warn({ err, roomId: l.room_id }, 'could not join a room linked in the config; invite the bridge bot'));
     }
   }
 

@@ -42,9 +42,9 @@ function main(argv: string[]): void {
     },
     strict: true,
   });
-  if (values.help || (command !== 'generate-registration' && command !== 'start')) {
+  if (values.help || command === '--help' || command === '-h' || (command !== 'generate-registration' && command !== 'start')) {
     process.stdout.write(USAGE);
-    process.exit(values.help ? 0 : 1);
+    process.exit(values.help || command === '--help' || command === '-h' ? 0 : 1);
   }
   if (!values.config) fail(`--config is required\n${USAGE}`);
   let config: SlackBridgeConfig;
