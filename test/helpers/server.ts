@@ -31,44 +31,64 @@ export interface TestServerOptions {
  */
 export const GENEROUS_MESSAGE_RATE = { rc_message: { per_second: 10_000, burst_count: 100_000 } } as const;
 
+/**
+ * The config a test server runs with, rooted at `dir` (database, signing key and media live there): SQLite,
+ * loopback on a random port, no key servers, and `overrides` on top.
+ */
+export function testServerConfig(dir: string, overrides: Partial<Config> = {}): Config {
+  const { config: base } = buildConfig(
+    {
+      server_name: 'localhost',
+      listeners: [
+        {
+          port: 0,
+          type: 'http',
+          bind_addresses: ['127.0.0.1'],
+          resources: [{ names: ['client', 'federation'] }],
+        },
+      ],
+      database: { name: 'sqlite3', args: { database: 'homeserver.db' } },
+      signing_key_path: 'signing.key',
+      media_store_path: 'media_store',
+      // Tests never reach the internet, and test servers federate over loopback.
+      trusted_key_servers: [],
+      ip_range_blacklist: [],
+      report_stats: false,
+      ...GENEROUS_MESSAGE_RATE,
+    },
+    { configDir: dir, configPath: null, env: {} },
+  );
+  return Object.freeze({ ...base, ...overrides });
+}
+
+/** Runs the server on `config`; close() stops it and leaves `dir` alone. */
+export async function bootTestServer(config: Config, dir: string, opts: TestServerOptions = {}): Promise<TestServer> {
+  const level = opts.logLevel ?? (process.env.HS_TEST_LOG_LEVEL as LogLevel | undefined) ?? 'silent';
+  const logger = createLogger(level);
+  const server = await startHomeserver(config, logger);
+  const first = server.addresses[0];
+  if (!first) throw new Error('test server has no listener address');
+  let closed: Promise<void> | null = null;
+  return {
+    baseUrl: `http://${first.host.includes(':') ? `[${first.host}]` : first.host}:${first.port}`,
+    config,
+    addresses: server.addresses,
+    dir,
+    logger,
+    close() {
+      closed ??= server.close();
+      return closed;
+    },
+  };
+}
+
 export async function startTestServer(overrides: Partial<Config> = {}, opts: TestServerOptions = {}): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'hearth-test-'));
   try {
-    const { config: base } = buildConfig(
-      {
-        server_name: 'localhost',
-        listeners: [
-          {
-            port: 0,
-            type: 'http',
-            bind_addresses: ['127.0.0.1'],
-            resources: [{ names: ['client', 'federation'] }],
-          },
-        ],
-        database: { name: 'sqlite3', args: { database: 'homeserver.db' } },
-        signing_key_path: 'signing.key',
-        media_store_path: 'media_store',
-        // Tests never reach the internet, and test servers federate over loopback.
-        trusted_key_servers: [],
-        ip_range_blacklist: [],
-        report_stats: false,
-        ...GENEROUS_MESSAGE_RATE,
-      },
-      { configDir: dir, configPath: null, env: {} },
-    );
-    const config: Config = Object.freeze({ ...base, ...overrides });
-    const level = opts.logLevel ?? (process.env.HS_TEST_LOG_LEVEL as LogLevel | undefined) ?? 'silent';
-    const logger = createLogger(level);
-    const server = await startHomeserver(config, logger);
-    const first = server.addresses[0];
-    if (!first) throw new Error('test server has no listener address');
+    const server = await bootTestServer(testServerConfig(dir, overrides), dir, opts);
     let closed: Promise<void> | null = null;
     return {
-      baseUrl: `http://${first.host.includes(':') ? `[${first.host}]` : first.host}:${first.port}`,
-      config,
-      addresses: server.addresses,
-      dir,
-      logger,
+      ...server,
       close() {
         closed ??= server.close().finally(() => rm(dir, { recursive: true, force: true }));
         return closed;
@@ -78,4 +98,24 @@ export async function startTestServer(overrides: Partial<Config> = {}, opts: Tes
     await rm(dir, { recursive: true, force: true });
     throw e;
   }
+}
+
+/**
+ * A server whose directory outlives its process, for restart tests: boot() starts it (again) on the same
+ * database and key; dispose() deletes the directory once the test is done.
+ */
+export interface RestartableServer {
+  config: Config;
+  boot(): Promise<TestServer>;
+  dispose(): Promise<void>;
+}
+
+export async function restartableServer(overrides: Partial<Config> = {}, opts: TestServerOptions = {}): Promise<RestartableServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'hearth-restart-'));
+  const config = testServerConfig(dir, overrides);
+  return {
+    config,
+    boot: () => bootTestServer(config, dir, opts),
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
 }

@@ -1,36 +1,16 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startTestServer } from '../../helpers/server.js';
+import { restartableServer, startTestServer } from '../../helpers/server.js';
 import { assertMatchesSpec } from '../../helpers/spec-schemas.js';
 import { registerUser, TEST_USER_CONFIG } from '../../helpers/users.js';
 import { C, call } from './http.js';
-
-const dirs: string[] = [];
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-/** Server options keeping the database and signing key outside the server's own temp dir, to restart on them. */
-async function persistentOverrides() {
-  const dir = await mkdtemp(join(tmpdir(), 'hearth-e2e-'));
-  dirs.push(dir);
-  return {
-    ...TEST_USER_CONFIG,
-    rateLimits: {},
-    database: { engine: 'sqlite' as const, path: join(dir, 'homeserver.db') },
-    signingKeyPath: join(dir, 'signing.key'),
-  };
-}
 
 type ToDeviceEvent = { type: string; sender: string; content: Record<string, unknown> };
 const toDeviceEvents = (body: Record<string, unknown>) => ((body.to_device as { events?: ToDeviceEvent[] } | undefined)?.events ?? []);
 
 test('a to-device message sent while the recipient is offline arrives on its next sync, once, also across a restart', async () => {
-  const overrides = await persistentOverrides();
-  let s = await startTestServer(overrides);
+  const hs = await restartableServer({ ...TEST_USER_CONFIG, rateLimits: {} });
+  let s = await hs.boot();
   try {
     const alice = await registerUser(s.baseUrl, s.config, 'alice');
     const bob = await registerUser(s.baseUrl, s.config, 'bob');
@@ -51,7 +31,7 @@ test('a to-device message sent while the recipient is offline arrives on its nex
 
     // Bob is offline; the server restarts.
     await s.close();
-    s = await startTestServer(overrides);
+    s = await hs.boot();
 
     const got = await call(s.baseUrl, 'GET', `${C}/v3/sync?timeout=0&since=${encodeURIComponent(since)}`, { token: bob.accessToken });
     assert.equal(got.status, 200, JSON.stringify(got.body));
@@ -69,11 +49,12 @@ test('a to-device message sent while the recipient is offline arrives on its nex
     const after1 = await call(s.baseUrl, 'GET', `${C}/v3/sync?timeout=0&since=${encodeURIComponent(next)}`, { token: bob.accessToken });
     assert.deepEqual(toDeviceEvents(after1.body), []);
     await s.close();
-    s = await startTestServer(overrides);
+    s = await hs.boot();
     const fresh = await call(s.baseUrl, 'GET', `${C}/v3/sync?timeout=0`, { token: bob.accessToken });
     assert.deepEqual(toDeviceEvents(fresh.body), []);
   } finally {
     await s.close();
+    await hs.dispose();
   }
 });
 
@@ -100,7 +81,7 @@ test('a to-device message wakes a waiting long-poll', async () => {
 });
 
 test('a backlog of to-device messages comes at most 100 per sync, in order, none lost or repeated', async () => {
-  const s = await startTestServer(await persistentOverrides());
+  const s = await startTestServer({ ...TEST_USER_CONFIG, rateLimits: {} });
   try {
     const alice = await registerUser(s.baseUrl, s.config, 'alice');
     const bob = await registerUser(s.baseUrl, s.config, 'bob');

@@ -1,47 +1,20 @@
-import { GENEROUS_MESSAGE_RATE } from '../../helpers/server.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildConfig } from '../../../src/config/build.js';
-import type { Config } from '../../../src/config/types.js';
 import { createLogger } from '../../../src/http/logger.js';
-import { addressUrl, startHomeserver } from '../../../src/main.js';
 import { openStorage } from '../../../src/storage/knex/index.js';
+import { restartableServer } from '../../helpers/server.js';
 import { registerUser, TEST_USER_CONFIG } from '../../helpers/users.js';
-import type { TestServer } from '../../helpers/server.js';
 import { apiWithToken, createRoom, send, type J } from '../sync/helpers.js';
 import { startFakeGateway } from './fake-gateway.js';
 
 // The push queue is a table: a push the gateway refused before a restart is delivered after it.
 
-async function boot(config: Config): Promise<TestServer> {
-  const hs = await startHomeserver(config, createLogger('silent'));
-  const first = hs.addresses[0];
-  if (!first) throw new Error('no address');
-  return { baseUrl: addressUrl(first), config, addresses: hs.addresses, dir: '', logger: createLogger('silent'), close: () => hs.close() };
-}
-
 test('a push that failed before a restart is retried after it', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'hearth-push-restart-'));
+  const hs = await restartableServer(TEST_USER_CONFIG);
+  const { config } = hs;
   const gateway = await startFakeGateway();
   try {
-    const { config: base } = buildConfig(
-      {
-        server_name: 'localhost',
-        listeners: [{ port: 0, type: 'http', bind_addresses: ['127.0.0.1'], resources: [{ names: ['client'] }] }],
-        database: { name: 'sqlite3', args: { database: 'homeserver.db' } },
-        signing_key_path: 'signing.key',
-        media_store_path: 'media_store',
-        trusted_key_servers: [],
-        report_stats: false,
-        ...GENEROUS_MESSAGE_RATE,
-      },
-      { configDir: dir, configPath: null, env: {} },
-    );
-    const config = Object.freeze({ ...base, ...TEST_USER_CONFIG }) as Config;
-    let server = await boot(config);
+    let server = await hs.boot();
     const alice = apiWithToken(server, await registerUser(server.baseUrl, config, 'alice'));
     const bobUser = await registerUser(server.baseUrl, config, 'bob');
     const bob = apiWithToken(server, bobUser);
@@ -61,7 +34,7 @@ test('a push that failed before a restart is retried after it', async () => {
     await gateway.waitFor(1);
     await server.close();
 
-    server = await boot(config);
+    server = await hs.boot();
     try {
       await gateway.waitFor(2, 15_000);
       const retried: J = gateway.received[1];
@@ -82,7 +55,7 @@ test('a push that failed before a restart is retried after it', async () => {
     } finally {
       await storage.close();
     }
-    server = await boot(config);
+    server = await hs.boot();
     try {
       const bob2 = apiWithToken(server, bobUser);
       const body: J = await bob2.ok('GET', '/v3/sync?timeout=0');
@@ -92,6 +65,6 @@ test('a push that failed before a restart is retried after it', async () => {
     }
   } finally {
     await gateway.close();
-    await rm(dir, { recursive: true, force: true });
+    await hs.dispose();
   }
 });

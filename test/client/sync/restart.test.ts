@@ -1,45 +1,16 @@
-import { GENEROUS_MESSAGE_RATE } from '../../helpers/server.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildConfig } from '../../../src/config/build.js';
-import type { Config } from '../../../src/config/types.js';
-import { createLogger } from '../../../src/http/logger.js';
-import { addressUrl, startHomeserver } from '../../../src/main.js';
+import { restartableServer } from '../../helpers/server.js';
 import { registerUser, TEST_USER_CONFIG } from '../../helpers/users.js';
-import type { TestServer } from '../../helpers/server.js';
 import { apiWithToken, createRoom, send, sync, type J } from './helpers.js';
 
 // Sync tokens are stream positions stored in the database, so a token from before a restart keeps working.
 
-async function boot(config: Config): Promise<TestServer> {
-  const logger = createLogger('silent');
-  const hs = await startHomeserver(config, logger);
-  const first = hs.addresses[0];
-  if (!first) throw new Error('no address');
-  return { baseUrl: addressUrl(first), config, addresses: hs.addresses, dir: '', logger, close: () => hs.close() };
-}
-
 test('a since token from before a restart gives exactly the events after it', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'hearth-sync-restart-'));
+  const hs = await restartableServer(TEST_USER_CONFIG);
+  const { config } = hs;
   try {
-    const { config: base } = buildConfig(
-      {
-        server_name: 'localhost',
-        listeners: [{ port: 0, type: 'http', bind_addresses: ['127.0.0.1'], resources: [{ names: ['client'] }] }],
-        database: { name: 'sqlite3', args: { database: 'homeserver.db' } },
-        signing_key_path: 'signing.key',
-        media_store_path: 'media_store',
-        trusted_key_servers: [],
-        report_stats: false,
-        ...GENEROUS_MESSAGE_RATE,
-      },
-      { configDir: dir, configPath: null, env: {} },
-    );
-    const config = Object.freeze({ ...base, ...TEST_USER_CONFIG }) as Config;
-    let server = await boot(config);
+    let server = await hs.boot();
     const user = await registerUser(server.baseUrl, config, 'alice');
     let alice = apiWithToken(server, user);
     const roomId = await createRoom(alice);
@@ -48,7 +19,7 @@ test('a since token from before a restart gives exactly the events after it', as
     const before: J = await sync(alice);
     await server.close();
 
-    server = await boot(config);
+    server = await hs.boot();
     alice = apiWithToken(server, user);
     const nothing: J = await sync(alice, { since: before.next_batch });
     assert.deepEqual(nothing.rooms.join, {});
@@ -58,6 +29,6 @@ test('a since token from before a restart gives exactly the events after it', as
     assert.deepEqual(next.rooms.join[roomId].timeline.events.map((e: J) => e.event_id), [eventId]);
     await server.close();
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await hs.dispose();
   }
 });

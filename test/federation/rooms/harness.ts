@@ -3,14 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSigningKeyFile, type SigningKey } from '../../../src/crypto/index.js';
-import { buildConfig } from '../../../src/config/build.js';
-import type { Config } from '../../../src/config/types.js';
-import { createLogger, type LogLevel } from '../../../src/http/logger.js';
-import { startHomeserver } from '../../../src/main.js';
+import { createLogger } from '../../../src/http/logger.js';
 import { createFederationService, type FederationService } from '../../../src/federation/outbound/index.js';
 import { openStorage } from '../../../src/storage/knex/index.js';
 import { testConfig } from '../../helpers/http.js';
-import { startTestServer, type TestServer, GENEROUS_MESSAGE_RATE } from '../../helpers/server.js';
+import { bootTestServer, startTestServer, testServerConfig, type TestServer } from '../../helpers/server.js';
 import { registerUser, TEST_USER_CONFIG, type RegisteredUser } from '../../helpers/users.js';
 
 // Real servers on loopback that federate with each other by name (hs1.test, hs2.test, ...): one shared,
@@ -93,31 +90,12 @@ export async function membership(s: FedServer, u: RegisteredUser, roomId: string
  * state (a new port; the shared overrides map is updated).
  */
 export async function startPersistent(name: string, dir: string, overrides: Record<string, string>): Promise<{ fed: FedServer; stop(): Promise<void> }> {
-  const { config: base } = buildConfig(
-    {
-      server_name: name,
-      listeners: [{ port: 0, type: 'http', bind_addresses: ['127.0.0.1'], resources: [{ names: ['client', 'federation'] }] }],
-      database: { name: 'sqlite3', args: { database: 'homeserver.db' } },
-      signing_key_path: 'signing.key',
-      media_store_path: 'media_store',
-      trusted_key_servers: [],
-      ip_range_blacklist: [],
-      report_stats: false,
-      ...GENEROUS_MESSAGE_RATE,
-    },
-    { configDir: dir, configPath: null, env: {} },
-  );
-  const config: Config = Object.freeze({ ...base, ...TEST_USER_CONFIG, serverName: name, federationTestOverrides: overrides });
-  const logger = createLogger((process.env.HS_TEST_LOG_LEVEL as LogLevel | undefined) ?? 'silent');
-  const hs = await startHomeserver(config, logger);
-  const first = hs.addresses[0];
-  if (!first) throw new Error('no listener');
-  const baseUrl = `http://${first.host}:${first.port}`;
-  overrides[name] = `${first.host}:${first.port}`;
+  const config = testServerConfig(dir, { ...TEST_USER_CONFIG, serverName: name, federationTestOverrides: overrides });
+  const server = await bootTestServer(config, dir);
+  overrides[name] = server.baseUrl.replace(/^http:\/\//, '');
   const key = parseSigningKeyFile(readFileSync(config.signingKeyPath, 'utf8'))[0];
   if (!key) throw new Error('no signing key');
-  const server: TestServer = { baseUrl, config, addresses: hs.addresses, dir, logger, close: () => hs.close() };
-  return { fed: { name, server, key }, stop: () => hs.close() };
+  return { fed: { name, server, key }, stop: () => server.close() };
 }
 
 /**
