@@ -155,6 +155,19 @@ describe('Matrix -> Slack through incoming webhooks', () => {
     assert.deepEqual(slack.posts.slice(n).map((p) => p.body.text), [0, 1, 2, 3, 4].map((i) => `offline ${i}`));
   });
 
+  it('a post still being retried when the bridge stops is delivered after the restart (it was stored before the ack)', async () => {
+    slack.script({ status: 503, body: 'down' });
+    const attempts = slack.attempts.length;
+    const n = slack.posts.length;
+    await say(h, alice, roomId, { msgtype: 'm.text', body: 'survives a restart' });
+    await waitFor(() => slack.attempts.length > attempts, 'the first (failed) attempt');
+    // The homeserver got its 200 long ago and will not send this event again: only the bridge's store has it.
+    await h.restartBridge();
+    const post = await nextPost(n, 'the post after the restart');
+    assert.equal(post.body.text, 'survives a restart');
+    assert.deepEqual(slack.attempts.slice(attempts).map((a) => a.body.text), ['survives a restart', 'survives a restart']);
+  });
+
   it('after unlink nothing more is posted', async () => {
     assert.match(await command(h, bob, roomId, '!slack unlink'), /Only users who may change/);
     assert.match(await command(h, alice, roomId, '!slack unlink'), /^Unlinked/);
