@@ -89,8 +89,11 @@ export function htmlToSlackMrkdwn(html: string): string {
           const link = links.pop();
           if (!link) return;
           const text = out.slice(link.start);
-          // matrix.to mentions and plain links keep their target; the label is kept when it differs from the URL.
-          if (/^(https?|mailto):/i.test(link.href)) {
+          // A mention pill (a matrix.to link to a user) reads as its label, which is the display name: the link
+          // would lead Slack users nowhere useful. Other links keep their target, and their label when it differs.
+          if (/^https:\/\/matrix\.to\/#\/@/i.test(link.href)) {
+            if (!text.startsWith('@')) out = `${out.slice(0, link.start)}@${text}`;
+          } else if (/^(https?|mailto):/i.test(link.href)) {
             const href = link.href.replace(/[|<>]/g, encodeURIComponent);
             out = out.slice(0, link.start) + (text === '' || text === escapeSlackText(link.href) ? `<${href}>` : `<${href}|${text}>`);
           }

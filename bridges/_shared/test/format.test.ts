@@ -17,6 +17,12 @@ describe('Matrix -> Slack formatting', () => {
     assert.equal(htmlToSlackMrkdwn('<pre><code>let a = 1;\n</code></pre>'), '```\nlet a = 1;\n```');
   });
 
+  it('turns mention pills into @name and keeps room links', () => {
+    assert.equal(htmlToSlackMrkdwn('hi <a href="https://matrix.to/#/@alice:hs">Alice</a>!'), 'hi @Alice!');
+    assert.equal(htmlToSlackMrkdwn('<a href="https://matrix.to/#/@bob:hs">@bob</a>'), '@bob');
+    assert.equal(htmlToSlackMrkdwn('<a href="https://matrix.to/#/#room:hs">#room</a>'), '<https://matrix.to/#/#room:hs|#room>');
+  });
+
   it('drops the rich reply fallback and a javascript: link target', () => {
     assert.equal(htmlToSlackMrkdwn('<mx-reply><blockquote>old</blockquote></mx-reply>new'), 'new');
     assert.equal(htmlToSlackMrkdwn('<a href="javascript:alert(1)">click</a>'), 'click');
