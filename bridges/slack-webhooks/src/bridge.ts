@@ -33,6 +33,7 @@ export class SlackBridge {
   private readonly publicServer: PublicServer;
   readonly outbound: MatrixToSlack;
   private appservicePort = 0;
+  private stopping = false;
   private publicPort = 0;
 
   private constructor(
@@ -110,12 +111,13 @@ export class SlackBridge {
     this.publicPort = await this.publicServer.listen(config.public.port, config.public.bind_address);
     // Posts queued before a restart.
     await this.outbound.delivery.kickAll();
-    await this.joinConfigRooms();
+    this.joinConfigRooms();
     logger.info({ appservicePort: this.appservicePort, publicPort: this.publicPort }, 'slack-webhooks bridge listening');
     return { appservicePort: this.appservicePort, publicPort: this.publicPort };
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.publicServer.close();
     await this.bridge.close();
     await this.outbound.delivery.stop();
@@ -142,14 +144,25 @@ export class SlackBridge {
 
   /**
    * The bot must be in a room to receive its events. Rooms linked in the config are joined at start (works for
-   * rooms the bot may join: public ones, or ones it was invited to); a failure is logged, not fatal.
+   * rooms the bot may join: public ones, or ones it was invited to). When the bridge starts with the homeserver
+   * (supervised), the homeserver may not answer yet: a few retries with backoff, in the background, then a warning.
    */
-  private async joinConfigRooms(): Promise<void> {
+  private joinConfigRooms(): void {
     for (const l of this.opts.config.links) {
-      await this.bridge
-        .getIntent()
-        .join(l.room_id)
-        .catch((err: unknown) => this.opts.logger.warn({ err, roomId: l.room_id }, 'could not join a room linked in the config; invite the bridge bot'));
+      void (async () => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await this.bridge.getIntent().join(l.room_id);
+            return;
+          } catch (err) {
+            if (this.stopping || attempt >= 5) {
+              if (!this.stopping) this.opts.logger.warn({ err, roomId: l.room_id }, 'could not join a room linked in the config; invite the bridge bot');
+              return;
+            }
+            await new Promise((r) => setTimeout(r, 1000 * 2 ** attempt).unref());
+          }
+        }
+      })();
     }
   }
 
