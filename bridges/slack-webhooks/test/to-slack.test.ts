@@ -42,6 +42,12 @@ describe('rendering a Matrix event for Slack', () => {
     assert.equal(gone?.text, 'ok');
   });
 
+  it('cuts a text longer than Slack takes, visibly', async () => {
+    const p = await renderForSlack(ev({ msgtype: 'm.text', body: 'y'.repeat(50_000) }), deps);
+    assert.ok(String(p?.text).length < 40_000);
+    assert.match(String(p?.text), /… \(cut: the message is longer than Slack allows\)$/);
+  });
+
   it('bridges nothing for an edit without new content or an empty message', async () => {
     assert.equal(await renderForSlack(ev({ msgtype: 'm.text', body: '* x', 'm.relates_to': { rel_type: 'm.replace', event_id: '$x' } }), deps), null);
     assert.equal(await renderForSlack(ev({}), deps), null);

@@ -18,6 +18,8 @@ type Content = Record<string, unknown>;
 
 const FILE_TYPES = new Set(['m.image', 'm.file', 'm.video', 'm.audio']);
 const QUOTE_MAX = 200;
+// Slack cuts a message's text at 40,000 characters; cut it ourselves, visibly, below that.
+const TEXT_MAX = 39_000;
 
 function relation(content: Content): Record<string, unknown> {
   const r = content['m.relates_to'];
@@ -73,7 +75,9 @@ export async function renderForSlack(event: WeakEvent, deps: RenderDeps): Promis
   if (prefix === '' && typeof inReplyTo?.event_id === 'string' && rel.is_falling_back !== true) {
     text = (await quoteOf(event.room_id, inReplyTo.event_id, deps)) + text;
   }
-  const payload: SlackWebhookPayload = { text: prefix + text, username: name, mrkdwn: true };
+  text = prefix + text;
+  if (text.length > TEXT_MAX) text = `${text.slice(0, TEXT_MAX)}… (cut: the message is longer than Slack allows)`;
+  const payload: SlackWebhookPayload = { text, username: name, mrkdwn: true };
   const icon = profile.avatarUrl ? deps.media.url(profile.avatarUrl) : null;
   if (icon) payload.icon_url = icon;
   return payload;
