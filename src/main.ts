@@ -189,6 +189,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
       now,
       remoteDirectory: createRemoteLookups(federation.client).directory,
       bundleRelations: (events, viewer) => services.relations.aggregations(events, viewer),
+      remoteHistory: { fetchOlderHistory: (roomId) => need(federationRooms, 'federationRooms').fetchOlderHistory(roomId) },
     }),
     sync: createSyncService({
       config,

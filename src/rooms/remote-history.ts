@@ -68,7 +68,7 @@ export class RemoteHistory {
 
   /** Step 4 of the checks on receipt: the event is allowed by its own auth events. A reason when not. */
   private async checkAgainstAuthEvents(version: RoomVersion, roomId: RoomId, event: RoomEvent, batch: ReadonlyMap<EventId, RoomEvent>): Promise<string | null> {
-    if (event.pdu.room_id !== roomId) return 'event of another room';
+    // (The federation layer checked that the event is of this room; a v12 create event names none.)
     const loaded = await this.lookup(refIds(event.pdu.auth_events), batch);
     const authEvents = [...loaded.values()];
     const check = checkAuthEvents(version, event, authEvents, { isRejected: (id) => loaded.get(id)?.rejected === true });
@@ -179,8 +179,9 @@ export class RemoteHistory {
       if (state === undefined) return `the state after prev event ${p} is unknown`;
       sets.push(state);
     }
-    if (sets.length === 0) return 'no prev events';
-    const stateBefore = sets.length === 1 ? new Map(sets[0]) : await resolveState(version, sets.map((s) => new Map(s)), storeStateResStore(this.deps.storage.rooms, batch));
+    // Only the create event starts the DAG; its state before is empty.
+    if (sets.length === 0 && e.pdu.type !== 'm.room.create') return 'no prev events';
+    const stateBefore = sets.length <= 1 ? new Map(sets[0] ?? []) : await resolveState(version, sets.map((s) => new Map(s)), storeStateResStore(this.deps.storage.rooms, batch));
     const keys = new Set(authStateKeysFor(version, e.pdu));
     keys.add(CREATE_KEY);
     const wanted = [...keys].map((k) => stateBefore.get(k)).filter((id): id is EventId => id !== undefined);

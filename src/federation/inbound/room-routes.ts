@@ -136,6 +136,14 @@ export function registerRoomRoutes(router: Router, deps: HttpDeps): void {
   router.get('/v1/event_auth/:roomId/:eventId', aclAuth, async (ctx) => {
     ctx.body = await rooms().getEventAuth(getOrigin(ctx), roomIdParam(ctx), eventIdParam(ctx));
   });
+  router.get('/v1/backfill/:roomId', aclAuth, async (ctx) => {
+    const from = queryList(ctx, 'v');
+    if (from === null) throw new MatrixError('M_MISSING_PARAM', 400, 'Missing v');
+    const rawLimit = queryList(ctx, 'limit')?.[0];
+    if (rawLimit === undefined) throw new MatrixError('M_MISSING_PARAM', 400, 'Missing limit');
+    if (!/^\d{1,9}$/.test(rawLimit)) throw new MatrixError('M_INVALID_PARAM', 400, 'limit must be a non-negative integer');
+    ctx.body = await rooms().backfill(getOrigin(ctx), roomIdParam(ctx), from, Number(rawLimit));
+  });
   router.post('/v1/get_missing_events/:roomId', aclAuth, async (ctx) => {
     const roomId = roomIdParam(ctx);
     ctx.body = await rooms().getMissingEvents(getOrigin(ctx), roomId, await readJsonObject(ctx));

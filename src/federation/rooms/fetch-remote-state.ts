@@ -1,4 +1,4 @@
-import { stateKey, type RoomVersion } from '../../protocol/index.js';
+import { roomIdForCreateEvent, stateKey, type RoomVersion } from '../../protocol/index.js';
 import type { EventId, RoomId } from '../../types/ids.js';
 import type { RoomEvent, StateKey } from '../../types/pdu.js';
 import { federationPath } from '../outbound/index.js';
@@ -23,13 +23,24 @@ function idArray(v: unknown): EventId[] | null {
   return v.every((x) => typeof x === 'string') ? (v as EventId[]) : null;
 }
 
+/** Whether a checked event belongs to `roomId` (a v12 create event names no room: its id is the room's). */
+export function isEventOfRoom(version: RoomVersion, event: RoomEvent, roomId: RoomId): boolean {
+  if (typeof event.pdu.room_id === 'string') return event.pdu.room_id === roomId;
+  if (event.pdu.type !== 'm.room.create') return false;
+  try {
+    return roomIdForCreateEvent(event.pdu as unknown as Parameters<typeof roomIdForCreateEvent>[0], version) === roomId;
+  } catch {
+    return false;
+  }
+}
+
 /** Checks PDUs as received from `server`; keeps those that are valid events of `roomId` (by id). */
 async function checkPdus(deps: FederationRoomsDeps, version: RoomVersion, roomId: RoomId, list: unknown, wanted?: ReadonlySet<EventId>): Promise<Map<EventId, RoomEvent>> {
   const out = new Map<EventId, RoomEvent>();
   for (const json of Array.isArray(list) ? list : []) {
     const checked = await checkIncomingPdu(deps.federation.keyring, version, json);
     if (!checked.ok) continue;
-    if (checked.event.pdu.room_id !== roomId) continue;
+    if (!isEventOfRoom(version, checked.event, roomId)) continue;
     if (wanted !== undefined && !wanted.has(checked.event.eventId)) continue;
     out.set(checked.event.eventId, checked.event);
   }

@@ -5,7 +5,7 @@ import { federationPath } from '../outbound/index.js';
 import { checkIncomingPdu } from './check-pdu.js';
 import { prevIdsOf } from './dag-walk.js';
 import type { FederationRoomsDeps } from './deps.js';
-import { stateAfterFromRemote } from './fetch-remote-state.js';
+import { isEventOfRoom, stateAfterFromRemote } from './fetch-remote-state.js';
 
 // An inbound PDU whose prev events we do not hold (we were down, or its server could not reach us): first ask
 // its origin for the events in between (POST /get_missing_events: bounded by count and depth, rate limited per
@@ -81,7 +81,7 @@ async function askMissingEvents(deps: FederationRoomsDeps, origin: string, versi
   const out: RoomEvent[] = [];
   for (const json of list) {
     const checked = await checkIncomingPdu(deps.federation.keyring, version, json);
-    if (!checked.ok || checked.event.pdu.room_id !== roomId || checked.event.eventId === event.eventId) continue;
+    if (!checked.ok || !isEventOfRoom(version, checked.event, roomId) || checked.event.eventId === event.eventId) continue;
     out.push(checked.event);
   }
   return out.sort((a, b) => Number(a.pdu.depth ?? 0) - Number(b.pdu.depth ?? 0));

@@ -12,6 +12,7 @@ import { receivePdus, type PduResults } from './receive-transaction.js';
 import { startSendingLocalEvents } from './send-local-events.js';
 import { knockRoomState, makeMembership, sendJoinResponse, sendMembership, type MembershipKind } from './serve-membership.js';
 import { assertServerAllowedInRoom } from './server-acl.js';
+import { backfillRoom, BackfillTracker, serveBackfill } from './backfill.js';
 import { GapRateLimiter } from './fill-gap.js';
 import { serveMissingEvents } from './get-missing-events.js';
 import { getEventAuth, getEventForServer, getState, getStateIds } from './state-queries.js';
@@ -41,6 +42,10 @@ export interface FederationRoomsService {
   getEventAuth(origin: string, roomId: RoomId, eventId: EventId): Promise<JsonObject>;
   /** POST /get_missing_events: the events before `latest_events` the requester lacks. */
   getMissingEvents(origin: string, roomId: RoomId, body: JsonObject): Promise<JsonObject>;
+  /** GET /backfill: the `from` events and those before them. */
+  backfill(origin: string, roomId: RoomId, from: readonly string[], limit: number): Promise<JsonObject>;
+  /** Fetches history older than what we hold from a server in the room; true when events were added. */
+  fetchOlderHistory(roomId: RoomId): Promise<boolean>;
   /** The rooms service's remote-membership port: join a room we are not in. */
   joinRemoteRoom(userId: UserId, roomId: RoomId, servers: readonly string[], content: JsonObject): Promise<void>;
   /** The port's knock: knock on a room we are not in (make_knock / send_knock). */
@@ -58,6 +63,7 @@ export interface FederationRoomsService {
 export function createFederationRoomsService(deps: FederationRoomsDeps): FederationRoomsService {
   const stop = startSendingLocalEvents(deps);
   const gaps = new GapRateLimiter(deps.now);
+  const backfills = new BackfillTracker();
   return {
     receivePdus: (origin, txnId, pdus) => receivePdus(deps, origin, txnId, pdus, gaps),
     assertServerAllowed: (origin, roomId) => assertServerAllowedInRoom(deps.storage.rooms, roomId, origin),
@@ -70,6 +76,8 @@ export function createFederationRoomsService(deps: FederationRoomsDeps): Federat
     getStateIds: (origin, roomId, eventId) => getStateIds(deps, origin, roomId, eventId),
     getEventAuth: (origin, roomId, eventId) => getEventAuth(deps, origin, roomId, eventId),
     getMissingEvents: (origin, roomId, body) => serveMissingEvents(deps, origin, roomId, body),
+    backfill: (origin, roomId, from, limit) => serveBackfill(deps, origin, roomId, from, limit),
+    fetchOlderHistory: (roomId) => backfillRoom(deps, backfills, roomId),
     joinRemoteRoom: (userId, roomId, servers, content) => joinRemoteRoom(deps, userId, roomId, servers, content),
     knockRemoteRoom: (userId, roomId, servers, content) => knockRemoteRoom(deps, userId, roomId, servers, content),
     leaveRemoteRoom: (userId, roomId, servers, content) => leaveRemoteRoom(deps, userId, roomId, servers, content),

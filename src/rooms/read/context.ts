@@ -32,6 +32,16 @@ export interface RoomReaderDeps {
   appserviceAliases?: AppserviceAliasPort;
   /** Server-side aggregations (unsigned.m.relations) for the events served; wired to the relations service. */
   bundleRelations?: RelationsBundler;
+  /** Without it, /messages ends at the oldest event this server holds. */
+  remoteHistory?: RemoteHistoryPort;
+}
+
+/**
+ * Older history from the other servers of a room (federation /backfill), wired in main.ts: asked when a client
+ * pages back past the oldest event we hold. True when events were added (below every stream ordering).
+ */
+export interface RemoteHistoryPort {
+  fetchOlderHistory(roomId: RoomId): Promise<boolean>;
 }
 
 export interface AppserviceAliasPort {
@@ -51,6 +61,7 @@ export interface ReaderContext {
   readonly appserviceAliases: AppserviceAliasPort | undefined;
   /** Rooms application services published to their network room lists (both null: every service's). */
   networkListedRooms(asId: string | null, networkId: string | null): Promise<RoomId[]>;
+  readonly remoteHistory: RemoteHistoryPort | undefined;
   /** The highest events position readers may serve. */
   maxPosition(): Promise<number>;
   /** Users whose non-state events `userId` ignores (m.ignored_user_list account data). */
@@ -70,6 +81,7 @@ export function readerContext(deps: RoomReaderDeps): ReaderContext {
     remoteDirectory: deps.remoteDirectory,
     appserviceAliases: deps.appserviceAliases,
     networkListedRooms: (asId, networkId) => deps.storage.appservices.getListedRooms(asId, networkId),
+    remoteHistory: deps.remoteHistory,
     async maxPosition() {
       // MAX(stream_ordering) can run ahead of a write still in flight below it; the generator knows.
       const [max, generator] = await Promise.all([

@@ -73,15 +73,22 @@ export async function messages(ctx: ReaderContext, requester: Requester, roomId:
   if (params.dir === 'b') {
     const fromPos = from ?? max;
     start = params.from ?? formatRoomToken(fromPos);
-    page = await paginate(ctx, {
+    const request = {
       roomId,
       userId: requester.userId,
-      dir: 'b',
+      dir: 'b' as const,
       cursor: Math.min(fromPos, cap),
       bound: to ?? MIN_POSITION,
       limit: params.limit,
       filter: params.filter,
-    });
+    };
+    page = await paginate(ctx, request);
+    // Our copy ran out before the limit: older history may be on other servers of the room (backfill). What
+    // it adds sorts below everything we hold, so the same walk again returns it after what we had.
+    if (page.exhausted && page.events.length < params.limit && to === undefined && ctx.remoteHistory !== undefined) {
+      // There may be more still: the client gets an `end` and its next page asks again.
+      if (await ctx.remoteHistory.fetchOlderHistory(roomId)) page = { ...(await paginate(ctx, request)), exhausted: false };
+    }
   } else {
     const fromPos = from ?? MIN_POSITION;
     start = params.from ?? formatRoomToken(fromPos);

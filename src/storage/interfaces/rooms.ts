@@ -84,6 +84,8 @@ export interface RoomReadStore {
   ): Promise<Array<{ streamOrdering: number; roomId: RoomId; type: string; stateKey: string; eventId: EventId | null }>>;
 
   getForwardExtremities(roomId: RoomId): Promise<EventId[]>;
+  /** prev events of timeline events that we do not hold: where backfill continues. */
+  getBackwardExtremities(roomId: RoomId): Promise<EventId[]>;
   /** The event a client transaction created, if the same (user, device, txn) was seen before. */
   getTxnEvent(userId: UserId, deviceId: string, txnId: string): Promise<EventId | undefined>;
 

@@ -271,6 +271,14 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
     return rows.map(({ id: _id, ...rest }) => rest);
   }
 
+  async getBackwardExtremities(roomId: RoomId): Promise<EventId[]> {
+    const rows: Array<{ event_id: string }> = await this.knex('backward_extremities')
+      .select('event_id')
+      .where({ room_id: roomId })
+      .orderBy('event_id');
+    return rows.map((r) => r.event_id);
+  }
+
   async getForwardExtremities(roomId: RoomId): Promise<EventId[]> {
     const rows: Array<{ event_id: string }> = await this.knex('forward_extremities')
       .select('event_id')
