@@ -3,6 +3,16 @@ import type { RoomReadStore, Storage } from '../storage/interfaces/index.js';
 import { serializeEvents } from '../rooms/index.js';
 import type { JsonObject } from '../types/json.js';
 import { asRequest, AsConnectionError, enc } from './as-client.js';
+import {
+  collectDeviceListChanges,
+  collectKeyCounts,
+  collectToDevice,
+  currentDevicePositions,
+  usersConcerned,
+  wantsDeviceData,
+  wantsToDevice,
+  type DevicePositions,
+} from './device-data.js';
 import { isInterestedInEvent, memoRoomFacts, type RoomFacts } from './interest.js';
 import type { AppserviceEntry } from './registry.js';
 
@@ -181,12 +191,19 @@ export class AppserviceQueue {
       }
     }
     const hasEphemeral = ephemeral.hasPending(this.entry);
-    if (picked.length === 0 && !hasEphemeral) {
+    const device = wantsDeviceData(this.entry) ? await this.scanDeviceStreams(facts) : null;
+    const hasDevice = device !== null && (device.toDevice.length > 0 || device.changed.length > 0);
+    if (picked.length === 0 && !hasEphemeral && !hasDevice) {
+      let progressed = false;
       if (position > from) {
         await store.setEventsPosition(id, position);
-        return true;
+        progressed = true;
       }
-      return false;
+      if (device !== null && (device.to.toDevice > device.from.toDevice || device.to.deviceLists > device.from.deviceLists)) {
+        await store.setDevicePositions(id, device.to);
+        progressed = true;
+      }
+      return progressed;
     }
     const events = await serializeEvents(picked, { store: storage.rooms, now: this.deps.now() });
     const eph = ephemeral.drain(this.entry);
@@ -196,10 +213,39 @@ export class AppserviceQueue {
       // matrix-bot-sdk and older bridges read the MSC2409 name.
       body['de.sorunome.msc2409.ephemeral'] = eph;
     }
+    if (device !== null) await this.addDeviceData(body, device, facts, [...picked.map((e) => e.roomId), ...roomsOf(eph)]);
     const text = JSON.stringify(body);
-    const txnId = await store.createTxn(id, () => text, picked.length, position, this.deps.now());
-    this.deps.logger.debug({ appservice: id, txnId, events: picked.length, ephemeral: eph.length, position }, 'appservice transaction queued');
+    const txnId = await store.createTxn(id, () => text, picked.length, position, this.deps.now(), device?.to);
+    this.deps.logger.debug(
+      { appservice: id, txnId, events: picked.length, ephemeral: eph.length, toDevice: device?.toDevice.length ?? 0, position },
+      'appservice transaction queued',
+    );
     return true;
+  }
+
+  /** The to-device messages and device-list changes since the service's positions (which start at the present). */
+  private async scanDeviceStreams(facts: RoomFacts): Promise<DeviceScan> {
+    const { storage, options } = this.deps;
+    const id = this.entry.id;
+    const stored = await storage.appservices.getDevicePositions(id);
+    const current = await currentDevicePositions(storage);
+    const from: DevicePositions = { toDevice: stored.toDevice ?? current.toDevice, deviceLists: stored.deviceLists ?? current.deviceLists };
+    if (stored.toDevice === null || stored.deviceLists === null) await storage.appservices.setDevicePositions(id, from);
+    const toDevice = wantsToDevice(this.entry)
+      ? await collectToDevice(this.entry, storage, from.toDevice, current.toDevice, options.maxEvents)
+      : { messages: [], position: current.toDevice };
+    const changed = this.entry.reg.msc3202 ? await collectDeviceListChanges(this.entry, storage, facts, from.deviceLists, current.deviceLists) : [];
+    return { from, to: { toDevice: toDevice.position, deviceLists: current.deviceLists }, toDevice: toDevice.messages, changed };
+  }
+
+  /** The MSC2409 / MSC3202 fields, under the unstable names Synapse sends and the bridge SDKs read. */
+  private async addDeviceData(body: JsonObject, device: DeviceScan, facts: RoomFacts, roomIds: readonly string[]): Promise<void> {
+    if (device.toDevice.length > 0) body['de.sorunome.msc2409.to_device'] = device.toDevice;
+    if (!this.entry.reg.msc3202) return;
+    body['org.matrix.msc3202.device_lists'] = { changed: device.changed, left: [] };
+    const counts = await collectKeyCounts(this.deps.storage, await usersConcerned(this.entry, facts, roomIds, device.toDevice));
+    body['org.matrix.msc3202.device_one_time_keys_count'] = counts.otkCounts;
+    body['org.matrix.msc3202.device_unused_fallback_key_types'] = counts.fallbackTypes;
   }
 
   /** PUT the transaction; null on success, else a description of the failure. */
@@ -237,6 +283,17 @@ export class AppserviceQueue {
     this.lastError = error;
     this.deps.logger.warn({ appservice: this.entry.id, txnId, error, failures: this.failures, retryInMs: delay }, 'appservice transaction failed; backing off');
   }
+}
+
+interface DeviceScan {
+  from: DevicePositions;
+  to: DevicePositions;
+  toDevice: JsonObject[];
+  changed: string[];
+}
+
+function roomsOf(edus: readonly JsonObject[]): string[] {
+  return edus.flatMap((e) => (typeof e.room_id === 'string' ? [e.room_id] : []));
 }
 
 function roomFacts(rooms: RoomReadStore): RoomFacts {

@@ -5,6 +5,7 @@ import type { JsonObject } from '../types/json.js';
 import type { NoticeSource } from '../types/notices.js';
 import { asRequest, AsConnectionError, enc } from './as-client.js';
 import { EphemeralCollector, type EphemeralChange } from './ephemeral.js';
+import { wantsDeviceData } from './device-data.js';
 import { memoRoomFacts } from './interest.js';
 import { AppserviceQueue, DEFAULT_QUEUE_OPTIONS, type QueueOptions, type QueueStatus } from './queue.js';
 import type { Registration } from './registration.js';
@@ -102,6 +103,8 @@ export function createAppserviceService(deps: AppserviceDeps): AppserviceService
       }
       unsubscribe = deps.notices.subscribe((n) => {
         if (n.stream === 'events') for (const q of queues.values()) q.wake();
+        // To-device messages and device-list changes only matter to services with the encryption extensions.
+        else if (n.stream === 'to_device' || n.stream === 'device_lists') for (const q of queues.values()) if (wantsDeviceData(q.entry)) q.wake();
       });
       for (const q of queues.values()) q.start();
       if (registry.entries.length > 0) {

@@ -50,4 +50,43 @@ describeStorage('appservice store', (h) => {
       await storage.close();
     }
   });
+
+  test('device stream positions start unset, move with a transaction or alone; inbox rows are read by stream range', async () => {
+    const storage = await h.open();
+    try {
+      const s = storage.appservices;
+      assert.deepEqual(await s.getDevicePositions('d'), { toDevice: null, deviceLists: null });
+      await s.setDevicePositions('d', { toDevice: 3, deviceLists: 4 });
+      assert.deepEqual(await s.getDevicePositions('d'), { toDevice: 3, deviceLists: 4 });
+      await s.initPosition('e', 1);
+      await s.createTxn('e', () => '{}', 0, 2, 1000, { toDevice: 7, deviceLists: 8 });
+      assert.deepEqual(await s.getDevicePositions('e'), { toDevice: 7, deviceLists: 8 });
+      assert.equal(await s.getEventsPosition('e'), 2);
+      // A transaction without device positions leaves them where they were.
+      await s.createTxn('e', () => '{}', 1, 3, 1001);
+      assert.deepEqual(await s.getDevicePositions('e'), { toDevice: 7, deviceLists: 8 });
+
+      const msg = (n: number) => ({ type: 'm.test', sender: '@s:x', content: { n } });
+      await storage.e2e.addToDeviceMessages({ userId: '@s:x', deviceId: 'S', txnId: 't1' }, [{ userId: '@u:x', deviceId: 'A', message: msg(1) }], 10, 1000);
+      await storage.e2e.addToDeviceMessages(
+        { userId: '@s:x', deviceId: 'S', txnId: 't2' },
+        [
+          { userId: '@u:x', deviceId: 'A', message: msg(2) },
+          { userId: '@v:x', deviceId: 'B', message: msg(2) },
+        ],
+        11,
+        1000,
+      );
+      const all = await s.getToDeviceInRange(0, 11, 10);
+      assert.deepEqual(all.map((r) => [r.streamId, r.userId, r.deviceId, r.message.content]), [
+        [10, '@u:x', 'A', { n: 1 }],
+        [11, '@u:x', 'A', { n: 2 }],
+        [11, '@v:x', 'B', { n: 2 }],
+      ]);
+      assert.deepEqual((await s.getToDeviceInRange(10, 11, 1)).map((r) => r.userId), ['@u:x']);
+      assert.deepEqual(await s.getToDeviceInRange(11, 20, 10), []);
+    } finally {
+      await storage.close();
+    }
+  });
 });

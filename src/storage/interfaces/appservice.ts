@@ -1,4 +1,5 @@
-import type { RoomId } from '../../types/ids.js';
+import type { DeviceId, RoomId, UserId } from '../../types/ids.js';
+import type { JsonObject } from '../../types/json.js';
 import type { StoredEvent } from './rooms.js';
 
 // Durable delivery state of application services: per service, the events position already scanned and the
@@ -13,6 +14,21 @@ export interface PendingAppserviceTxn {
   createdTs: number;
 }
 
+/** How far the to-device and device-list streams were put into transactions (null: not started yet). */
+export interface AppserviceDevicePositions {
+  toDevice: number | null;
+  deviceLists: number | null;
+}
+
+/** A to-device message waiting in a local device's inbox, with its recipient. */
+export interface InboxRow {
+  userId: UserId;
+  deviceId: DeviceId;
+  streamId: number;
+  /** {type, sender, content} as delivered. */
+  message: JsonObject;
+}
+
 export interface AppserviceStore {
   /** The service's events position, or null the first time a service is seen. */
   getEventsPosition(asId: string): Promise<number | null>;
@@ -24,7 +40,19 @@ export interface AppserviceStore {
    * In one database transaction: allocates the next txn id, stores the body, and moves the events position to
    * `position`. Returns the txn id.
    */
-  createTxn(asId: string, body: (txnId: number) => string, eventCount: number, position: number, now: number): Promise<number>;
+  createTxn(
+    asId: string,
+    body: (txnId: number) => string,
+    eventCount: number,
+    position: number,
+    now: number,
+    devicePositions?: { toDevice: number; deviceLists: number },
+  ): Promise<number>;
+  getDevicePositions(asId: string): Promise<AppserviceDevicePositions>;
+  /** Moves the device stream positions past messages and changes none of which concerned the service. */
+  setDevicePositions(asId: string, positions: { toDevice: number; deviceLists: number }): Promise<void>;
+  /** Inbox messages of every local device with from < stream_id <= to, oldest first, at most `limit`. */
+  getToDeviceInRange(from: number, to: number, limit: number): Promise<InboxRow[]>;
   /** Oldest unacknowledged transaction of a service. */
   getOldestTxn(asId: string): Promise<PendingAppserviceTxn | undefined>;
   countPendingTxns(asId: string): Promise<{ txns: number; events: number }>;

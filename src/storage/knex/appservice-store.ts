@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import type { AppserviceStore, PendingAppserviceTxn, StoredEvent } from '../interfaces/index.js';
+import type { AppserviceDevicePositions, AppserviceStore, InboxRow, PendingAppserviceTxn, StoredEvent } from '../interfaces/index.js';
+import type { JsonObject } from '../../types/json.js';
 import type { RoomId } from '../../types/ids.js';
 import type { Dialect } from './dialect.js';
 import { toSafeNumber } from './dialect.js';
@@ -42,18 +43,63 @@ export class KnexAppserviceStore implements AppserviceStore {
     await this.dialect.upsert(this.knex, 'appservice_stream', { as_id: asId, events_position: position }, ['as_id']);
   }
 
-  async createTxn(asId: string, body: (txnId: number) => string, eventCount: number, position: number, now: number): Promise<number> {
+  async createTxn(
+    asId: string,
+    body: (txnId: number) => string,
+    eventCount: number,
+    position: number,
+    now: number,
+    devicePositions?: { toDevice: number; deviceLists: number },
+  ): Promise<number> {
     return this.knex.transaction(async (trx) => {
       const row: { last_txn_id: unknown } | undefined = await trx('appservice_stream').select('last_txn_id').where({ as_id: asId }).first();
       const txnId = (row === undefined ? 0 : toSafeNumber(row.last_txn_id, 'appservice_stream.last_txn_id')) + 1;
       await trx('appservice_txns').insert({ as_id: asId, txn_id: txnId, body: body(txnId), event_count: eventCount, created_ts: now });
+      const devices =
+        devicePositions === undefined ? {} : { to_device_position: devicePositions.toDevice, device_lists_position: devicePositions.deviceLists };
       if (row === undefined) {
-        await trx('appservice_stream').insert({ as_id: asId, events_position: position, last_txn_id: txnId });
+        await trx('appservice_stream').insert({ as_id: asId, events_position: position, last_txn_id: txnId, ...devices });
       } else {
-        await trx('appservice_stream').update({ events_position: position, last_txn_id: txnId }).where({ as_id: asId });
+        await trx('appservice_stream').update({ events_position: position, last_txn_id: txnId, ...devices }).where({ as_id: asId });
       }
       return txnId;
     });
+  }
+
+  async getDevicePositions(asId: string): Promise<AppserviceDevicePositions> {
+    const row: { to_device_position: unknown; device_lists_position: unknown } | undefined = await this.knex('appservice_stream')
+      .select('to_device_position', 'device_lists_position')
+      .where({ as_id: asId })
+      .first();
+    const num = (v: unknown, what: string) => (v === null || v === undefined ? null : toSafeNumber(v, what));
+    return {
+      toDevice: num(row?.to_device_position, 'appservice_stream.to_device_position'),
+      deviceLists: num(row?.device_lists_position, 'appservice_stream.device_lists_position'),
+    };
+  }
+
+  async setDevicePositions(asId: string, positions: { toDevice: number; deviceLists: number }): Promise<void> {
+    const values = { to_device_position: positions.toDevice, device_lists_position: positions.deviceLists };
+    const updated = await this.knex('appservice_stream').update(values).where({ as_id: asId });
+    if (updated === 0) {
+      // The events position starts at 0 only here; the queue initialises it before it ever reads devices.
+      await this.knex('appservice_stream').insert({ as_id: asId, events_position: 0, last_txn_id: 0, ...values }).onConflict('as_id').merge(values);
+    }
+  }
+
+  async getToDeviceInRange(from: number, to: number, limit: number): Promise<InboxRow[]> {
+    const rows: Array<{ user_id: string; device_id: string; stream_id: unknown; message_json: string }> = await this.knex('device_inbox')
+      .select('user_id', 'device_id', 'stream_id', 'message_json')
+      .where('stream_id', '>', from)
+      .andWhere('stream_id', '<=', to)
+      .orderBy([{ column: 'stream_id' }, { column: 'user_id' }, { column: 'device_id' }])
+      .limit(limit);
+    return rows.map((r) => ({
+      userId: r.user_id,
+      deviceId: r.device_id,
+      streamId: toSafeNumber(r.stream_id, 'device_inbox.stream_id'),
+      message: JSON.parse(r.message_json) as JsonObject,
+    }));
   }
 
   async getOldestTxn(asId: string): Promise<PendingAppserviceTxn | undefined> {
