@@ -10,11 +10,42 @@ import { buildFixture } from './scenarios/send.js';
 const clients = Number(process.argv[2] ?? 10);
 const perClient = Number(process.argv[3] ?? 20);
 const Database = createRequire(import.meta.url)('better-sqlite3') as { prototype: { prepare(sql: string): unknown } };
+// Time spent inside SQLite per statement text (all/run are synchronous, so wall time is the statement's).
+const spent = new Map<string, number>();
+const runs = new Map<string, number>();
+type Runner = (this: { source: string }, ...args: unknown[]) => unknown;
+function timed(proto: Record<string, Runner>, name: string): void {
+  const original = proto[name] as Runner;
+  proto[name] = function (this: { source: string }, ...args: unknown[]) {
+    const t = performance.now();
+    try {
+      return original.apply(this, args);
+    } finally {
+      if (counting) {
+        spent.set(this.source, (spent.get(this.source) ?? 0) + performance.now() - t);
+        runs.set(this.source, (runs.get(this.source) ?? 0) + 1);
+      }
+    }
+  };
+}
+{
+  const probe = new (Database as unknown as new (f: string) => { prepare(sql: string): object; close(): void })(':memory:');
+  const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, Runner>;
+  probe.close();
+  timed(proto, 'all');
+  timed(proto, 'run');
+  timed(proto, 'get');
+}
 const counts = new Map<string, number>();
 let counting = false;
 const prepare = Database.prototype.prepare;
 Database.prototype.prepare = function (this: unknown, sql: string) {
-  if (counting) counts.set(sql, (counts.get(sql) ?? 0) + 1);
+  if (counting) {
+    const n = (counts.get(sql) ?? 0) + 1;
+    counts.set(sql, n);
+    // STACK_FOR=<substring>: where a statement comes from (async stacks).
+    if (n === 1 && process.env.STACK_FOR && sql.includes(process.env.STACK_FOR)) process.stderr.write(`${sql}\n${new Error().stack}\n`);
+  }
   return prepare.call(this, sql);
 };
 
@@ -32,10 +63,15 @@ try {
   await new Promise((r) => setTimeout(r, 1000));
   counting = false;
   const sends = clients * perClient;
-  const total = [...counts.values()].reduce((a, b) => a + b, 0);
-  process.stdout.write(`${sends} sends, ${total} statements, ${(total / sends).toFixed(1)} per send\n`);
-  for (const [sql, n] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
-    process.stdout.write(`${(n / sends).toFixed(2).padStart(7)}  ${sql.replace(/\s+/g, ' ').slice(0, 170)}\n`);
+  const total = [...runs.values()].reduce((a, b) => a + b, 0);
+  const prepared = [...counts.values()].reduce((a, b) => a + b, 0);
+  process.stdout.write(`${sends} sends, ${total} statements run (${(total / sends).toFixed(1)} per send), ${prepared} prepared\n`);
+  const totalMs = [...spent.values()].reduce((a, b) => a + b, 0);
+  process.stdout.write(`${(totalMs / sends).toFixed(3)} ms in SQLite per send; per statement: count/send, ms/send\n`);
+  for (const [sql, total] of [...spent].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
+    const n = runs.get(sql) ?? 0;
+    const ms = total / sends;
+    process.stdout.write(`${(n / sends).toFixed(2).padStart(6)} ${ms.toFixed(3).padStart(7)}  ${sql.replace(/\s+/g, ' ').slice(0, 150)}\n`);
   }
 } finally {
   await server.close();

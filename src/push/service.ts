@@ -2,7 +2,7 @@ import { invalidParam, missingParam } from '../errors/index.js';
 import type { Logger } from '../http/logger.js';
 import type { PushAction, PushRuleset } from '../protocol/index.js';
 import { serializeEvents } from '../rooms/index.js';
-import type { PusherRow, Storage } from '../storage/interfaces/index.js';
+import type { PushActionRow, PusherRow, Storage } from '../storage/interfaces/index.js';
 import type { DeviceId, RoomId, UserId } from '../types/ids.js';
 import type { JsonObject } from '../types/json.js';
 import type { NoticeSource, StreamNotice } from '../types/notices.js';
@@ -113,36 +113,43 @@ export function createPushService(deps: PushServiceDeps): PushService {
   const lastByRoom = new Map<RoomId, number>();
   let closed = false;
 
-  const handle = async (notice: StreamNotice): Promise<void> => {
-    start ??= storage.rooms.getMaxStreamOrdering().then((m) => Math.min(m, notice.position - 1));
+  /**
+   * Evaluates the rooms of `notice` up to its position. `first` is the lowest position of the notices merged
+   * into it (where evaluation starts when nothing was evaluated yet). All rows of the batch are written
+   * together, so a burst of sends costs a few writes, not a few per event.
+   */
+  const handle = async (notice: StreamNotice, first = notice.position): Promise<void> => {
+    start ??= storage.rooms.getMaxStreamOrdering().then((m) => Math.min(m, first - 1));
     const startAt = await start;
-    let queued = false;
+    const rows: PushActionRow[] = [];
+    const done: RoomId[] = [];
     for (const roomId of notice.roomIds ?? []) {
       const from = lastByRoom.get(roomId) ?? startAt;
       if (notice.position <= from) continue;
       const events = await storage.rooms.getRoomEventsInRange(roomId, from, notice.position, 'f', 1000);
-      for (const ev of events) {
-        const rows = await evaluate(ev);
-        if (rows.length === 0) continue;
-        await storage.push.addPushActions(rows);
-        const notifying = rows.filter((r) => r.notify);
-        if (notifying.length === 0) continue;
-        // One query for the pushers of every notified user of this event.
-        const pushers = (await storage.push.getPushersOfUsers(notifying.map((r) => r.userId))).filter((p) => p.kind === 'http');
-        if (pushers.length === 0) continue;
-        const byUser = new Map(notifying.map((r) => [r.userId, r]));
-        const queue = pushers.flatMap((p) => {
-          const row = byUser.get(p.userId);
-          return row ? [{ pusherId: p.id, userId: row.userId, eventId: row.eventId, roomId: row.roomId, actions: row.actions, nextAttemptTs: now() }] : [];
-        });
-        if (queue.length === 0) continue;
+      for (const ev of events) rows.push(...(await evaluate(ev)));
+      done.push(roomId);
+    }
+    let queued = false;
+    if (rows.length > 0) {
+      await storage.push.addPushActions(rows);
+      const notifying = rows.filter((r) => r.notify);
+      // One query for the pushers of every notified user of the batch.
+      const users = [...new Set(notifying.map((r) => r.userId))];
+      const pushers = users.length === 0 ? [] : (await storage.push.getPushersOfUsers(users)).filter((p) => p.kind === 'http');
+      const byUser = new Map<UserId, PusherRow[]>();
+      for (const p of pushers) byUser.set(p.userId, [...(byUser.get(p.userId) ?? []), p]);
+      const queue = notifying.flatMap((row) =>
+        (byUser.get(row.userId) ?? []).map((p) => ({ pusherId: p.id, userId: row.userId, eventId: row.eventId, roomId: row.roomId, actions: row.actions, nextAttemptTs: now() })),
+      );
+      if (queue.length > 0) {
         await storage.push.enqueuePush(queue);
         queued = true;
       }
-      // Advanced only once the room's events are evaluated: a failure above retries the same range
-      // (push actions are idempotent per user and event) instead of skipping it.
-      lastByRoom.set(roomId, notice.position);
     }
+    // Advanced only once the rooms' events are evaluated and written: a failure above retries the same
+    // ranges (push actions are idempotent per user and event) instead of skipping them.
+    for (const roomId of done) lastByRoom.set(roomId, notice.position);
     processed = Math.max(processed, notice.position);
     await storage.streamPositions.setPosition(POSITION_STREAM, POSITION_INSTANCE, processed);
     if (queued) sender.kick();
@@ -150,10 +157,10 @@ export function createPushService(deps: PushServiceDeps): PushService {
 
   // A transient database error (e.g. no free pool connection under load) must not lose counts: retry the
   // notice with backoff before giving up on it.
-  const handleWithRetry = async (notice: StreamNotice): Promise<void> => {
+  const handleWithRetry = async (notice: StreamNotice, first = notice.position): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
       try {
-        await handle(notice);
+        await handle(notice, first);
         return;
       } catch (err) {
         if (closed || attempt >= 5) throw err;
@@ -163,11 +170,24 @@ export function createPushService(deps: PushServiceDeps): PushService {
     }
   };
 
+  // Notices that arrive while a batch is being evaluated wait here and are then handled as one batch.
+  let waiting: StreamNotice[] = [];
   const enqueue = (notice: StreamNotice): void => {
+    waiting.push(notice);
+    if (waiting.length > 1) return; // the batch is already scheduled
     pending++;
     chain = chain
-      .then(() => handleWithRetry(notice))
-      .catch((err: unknown) => logger.error({ err, position: notice.position }, 'push evaluation failed'))
+      .then(() => {
+        const batch = waiting;
+        waiting = [];
+        const merged: StreamNotice = {
+          stream: 'events',
+          position: Math.max(...batch.map((n) => n.position)),
+          roomIds: [...new Set(batch.flatMap((n) => n.roomIds ?? []))],
+        };
+        return handleWithRetry(merged, Math.min(...batch.map((n) => n.position)));
+      })
+      .catch((err: unknown) => logger.error({ err }, 'push evaluation failed'))
       .finally(() => {
         pending--;
       });

@@ -229,6 +229,20 @@ export class RoomDraft {
     return this.extremities.map((e) => e.eventId);
   }
 
+  /**
+   * Readies a persisted draft for the room's next flow (room-writer.ts keeps it between flows): only the
+   * loaded events still in current state or at the extremities are kept, so the cache stays the size of
+   * the state the auth rules read rather than growing with every event sent.
+   */
+  prepareForReuse(): void {
+    if (this.pending.length > 0) throw new Error('draft has unpersisted events');
+    const extremityIds = new Set(this.extremities.map((e) => e.eventId));
+    for (const [id, ev] of this.events) {
+      const key = typeof ev.pdu.state_key === 'string' ? stateKey(ev.pdu.type, ev.pdu.state_key) : null;
+      if (!extremityIds.has(id) && (key === null || this.state.get(key) !== id)) this.events.delete(id);
+    }
+  }
+
   static async load(ctx: DraftContext, version: RoomVersion, roomId: RoomId): Promise<RoomDraft> {
     const [state, extremityIds] = await Promise.all([ctx.store.getCurrentStateIds(roomId), ctx.store.getForwardExtremities(roomId)]);
     const stored = await ctx.store.getEvents(extremityIds);

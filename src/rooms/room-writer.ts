@@ -10,9 +10,21 @@ import { RoomLocks } from './room-lock.js';
 // The one place that persists room events: takes the room's lock, loads a draft, lets the caller append
 // events, persists them in one transaction with stream orderings from the events stream, marks the
 // orderings done after commit and only then publishes the notices (see room-lock.ts for the lock order).
+//
+// The draft a flow persisted is kept for the room's next flow: loading one reads the room's whole current
+// state, its extremities and the auth events, which was most of the reads of a message send. A kept draft is
+// used only while the room's forward extremities in the database are still the ones it ends on (one indexed
+// read), so an event persisted by any other path sends the next flow back to the database.
+
+/** Rooms whose draft is kept (most recently written); a draft holds the room's current state ids. */
+const MAX_KEPT_DRAFTS = 256;
+/** Room versions never change; this only bounds the map. */
+const MAX_KEPT_VERSIONS = 10_000;
 
 export class RoomWriter {
   private readonly locks = new RoomLocks();
+  private readonly drafts = new Map<RoomId, RoomDraft>();
+  private readonly versions = new Map<RoomId, RoomVersion>();
   readonly draftContext: DraftContext;
   /** The lowest stream ordering handed out so far (seeded from the store on first use); see persistHistoric. */
   private lowestOrdering: Promise<number> | null = null;
@@ -33,11 +45,33 @@ export class RoomWriter {
 
   /** The room's version record; 404 M_NOT_FOUND for a room this server does not know. */
   async roomVersion(roomId: RoomId): Promise<RoomVersion> {
+    const known = this.versions.get(roomId);
+    if (known !== undefined) return known;
     const room = await this.deps.storage.rooms.getRoom(roomId);
     if (room === undefined) throw notFound(`Room ${roomId} not found`);
     const version = findRoomVersion(room.roomVersion);
     if (version === undefined) throw new Error(`room ${roomId} has unsupported version ${room.roomVersion}`);
+    this.versions.set(roomId, version);
+    if (this.versions.size > MAX_KEPT_VERSIONS) this.versions.delete(this.versions.keys().next().value as RoomId);
     return version;
+  }
+
+  /** The kept draft of the room if the database still ends where it does, else a freshly loaded one. */
+  private async takeDraft(version: RoomVersion, roomId: RoomId): Promise<RoomDraft> {
+    const kept = this.drafts.get(roomId);
+    this.drafts.delete(roomId);
+    if (kept !== undefined && kept.version.id === version.id) {
+      const current = await this.deps.storage.rooms.getForwardExtremities(roomId);
+      const ours = new Set(kept.extremityIds());
+      if (current.length === ours.size && current.every((id) => ours.has(id))) return kept;
+    }
+    return RoomDraft.load(this.draftContext, version, roomId);
+  }
+
+  private keepDraft(draft: RoomDraft): void {
+    draft.prepareForReuse();
+    this.drafts.set(draft.roomId, draft);
+    if (this.drafts.size > MAX_KEPT_DRAFTS) this.drafts.delete(this.drafts.keys().next().value as RoomId);
   }
 
   /**
@@ -47,9 +81,11 @@ export class RoomWriter {
   async withRoom<T>(roomId: RoomId, fn: (draft: RoomDraft) => Promise<T>): Promise<T> {
     return this.locks.run(roomId, async () => {
       const version = await this.roomVersion(roomId);
-      const draft = await RoomDraft.load(this.draftContext, version, roomId);
+      // Taken out of the cache: a flow that throws (before or while persisting) leaves nothing behind.
+      const draft = await this.takeDraft(version, roomId);
       const result = await fn(draft);
       await this.persist(draft);
+      this.keepDraft(draft);
       return result;
     });
   }
@@ -87,6 +123,7 @@ export class RoomWriter {
     newCurrentState: ReadonlyMap<StateKey, EventId> | null,
     room?: RoomRow,
   ): Promise<void> {
+    this.drafts.delete(roomId);
     await this.write(roomId, [...events], newForwardExtremities, newCurrentState, room);
   }
 
@@ -117,7 +154,10 @@ export class RoomWriter {
   }
 
   private async persist(draft: RoomDraft, room?: RoomRow): Promise<void> {
-    await this.write(draft.roomId, draft.pending, draft.extremityIds(), draft.state, room);
+    // Only appended state events change a draft's state; without one, current state is left as it is
+    // (rewriting it meant reading the room's whole current state for every message).
+    const stateChanged = room !== undefined || draft.pending.some((e) => typeof e.pdu.state_key === 'string');
+    await this.write(draft.roomId, draft.pending, draft.extremityIds(), stateChanged ? draft.state : null, room);
   }
 
   private async write(

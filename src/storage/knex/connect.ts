@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { DatabaseConfig } from '../../config/types.js';
+import { cachePreparedStatements } from './statement-cache.js';
 
 /** How long a SQLite connection waits on a lock held by another process before failing. */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
@@ -33,10 +34,11 @@ const pgTypes: Knex.PgCustomTypesConfig = {
 
 interface SqlitePragmaTarget {
   pragma(source: string): unknown;
+  prepare(sql: string): unknown;
 }
 
 function isPragmaTarget(conn: unknown): conn is SqlitePragmaTarget {
-  return typeof conn === 'object' && conn !== null && typeof (conn as { pragma?: unknown }).pragma === 'function';
+  return typeof conn === 'object' && conn !== null && typeof (conn as { pragma?: unknown }).pragma === 'function' && typeof (conn as { prepare?: unknown }).prepare === 'function';
 }
 
 function sqliteConfig(path: string, logger: Logger): Knex.Config {
@@ -61,6 +63,7 @@ function sqliteConfig(path: string, logger: Logger): Knex.Config {
           conn.pragma('foreign_keys = ON');
           conn.pragma('synchronous = NORMAL');
           conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+          cachePreparedStatements(conn);
           done(null, conn);
         } catch (err) {
           logger.error({ err }, 'configuring SQLite connection failed');

@@ -31,6 +31,8 @@ function stringOrNull(v: unknown): string | null {
 
 export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnResponse' | 'putInboundTxnResponse'> {
   private readonly groups = new StateGroupWriter();
+  /** State group after recently persisted events: the next event's prev is almost always one of them. */
+  private readonly groupAfter = new Map<EventId, number>();
 
   constructor(
     private readonly knex: Knex,
@@ -45,10 +47,10 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     if (batch.events.length === 0 && batch.room === undefined) return;
     await this.groups.prepare(this.knex);
     const written: ResolvedGroup[] = [];
+    // State after each event of this batch, so later events of the batch build on it without a query.
+    const localAfter = new Map<EventId, ResolvedGroup>();
     await this.knex.transaction(async (trx) => {
       if (batch.room !== undefined) await trx('rooms').insert(roomDbRow(batch.room));
-      // State after each event of this batch, so later events of the batch build on it without a query.
-      const localAfter = new Map<EventId, ResolvedGroup>();
       for (const ev of batch.events) {
         await this.persistOne(trx, ev, localAfter, written);
       }
@@ -62,6 +64,10 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
       }
     });
     this.groups.remember(written);
+    for (const [eventId, group] of localAfter) {
+      this.groupAfter.set(eventId, group.id);
+      if (this.groupAfter.size > 1_000) this.groupAfter.delete(this.groupAfter.keys().next().value as EventId);
+    }
   }
 
   private async persistOne(
@@ -187,6 +193,10 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
       if (local !== undefined) return local;
     }
     if (prevIds.length === 0) return null;
+    for (const p of prevIds) {
+      const id = this.groupAfter.get(p);
+      if (id !== undefined) return this.groups.resolve(trx, id);
+    }
     const row: { state_group_after: unknown } | undefined = await trx('event_state')
       .select('state_group_after')
       .whereIn('event_id', [...prevIds])
