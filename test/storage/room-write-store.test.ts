@@ -120,6 +120,47 @@ describeStorage('room write store', (ctx) => {
     assert.deepEqual(deltas.map((d) => d.eventId), ['$create', '$join', '$leave', '$inv', null]);
   });
 
+  test('history: an outlier promoted into the timeline keeps one row, takes its new ordering and gets its state; backward extremities follow', async () => {
+    const storage = await ctx.open();
+    const c = chain(storage);
+    await c.add('$create', pdu('m.room.create', [], { state_key: '' }));
+    // A late join: its prev event is unknown (a backward extremity); the member event is held as an outlier.
+    await c.add('$join', pdu('m.room.member', ['$gap'], { state_key: '@bob:test.example.org', content: { membership: 'join' } }));
+    const member = pdu('m.room.member', ['$create'], { state_key: '@carol:test.example.org', content: { membership: 'join' } });
+    await storage.rooms.persistEvents({
+      roomId: ROOM,
+      events: [{ eventId: '$carol', pdu: member, roomId: ROOM, depth: 2, outlier: true, softFailed: false, rejectedReason: null, stateBefore: null, streamOrdering: -1 }],
+      newForwardExtremities: null,
+      newCurrentState: null,
+    });
+    assert.deepEqual(await storage.rooms.getBackwardExtremities(ROOM), ['$gap']);
+    assert.equal(await storage.rooms.getMinStreamOrdering(), -1);
+    // Backfill reaches it: the missing event and the outlier become timeline events below everything.
+    const before = new Map([[sk('m.room.create', ''), '$create']]);
+    await storage.rooms.persistEvents({
+      roomId: ROOM,
+      events: [
+        { eventId: '$gap', pdu: pdu('m.room.message', ['$carol']), roomId: ROOM, depth: 3, outlier: false, softFailed: false, rejectedReason: null, stateBefore: new Map([...before, [sk('m.room.member', '@carol:test.example.org'), '$carol']]), streamOrdering: -2 },
+        { eventId: '$carol', pdu: member, roomId: ROOM, depth: 2, outlier: false, softFailed: false, rejectedReason: null, stateBefore: before, streamOrdering: -3 },
+      ],
+      newForwardExtremities: null,
+      newCurrentState: null,
+    });
+    const carol = await storage.rooms.getEvent('$carol');
+    assert.equal(carol?.outlier, false);
+    assert.equal(carol?.streamOrdering, -3);
+    assert.deepEqual(await storage.rooms.getStateIdsAfterEvent('$carol'), new Map([...before, [sk('m.room.member', '@carol:test.example.org'), '$carol']]));
+    assert.deepEqual(await storage.rooms.getBackwardExtremities(ROOM), []);
+    assert.equal(await storage.rooms.getMinStreamOrdering(), -3);
+    const page = await storage.rooms.getRoomEventsInRange(ROOM, Number.MIN_SAFE_INTEGER, 100, 'b', 10);
+    assert.deepEqual(page.map((e) => e.eventId), ['$join', '$create', '$gap', '$carol']);
+    const rows: Array<{ so: unknown }> = await storage.knex('room_memberships').select({ so: 'stream_ordering' }).where('event_id', '$carol');
+    assert.deepEqual(rows.map((r) => Number(r.so)), [-3]);
+    // Current state and the forward extremity are untouched by history.
+    assert.deepEqual(await storage.rooms.getForwardExtremities(ROOM), ['$join']);
+    assert.equal((await storage.rooms.getCurrentStateIds(ROOM)).has(sk('m.room.member', '@carol:test.example.org')), false);
+  });
+
   test('a failing batch rolls back entirely', async () => {
     const storage = await ctx.open();
     const c = chain(storage);
