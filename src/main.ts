@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Config } from './config/types.js';
 import { loadOrCreateSigningKeys } from './config/signing-keys.js';
 import type { Logger } from './http/logger.js';
@@ -162,7 +163,9 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
   // Relations and search indexes follow the events stream (reads catch the indexer up first).
   const eventIndexer = createEventIndexer({ storage, logger: logger.child({ component: 'event-index' }) });
   eventIndexer.follow(notices);
-  const federation = createFederationService({ config, logger: logger.child({ component: 'federation' }), storage, signingKeys: keys, now });
+  // Extra CAs for outbound federation TLS (federation_custom_ca_list): read once at boot.
+  const federationCa = (config.federationCustomCaList ?? []).map((p) => readFileSync(p));
+  const federation = createFederationService({ config, logger: logger.child({ component: 'federation' }), storage, signingKeys: keys, now, caCertificates: federationCa });
   federationRooms = createFederationRoomsService({
     config,
     logger: logger.child({ component: 'federation-rooms' }),
@@ -210,7 +213,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
         serverName: config.serverName,
         signingKey,
         resolver: federation.resolver,
-        transport: createHttpTransport(),
+        transport: createHttpTransport({ ca: federationCa }),
         ipPolicy: createIpPolicy(config.ipRangeBlacklist, config.ipRangeWhitelist),
         allowAllIps: ALLOW_ALL_IPS,
         verifyCertificates: config.federationVerifyCertificates,

@@ -106,6 +106,7 @@ export function buildConfig(raw: unknown, opts: BuildOptions): BuildResult {
     allowQueryStringAccessTokens: r.allow_query_string_access_tokens === true,
     federationTestOverrides: { ...(obj(r.federation_test_overrides) as Record<string, string>) },
     federationVerifyCertificates: r.federation_verify_certificates !== false,
+    federationCustomCaList: list<string>(r.federation_custom_ca_list).map(path),
     reportStats: r.report_stats === true,
     ...buildAccountSettings(r),
     ...buildMiscSettings(r),

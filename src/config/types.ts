@@ -119,6 +119,8 @@ export interface Config {
   /** Test-only: server name -> 'host:port' used instead of discovery. */
   federationTestOverrides: Record<string, string>;
   federationVerifyCertificates: boolean;
+  /** PEM files of extra certificate authorities trusted for outbound federation TLS (Synapse's federation_custom_ca_list). */
+  federationCustomCaList?: readonly string[];
   /** Synapse's report_stats; we collect nothing, it is kept so generated and migrated configs round-trip. */
   reportStats?: boolean;
   // Accounts. Optional so configs built in code (tests) may omit them; buildConfig always fills them.

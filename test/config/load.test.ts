@@ -161,6 +161,13 @@ describe('defaults', () => {
     assert.ok(warnings.some((w) => w.includes('no http listeners')));
   });
 
+  test('federation_custom_ca_list paths resolve under the config directory (none by default)', () => {
+    assert.deepEqual(loadConfig(writeYaml('server_name: example.com\n'), {}).federationCustomCaList, []);
+    const config = loadConfig(writeYaml('server_name: example.com\nfederation_custom_ca_list: [ca.pem, /etc/ssl/other.pem]\n'), {});
+    assert.deepEqual(config.federationCustomCaList, [join(dir, 'ca.pem'), '/etc/ssl/other.pem']);
+    assert.match(errorOf('server_name: example.com\nfederation_custom_ca_list: [1]\n'), /federation_custom_ca_list/);
+  });
+
   test('the config is deeply frozen', () => {
     const config = loadConfig(writeYaml('server_name: example.com\nlisteners: [{port: 1, type: http}]\n'), {});
     assert.throws(() => {

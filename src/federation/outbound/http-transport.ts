@@ -2,6 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type ClientRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction, type Socket } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import { FederationRequestError } from './errors.js';
 import type { IpPolicy } from './ip-ranges.js';
 
@@ -82,6 +83,8 @@ export interface TransportOptions {
   lookup?: AddressLookup;
   /** Sockets kept per host; federation traffic to one server rarely needs more. */
   maxSocketsPerHost?: number;
+  /** Extra certificate authorities (PEM) trusted besides the system's (federation_custom_ca_list). */
+  ca?: readonly Buffer[];
 }
 
 export function createHttpTransport(opts: TransportOptions = {}): HttpTransport {
@@ -89,6 +92,8 @@ export function createHttpTransport(opts: TransportOptions = {}): HttpTransport 
   const agentOpts = { keepAlive: true, maxSockets: opts.maxSocketsPerHost ?? 8, maxFreeSockets: 4, timeout: 60_000 };
   const httpsAgent = new HttpsAgent(agentOpts);
   const httpAgent = new HttpAgent(agentOpts);
+  // Node's `ca` replaces the default trust store, so the system roots are kept alongside the extra ones.
+  const ca = opts.ca !== undefined && opts.ca.length > 0 ? [...rootCertificates, ...opts.ca] : undefined;
 
   return {
     request(req) {
@@ -125,6 +130,7 @@ export function createHttpTransport(opts: TransportOptions = {}): HttpTransport 
                   ...common,
                   agent: httpsAgent,
                   rejectUnauthorized: req.verifyCertificates,
+                  ...(ca !== undefined ? { ca } : {}),
                   // No SNI for IP certificates; node checks the certificate against `servername` or `host`.
                   ...(req.tlsServerName !== null ? { servername: req.tlsServerName } : {}),
                 })

@@ -27,6 +27,8 @@ export interface FederationServiceDeps {
   /** Test seams: DNS, SRV and the transport. */
   transport?: HttpTransport;
   addressLookup?: AddressLookup;
+  /** Extra certificate authorities (PEM) for outbound TLS: federation_custom_ca_list, read by main.ts. */
+  caCertificates?: readonly Buffer[];
   srv?: SrvResolver;
   keyringOptions?: KeyringOptions;
   backoff?: Partial<BackoffPolicy>;
@@ -62,7 +64,9 @@ export function createFederationService(deps: FederationServiceDeps): Federation
   if (!signingKey) throw new Error('federation needs a signing key');
   const logger = deps.logger;
   const ipPolicy = createIpPolicy(config.ipRangeBlacklist, config.ipRangeWhitelist);
-  const transport = deps.transport ?? createHttpTransport(deps.addressLookup ? { lookup: deps.addressLookup } : {});
+  const transport =
+    deps.transport ??
+    createHttpTransport({ ...(deps.addressLookup ? { lookup: deps.addressLookup } : {}), ...(deps.caCertificates ? { ca: deps.caCertificates } : {}) });
   const resolver = createServerResolver({
     transport,
     srv: deps.srv ?? systemSrvResolver,

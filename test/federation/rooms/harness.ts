@@ -3,12 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSigningKeyFile, type SigningKey } from '../../../src/crypto/index.js';
+import type { ListenerConfig } from '../../../src/config/types.js';
 import { createLogger } from '../../../src/http/logger.js';
 import { createFederationService, type FederationService } from '../../../src/federation/outbound/index.js';
 import { openStorage } from '../../../src/storage/knex/index.js';
 import { testConfig } from '../../helpers/http.js';
 import { bootTestServer, startTestServer, testServerConfig, type TestServer } from '../../helpers/server.js';
 import { registerUser, TEST_USER_CONFIG, type RegisteredUser } from '../../helpers/users.js';
+import type { TestCa } from './tls-certs.js';
 
 // Real servers on loopback that federate with each other by name (hs1.test, hs2.test, ...): one shared,
 // mutable federation_test_overrides map, filled in as each server learns its random port.
@@ -19,11 +21,35 @@ export interface FedServer {
   key: SigningKey;
 }
 
-export async function startFederation(names: readonly string[], overrides: Record<string, string> = {}): Promise<FedServer[]> {
+export interface FederationOptions {
+  /**
+   * Federation over real TLS: each server gets a plain client listener (for the tests' clients) and a TLS
+   * federation listener with a certificate for its name from a test CA that the others trust and verify.
+   */
+  tls?: TestCa;
+}
+
+function tlsListeners(ca: TestCa, name: string): ListenerConfig[] {
+  const { certPath, keyPath } = ca.issue(name);
+  const base = { port: 0, bindAddresses: ['127.0.0.1'], type: 'http' as const, xForwarded: false };
+  return [
+    { ...base, tls: false, tlsCertificatePath: null, tlsPrivateKeyPath: null, resources: [{ names: ['client'], compress: false }] },
+    { ...base, tls: true, tlsCertificatePath: certPath, tlsPrivateKeyPath: keyPath, resources: [{ names: ['federation'], compress: false }] },
+  ];
+}
+
+export async function startFederation(names: readonly string[], overrides: Record<string, string> = {}, opts: FederationOptions = {}): Promise<FedServer[]> {
   const out: FedServer[] = [];
   for (const name of names) {
-    const server = await startTestServer({ ...TEST_USER_CONFIG, serverName: name, federationTestOverrides: overrides });
-    overrides[name] = server.baseUrl.replace(/^http:\/\//, '');
+    const tls = opts.tls;
+    const server = await startTestServer({
+      ...TEST_USER_CONFIG,
+      serverName: name,
+      federationTestOverrides: overrides,
+      ...(tls !== undefined ? { listeners: tlsListeners(tls, name), federationVerifyCertificates: true, federationCustomCaList: [tls.caPath] } : {}),
+    });
+    const fedListener = server.addresses.find((a) => a.tls);
+    overrides[name] = fedListener !== undefined ? `https://${fedListener.host}:${fedListener.port}` : server.baseUrl.replace(/^http:\/\//, '');
     const key = parseSigningKeyFile(readFileSync(server.config.signingKeyPath, 'utf8'))[0];
     if (!key) throw new Error('no signing key');
     out.push({ name, server, key });
