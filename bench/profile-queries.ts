@@ -3,12 +3,14 @@
 // the CPU profile only shows as time in knex/better-sqlite3.
 import { createRequire } from 'node:module';
 import type { User } from './lib/client.js';
-import { sendText } from './lib/client.js';
+import { sendText, sync } from './lib/client.js';
 import { startBenchServer } from './lib/server.js';
 import { buildFixture } from './scenarios/send.js';
 
-const clients = Number(process.argv[2] ?? 10);
-const perClient = Number(process.argv[3] ?? 20);
+// `fanout N`: instead, N members long-poll one room and one message wakes them all (per woken sync).
+const fanoutMode = process.argv[2] === 'fanout';
+const clients = Number(process.argv[fanoutMode ? 3 : 2] ?? 10);
+const perClient = fanoutMode ? 1 : Number(process.argv[3] ?? 20);
 const Database = createRequire(import.meta.url)('better-sqlite3') as { prototype: { prepare(sql: string): unknown } };
 // Time spent inside SQLite per statement text (all/run are synchronous, so wall time is the statement's).
 const spent = new Map<string, number>();
@@ -53,15 +55,26 @@ const server = await startBenchServer('sqlite', { child: false });
 try {
   const fx = await buildFixture(server.baseUrl, clients, [1], [clients]);
   const room = fx.roomSets.get(1)?.[0] as string;
-  await new Promise((r) => setTimeout(r, 500));
-  counting = true;
-  await Promise.all(
-    fx.users.map(async (u: User, i) => {
-      for (let k = 0; k < perClient; k++) await sendText(server.baseUrl, u, room, `m ${k} ${i}`);
-    }),
-  );
+  if (fanoutMode) {
+    const filter = JSON.stringify({ room: { timeline: { limit: 1 }, state: { lazy_load_members: true } }, presence: { types: [] } });
+    const tokens = await Promise.all(fx.users.map(async (u) => String((await sync(server.baseUrl, u, { filter, timeout: '0' })).next_batch)));
+    const polls = fx.users.map((u, i) => sync(server.baseUrl, u, { filter, timeout: '30000', since: tokens[i] as string }));
+    await new Promise((r) => setTimeout(r, 500 + clients * 2));
+    counting = true;
+    await sendText(server.baseUrl, fx.users[0] as User, room, 'fan-out');
+    await Promise.all(polls);
+  } else {
+    await new Promise((r) => setTimeout(r, 500));
+    counting = true;
+    await Promise.all(
+      fx.users.map(async (u: User, i) => {
+        for (let k = 0; k < perClient; k++) await sendText(server.baseUrl, u, room, `m ${k} ${i}`);
+      }),
+    );
+  }
   await new Promise((r) => setTimeout(r, 1000));
   counting = false;
+  // Per send, or in fan-out mode per woken member.
   const sends = clients * perClient;
   const total = [...runs.values()].reduce((a, b) => a + b, 0);
   const prepared = [...counts.values()].reduce((a, b) => a + b, 0);

@@ -103,7 +103,7 @@ export async function buildJoinedRoom(
     timeline: { events: await serialize(c, tas.timeline), limited: tas.limited, prev_batch: tas.prevBatch },
     ephemeral: { events: ephemeral },
     account_data: { events: accountData },
-    summary: full || membersChanged ? await buildRoomSummary(c.rooms, roomId, c.requester.userId) : {},
+    summary: full || membersChanged ? await buildRoomSummary(c.rooms, roomId, c.requester.userId, c.summaries) : {},
   };
   const stateEvents = await serialize(c, tas.state);
   if (c.useStateAfter) section[c.stateAfterField] = { events: stateEvents };

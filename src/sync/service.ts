@@ -1,3 +1,4 @@
+import { RoomSummaryCache } from './room-summary.js';
 import type { RelationsBundler } from '../rooms/index.js';
 import type { Config } from '../config/types.js';
 import { forbidden, invalidParam, MatrixError, notFound } from '../errors/index.js';
@@ -92,6 +93,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
   const receipts = new ReceiptWriter(storage, notices, now, emitLocal);
   const extensions = new SyncExtensionRegistry();
   const lazyMembers = new LazyMemberCache();
+  const summaries = new RoomSummaryCache();
   const validateFilter = createFilterValidator();
   const serializer = new SyncEventSerializer(storage.rooms, now, deps.bundleRelations);
 
@@ -161,6 +163,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
               useStateAfter: params.useStateAfter,
               stateAfterField: params.unstableStateAfter ? 'org.matrix.msc4222.state_after' : 'state_after',
               rooms: storage.rooms,
+              summaries,
               userData: storage.userData,
               typing,
               serializer,

@@ -1,3 +1,4 @@
+import type { RoomSummaryCache } from './room-summary.js';
 import type { ClientEvent } from '../protocol/index.js';
 import type { MembershipRow, RoomReadStore, UserDataStore } from '../storage/interfaces/index.js';
 import type { RoomId } from '../types/ids.js';
@@ -65,6 +66,8 @@ export interface SyncComputation {
   /** Where state_after goes: the stable name, or MSC4222's unstable one when the client asked that way. */
   stateAfterField: StateAfterField;
   rooms: RoomReadStore;
+  /** Shared across the syncs of this process (room-summary.ts). */
+  summaries?: RoomSummaryCache;
   userData: UserDataStore;
   typing: TypingTracker;
   serializer: SyncEventSerializer;

@@ -276,6 +276,10 @@ describeStorage('room read store', (h) => {
       { streamOrdering: 5, roomId: ROOM, type: 'm.room.topic', stateKey: '', eventId: null },
     ]);
     assert.deepEqual(await r.getCurrentStateDeltas([ROOM], 5, 9), []);
+    // The current-state mark is the room's highest delta ordering (what caches of derived data compare).
+    assert.equal(await r.getCurrentStateMark(ROOM), 5);
+    assert.equal(await r.getCurrentStateMark(OTHER), 3);
+    assert.equal(await r.getCurrentStateMark('!none:x'), Number.MIN_SAFE_INTEGER);
   });
 
   test('rooms, extremities, txn ids, aliases and the public list', async () => {

@@ -52,6 +52,11 @@ export interface RoomReadStore {
   getMinStreamOrdering(): Promise<number>;
 
   getCurrentStateIds(roomId: RoomId): Promise<Map<StateKey, EventId>>;
+  /**
+   * A mark that moves whenever the room's current state changes (the highest stream ordering of its
+   * current-state deltas; every state write has fresh orderings): lets readers cache what they derive from it.
+   */
+  getCurrentStateMark(roomId: RoomId): Promise<number>;
   getCurrentStateEvent(roomId: RoomId, type: string, stateKey: string): Promise<StoredEvent | undefined>;
   getStateIdsBeforeEvent(eventId: EventId): Promise<Map<StateKey, EventId> | undefined>;
   getStateIdsAfterEvent(eventId: EventId): Promise<Map<StateKey, EventId> | undefined>;

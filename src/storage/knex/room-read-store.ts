@@ -126,6 +126,12 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
     return new Map(rows.map((r) => [`${r.type}\u0000${r.state_key}`, r.event_id]));
   }
 
+  async getCurrentStateMark(roomId: RoomId): Promise<number> {
+    const row: { mark?: unknown } | undefined = await this.knex('current_state_delta_stream').max({ mark: 'stream_ordering' }).where({ room_id: roomId }).first();
+    const mark = row?.mark;
+    return mark === null || mark === undefined ? Number.MIN_SAFE_INTEGER : toSafeNumber(mark, 'current_state_delta_stream.stream_ordering');
+  }
+
   async getCurrentStateEvent(roomId: RoomId, type: string, stateKey: string): Promise<StoredEvent | undefined> {
     const row: EventRow | undefined = await this.knex('current_state as c')
       .join('events as e', 'e.event_id', 'c.event_id')
