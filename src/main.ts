@@ -24,6 +24,7 @@ import { createInProcessNoticeHub } from './workers/notice-hub.js';
 import { createEduHandler, createEduSender, createRemoteKeys } from './federation/edus/index.js';
 import { createRemoteLookups, createRemoteMediaFetcher } from './federation/queries/index.js';
 import { ALLOW_ALL_IPS, createHttpTransport, createIpPolicy } from './federation/outbound/index.js';
+import { InboundFederationLimits } from './federation/inbound/index.js';
 import { createEventIndexer, createRelationsService, createSearchService } from './rooms/index.js';
 import { createAppserviceService, loadRegistrations, registrationFilesIn } from './appservice/index.js';
 import { resolve as resolvePath } from 'node:path';
@@ -267,6 +268,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
   services.sync.registerJoinedRoomDecorator(unreadCountsDecorator(() => services.push));
   services.sync.onLocalEphemeral((change) => services.appservices.onEphemeral(change));
   // EDUs: other servers' typing, receipts, presence, device lists and to-device messages in; ours out.
+  services.federationLimits = new InboundFederationLimits(config.federationRateLimit);
   services.federationEdus = createEduHandler({ logger: logger.child({ component: 'edus' }), rooms: storage.rooms, sync: services.sync, e2e: services.e2e });
   createEduSender({
     serverName: config.serverName,

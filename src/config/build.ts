@@ -96,6 +96,7 @@ export function buildConfig(raw: unknown, opts: BuildOptions): BuildResult {
     ipRangeWhitelist: ipRanges(r, ['ip_range_allowlist', 'ip_range_whitelist'], []),
     trustedKeyServers: buildTrustedKeyServers(r.trusted_key_servers),
     rateLimits: buildRateLimits(r),
+    federationRateLimit: buildFederationRateLimit(obj(r.rc_federation)),
     defaultRoomVersion: r.default_room_version === undefined ? DEFAULT_ROOM_VERSION : String(r.default_room_version),
     serveServerWellknown: r.serve_server_wellknown === true,
     clientWellKnown:
@@ -311,6 +312,18 @@ function buildTrustedKeyServers(raw: unknown): TrustedKeyServer[] {
     serverName: s.server_name as string,
     verifyKeys: s.verify_keys === undefined ? null : { ...(obj(s.verify_keys) as Record<string, string>) },
   }));
+}
+
+// Synapse's rc_federation keys and defaults; window_size and sleep_delay are in milliseconds.
+function buildFederationRateLimit(raw: Raw): NonNullable<Config['federationRateLimit']> {
+  const int = (key: string, fallback: number): number => (typeof raw[key] === 'number' ? Math.floor(raw[key] as number) : fallback);
+  return {
+    windowSizeMs: int('window_size', 1000),
+    sleepLimit: int('sleep_limit', 10),
+    sleepDelayMs: int('sleep_delay', 500),
+    rejectLimit: int('reject_limit', 50),
+    concurrent: int('concurrent', 3),
+  };
 }
 
 function buildRateLimits(r: Raw): Record<string, RateLimitConfig> {

@@ -1,8 +1,8 @@
 import type { RateLimitConfig } from './types.js';
 
 // Synapse's rate limiters we honour, by their dotted config key (without the `rc_` prefix), with Synapse's
-// defaults so an operator's tuning carries over unchanged. A limiter missing here (e.g. rc_federation, whose
-// shape differs) is reported as ignored rather than guessed at.
+// defaults so an operator's tuning carries over unchanged. A limiter missing here is reported as ignored rather
+// than guessed at; rc_federation, whose shape differs, is read separately (config/build.ts).
 export const RATE_LIMIT_DEFAULTS: Readonly<Record<string, RateLimitConfig>> = {
   message: { perSecond: 0.2, burstCount: 10 },
   registration: { perSecond: 0.17, burstCount: 3 },

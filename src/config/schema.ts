@@ -203,6 +203,12 @@ export function buildConfigSchema(): JsonSchema {
         },
       },
       ...rateLimitProperties(),
+      rc_federation: {
+        type: 'object',
+        properties: Object.fromEntries(
+          ['window_size', 'sleep_limit', 'sleep_delay', 'reject_limit', 'concurrent'].map((k) => [k, { type: 'integer', minimum: 0 }]),
+        ),
+      },
       default_room_version: {
         enum: [...versions, ...versions.map(Number)],
         'x-expected': `a room version we support (${versions.join(', ')})`,

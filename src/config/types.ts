@@ -109,6 +109,14 @@ export interface Config {
   trustedKeyServers: TrustedKeyServer[];
   /** Synapse's rc_* keys by name without the prefix, e.g. 'message', 'login.address'. */
   rateLimits: Record<string, RateLimitConfig>;
+  /** Synapse's rc_federation (inbound federation requests per origin); absent: Synapse's defaults. */
+  federationRateLimit?: {
+    windowSizeMs: number;
+    sleepLimit: number;
+    sleepDelayMs: number;
+    rejectLimit: number;
+    concurrent: number;
+  };
   defaultRoomVersion: string;
   serveServerWellknown: boolean;
   /** For the client well-known document, when set. */

@@ -7,6 +7,7 @@ import type { UserService } from '../users/index.js';
 import type { FederationService } from '../federation/outbound/index.js';
 import type { FederationRoomsService } from '../federation/rooms/index.js';
 import type { EduHandler } from '../federation/inbound/edus.js';
+import type { InboundFederationLimits } from '../federation/inbound/inbound-limits.js';
 import type { E2eService } from '../users/e2e/index.js';
 import type { RelationsService, SearchService } from '../rooms/index.js';
 import type { SpacesService } from '../rooms/index.js';
@@ -28,6 +29,8 @@ export interface Services {
   federationRooms: FederationRoomsService;
   /** Inbound EDUs of federation transactions; absent: EDUs are ignored. */
   federationEdus?: EduHandler;
+  /** Per-origin limits on inbound federation requests (rc_federation); absent: unlimited. */
+  federationLimits?: InboundFederationLimits;
   e2e: E2eService;
   relations: RelationsService;
   search: SearchService;

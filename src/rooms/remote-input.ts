@@ -146,7 +146,7 @@ export class RemoteInput {
         eventId: event.eventId,
         pdu: event.pdu,
         roomId,
-        depth: Math.max(prevDepth + 1, typeof event.pdu.depth === 'number' ? event.pdu.depth : 0),
+        depth: Math.min(Math.max(prevDepth + 1, typeof event.pdu.depth === 'number' ? event.pdu.depth : 0), Number.MAX_SAFE_INTEGER),
         outlier: false,
         softFailed,
         rejectedReason: null,

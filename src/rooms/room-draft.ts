@@ -152,7 +152,8 @@ export class RoomDraft {
     const authKeys = isCreate ? [] : authStateKeysFor(version, shape);
     const authIds = authKeys.map((k) => this.state.get(k)).filter((id): id is EventId => id !== undefined);
     const prevs = [...this.extremities].sort((a, b) => b.depth - a.depth).slice(0, MAX_PREV_EVENTS);
-    const depth = prevs.reduce((m, p) => Math.max(m, p.depth), 0) + 1;
+    // Capped: a remote event may carry the largest depth there is, and one more would not be a valid integer.
+    const depth = Math.min(prevs.reduce((m, p) => Math.max(m, p.depth), 0) + 1, Number.MAX_SAFE_INTEGER);
 
     const authEvents = await this.loadEvents(authIds);
     const ref = (id: EventId, pdu: Pdu | undefined): EventId | [EventId, Record<string, string>] =>

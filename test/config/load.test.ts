@@ -52,14 +52,13 @@ describe('a real Synapse homeserver.yaml', () => {
       'form_secret',
       'suppress_key_server_warning',
       'redis.use_tls',
-      'rc_federation',
       'presence',
       'email',
     ]) {
       assert.ok(listed.includes(key), `${key} should be listed as ignored: ${ignored[0]}`);
     }
     // Keys we use, and provider keys handed through to SSO, are not reported.
-    for (const key of ['server_name', 'oidc_providers[0].client_secret', 'rc_message', 'database.args.cp_min']) {
+    for (const key of ['server_name', 'oidc_providers[0].client_secret', 'rc_message', 'rc_federation', 'database.args.cp_min']) {
       assert.ok(!listed.includes(key), `${key} must not be listed as ignored`);
     }
   });
@@ -130,6 +129,11 @@ describe('a real Synapse homeserver.yaml', () => {
     assert.deepEqual(rateLimits['joins.remote'], { perSecond: 0.01, burstCount: 20 });
     assert.deepEqual(rateLimits['joins.local'], { perSecond: 0.1, burstCount: 10 });
     assert.deepEqual(rateLimits.admin_redaction, { perSecond: 1, burstCount: 3 });
+  });
+
+  test('reads rc_federation, with Synapse\'s defaults for the keys left out', () => {
+    const { federationRateLimit } = loadConfig(path, {});
+    assert.deepEqual(federationRateLimit, { windowSizeMs: 1000, sleepLimit: 20, sleepDelayMs: 500, rejectLimit: 50, concurrent: 3 });
   });
 });
 

@@ -32,6 +32,15 @@ export interface TestServerOptions {
 export const GENEROUS_MESSAGE_RATE = { rc_message: { per_second: 10_000, burst_count: 100_000 } } as const;
 
 /**
+ * rc_federation opened wide: the federation suites fire bursts of requests between their servers that
+ * Synapse's defaults (sleep after 10/s, refuse after 50/s per origin) would slow down or refuse.
+ * test/federation/inbound/inbound-limits.test.ts proves the limits themselves.
+ */
+export const GENEROUS_FEDERATION_RATE = {
+  rc_federation: { window_size: 1000, sleep_limit: 100_000, sleep_delay: 0, reject_limit: 100_000, concurrent: 1000 },
+} as const;
+
+/**
  * The config a test server runs with, rooted at `dir` (database, signing key and media live there): SQLite,
  * loopback on a random port, no key servers, and `overrides` on top.
  */
@@ -55,6 +64,7 @@ export function testServerConfig(dir: string, overrides: Partial<Config> = {}): 
       ip_range_blacklist: [],
       report_stats: false,
       ...GENEROUS_MESSAGE_RATE,
+      ...GENEROUS_FEDERATION_RATE,
     },
     { configDir: dir, configPath: null, env: {} },
   );

@@ -81,7 +81,12 @@ export function requireServerAuth(deps: HttpDeps, opts: ServerAuthOptions = {}):
     (ctx.state as Record<string, unknown>).origin = creds.origin;
     // The origin is evidently up: anything queued for it can go now rather than after its backoff.
     federation.sender.markDestinationUp(creds.origin);
-    if (opts.check) await opts.check(ctx, creds.origin);
-    await next();
+    const origin = creds.origin;
+    const handle = async () => {
+      if (opts.check) await opts.check(ctx, origin);
+      await next();
+    };
+    const limits = deps.services.federationLimits;
+    await (limits !== undefined ? limits.run(origin, handle) : handle());
   };
 }

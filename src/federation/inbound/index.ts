@@ -2,6 +2,7 @@ import { Router } from '@koa/router';
 import type { HttpDeps } from '../../http/deps.js';
 export { IGNORE_EDUS } from './edus.js';
 export type { EduHandler, InboundEdu } from './edus.js';
+export { FEDERATION_RATE_LIMIT_DEFAULTS, InboundFederationLimits, type FederationRateLimitConfig } from './inbound-limits.js';
 import { registerKeyServerRoutes } from './key-server.js';
 import { registerNotaryRoutes } from './notary.js';
 import { registerRoomRoutes } from './room-routes.js';

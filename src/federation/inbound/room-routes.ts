@@ -66,19 +66,23 @@ export function registerRoomRoutes(router: Router, deps: HttpDeps): void {
     const body = txn.body(ctx);
     if (body.origin !== origin) throw new MatrixError('M_FORBIDDEN', 403, 'The transaction origin is not the signing server');
     const txnId = param(ctx, 'txnId');
-    // EDUs are ephemeral: handled before the PDUs, never retried on our side, failures only logged.
-    for (const edu of body.edus ?? []) {
-      if (typeof edu !== 'object' || edu === null || Array.isArray(edu)) continue;
-      const { edu_type: type, content } = edu as { edu_type?: unknown; content?: unknown };
-      if (typeof type !== 'string') continue;
-      try {
-        await (deps.services.federationEdus ?? IGNORE_EDUS).handleEdu(origin, { edu_type: type, content });
-      } catch (err) {
-        deps.logger.warn({ err, origin, type }, 'EDU handler failed');
+    const process = async () => {
+      // EDUs are ephemeral: handled before the PDUs, never retried on our side, failures only logged.
+      for (const edu of body.edus ?? []) {
+        if (typeof edu !== 'object' || edu === null || Array.isArray(edu)) continue;
+        const { edu_type: type, content } = edu as { edu_type?: unknown; content?: unknown };
+        if (typeof type !== 'string') continue;
+        try {
+          await (deps.services.federationEdus ?? IGNORE_EDUS).handleEdu(origin, { edu_type: type, content });
+        } catch (err) {
+          deps.logger.warn({ err, origin, type }, 'EDU handler failed');
+        }
       }
-    }
-    const pdus = await rooms().receivePdus(origin, txnId, body.pdus);
-    ctx.body = { pdus };
+      return { pdus: await rooms().receivePdus(origin, txnId, body.pdus) };
+    };
+    // One transaction per origin at a time (a retry of the one in progress shares its answer).
+    const limits = deps.services.federationLimits;
+    ctx.body = limits !== undefined ? await limits.transaction(origin, txnId, process) : await process();
   });
 
   for (const kind of ['join', 'leave', 'knock'] as const) {
