@@ -17,18 +17,20 @@ const invalidState = (reason: string) => new MatrixError('M_INVALID_ROOM_STATE',
 const unsupportedVersion = (v: string) =>
   new MatrixError('M_UNSUPPORTED_ROOM_VERSION', 400, `Your homeserver does not support the features required to join this room (version ${v})`);
 
-function validateInvitees(list: readonly string[], serverName: string): UserId[] {
+function validateInvitees(list: readonly string[]): UserId[] {
   const out: UserId[] = [];
   for (const u of list) {
     if (!isValidUserId(u)) throw invalidParam(`Invalid user id in invite: ${u}`);
-    if (serverNameOf(u) !== serverName) {
-      // Inviting a remote user needs the remote server to countersign the invite (federation /invite).
-      throw new MatrixError('M_FORBIDDEN', 403, `Cannot invite ${u}: this server does not federate yet`);
-    }
     if (!out.includes(u)) out.push(u);
   }
   return out;
 }
+
+/**
+ * Invites of other servers' users, made once the room exists: each needs the invitee's server to countersign
+ * it (federation /invite), which cannot happen inside the creation transaction.
+ */
+export type RemoteInviter = (roomId: RoomId, userId: UserId, isDirect: boolean) => Promise<void>;
 
 function roomAlias(localpart: string, serverName: string): string {
   if (localpart === '' || /[\s:#]/.test(localpart)) throw invalidParam('Invalid characters in room alias');
@@ -42,6 +44,7 @@ export async function createRoom(
   writer: RoomWriter,
   requester: Requester,
   body: CreateRoomRequest,
+  inviteRemote?: RemoteInviter,
 ): Promise<{ room_id: RoomId; room_alias?: string }> {
   const { serverName } = deps.config;
   const creator = requester.userId;
@@ -55,7 +58,11 @@ export async function createRoom(
   if (alias !== undefined && (await deps.storage.rooms.getRoomIdForAlias(alias)) !== undefined) {
     throw new MatrixError('M_ROOM_IN_USE', 400, 'Room alias already taken');
   }
-  const invitees = validateInvitees(body.invite ?? [], serverName).filter((u) => u !== creator);
+  const invitees = validateInvitees(body.invite ?? []).filter((u) => u !== creator);
+  const remoteInvitees = invitees.filter((u) => serverNameOf(u) !== serverName);
+  if (remoteInvitees.length > 0 && inviteRemote === undefined) {
+    throw new MatrixError('M_FORBIDDEN', 403, `Cannot invite ${remoteInvitees[0]}: this server does not federate`);
+  }
   if ((body.invite_3pid ?? []).length > 0) {
     throw new MatrixError('M_UNRECOGNIZED', 400, 'Third-party invites need an identity server, which this server does not use');
   }
@@ -112,6 +119,7 @@ export async function createRoom(
         if (body.name !== undefined) await draft.append(state('m.room.name', { name: body.name }), { authError });
         if (body.topic !== undefined) await draft.append(state('m.room.topic', { topic: body.topic }), { authError });
         for (const u of invitees) {
+          if (remoteInvitees.includes(u)) continue;
           const content: JsonObject = { membership: 'invite', ...(await profileFields(deps, u)) };
           if (body.is_direct === true) content.is_direct = true;
           await draft.append({ type: 'm.room.member', sender: creator, stateKey: u, content }, { authError });
@@ -127,6 +135,13 @@ export async function createRoom(
         aliasCreated = true;
       },
     );
+    // A remote invite that fails (unreachable server, blocked invites) leaves the room created, as the spec
+    // allows for invite blocking; the creator can invite again.
+    for (const u of remoteInvitees) {
+      await inviteRemote?.(roomId, u, body.is_direct === true).catch((err: unknown) => {
+        deps.logger.warn({ err, roomId, invitee: u }, 'remote invite at room creation failed');
+      });
+    }
     return alias !== undefined ? { room_id: roomId, room_alias: alias } : { room_id: roomId };
   } catch (err) {
     if (aliasCreated && alias !== undefined) await deps.storage.rooms.deleteAlias(alias);

@@ -182,7 +182,7 @@ export class Memberships {
     });
   }
 
-  async invite(requester: Requester, roomId: RoomId, target: UserId, reason?: string): Promise<void> {
+  async invite(requester: Requester, roomId: RoomId, target: UserId, reason?: string, extra: JsonObject = {}): Promise<void> {
     checkTarget(target);
     const port = this.deps.remoteMembership;
     const remote = serverNameOf(target) !== this.deps.config.serverName;
@@ -193,7 +193,7 @@ export class Memberships {
       if (current === 'join') throw forbidden(`${target} is already in the room.`);
       if (current === 'ban') throw forbidden(`${target} is banned from the room`);
       const profile = remote ? {} : await profileFields(this.deps, target);
-      const ev = await draft.append({ type: 'm.room.member', sender: requester.userId, stateKey: target, content: withReason({ membership: 'invite', ...profile }, reason) });
+      const ev = await draft.append({ type: 'm.room.member', sender: requester.userId, stateKey: target, content: withReason({ ...extra, membership: 'invite', ...profile }, reason) });
       if (remote && port !== undefined) {
         const countersigned = await port.invite(roomId, draft.version.id, ev.pdu, await inviteRoomState(draft, requester.userId));
         const pending = draft.pending[draft.pending.length - 1];

@@ -40,7 +40,9 @@ export function createRoomService(deps: RoomServiceDeps): RoomService {
         for (const u of body.invite) if (!(await invitesBlocked(deps, u as UserId))) allowed.push(u);
         body = { ...body, invite: allowed };
       }
-      return createRoom(deps, writer, requester, body);
+      return createRoom(deps, writer, requester, body, (roomId, userId, isDirect) =>
+        members.invite(requester, roomId, userId, undefined, isDirect ? { is_direct: true } : {}),
+      );
     },
     sendMessageEvent: async (requester, roomId, type, content, txnId, opts) => {
       await assertNotSuspended(deps, requester);

@@ -1,127 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ClientEvent,
-  createClient,
-  MatrixEventEvent,
-  RoomEvent,
-  SyncState,
-  type MatrixClient,
-  type MatrixEvent,
-} from 'matrix-js-sdk';
-import { defaultRuleset } from '../../../src/protocol/index.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
+import { cryptoClients, muteConsole, nextDecrypted, restoreConsole, restoreTimers, startCryptoClient, unrefLongTimers, until } from '../../helpers/sdk-crypto.js';
 import { registerUser, TEST_USER_CONFIG, type RegisteredUser } from '../../helpers/users.js';
 import { C, call } from './http.js';
 
 // The issue's end-to-end test: matrix-js-sdk clients with the Rust crypto stack (@matrix-org/matrix-sdk-crypto-wasm)
 // upload keys, claim one-time keys, share megolm room keys over to-device messages and decrypt each other's
 // messages, all through this server. The server never sees plaintext.
-
-/**
- * Answers the SDK's push-rules fetch when the server cannot (the push rules API belongs to other work; the SDK
- * retries that fetch forever before its first /sync). Push rules play no part in what this file tests.
- */
-function fetchWithPushRules(userId: string): typeof fetch {
-  return async (input, init) => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.toString() : input.url;
-    if (/\/_matrix\/client\/v3\/pushrules\/?(\?|$)/.test(url)) {
-      const probe = await fetch(input, init);
-      if (probe.status === 200) return probe;
-      return new Response(JSON.stringify({ global: defaultRuleset(userId) }), { headers: { 'Content-Type': 'application/json' } });
-    }
-    return fetch(input, init);
-  };
-}
-
-function waitFor<T>(what: string, register: (resolve: (v: T) => void) => void, ms = 30_000): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-    register((v) => {
-      clearTimeout(timer);
-      resolve(v);
-    });
-  });
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const clients: MatrixClient[] = [];
-
-/**
- * The SDK (loglevel) and its Rust crypto (wasm tracing) write every request and state change to the console at
- * debug level, through loggers the client options do not reach. Muted for the duration of this file only.
- */
-const muted = ['debug', 'info', 'log', 'trace', 'warn'] as const;
-const saved = muted.map((m) => [m, console[m]] as const);
-function muteConsole(): void {
-  for (const m of muted) console[m] = () => undefined;
-}
-function restoreConsole(): void {
-  for (const [m, f] of saved) console[m] = f;
-}
-
-/**
- * The SDK arms long timers it never clears (a request timeout per HTTP call, a 5-minute wait per undecrypted
- * event) that would keep this test process alive for minutes after the clients stopped. Long timers created
- * during this file are unref'd so they cannot hold the process open; short ones (the test's own polling) are
- * untouched.
- */
-const realSetTimeout = globalThis.setTimeout;
-function unrefLongTimers(): void {
-  const patched = ((fn: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
-    const t = realSetTimeout(fn, ms, ...args);
-    if ((ms ?? 0) >= 30_000) t.unref();
-    return t;
-  }) as typeof setTimeout;
-  globalThis.setTimeout = Object.assign(patched, realSetTimeout);
-}
-
-async function startCryptoClient(server: TestServer, user: RegisteredUser): Promise<MatrixClient> {
-  const client = createClient({
-    baseUrl: server.baseUrl,
-    accessToken: user.accessToken,
-    userId: user.userId,
-    deviceId: user.deviceId,
-    fetchFn: fetchWithPushRules(user.userId),
-  });
-  clients.push(client);
-  await client.initRustCrypto({ useIndexedDB: false });
-  const prepared = waitFor<void>(`${user.userId} PREPARED`, (done) => {
-    client.on(ClientEvent.Sync, (state: SyncState) => {
-      if (state === SyncState.Prepared) done();
-    });
-  });
-  await client.startClient({ initialSyncLimit: 10 });
-  await prepared;
-  // The Rust stack uploads device and one-time keys right after start; wait until the server has them.
-  await until(`${user.userId} keys uploaded`, async () => {
-    const q = await call(server.baseUrl, 'POST', `${C}/v3/keys/query`, { token: user.accessToken, body: { device_keys: { [user.userId]: [user.deviceId] } } });
-    return Boolean((q.body.device_keys as Record<string, Record<string, unknown>>)[user.userId]?.[user.deviceId]);
-  });
-  return client;
-}
-
-/** Resolves with the decrypted body of the next message in `roomId` whose clear body satisfies `match`. */
-function nextDecrypted(client: MatrixClient, roomId: string, match: (body: string) => boolean): Promise<MatrixEvent> {
-  return waitFor<MatrixEvent>(`decrypted message for ${client.getUserId()}`, (done) => {
-    const check = (ev: MatrixEvent) => {
-      if (ev.getRoomId() !== roomId || ev.isDecryptionFailure() || ev.getType() !== 'm.room.message') return;
-      const body = ev.getContent().body;
-      if (typeof body === 'string' && match(body)) done(ev);
-    };
-    client.on(MatrixEventEvent.Decrypted, (ev: MatrixEvent) => check(ev));
-    client.on(RoomEvent.Timeline, (ev: MatrixEvent) => {
-      if (!ev.isEncrypted() || ev.getClearContent() !== null) check(ev);
-    });
-  });
-}
 
 describe('matrix-js-sdk with Rust crypto', { timeout: 180_000 }, () => {
   let server: TestServer;
@@ -135,15 +21,15 @@ describe('matrix-js-sdk with Rust crypto', { timeout: 180_000 }, () => {
     bob = await registerUser(server.baseUrl, server.config, 'bob');
   });
   after(async () => {
-    for (const c of clients) c.stopClient();
+    for (const c of cryptoClients) c.stopClient();
     await server.close();
     restoreConsole();
-    globalThis.setTimeout = realSetTimeout;
+    restoreTimers();
   });
 
   test('two users exchange encrypted messages and each decrypts the other\'s; a later device of bob gets the key', async () => {
-    const aliceClient = await startCryptoClient(server, alice);
-    const bobClient = await startCryptoClient(server, bob);
+    const aliceClient = await startCryptoClient(server.baseUrl, alice);
+    const bobClient = await startCryptoClient(server.baseUrl, bob);
 
     const { room_id: roomId } = await aliceClient.createRoom({
       invite: [bob.userId],
@@ -173,7 +59,7 @@ describe('matrix-js-sdk with Rust crypto', { timeout: 180_000 }, () => {
     });
     assert.equal(login.status, 200, JSON.stringify(login.body));
     const bob2: RegisteredUser = { ...bob, accessToken: String(login.body.access_token), deviceId: String(login.body.device_id) };
-    const bob2Client = await startCryptoClient(server, bob2);
+    const bob2Client = await startCryptoClient(server.baseUrl, bob2);
     await until('alice tracks bob\'s new device', async () => {
       const devices = await aliceClient.getCrypto()?.getUserDeviceInfo([bob.userId], true);
       return devices?.get(bob.userId)?.has(bob2.deviceId) ?? false;
@@ -185,7 +71,7 @@ describe('matrix-js-sdk with Rust crypto', { timeout: 180_000 }, () => {
 
   test('cross-signing bootstrap signs the device; a key backup is created, filled, and restored on a new device', async () => {
     const carol = await registerUser(server.baseUrl, server.config, 'carol');
-    const carolClient = await startCryptoClient(server, carol);
+    const carolClient = await startCryptoClient(server.baseUrl, carol);
     const crypto = carolClient.getCrypto();
     assert.ok(crypto);
     const password = { type: 'm.login.password', identifier: { type: 'm.id.user', user: carol.userId }, password: carol.password };
@@ -224,7 +110,7 @@ describe('matrix-js-sdk with Rust crypto', { timeout: 180_000 }, () => {
     const login = await call(server.baseUrl, 'POST', `${C}/v3/login`, { body: password });
     assert.equal(login.status, 200, JSON.stringify(login.body));
     const carol2: RegisteredUser = { ...carol, accessToken: String(login.body.access_token), deviceId: String(login.body.device_id) };
-    const carol2Client = await startCryptoClient(server, carol2);
+    const carol2Client = await startCryptoClient(server.baseUrl, carol2);
     const crypto2 = carol2Client.getCrypto();
     assert.ok(crypto2);
     await crypto2.storeSessionBackupPrivateKey(backupKey, version);

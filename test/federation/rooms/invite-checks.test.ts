@@ -9,7 +9,7 @@ import { api, enc, membership, startFederation, until, user, type FedServer } fr
 // Invites across servers, the checks on both ends: the inviting server refuses an /invite answer whose
 // countersignature by the invitee's server is missing or forged (the invite never enters the room), and a
 // server whose user blocks invites (m.invite_permission_config) answers /invite with 403 M_INVITE_BLOCKED,
-// which reaches the inviting client.
+// which reaches the inviting client (createRoom with such an invitee still creates the room).
 
 type Mode = 'unsigned' | 'forged' | 'signed';
 
@@ -89,6 +89,11 @@ describe('federated invites: countersignature and invite blocking', () => {
     assert.equal(blocked.body.errcode, 'M_INVITE_BLOCKED');
     assert.equal(await membership(hs1, alice, roomId, bob.userId), undefined);
 
+    // createRoom with bob in `invite` still creates the room, without him (spec "Invite permission").
+    const created = await api(hs1, alice, 'POST', '/_matrix/client/v3/createRoom', { preset: 'private_chat', invite: [bob.userId] });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    assert.equal(await membership(hs1, alice, created.body.room_id as string, bob.userId), undefined);
+
     // Unblocking lets the same invite through, and bob sees it.
     assert.equal((await put({})).status, 200);
     const allowed = await invite(bob.userId);
@@ -98,5 +103,28 @@ describe('federated invites: countersignature and invite blocking', () => {
       const s = await api(hs2, bob, 'GET', '/_matrix/client/v3/sync?timeout=0');
       return ((s.body.rooms as { invite?: Record<string, unknown> } | undefined)?.invite ?? {})[roomId] !== undefined;
     });
+  });
+});
+
+describe('createRoom inviting a user of another server', () => {
+  test('the invite goes out over federation once the room exists, is_direct included', async () => {
+    const [hs1, hs2] = (await startFederation(['hs1.test', 'hs2.test'])) as [FedServer, FedServer];
+    try {
+      const alice = await user(hs1, 'alice');
+      const bob = await user(hs2, 'bob');
+      const created = await api(hs1, alice, 'POST', '/_matrix/client/v3/createRoom', { preset: 'trusted_private_chat', is_direct: true, invite: [bob.userId] });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      const roomId = created.body.room_id as string;
+      assert.equal(await membership(hs1, alice, roomId, bob.userId), 'invite');
+      const invite = await until('bob sees the direct invite', async () => {
+        const s = await api(hs2, bob, 'GET', '/_matrix/client/v3/sync?timeout=0');
+        const room = ((s.body.rooms as { invite?: Record<string, { invite_state: { events: Array<{ type: string; state_key: string; content: Record<string, unknown> }> } }> } | undefined)?.invite ?? {})[roomId];
+        return room?.invite_state.events.find((e) => e.type === 'm.room.member' && e.state_key === bob.userId);
+      });
+      assert.equal(invite.content.is_direct, true);
+    } finally {
+      await hs2.server.close();
+      await hs1.server.close();
+    }
   });
 });
