@@ -120,6 +120,32 @@ describeStorage('room write store', (ctx) => {
     assert.deepEqual(deltas.map((d) => d.eventId), ['$create', '$join', '$leave', '$inv', null]);
   });
 
+  test('a soft-failed membership is stored but enters neither the membership history nor the member list', async () => {
+    const storage = await ctx.open();
+    const c = chain(storage);
+    const bob = '@bob:test.example.org';
+    await c.add('$create', pdu('m.room.create', [], { state_key: '' }));
+    await c.add('$join', pdu('m.room.member', ['$create'], { state_key: bob, content: { membership: 'join' } }));
+    const live = new Map(c.state);
+    // A kick that failed against the current state: kept, with the room's state and extremities unchanged.
+    c.ordering += 1;
+    await storage.rooms.persistEvents({
+      roomId: ROOM,
+      events: [{
+        eventId: '$softkick', pdu: pdu('m.room.member', ['$create'], { state_key: bob, content: { membership: 'leave' } }), roomId: ROOM,
+        depth: 2, outlier: false, softFailed: true, rejectedReason: null, stateBefore: live, streamOrdering: c.ordering,
+      }],
+      newForwardExtremities: null,
+      newCurrentState: null,
+    });
+    assert.equal((await storage.rooms.getEvent('$softkick'))?.softFailed, true);
+    const history = await storage.rooms.getMembershipChangesForUser(bob, 0, c.ordering);
+    assert.deepEqual(history.map((m) => m.eventId), ['$join']);
+    assert.equal((await storage.rooms.getMembershipAt(ROOM, bob, c.ordering))?.membership, 'join');
+    assert.deepEqual((await storage.rooms.getRoomMembers(ROOM)).map((m) => [m.userId, m.membership]), [[bob, 'join']]);
+    assert.deepEqual(await storage.rooms.getForwardExtremities(ROOM), ['$join']);
+  });
+
   test('history: an outlier promoted into the timeline keeps one row, takes its new ordering and gets its state; backward extremities follow', async () => {
     const storage = await ctx.open();
     const c = chain(storage);
