@@ -97,6 +97,22 @@ describe('joining by a remote alias and knocking on a remote room', () => {
     });
   }
 
+  test('a remote knock is retracted by leaving (make_leave / send_leave through the resident server)', async () => {
+    const created = await api(hs1, alice, 'POST', '/_matrix/client/v3/createRoom', {
+      preset: 'private_chat',
+      room_version: '11',
+      initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }],
+    });
+    const roomId = created.body.room_id as string;
+    const knocked = await api(hs2, carol, 'POST', `/_matrix/client/v3/knock/${enc(roomId)}`, {});
+    assert.equal(knocked.status, 200, JSON.stringify(knocked.body));
+    await until('hs1 sees the knock', async () => (await membership(hs1, alice, roomId, carol.userId)) === 'knock');
+    const left = await api(hs2, carol, 'POST', `/_matrix/client/v3/rooms/${enc(roomId)}/leave`, {});
+    assert.equal(left.status, 200, JSON.stringify(left.body));
+    await until('hs1 sees the retraction', async () => (await membership(hs1, alice, roomId, carol.userId)) === 'leave');
+    await until('the knock leaves carol\'s /sync', async () => (await syncRooms(hs2, carol)).knock[roomId] === undefined);
+  });
+
   test('a knock on a remote room that does not allow knocking is refused by the resident server', async () => {
     const created = await api(hs1, alice, 'POST', '/_matrix/client/v3/createRoom', { preset: 'private_chat', room_version: '12' });
     const roomId = created.body.room_id as string;

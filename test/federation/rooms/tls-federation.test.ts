@@ -6,26 +6,30 @@ import type { RegisteredUser } from '../../helpers/users.js';
 import { api, bodies, enc, membership, send, startFederation, until, user, type FedServer } from './harness.js';
 import { createTestCa, type TestCa } from './tls-certs.js';
 
-// Federation over real TLS: hs1 and hs2 serve federation only on TLS listeners with certificates for their
+// Federation over real TLS: hs1, hs2 and hs3 serve federation only on TLS listeners with certificates for their
 // names from a test CA, and check each other's certificates (federation_verify_certificates on, the CA in
-// federation_custom_ca_list; SNI is the server name). A user of hs2 joins a room of hs1 and messages flow
-// both ways. The transport trusts the test CA only through that setting, and only for the name on a certificate.
+// federation_custom_ca_list; SNI is the server name). Users of hs2 and hs3 join a room of hs1 and messages
+// flow every way. The transport trusts the test CA only through that setting, and only for the name on a certificate.
 
 describe('federation over TLS listeners with verified certificates', () => {
   let ca: TestCa;
   let hs1: FedServer;
   let hs2: FedServer;
+  let hs3: FedServer;
   let alice: RegisteredUser;
   let bob: RegisteredUser;
+  let carol: RegisteredUser;
   const overrides: Record<string, string> = {};
 
   before(async () => {
     ca = createTestCa();
-    [hs1, hs2] = (await startFederation(['hs1.test', 'hs2.test'], overrides, { tls: ca })) as [FedServer, FedServer];
+    [hs1, hs2, hs3] = (await startFederation(['hs1.test', 'hs2.test', 'hs3.test'], overrides, { tls: ca })) as [FedServer, FedServer, FedServer];
     alice = await user(hs1, 'alice');
     bob = await user(hs2, 'bob');
+    carol = await user(hs3, 'carol');
   });
   after(async () => {
+    await hs3?.server.close();
     await hs2?.server.close();
     await hs1?.server.close();
     if (ca) rmSync(ca.dir, { recursive: true, force: true });
@@ -37,23 +41,26 @@ describe('federation over TLS listeners with verified certificates', () => {
     await assert.rejects(fetch(`${plain}/_matrix/key/v2/server`));
   });
 
-  test('bob@hs2 joins a room of hs1 over TLS and messages flow both ways', async () => {
+  test('bob@hs2 joins a room of hs1 by alias, carol@hs3 through hs2, over TLS; messages flow every way', async () => {
     const created = await api(hs1, alice, 'POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat', room_alias_name: 'secure', room_version: '12' });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     const roomId = created.body.room_id as string;
     const joined = await api(hs2, bob, 'POST', `/_matrix/client/v3/join/${enc('#secure:hs1.test')}`, {});
     assert.equal(joined.status, 200, JSON.stringify(joined.body));
     await until('hs1 sees bob join', async () => (await membership(hs1, alice, roomId, bob.userId)) === 'join');
+    const viaHs2 = await api(hs3, carol, 'POST', `/_matrix/client/v3/join/${enc(roomId)}?via=hs2.test`, {});
+    assert.equal(viaHs2.status, 200, JSON.stringify(viaHs2.body));
+    await until('hs1 sees carol join', async () => (await membership(hs1, alice, roomId, carol.userId)) === 'join');
     await send(hs1, alice, roomId, 'over tls from alice');
     await send(hs2, bob, roomId, 'over tls from bob');
-    await until('bob sees both', async () => {
-      const seen = await bodies(hs2, bob, roomId);
-      return seen.includes('over tls from alice') && seen.includes('over tls from bob');
-    });
-    await until('alice sees both', async () => {
-      const seen = await bodies(hs1, alice, roomId);
-      return seen.includes('over tls from alice') && seen.includes('over tls from bob');
-    });
+    await send(hs3, carol, roomId, 'over tls from carol');
+    const all = ['over tls from alice', 'over tls from bob', 'over tls from carol'];
+    for (const [s, u] of [[hs1, alice], [hs2, bob], [hs3, carol]] as const) {
+      await until(`${s.name} sees all three`, async () => {
+        const seen = await bodies(s, u, roomId);
+        return all.every((b) => seen.includes(b));
+      });
+    }
   });
 
   test('the trusted CA is what makes the peer acceptable, and only for the name its certificate carries', async () => {
