@@ -6,6 +6,7 @@ import type { JsonObject } from '../types/json.js';
 import type { Requester } from '../types/requester.js';
 import type { RoomServiceDeps } from './deps.js';
 import type { RoomWriter } from './room-writer.js';
+import type { SendOptions } from './types.js';
 
 // Sending: message events (idempotent per client transaction), state events (an identical repeat returns
 // the existing event, as Synapse does), redactions, and the m.room.canonical_alias checks.
@@ -25,7 +26,7 @@ export class Sender {
     private readonly writer: RoomWriter,
   ) {}
 
-  async sendMessage(requester: Requester, roomId: RoomId, type: string, content: JsonObject, txnId: string, ts?: number): Promise<{ event_id: EventId }> {
+  async sendMessage(requester: Requester, roomId: RoomId, type: string, content: JsonObject, txnId: string, opts: SendOptions = {}): Promise<{ event_id: EventId }> {
     if (type === '') throw invalidParam('Event type must not be empty');
     const txn = { userId: requester.userId, deviceId: txnScope(requester), txnId };
     const seen = await this.deps.storage.rooms.getTxnEvent(txn.userId, txn.deviceId, txnId);
@@ -34,12 +35,13 @@ export class Sender {
       // Checked again under the lock: a retry may have raced the first request.
       const again = await this.deps.storage.rooms.getTxnEvent(txn.userId, txn.deviceId, txnId);
       if (again !== undefined) return { event_id: again };
-      const ev = await draft.append({ type, sender: requester.userId, content, ...(ts !== undefined ? { originServerTs: ts } : {}) }, { txn });
+      opts.beforeCreate?.();
+      const ev = await draft.append({ type, sender: requester.userId, content, originServerTs: opts.ts }, { txn });
       return { event_id: ev.eventId };
     });
   }
 
-  async sendState(requester: Requester, roomId: RoomId, type: string, stateKey: string, content: JsonObject, ts?: number): Promise<{ event_id: EventId }> {
+  async sendState(requester: Requester, roomId: RoomId, type: string, stateKey: string, content: JsonObject, opts: SendOptions = {}): Promise<{ event_id: EventId }> {
     if (type === '') throw invalidParam('Event type must not be empty');
     if (type === 'm.room.canonical_alias') await this.checkCanonicalAlias(roomId, content);
     // An ACL that denies this server would cut the room off from us with no way back through federation.
@@ -51,18 +53,27 @@ export class Sender {
       if (existing !== undefined && existing.pdu.sender === requester.userId && canonicalJson(existing.pdu.content) === canonicalJson(content)) {
         return { event_id: existing.eventId };
       }
-      const ev = await draft.append({ type, sender: requester.userId, stateKey, content, ...(ts !== undefined ? { originServerTs: ts } : {}) });
+      opts.beforeCreate?.();
+      const ev = await draft.append({ type, sender: requester.userId, stateKey, content, originServerTs: opts.ts });
       return { event_id: ev.eventId };
     });
   }
 
-  async redact(requester: Requester, roomId: RoomId, targetId: EventId, reason: string | undefined, txnId: string): Promise<{ event_id: EventId }> {
+  async redact(
+    requester: Requester,
+    roomId: RoomId,
+    targetId: EventId,
+    reason: string | undefined,
+    txnId: string,
+    opts: SendOptions = {},
+  ): Promise<{ event_id: EventId }> {
     const txn = { userId: requester.userId, deviceId: txnScope(requester), txnId };
     const seen = await this.deps.storage.rooms.getTxnEvent(txn.userId, txn.deviceId, txnId);
     if (seen !== undefined) return { event_id: seen };
     return this.writer.withRoom(roomId, async (draft) => {
       const again = await this.deps.storage.rooms.getTxnEvent(txn.userId, txn.deviceId, txnId);
       if (again !== undefined) return { event_id: again };
+      opts.beforeCreate?.();
       const target = await this.deps.storage.rooms.getEvent(targetId);
       let applies = false;
       if (target !== undefined && target.roomId === roomId) {

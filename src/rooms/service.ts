@@ -46,16 +46,16 @@ export function createRoomService(deps: RoomServiceDeps): RoomService {
     },
     sendMessageEvent: async (requester, roomId, type, content, txnId, opts) => {
       await assertNotSuspended(deps, requester);
-      return sender.sendMessage(requester, roomId, type, content, txnId, opts?.ts);
+      return sender.sendMessage(requester, roomId, type, content, txnId, opts);
     },
     sendStateEvent: async (requester, roomId, type, stateKey, content, opts) => {
       if (!allowedWhileSuspended(requester, type, stateKey, content)) await assertNotSuspended(deps, requester);
       if (type === 'm.room.member' && content.membership === 'invite') await assertInviteAllowed(deps, stateKey as UserId);
-      return sender.sendState(requester, roomId, type, stateKey, content, opts?.ts);
+      return sender.sendState(requester, roomId, type, stateKey, content, opts);
     },
-    redact: async (requester, roomId, eventId, reason, txnId) => {
+    redact: async (requester, roomId, eventId, reason, txnId, opts) => {
       await assertMayRedactWhileSuspended(deps, requester, roomId, eventId);
-      return sender.redact(requester, roomId, eventId, reason, txnId);
+      return sender.redact(requester, roomId, eventId, reason, txnId, opts);
     },
     join: async (requester, roomIdOrAlias, opts) => {
       await assertNotSuspended(deps, requester);

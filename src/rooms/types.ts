@@ -69,6 +69,11 @@ export interface RemoteRoomInput {
 export interface SendOptions {
   /** origin_server_ts to give the event (an application service's `?ts=`); the route decides who may set it. */
   ts?: number;
+  /**
+   * Called (and may throw, e.g. M_LIMIT_EXCEEDED) only when a new event is about to be created: a retried
+   * transaction id or an identical state event returns the existing event without it, as in Synapse.
+   */
+  beforeCreate?: () => void;
 }
 
 export interface RoomService {
@@ -77,7 +82,7 @@ export interface RoomService {
   createRoom(requester: Requester, body: CreateRoomRequest): Promise<{ room_id: RoomId; room_alias?: string }>;
   sendMessageEvent(requester: Requester, roomId: RoomId, type: string, content: JsonObject, txnId: string, opts?: SendOptions): Promise<{ event_id: EventId }>;
   sendStateEvent(requester: Requester, roomId: RoomId, type: string, stateKey: string, content: JsonObject, opts?: SendOptions): Promise<{ event_id: EventId }>;
-  redact(requester: Requester, roomId: RoomId, eventId: EventId, reason: string | undefined, txnId: string): Promise<{ event_id: EventId }>;
+  redact(requester: Requester, roomId: RoomId, eventId: EventId, reason: string | undefined, txnId: string, opts?: SendOptions): Promise<{ event_id: EventId }>;
   join(requester: Requester, roomIdOrAlias: string, opts?: JoinOptions): Promise<{ room_id: RoomId }>;
   invite(requester: Requester, roomId: RoomId, userId: UserId, reason?: string): Promise<void>;
   kick(requester: Requester, roomId: RoomId, userId: UserId, reason?: string): Promise<void>;

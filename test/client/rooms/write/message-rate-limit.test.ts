@@ -52,6 +52,24 @@ describe('message rate limiting (rc_message)', () => {
     assert.equal(redact.status, 429);
   });
 
+  it('a retried transaction id and an identical state event cost nothing: they return the existing event', async () => {
+    const room = encodeURIComponent(roomId);
+    // Alice's burst is spent by the test above; a retry of an accepted send still gets its event id.
+    const retry = await call(exempt.server.baseUrl, 'PUT', `${C}/rooms/${room}/send/m.room.message/a0`, alice.accessToken, { msgtype: 'm.text', body: 'm0' });
+    assert.equal(retry.status, 200, JSON.stringify(retry.body));
+    assert.match(String(retry.body.event_id), /^\$/);
+    const bob = await registerUser(exempt.server.baseUrl, exempt.server.config, 'bob');
+    const own = await call(exempt.server.baseUrl, 'POST', `${C}/createRoom`, bob.accessToken, { preset: 'public_chat' });
+    const bobRoom = encodeURIComponent(own.body.room_id as string);
+    const first = await call(exempt.server.baseUrl, 'PUT', `${C}/rooms/${bobRoom}/state/m.room.topic`, bob.accessToken, { topic: 'same' });
+    assert.equal(first.status, 200);
+    for (let i = 0; i < 5; i++) {
+      const again = await call(exempt.server.baseUrl, 'PUT', `${C}/rooms/${bobRoom}/state/m.room.topic`, bob.accessToken, { topic: 'same' });
+      assert.equal(again.status, 200);
+      assert.equal(again.body.event_id, first.body.event_id);
+    }
+  });
+
   it('an application service with rate_limited: false is not limited, for its sender nor its masqueraded users', async () => {
     const ghost = await registerGhost(exempt, '_br_fast');
     const room = encodeURIComponent(roomId);
