@@ -6,9 +6,14 @@ import { toSafeNumber } from './dialect.js';
 // Writing state groups (migrations/0002_rooms.ts): a group is a full snapshot (prev_group NULL) or a delta
 // against prev_group, where an entry with event_id NULL removes the key. New groups are deltas against the
 // group of the event they follow, so the tables grow with state changes rather than with room size times
-// events; the chain is capped so resolving a group never walks more than MAX_DELTA_DEPTH deltas.
+// events. A new snapshot starts when the chain would hold more entry rows than the state itself (or more than
+// MAX_DELTA_DEPTH links): reading a state then costs at most about twice reading a snapshot, and snapshots get
+// rarer as the state grows. Capping the chain by links alone makes a room of n members that keeps changing
+// state store about n²/(2·cap) rows; capping by rows makes a snapshot "pay" for the deltas before it.
 
-export const MAX_DELTA_DEPTH = 50;
+export const MAX_DELTA_DEPTH = 500;
+/** Below this many chain rows a delta is always fine: small rooms need no snapshot per handful of changes. */
+export const MIN_CHAIN_ROWS = 100;
 
 const SEP = '\u0000';
 
@@ -17,12 +22,15 @@ export interface ResolvedGroup {
   readonly id: number;
   readonly state: ReadonlyMap<StateKey, EventId>;
   readonly deltaDepth: number;
+  /** Entry rows of the delta chain down to the snapshot (the snapshot's own rows excluded). */
+  readonly chainRows: number;
 }
 
 interface GroupRow {
   id: unknown;
   prev_group: unknown;
   delta_depth: unknown;
+  chain_rows: unknown;
 }
 
 interface EntryRow {
@@ -93,32 +101,43 @@ export class StateGroupWriter {
   async resolve(db: Knex | Knex.Transaction, id: number): Promise<ResolvedGroup> {
     const hit = this.cache.get(id);
     if (hit !== undefined) return hit;
-    // Walk prev_group links down to a snapshot or a cached group (at most MAX_DELTA_DEPTH steps).
-    const chain: Array<{ id: number; depth: number }> = [];
+    // prev_group links down to the snapshot in one query; only the part above a cached group is read.
+    const rows: GroupRow[] = await db
+      .withRecursive('chain', ['id', 'prev_group', 'delta_depth', 'chain_rows', 'n'], (qb) => {
+        void qb
+          .select('id', 'prev_group', 'delta_depth', 'chain_rows', db.raw('0'))
+          .from('state_groups')
+          .where('id', id)
+          .unionAll((u) => {
+            void u
+              .select('g.id', 'g.prev_group', 'g.delta_depth', 'g.chain_rows', db.raw('c.n + 1'))
+              .from('state_groups as g')
+              .join('chain as c', 'g.id', 'c.prev_group');
+          });
+      })
+      .select('id', 'prev_group', 'delta_depth', 'chain_rows')
+      .from('chain')
+      .orderBy('n', 'asc');
+    if (rows.length === 0) throw new Error(`state group ${id} does not exist`);
+    const chain: Array<{ id: number; depth: number; chainRows: number }> = [];
     let base: ResolvedGroup | undefined;
-    let cursor: number | null = id;
-    while (cursor !== null) {
-      const cached = this.cache.get(cursor);
+    for (const row of rows) {
+      const gid = toSafeNumber(row.id, 'state_groups.id');
+      const cached = this.cache.get(gid);
       if (cached !== undefined) {
         base = cached;
         break;
       }
-      const row: GroupRow | undefined = await db('state_groups').select('id', 'prev_group', 'delta_depth').where('id', cursor).first();
-      if (row === undefined) throw new Error(`state group ${cursor} does not exist`);
-      chain.push({ id: cursor, depth: toSafeNumber(row.delta_depth, 'state_groups.delta_depth') });
-      cursor = row.prev_group === null ? null : toSafeNumber(row.prev_group, 'state_groups.prev_group');
+      chain.push({ id: gid, depth: toSafeNumber(row.delta_depth, 'state_groups.delta_depth'), chainRows: toSafeNumber(row.chain_rows, 'state_groups.chain_rows') });
     }
-    const rows: EntryRow[] =
-      chain.length === 0
-        ? []
-        : await db('state_group_entries')
-            .select('state_group', 'type', 'state_key', 'event_id')
-            .whereIn(
-              'state_group',
-              chain.map((c) => c.id),
-            );
+    const entries: EntryRow[] = [];
+    // SQLite binds at most a few thousand parameters per statement.
+    for (let i = 0; i < chain.length; i += 500) {
+      const part = chain.slice(i, i + 500).map((c) => c.id);
+      entries.push(...((await db('state_group_entries').select('state_group', 'type', 'state_key', 'event_id').whereIn('state_group', part)) as EntryRow[]));
+    }
     const byGroup = new Map<number, EntryRow[]>();
-    for (const r of rows) {
+    for (const r of entries) {
       const g = toSafeNumber(r.state_group, 'state_group_entries.state_group');
       let list = byGroup.get(g);
       if (list === undefined) byGroup.set(g, (list = []));
@@ -133,7 +152,12 @@ export class StateGroupWriter {
       }
     }
     const first = chain[0];
-    const resolved: ResolvedGroup = { id, state, deltaDepth: first !== undefined ? first.depth : (base?.deltaDepth ?? 0) };
+    const resolved: ResolvedGroup = {
+      id,
+      state,
+      deltaDepth: first !== undefined ? first.depth : (base?.deltaDepth ?? 0),
+      chainRows: first !== undefined ? first.chainRows : (base?.chainRows ?? 0),
+    };
     this.remember([resolved]);
     return resolved;
   }
@@ -151,24 +175,26 @@ export class StateGroupWriter {
     let entries: Array<[StateKey, EventId | null]>;
     let prev: number | null = null;
     let deltaDepth = 0;
-    if (base !== null && base.deltaDepth < MAX_DELTA_DEPTH) {
-      entries = stateDelta(base.state, state);
-      if (entries.length === 0) return base;
+    let chainRows = 0;
+    const delta = base !== null ? stateDelta(base.state, state) : null;
+    if (base !== null && delta !== null && delta.length === 0) return base;
+    if (base !== null && delta !== null && base.deltaDepth < MAX_DELTA_DEPTH && base.chainRows + delta.length <= Math.max(MIN_CHAIN_ROWS, state.size)) {
+      entries = delta;
       prev = base.id;
       deltaDepth = base.deltaDepth + 1;
+      chainRows = base.chainRows + delta.length;
     } else {
-      if (base !== null && stateDelta(base.state, state).length === 0) return base;
       entries = [...state];
     }
     if (this.lastId === null) throw new Error('StateGroupWriter.prepare() was not called');
     const id = ++this.lastId;
-    await trx('state_groups').insert({ id, room_id: roomId, prev_group: prev, delta_depth: deltaDepth });
+    await trx('state_groups').insert({ id, room_id: roomId, prev_group: prev, delta_depth: deltaDepth, chain_rows: chainRows });
     const rows = entries.map(([key, eventId]) => {
       const [type, stateKey] = splitKey(key);
       return { state_group: id, type, state_key: stateKey, event_id: eventId };
     });
     // 4 parameters per row; SQLite caps a multi-row insert at 500 rows.
     for (let i = 0; i < rows.length; i += 500) await trx('state_group_entries').insert(rows.slice(i, i + 500));
-    return { id, state: new Map(state), deltaDepth };
+    return { id, state: new Map(state), deltaDepth, chainRows };
   }
 }
