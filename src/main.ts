@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from './config/types.js';
+import { bridgeRegistrationFiles } from './config/bridges.js';
 import { loadOrCreateSigningKeys } from './config/signing-keys.js';
 import type { Logger } from './http/logger.js';
 import { startListeners } from './http/listeners.js';
@@ -240,7 +241,12 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     appservices: createAppserviceService({
       serverName: config.serverName,
       // app_service_config_files first, then every registrations/*.yaml next to where the server runs.
-      registrations: loadRegistrations([...config.appServiceConfigFiles, ...registrationFilesIn(resolvePath('registrations'))]),
+      // (plus the registrations of the enabled bridges in the `bridges:` section).
+      registrations: loadRegistrations([
+        ...config.appServiceConfigFiles,
+        ...bridgeRegistrationFiles(config.bridges ?? []),
+        ...registrationFilesIn(resolvePath('registrations')),
+      ]),
       storage,
       notices,
       logger: logger.child({ component: 'appservice' }),

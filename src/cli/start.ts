@@ -5,6 +5,7 @@ import { generateConfigFile } from '../config/generate.js';
 import { loadConfigWithWarnings } from '../config/load.js';
 import { createLogger } from '../http/logger.js';
 import type { ListenAddress } from '../main.js';
+import { planBridgeLaunches, superviseBridges } from './bridge-supervisor.js';
 import { chooseConfigPath } from './config-path.js';
 import { parseYesNo } from './generate-config.js';
 import type { CliContext } from './io.js';
@@ -45,14 +46,20 @@ export async function startCommand(argv: string[], ctx: CliContext): Promise<num
   const { config, warnings } = loadConfigWithWarnings(path, ctx.env);
   const logger = createLogger(config.logLevel);
   for (const w of warnings) logger.warn(w);
+  // Checked before anything starts: a bridge whose files are missing is a config error, not a crash loop.
+  const bridgeLaunches = planBridgeLaunches(config.bridges ?? []);
 
   // Loaded only now so that --help, --version and config errors never pay for koa and the database drivers.
   const { startHomeserver, addressUrl } = await import('../main.js');
   const server = await startHomeserver(config, logger);
 
+  // Bridges start once the homeserver answers: the first thing a bridge does is talk to it.
+  const bridges = bridgeLaunches.length > 0 ? superviseBridges(bridgeLaunches, { logger: logger.child({ component: 'bridges' }) }) : null;
+
   const urls = server.addresses.map((a) => addressUrl(pasteable(a)));
   ctx.out(`homeserver ${config.serverName} is running`);
   for (const u of urls) ctx.out(`  listening on ${u}`);
+  for (const b of bridgeLaunches) ctx.out(`  running bridge ${b.name}`);
   if (urls[0]) {
     ctx.out(
       `To create the first (admin) user, in another shell:\n` +
@@ -75,7 +82,8 @@ export async function startCommand(argv: string[], ctx: CliContext): Promise<num
         logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting');
         done(1);
       }, SHUTDOWN_DEADLINE_MS).unref();
-      server.close().then(
+      // Bridges first, so they can finish what they were sending while the homeserver still answers.
+      (bridges ? bridges.stop() : Promise.resolve()).then(() => server.close()).then(
         () => done(0),
         (err: unknown) => {
           logger.error({ err }, 'error during shutdown');

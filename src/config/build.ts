@@ -11,6 +11,7 @@ import {
   DEFAULT_MAX_REQUEST_BODY_SIZE,
   DEFAULT_MAX_UPLOAD_SIZE,
 } from './defaults.js';
+import { buildBridges } from './bridges.js';
 import { ConfigError, describeValue, keyPath } from './errors.js';
 import { findIgnoredKeys } from './ignored-keys.js';
 import { OPTIONAL_RATE_LIMITS, RATE_LIMIT_DEFAULTS } from './rate-limits.js';
@@ -85,6 +86,7 @@ export function buildConfig(raw: unknown, opts: BuildOptions): BuildResult {
     enableRegistration: r.enable_registration === true,
     registrationRequiresToken: r.registration_requires_token === true,
     appServiceConfigFiles: list<string>(r.app_service_config_files).map(path),
+    bridges: buildBridges(r.bridges, path),
     redis: buildRedis(obj(r.redis)),
     mediaStorePath: path(optStr(r.media_store_path) ?? 'media_store'),
     maxUploadSize: parseSize((r.max_upload_size as string | number | undefined) ?? DEFAULT_MAX_UPLOAD_SIZE),

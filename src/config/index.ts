@@ -6,3 +6,4 @@ export { generateConfigFile, renderHomeserverYaml, type GenerateOptions, type Ge
 export { ensureSigningKeyFile, loadOrCreateSigningKeys, type SigningKeysResult } from './signing-keys.js';
 export { parseDuration, parseSize } from './units.js';
 export { RATE_LIMIT_DEFAULTS } from './rate-limits.js';
+export { bridgeRegistrationFiles } from './bridges.js';

@@ -1,4 +1,5 @@
 import { allRoomVersions } from '../protocol/room-versions.js';
+import { bridgesSchema } from './bridges.js';
 import { rateLimitGroups } from './rate-limits.js';
 import { DURATION_PATTERN, SIZE_PATTERN } from './units.js';
 
@@ -136,6 +137,7 @@ export function buildConfigSchema(): JsonSchema {
       enable_registration: bool,
       registration_requires_token: bool,
       app_service_config_files: { type: ['array', 'null'], items: pathStr },
+      bridges: bridgesSchema,
       redis: {
         type: 'object',
         properties: {

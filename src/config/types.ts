@@ -58,6 +58,18 @@ export interface ThumbnailSizeConfig {
   method: 'crop' | 'scale';
 }
 
+/** One entry of the `bridges:` section: an in-repo bridge `hearth start` runs as a supervised child process. */
+export interface BridgeProcessConfig {
+  name: string;
+  enabled: boolean;
+  /** The bridge's own config file, passed as `start --config`. */
+  configPath: string;
+  /** Its registration file, loaded by the core and passed as `--file`; null when it lives in registrations/. */
+  registrationPath: string | null;
+  /** The bridge's built entry; null: `dist/bridges/<name>/src/main.js` of this installation. */
+  entryPath: string | null;
+}
+
 export interface Config {
   /** Absolute path of the config file this came from (null when built in code, e.g. tests). */
   configPath: string | null;
@@ -75,6 +87,8 @@ export interface Config {
   enableRegistration: boolean;
   registrationRequiresToken: boolean;
   appServiceConfigFiles: string[];
+  /** In-repo bridges run as child processes by `hearth start` (optional so configs built in code may omit it). */
+  bridges?: BridgeProcessConfig[];
   redis: RedisConfig;
   mediaStorePath: string;
   maxUploadSize: number;
