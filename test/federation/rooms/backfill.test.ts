@@ -1,6 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createClient } from 'matrix-js-sdk';
+import { logger as sdkLogger } from 'matrix-js-sdk/lib/logger.js';
 import { xMatrixAuthorization } from '../../../src/federation/outbound/index.js';
+import { startAndWaitPrepared } from '../../interop/sdk-helpers.js';
 import { assertMatchesSpec } from '../../helpers/spec-schemas.js';
 import type { RegisteredUser } from '../../helpers/users.js';
 import { api, enc, membership, send, startFederation, until, user, type FedServer } from './harness.js';
@@ -9,6 +12,8 @@ import { proxyInbound, type InboundProxy } from './partition.js';
 // Backfill (server-server API): hs1 serves GET /backfill, and a user on hs3 who joins late pages back with
 // /messages past the oldest event hs3 holds (its own join): hs3 fetches the older history from a server in the
 // room and the user sees what was said before the join (history_visibility `shared`), in order, exactly once.
+
+(sdkLogger as unknown as { disableAll(): void }).disableAll();
 
 interface ClientEventShape {
   type: string;
@@ -21,6 +26,7 @@ describe('federation: backfill', () => {
   let hs1: FedServer;
   let hs2: FedServer;
   let hs3: FedServer;
+  let hs4: FedServer;
   let toHs1: InboundProxy;
   let toHs2: InboundProxy;
   const backfillRequests = () =>
@@ -32,7 +38,7 @@ describe('federation: backfill', () => {
   const said: string[] = [];
 
   before(async () => {
-    [hs1, hs2, hs3] = (await startFederation(['hs1.test', 'hs2.test', 'hs3.test'], overrides)) as [FedServer, FedServer, FedServer];
+    [hs1, hs2, hs3, hs4] = (await startFederation(['hs1.test', 'hs2.test', 'hs3.test', 'hs4.test'], overrides)) as [FedServer, FedServer, FedServer, FedServer];
     toHs1 = await proxyInbound(hs1, overrides);
     toHs2 = await proxyInbound(hs2, overrides);
     alice = await user(hs1, 'alice');
@@ -62,7 +68,7 @@ describe('federation: backfill', () => {
     });
   });
   after(async () => {
-    for (const s of [hs3, hs2, hs1]) await s?.server.close();
+    for (const s of [hs4, hs3, hs2, hs1]) await s?.server.close();
     await toHs1?.close();
     await toHs2?.close();
   });
@@ -124,5 +130,23 @@ describe('federation: backfill', () => {
     assert.deepEqual(texts, said);
     assert.equal(r.body.end, undefined, 'the start of the room was reached');
     assert.equal(backfillRequests(), asked);
+  });
+
+  test('matrix-js-sdk on a fourth server joins late and scrolls back to the start of the room', async () => {
+    const dave = await user(hs4, 'dave');
+    const joined = await api(hs4, dave, 'POST', `/_matrix/client/v3/join/${enc(roomId)}?via=hs2.test`, {});
+    assert.equal(joined.status, 200, JSON.stringify(joined.body));
+    const client = createClient({ baseUrl: hs4.server.baseUrl, accessToken: dave.accessToken, userId: dave.userId, deviceId: dave.deviceId });
+    try {
+      await startAndWaitPrepared(client, 5);
+      const room = await until('the client knows the room', async () => client.getRoom(roomId) ?? undefined);
+      const events = () => room.getLiveTimeline().getEvents();
+      for (let i = 0; i < 30 && !events().some((e) => e.getType() === 'm.room.create'); i++) await client.scrollback(room, 10);
+      const texts = events().filter((e) => e.getType() === 'm.room.message').map((e) => e.getContent().body as string);
+      assert.deepEqual(texts, said);
+      assert.equal(events()[0]?.getType(), 'm.room.create');
+    } finally {
+      client.stopClient();
+    }
   });
 });
