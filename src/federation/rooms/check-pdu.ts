@@ -32,6 +32,11 @@ export async function checkIncomingPdu(keyring: Keyring, version: RoomVersion, j
   if (eventId === undefined) return { ok: false, reason: 'cannot compute the event id' };
   const format = validatePdu(version, withoutUnsigned);
   if (!format.ok) return { ok: false, reason: `invalid event: ${format.reason}`, eventId };
+  // Only the create event starts the DAG; any other event without prev events would be a second root,
+  // placed nowhere in the room's history (current state would stand in for its unknown "state before").
+  if (format.pdu.type !== 'm.room.create' && format.pdu.prev_events.length === 0) {
+    return { ok: false, reason: 'invalid event: only the create event may have no prev_events', eventId };
+  }
   const signatures = await keyring.verifyEventSignatures(version, withoutUnsigned);
   if (!signatures.ok) return { ok: false, reason: `bad signature: ${signatures.reason}`, eventId };
   let pdu = format.pdu;

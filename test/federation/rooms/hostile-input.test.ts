@@ -35,6 +35,8 @@ const MUTATORS: Mutator[] = [
   ['depth is negative', (e) => (e.depth = -1)],
   ['no prev_events', (e) => delete e.prev_events],
   ['prev_events is a string', (e) => (e.prev_events = '$x')],
+  ['prev_events empty', (e) => (e.prev_events = [])],
+  ['auth_events empty', (e) => (e.auth_events = [])],
   ['prev_events of numbers', (e) => (e.prev_events = [1, 2])],
   ['21 prev_events', (e) => (e.prev_events = fakeIds(21))],
   ['11 auth_events', (e) => (e.auth_events = fakeIds(11))],
@@ -129,6 +131,56 @@ describe('federation: hostile and malformed input', () => {
       assert.equal(typeof results[id]?.error, 'string', `${b.name} is answered with an error`);
     }
     assert.ok(answerable.length >= bad.length - 2, `${answerable.length} of ${bad.length} have an event id`);
+  });
+
+  test('randomly generated malformed PDUs (seeded) each get an error and none is stored', async () => {
+    // Per key, values that are never valid there; a generated PDU breaks one to three keys at random.
+    const WRONG: Record<string, unknown[]> = {
+      type: [null, 0, true, [], {}],
+      sender: [null, 0, 'nobody', '@x', [], {}],
+      content: [null, 0, 'c', [], true],
+      depth: [null, 'd', -1, true, [], {}],
+      prev_events: [null, 'p', 0, {}, [0], [null], [{}], []],
+      auth_events: [null, 'a', 0, {}, [0], [null]],
+      origin_server_ts: [null, 'ts', true, [], {}],
+      state_key: [0, true, [], {}],
+    };
+    const AFTER_SIGNING: Record<string, unknown[]> = { hashes: [null, 'h', 0, [], {}], signatures: [null, 's', 0, [], {}] };
+    let seed = 0x5eed;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const pick = <T>(xs: readonly T[]): T => xs[rand(xs.length)] as T;
+    const generated: Array<{ what: string; pdu: Record<string, unknown> }> = [];
+    for (let i = 0; i < 80; i++) {
+      const keys = Object.keys(rand(5) === 0 ? AFTER_SIGNING : WRONG);
+      const table = keys.includes('hashes') ? AFTER_SIGNING : WRONG;
+      const changes = Array.from({ length: 1 + rand(3) }, () => pick(keys)).map((k) => [k, pick(table[k] as unknown[])] as const);
+      const what = changes.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+      if (table === WRONG) {
+        generated.push({ what, pdu: await mutated((e) => { for (const [k, v] of changes) e[k] = v; }) });
+      } else {
+        const base = await mutated(() => {});
+        for (const [k, v] of changes) base[k] = v;
+        generated.push({ what, pdu: base });
+      }
+    }
+    const results: Record<string, { error?: string }> = {};
+    for (let i = 0; i < generated.length; i += 40) {
+      const res = await sendTransaction(hs2, hs1, generated.slice(i, i + 40).map((g) => g.pdu));
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      Object.assign(results, res.body.pdus as Record<string, { error?: string }>);
+    }
+    let answered = 0;
+    for (const g of generated) {
+      const id = eventIdOf(roomVersion(view.version), g.pdu);
+      if (id === undefined) continue;
+      answered++;
+      assert.equal(typeof results[id]?.error, 'string', `${g.what}: ${JSON.stringify(results[id])}`);
+      assert.ok(!(await stored(id)), `${g.what} must not be stored`);
+    }
+    assert.ok(answered > generated.length / 2, `${answered} of ${generated.length} had an event id`);
   });
 
   test('PDUs that are not objects, or name a room we do not know, are dropped without harm', async () => {
