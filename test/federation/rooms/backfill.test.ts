@@ -149,4 +149,29 @@ describe('federation: backfill', () => {
       client.stopClient();
     }
   });
+
+  test('/backfill sends a server the events it may not see redacted (history_visibility joined while it had no member)', async () => {
+    const left = await api(hs3, carol, 'POST', `/_matrix/client/v3/rooms/${enc(roomId)}/leave`, {});
+    assert.equal(left.status, 200, JSON.stringify(left.body));
+    await until('hs1 sees carol leave', async () => (await membership(hs1, alice, roomId, carol.userId)) === 'leave');
+    const hv = await api(hs1, alice, 'PUT', `/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.history_visibility/`, { history_visibility: 'joined' });
+    assert.equal(hv.status, 200);
+    const secret = await send(hs1, alice, roomId, 'while hs3 was away');
+    const latest = await send(hs1, alice, roomId, 'after the secret');
+    const uri = `/_matrix/federation/v1/backfill/${enc(roomId)}?v=${enc(latest)}&limit=3`;
+    const as = async (s: FedServer) => {
+      const header = xMatrixAuthorization({ method: 'GET', uri, origin: s.name, destination: 'hs1.test' }, s.key);
+      const res = await fetch(`${hs1.server.baseUrl}${uri}`, { headers: { Authorization: header } });
+      assert.equal(res.status, 200);
+      return ((await res.json()) as { pdus: Array<{ type: string; content: { body?: string } }> }).pdus;
+    };
+    const forHs3 = await as(hs3);
+    const forHs2 = await as(hs2);
+    assert.deepEqual(forHs2.map((p) => p.content.body), ['after the secret', 'while hs3 was away', undefined]);
+    // hs3 gets the same events, but the messages it may not see without their content.
+    assert.equal(forHs3.length, 3);
+    assert.deepEqual(forHs3.filter((p) => p.type === 'm.room.message').map((p) => p.content), [{}, {}]);
+    assert.equal(forHs3[2]?.type, 'm.room.history_visibility');
+    assert.ok(secret);
+  });
 });
