@@ -21,7 +21,17 @@ export const migrations: readonly BridgeMigration[] = [
       });
     },
   },
-  // 0002 is left to the Slack -> Matrix half.
+  {
+    name: '0002_inbound_seen',
+    async up(knex) {
+      // Slack messages already posted into Matrix, by Slack's own id, so a retried callback is not posted twice.
+      await knex.schema.createTable('slack_inbound_seen', (t) => {
+        t.string('key', 255).primary();
+        t.string('event_id', 255).notNullable();
+        t.bigInteger('created_at').notNullable();
+      });
+    },
+  },
   {
     name: '0003_outbox',
     async up(knex) {
