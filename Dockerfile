@@ -24,6 +24,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# node_modules links the native-crypto stand-in from packages/ (and the workspaces from bridges/): keep the targets.
+COPY --from=build /app/packages ./packages
 COPY docker/entrypoint.sh docker/listen-on-all-interfaces.mjs ./docker/
 # /data holds the config, signing key, SQLite database and media; a new named volume inherits this ownership.
 RUN mkdir -p /data && chown node:node /data && chmod 0755 /app/docker/entrypoint.sh
