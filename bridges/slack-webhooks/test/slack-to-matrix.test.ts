@@ -166,3 +166,13 @@ test('only users who may change room state can create a webhook', async () => {
   await h.api(bob.accessToken, 'POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/join`, {});
   assert.match(await command(h, bob, roomId, '!slack webhook new'), /Only users who may change/);
 });
+
+test('!slack channel routes a Slack channel\'s Events API messages into the room', async () => {
+  const other = await roomWithBot(h, alice, { power_level_content_override: { users: { [h.bridge.ctx.botUserId]: 50 } } });
+  assert.match(await command(h, alice, other, '!slack channel nope'), /Usage/);
+  assert.match(await command(h, alice, other, '!slack channel T1 C1'), /already bridged to another room/);
+  assert.match(await command(h, alice, other, '!slack channel T1 C2'), /now come into this room/);
+  assert.equal((await postEvent({ type: 'event_callback', team_id: 'T1', event_id: 'EvC2', event: { type: 'message', channel: 'C2', user: 'U1', text: 'routed c2', ts: '2.0' } })).status, 200);
+  const ev = await waitFor(async () => (await recentEvents(h, alice.accessToken, other)).find((e) => e.content.body === 'routed c2'), 'the routed message');
+  assert.equal(ev.sender, '@slack_t1_u1:localhost');
+});

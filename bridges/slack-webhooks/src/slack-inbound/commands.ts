@@ -32,6 +32,32 @@ export function registerSlackInboundCommands(commands: CommandRegistry, ctx: Bri
     },
   });
   commands.register({
+    name: 'channel',
+    help: '<team id> <channel id>: take this Slack channel’s Events API messages into this room',
+    requiresStatePower: true,
+    async run({ roomId, sender, args }) {
+      const [teamId, channelId] = args;
+      if (!teamId || !channelId || !/^T[A-Z0-9]+$/.test(teamId) || !/^[CG][A-Z0-9]+$/.test(channelId)) {
+        throw new CommandError('Usage: !slack channel <team id, e.g. T0123ABC> <channel id, e.g. C0123ABC>');
+      }
+      const taken = await ctx.links.getByChannel(teamId, channelId);
+      if (taken && taken.roomId !== roomId) throw new CommandError('That Slack channel is already bridged to another room.');
+      const existing = await ctx.links.getByRoom(roomId);
+      await ctx.links.put({
+        roomId,
+        webhookUrl: existing?.webhookUrl ?? null,
+        outgoingToken: existing?.outgoingToken ?? null,
+        teamId,
+        channelId,
+        inboundWebhookId: existing?.inboundWebhookId ?? null,
+        source: existing?.source ?? 'command',
+        createdBy: existing?.createdBy ?? sender,
+        createdAt: existing?.createdAt ?? Date.now(),
+      });
+      return `Messages of Slack channel ${channelId} (team ${teamId}) sent to the Events API now come into this room.`;
+    },
+  });
+  commands.register({
     name: 'webhook list',
     help: 'show this room’s inbound webhook URL',
     requiresStatePower: true,
