@@ -14,6 +14,12 @@ import type { BridgeProcessConfig } from '../../src/config/types.js';
 const FAKE = `
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 const [, , journal, mode] = process.argv;
+// The handler goes first: the supervisor may signal as soon as it sees the first line below.
+process.on('SIGTERM', () => {
+  if (mode === 'stubborn') return;
+  appendFileSync(journal, 'stopped ' + process.pid + '\\n');
+  process.exit(0);
+});
 appendFileSync(journal, 'start ' + process.pid + ' ' + process.argv.slice(3).join(' ') + '\\n');
 process.stdout.write(JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, hostname: 'h', msg: 'fake bridge up', detail: 7 }) + '\\n');
 process.stderr.write('plain words on stderr\\n');
@@ -22,11 +28,6 @@ if (existsSync(crashFile)) {
   const left = Number(readFileSync(crashFile, 'utf8'));
   if (left > 0) { writeFileSync(crashFile, String(left - 1)); setTimeout(() => process.exit(3), 20); }
 }
-process.on('SIGTERM', () => {
-  if (mode === 'stubborn') return;
-  appendFileSync(journal, 'stopped ' + process.pid + '\\n');
-  process.exit(0);
-});
 setInterval(() => {}, 1000);
 `;
 
@@ -74,7 +75,7 @@ test('a bridge that crashes is restarted with a growing delay, and stop() ends i
   const sup = superviseBridges([launch(journal)], { logger, initialBackoffMs: 50, maxBackoffMs: 1000, stopGraceMs: 2000 });
   try {
     await until('third start', () => journalLines(journal).filter((l) => l.startsWith('start')).length === 3);
-    await until('a live child', () => sup.pid('fake') !== null);
+    await until('the third child up', () => lines.filter((l) => l.msg === 'fake bridge up').length === 3 && sup.pid('fake') !== null);
     const exits = lines.filter((l) => l.msg === 'bridge exited; restarting it after a delay');
     assert.deepEqual(exits.map((l) => l.restartInMs), [50, 100], 'the delay doubles after each quick crash');
     assert.equal(exits[0]?.code, 3);

@@ -19,9 +19,9 @@ const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const FAKE = `
 import { appendFileSync } from 'node:fs';
 const journal = process.env.FAKE_JOURNAL;
+process.on('SIGTERM', () => { appendFileSync(journal, 'stopped\\n'); process.exit(0); });
 appendFileSync(journal, 'start ' + process.argv.slice(2).join(' ') + '\\n');
 process.stdout.write(JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, msg: 'fake bridge listening' }) + '\\n');
-process.on('SIGTERM', () => { appendFileSync(journal, 'stopped\\n'); process.exit(0); });
 setInterval(() => {}, 1000);
 `;
 
