@@ -75,6 +75,11 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'federation-join',
+    describe: '7: a user on another server joins a room of 10,000 members (60 in quick) and sends, with and without partial state',
+    run: async (quick) => (await import('./scenarios/federation-join.js')).run(quick),
+  },
+  {
     name: 'cold-start',
     describe: '2: spawn `hearth start` to the first /versions answer, next to spawning bare koa',
     run: async (quick) => (await import('./scenarios/cold-start.js')).run(quick),

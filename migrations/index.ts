@@ -12,6 +12,7 @@ import * as m0010 from './0010_federation_rooms.js';
 import * as m0011 from './0011_relations_search.js';
 import * as m0012 from './0012_directory_moderation.js';
 import * as m0013 from './0013_state_group_chain_rows.js';
+import * as m0015 from './0015_partial_state_rooms.js';
 import * as m0017 from './0017_appservice_device_streams.js';
 import * as m0020 from './0020_pusher_devices.js';
 
@@ -43,6 +44,7 @@ export const migrations: readonly NamedMigration[] = [
   { name: '0011_relations_search', migration: m0011 },
   { name: '0012_directory_moderation', migration: m0012 },
   { name: '0013_state_group_chain_rows', migration: m0013 },
+  { name: '0015_partial_state_rooms', migration: m0015 },
   { name: '0017_appservice_device_streams', migration: m0017 },
   { name: '0020_pusher_devices', migration: m0020 },
 ];

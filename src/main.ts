@@ -44,6 +44,8 @@ export interface Homeserver {
   addresses: ListenAddress[];
   /** Stops accepting requests, ends open connections, then closes the database. Safe to call twice. */
   close(): Promise<void>;
+  /** The services the listeners call; for in-process tools (benchmarks) that drive the server directly. */
+  readonly services: Services;
 }
 
 /** `http://127.0.0.1:8008`, with IPv6 hosts bracketed. */
@@ -78,6 +80,7 @@ export async function startHomeserver(config: Config, logger: Logger): Promise<H
     let closing: Promise<void> | null = null;
     return {
       addresses: listeners.addresses,
+      services,
       close() {
         closing ??= (async () => {
           try {

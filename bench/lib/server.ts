@@ -36,7 +36,7 @@ export function cliCommand(): { args: string[]; label: string } {
 }
 
 /** Rate limits a benchmark must not measure: every limiter Synapse's config names, opened wide. */
-function openRateLimits(): Record<string, unknown> {
+export function openRateLimits(): Record<string, unknown> {
   const wide = { per_second: 1_000_000, burst_count: 1_000_000 };
   const out: Record<string, unknown> = {};
   for (const [top, subs] of rateLimitGroups()) {

@@ -110,6 +110,7 @@ export function buildConfig(raw: unknown, opts: BuildOptions): BuildResult {
     federationTestOverrides: { ...(obj(r.federation_test_overrides) as Record<string, string>) },
     federationVerifyCertificates: r.federation_verify_certificates !== false,
     federationCustomCaList: list<string>(r.federation_custom_ca_list).map(path),
+    partialStateJoins: r.federation_partial_state_joins !== false,
     reportStats: r.report_stats === true,
     ...buildAccountSettings(r),
     ...buildMiscSettings(r),

@@ -224,6 +224,7 @@ export function buildConfigSchema(): JsonSchema {
       },
       federation_verify_certificates: bool,
       federation_custom_ca_list: { type: 'array', items: pathStr },
+      federation_partial_state_joins: bool,
       report_stats: bool,
       allow_query_string_access_tokens: bool,
       bcrypt_rounds: { type: 'integer', minimum: 4, maximum: 31, 'x-expected': 'an integer between 4 and 31' },

@@ -143,6 +143,12 @@ export interface Config {
   federationVerifyCertificates: boolean;
   /** PEM files of extra certificate authorities trusted for outbound federation TLS (Synapse's federation_custom_ca_list). */
   federationCustomCaList?: readonly string[];
+  /**
+   * Joins of remote rooms ask for the state without members (send_join omit_members, MSC3706) and
+   * resynchronise the rest in the background (default true; Synapse's faster joins). Optional so configs
+   * built in code may omit it.
+   */
+  partialStateJoins?: boolean;
   /** Synapse's report_stats; we collect nothing, it is kept so generated and migrated configs round-trip. */
   reportStats?: boolean;
   // Accounts. Optional so configs built in code (tests) may omit them; buildConfig always fills them.

@@ -76,6 +76,22 @@ export class Memberships {
     });
   }
 
+  /** Bulk joins of local users (see RoomService.joinLocalUsers); users already joined are skipped. */
+  async joinMany(roomId: RoomId, userIds: readonly UserId[], perBatch = 500): Promise<void> {
+    const ours = this.deps.config.serverName;
+    for (let i = 0; i < userIds.length; i += perBatch) {
+      const batch = userIds.slice(i, i + perBatch);
+      await this.writer.withRoom(roomId, async (draft) => {
+        for (const userId of batch) {
+          if (serverNameOf(userId) !== ours) throw invalidParam(`${userId} is not a user of this server`);
+          if ((await draft.membership(userId)) === 'join') continue;
+          const content: JsonObject = { membership: 'join', ...(await profileFields(this.deps, userId)) };
+          await draft.append({ type: 'm.room.member', sender: userId, stateKey: userId, content });
+        }
+      });
+    }
+  }
+
   /**
    * Joins through another server (make_join / send_join via the federation port) when this server has no
    * joined member in the room (or, `evenIfResident`, cannot authorise the join itself). Returns false when

@@ -44,6 +44,17 @@ function refIds(refs: Pdu['prev_events'] | Pdu['auth_events']): EventId[] {
   return refs.map((ref) => (typeof ref === 'string' ? ref : ref[0]));
 }
 
+/** `state` with the keys it lacks filled in from `authEvents` (partial-state rooms). */
+function withAuthEvents(state: ReadonlyMap<StateKey, EventId>, authEvents: readonly RoomEvent[]): Map<StateKey, EventId> {
+  const out = new Map(state);
+  for (const e of authEvents) {
+    if (typeof e.pdu.state_key !== 'string') continue;
+    const key = stateKey(e.pdu.type, e.pdu.state_key);
+    if (!out.has(key)) out.set(key, e.eventId);
+  }
+  return out;
+}
+
 const rejected = (reason: string) => new MatrixError('M_FORBIDDEN', 403, `Event rejected: ${reason}`);
 
 export class RemoteInput {
@@ -123,11 +134,16 @@ export class RemoteInput {
       if (sets.length === 0) sets.push(current);
       const stateRes = storeStateResStore(rooms);
       const stateBefore = sets.length === 1 ? (sets[0] as Map<StateKey, EventId>) : await resolveState(version, sets, stateRes);
-      const beforeReason = await this.authAgainst(version, event, stateBefore);
+      // In a room joined with partial state the state lacks most members: their keys are taken from the
+      // event's own auth events (already checked in step 4), and soft failure is not applied, as Synapse's
+      // faster joins do. The resync re-checks these events against the full state.
+      const partial = (await rooms.getPartialStateRoom(roomId)) !== undefined;
+      const authBasis = partial ? withAuthEvents(stateBefore, authEvents) : stateBefore;
+      const beforeReason = await this.authAgainst(version, event, authBasis);
       if (beforeReason !== null) throw rejected(beforeReason);
 
       // 6. Soft-fail: stored, but not part of the live room, when the current state forbids it.
-      const softFailed = (await this.authAgainst(version, event, current)) !== null;
+      const softFailed = !partial && (await this.authAgainst(version, event, current)) !== null;
 
       const stateKeyOf = typeof event.pdu.state_key === 'string' ? stateKey(event.pdu.type, event.pdu.state_key) : null;
       const stateAfter = new Map(stateBefore);
@@ -216,7 +232,9 @@ export class RemoteInput {
 
   /**
    * A join to a remote room completed (send_join): stores the room, the state before the join and its auth
-   * chain as outliers, then the join itself as the room's first timeline event with that state.
+   * chain as outliers, then the join itself as the room's first timeline event with that state. With
+   * `partial` the state lacks the members (omit_members) and the room is marked partial-state until the
+   * resync (completePartialState) stores the rest.
    */
   async persistJoinedRoom(
     roomId: RoomId,
@@ -224,6 +242,7 @@ export class RemoteInput {
     state: readonly RoomEvent[],
     authChain: readonly RoomEvent[],
     join: RoomEvent,
+    partial?: { joinedVia: string; servers: readonly string[] },
   ): Promise<void> {
     await this.writer.locked(roomId, async () => {
       const { rooms } = this.deps.storage;
@@ -249,7 +268,8 @@ export class RemoteInput {
         events.push({ eventId: join.eventId, pdu: join.pdu, roomId, depth: typeof join.pdu.depth === 'number' ? join.pdu.depth : 1, outlier: false, softFailed: false, rejectedReason: null, stateBefore });
       }
       const row = known === undefined ? { roomId, roomVersion: version.id, creator: create.pdu.sender, isPublic: false, createdTs: this.deps.now() } : undefined;
-      await this.writer.persistEvents(roomId, events, [join.eventId], after, row);
+      const partialState = partial !== undefined ? { roomId, joinEventId: join.eventId, joinedVia: partial.joinedVia, servers: [...partial.servers] } : undefined;
+      await this.writer.persistEvents(roomId, events, [join.eventId], after, row, partialState);
     });
   }
 

@@ -1,6 +1,6 @@
 import { notFound } from '../errors/index.js';
 import { findRoomVersion, type RoomVersion } from '../protocol/index.js';
-import type { EventToPersist, RoomRow } from '../storage/interfaces/index.js';
+import type { EventToPersist, PartialStateRoom, RoomRow } from '../storage/interfaces/index.js';
 import type { EventId, RoomId } from '../types/ids.js';
 import type { StateKey } from '../types/pdu.js';
 import type { RoomServiceDeps } from './deps.js';
@@ -122,9 +122,32 @@ export class RoomWriter {
     newForwardExtremities: readonly EventId[] | null,
     newCurrentState: ReadonlyMap<StateKey, EventId> | null,
     room?: RoomRow,
+    partialState?: PartialStateRoom,
   ): Promise<void> {
     this.drafts.delete(roomId);
-    await this.write(roomId, [...events], newForwardExtremities, newCurrentState, room);
+    await this.write(roomId, [...events], newForwardExtremities, newCurrentState, room, partialState);
+  }
+
+  /**
+   * Stores what a partial-state room's resync learned (see RoomWriteStore.completePartialState); the caller
+   * holds the room's lock. One notice covers the batch: its events are outliers, but the current state moved.
+   */
+  async completePartialState(
+    roomId: RoomId,
+    outliers: readonly EventToPersist[],
+    eventStates: ReadonlyArray<{ eventId: EventId; stateBefore: ReadonlyMap<StateKey, EventId>; stateAfter: ReadonlyMap<StateKey, EventId> }>,
+    currentState: ReadonlyMap<StateKey, EventId>,
+  ): Promise<void> {
+    this.drafts.delete(roomId);
+    const generator = await this.deps.storage.streamIdGenerator('events', 'stream_ordering');
+    const batch = generator.getNextMany(Math.max(1, outliers.length));
+    const withOrdering = outliers.map((e, i) => ({ ...e, streamOrdering: batch.ids[i] as number }));
+    try {
+      await this.deps.storage.rooms.completePartialState({ roomId, events: withOrdering, eventStates, newCurrentState: currentState });
+    } finally {
+      batch.done();
+    }
+    this.deps.notices.publish({ stream: 'events', position: Math.max(...batch.ids), roomIds: [roomId] });
   }
 
   /**
@@ -166,6 +189,7 @@ export class RoomWriter {
     extremities: readonly EventId[] | null,
     currentState: ReadonlyMap<StateKey, EventId> | null,
     room?: RoomRow,
+    partialState?: PartialStateRoom,
   ): Promise<void> {
     if (events.length === 0) return;
     const generator = await this.deps.storage.streamIdGenerator('events', 'stream_ordering');
@@ -178,6 +202,7 @@ export class RoomWriter {
         newForwardExtremities: extremities,
         newCurrentState: currentState,
         ...(room !== undefined ? { room } : {}),
+        ...(partialState !== undefined ? { partialState } : {}),
       });
     } finally {
       // Committed or rolled back: either way the ids are finished (a rolled-back id is a permanent gap).

@@ -5,6 +5,7 @@ import { Memberships } from './membership.js';
 import { RemoteHistory } from './remote-history.js';
 import { RemoteInput } from './remote-input.js';
 import { RoomWriter } from './room-writer.js';
+import { completePartialState } from './partial-state.js';
 import { Sender } from './send.js';
 import type { RoomService } from './types.js';
 import { upgradeRoom } from './upgrade-room.js';
@@ -29,7 +30,8 @@ export function createRoomService(deps: RoomServiceDeps): RoomService {
       membershipTemplate: (roomId, userId, membership, content) => remote.membershipTemplate(roomId, userId, membership, content),
       assertInviteAllowed: (userId) => assertInviteAllowed(deps, userId),
       checkRestrictedJoin: (roomId, userId) => remote.checkRestrictedJoin(roomId, userId),
-      persistJoinedRoom: (roomId, version, state, authChain, join) => remote.persistJoinedRoom(roomId, version, state, authChain, join),
+      persistJoinedRoom: (roomId, version, state, authChain, join, partial) => remote.persistJoinedRoom(roomId, version, state, authChain, join, partial),
+      completePartialState: (roomId, state, authChain) => completePartialState(deps, writer, roomId, state, authChain),
       storeOutOfRoomMembership: (roomId, version, event) => remote.storeOutOfRoomMembership(roomId, version, event),
     },
     createRoom: async (requester: Requester, body) => {
@@ -81,5 +83,6 @@ export function createRoomService(deps: RoomServiceDeps): RoomService {
     },
     propagateProfile: (userId) => propagateProfile(deps, writer, userId),
     leaveAllRooms: (userId) => leaveAllRooms(deps, writer, userId),
+    joinLocalUsers: (roomId, userIds) => members.joinMany(roomId, userIds),
   };
 }

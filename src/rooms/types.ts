@@ -61,7 +61,19 @@ export interface RemoteRoomInput {
   /** send_join of a restricted join we are to countersign: throws unless the joiner still qualifies. */
   checkRestrictedJoin(roomId: RoomId, userId: UserId): Promise<void>;
   /** Stores a room joined over federation: its state and auth chain (outliers) and our join event. */
-  persistJoinedRoom(roomId: RoomId, version: RoomVersion, state: readonly RoomEvent[], authChain: readonly RoomEvent[], join: RoomEvent): Promise<void>;
+  persistJoinedRoom(
+    roomId: RoomId,
+    version: RoomVersion,
+    state: readonly RoomEvent[],
+    authChain: readonly RoomEvent[],
+    join: RoomEvent,
+    partial?: { joinedVia: string; servers: readonly string[] },
+  ): Promise<void>;
+  /**
+   * The full state before our partial-state join arrived (resync): stores it, re-checks the events since
+   * the join against it, and ends the room's partial state. Null when the room was not partial-state.
+   */
+  completePartialState(roomId: RoomId, state: readonly RoomEvent[], authChain: readonly RoomEvent[]): Promise<PartialStateOutcome | null>;
   /** A remote invite of a local user (or the leave rejecting it) in a room we have no joined member in. */
   storeOutOfRoomMembership(roomId: RoomId, version: RoomVersion, event: RoomEvent): Promise<void>;
 }
@@ -74,6 +86,15 @@ export interface SendOptions {
    * transaction id or an identical state event returns the existing event without it, as in Synapse.
    */
   beforeCreate?: () => void;
+}
+
+export interface PartialStateOutcome {
+  /** State events stored that we lacked. */
+  added: number;
+  /** Events since the join re-checked against the full state. */
+  rechecked: number;
+  /** Of those, the ones the full state does not allow (kept, logged; see partial-state.ts). */
+  disallowed: EventId[];
 }
 
 export interface RoomService {
@@ -101,4 +122,9 @@ export interface RoomService {
   propagateProfile(userId: UserId): Promise<void>;
   /** Leaves every room (and rejects every invite, retracts every knock): account deactivation. */
   leaveAllRooms(userId: UserId): Promise<void>;
+  /**
+   * Joins many local users to a room this server is in, each join built and auth-checked as a normal join,
+   * several hundred per transaction (in-process tooling: benchmarks that need a room of thousands).
+   */
+  joinLocalUsers(roomId: RoomId, userIds: readonly UserId[]): Promise<void>;
 }

@@ -100,7 +100,7 @@ export function registerRoomRoutes(router: Router, deps: HttpDeps): void {
     const eventId = param(ctx, 'eventId');
     const body = await readJsonObject(ctx);
     const pdu = await rooms().sendMembership(getOrigin(ctx), roomId, eventId, 'join', body);
-    ctx.body = await rooms().sendJoinResponse(roomId, eventId, pdu);
+    ctx.body = await rooms().sendJoinResponse(roomId, eventId, pdu, ctx.query.omit_members === 'true');
   });
 
   router.put('/v2/send_leave/:roomId/:eventId', aclAuth, async (ctx) => {

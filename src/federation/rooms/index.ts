@@ -10,6 +10,7 @@ import { knockRemoteRoom } from './knock-remote-room.js';
 import { leaveRemoteRoom } from './leave-remote-room.js';
 import { receivePdus, type PduResults } from './receive-transaction.js';
 import { startSendingLocalEvents } from './send-local-events.js';
+import { createPartialStateResyncer } from './partial-state-resync.js';
 import { knockRoomState, makeMembership, sendJoinResponse, sendMembership, type MembershipKind } from './serve-membership.js';
 import { assertServerAllowedInRoom } from './server-acl.js';
 import { backfillRoom, BackfillTracker, serveBackfill } from './backfill.js';
@@ -33,7 +34,8 @@ export interface FederationRoomsService {
     supportedVersions: readonly string[] | null,
   ): Promise<{ event: Record<string, unknown>; room_version: string }>;
   sendMembership(origin: string, roomId: RoomId, eventId: EventId, kind: MembershipKind, body: JsonObject): Promise<Pdu>;
-  sendJoinResponse(roomId: RoomId, eventId: EventId, pdu: Pdu): Promise<JsonObject>;
+  /** send_join v2's answer; with `omitMembers` (MSC3706) the state leaves out members the joiner does not need. */
+  sendJoinResponse(roomId: RoomId, eventId: EventId, pdu: Pdu, omitMembers?: boolean): Promise<JsonObject>;
   /** send_knock's knock_room_state. */
   knockRoomState(roomId: RoomId): Promise<JsonObject[]>;
   getEvent(origin: string, eventId: EventId): Promise<JsonObject>;
@@ -62,6 +64,9 @@ export interface FederationRoomsService {
 
 export function createFederationRoomsService(deps: FederationRoomsDeps): FederationRoomsService {
   const stop = startSendingLocalEvents(deps);
+  const resyncer = createPartialStateResyncer(deps);
+  // Rooms joined with partial state before a restart continue their resync.
+  resyncer.resumeAll().catch((err: unknown) => deps.logger.error({ err }, 'could not resume partial-state resyncs'));
   const gaps = new GapRateLimiter(deps.now);
   const backfills = new BackfillTracker();
   return {
@@ -69,7 +74,7 @@ export function createFederationRoomsService(deps: FederationRoomsDeps): Federat
     assertServerAllowed: (origin, roomId) => assertServerAllowedInRoom(deps.storage.rooms, roomId, origin),
     makeMembership: (origin, roomId, userId, kind, versions) => makeMembership(deps, origin, roomId, userId, kind, versions),
     sendMembership: (origin, roomId, eventId, kind, body) => sendMembership(deps, origin, roomId, eventId, kind, body),
-    sendJoinResponse: (roomId, eventId, pdu) => sendJoinResponse(deps, roomId, eventId, pdu),
+    sendJoinResponse: (roomId, eventId, pdu, omitMembers) => sendJoinResponse(deps, roomId, eventId, pdu, omitMembers),
     knockRoomState: (roomId) => knockRoomState(deps, roomId),
     getEvent: (origin, eventId) => getEventForServer(deps, origin, eventId),
     getState: (origin, roomId, eventId) => getState(deps, origin, roomId, eventId),
@@ -78,11 +83,14 @@ export function createFederationRoomsService(deps: FederationRoomsDeps): Federat
     getMissingEvents: (origin, roomId, body) => serveMissingEvents(deps, origin, roomId, body),
     backfill: (origin, roomId, from, limit) => serveBackfill(deps, origin, roomId, from, limit),
     fetchOlderHistory: (roomId) => backfillRoom(deps, backfills, roomId),
-    joinRemoteRoom: (userId, roomId, servers, content) => joinRemoteRoom(deps, userId, roomId, servers, content),
+    joinRemoteRoom: (userId, roomId, servers, content) => joinRemoteRoom(deps, userId, roomId, servers, content, (r) => void resyncer.resync(r)),
     knockRemoteRoom: (userId, roomId, servers, content) => knockRemoteRoom(deps, userId, roomId, servers, content),
     leaveRemoteRoom: (userId, roomId, servers, content) => leaveRemoteRoom(deps, userId, roomId, servers, content),
     inviteRemoteUser: (roomId, roomVersion, event, state) => inviteRemoteUser(deps, roomId, roomVersion, event, state),
     receiveInvite: (origin, roomId, eventId, body) => receiveInvite(deps, origin, roomId, eventId, body),
-    close: stop,
+    close: () => {
+      stop();
+      resyncer.close();
+    },
   };
 }

@@ -1,5 +1,5 @@
 import { MatrixError } from '../../errors/index.js';
-import { allRoomVersions, findRoomVersion, hashAndSignEvent, type RoomVersion } from '../../protocol/index.js';
+import { allRoomVersions, findRoomVersion, hashAndSignEvent, isValidServerName, type RoomVersion } from '../../protocol/index.js';
 import type { RoomId, UserId } from '../../types/ids.js';
 import type { JsonObject } from '../../types/json.js';
 import type { RoomEvent } from '../../types/pdu.js';
@@ -18,6 +18,8 @@ interface MakeJoinResponse {
 }
 
 interface SendJoinResponse {
+  members_omitted?: unknown;
+  servers_in_room?: unknown;
   state?: unknown[];
   auth_chain?: unknown[];
   event?: unknown;
@@ -33,7 +35,7 @@ async function checkAll(deps: FederationRoomsDeps, version: RoomVersion, list: u
   return out;
 }
 
-async function joinVia(deps: FederationRoomsDeps, server: string, userId: UserId, roomId: RoomId, content: JsonObject): Promise<void> {
+async function joinVia(deps: FederationRoomsDeps, server: string, userId: UserId, roomId: RoomId, content: JsonObject): Promise<'partial' | 'full'> {
   const { client } = deps.federation;
   const made = await client.getJson<MakeJoinResponse>(server, federationPath`/_matrix/federation/v1/make_join/${roomId}/${userId}`, {
     query: { ver: allRoomVersions().map((v) => v.id) },
@@ -62,8 +64,11 @@ async function joinVia(deps: FederationRoomsDeps, server: string, userId: UserId
   };
   if (version.eventIdFormat !== 'v1') delete unsignedEvent.event_id;
   const { pdu, eventId } = hashAndSignEvent(version, unsignedEvent, deps.config.serverName, deps.signingKey);
+  // Partial state (MSC3706): the resident leaves out the members; we resync them in the background.
+  const askPartial = deps.config.partialStateJoins !== false;
   const sent = await client.putJson<SendJoinResponse>(server, federationPath`/_matrix/federation/v2/send_join/${roomId}/${eventId}`, pdu, {
     timeoutMs: 120_000,
+    ...(askPartial ? { query: { omit_members: 'true' } } : {}),
   });
   // A restricted join comes back countersigned by the authorising server (checked like any PDU: the
   // authoriser's signature is required); without it the join would be rejected by every other server.
@@ -75,14 +80,32 @@ async function joinVia(deps: FederationRoomsDeps, server: string, userId: UserId
   }
   const state = await checkAll(deps, version, sent.state);
   const authChain = await checkAll(deps, version, sent.auth_chain);
+  if (askPartial && sent.members_omitted === true) {
+    // servers_in_room only decides where our events go until the resync knows the members.
+    const servers = (Array.isArray(sent.servers_in_room) ? sent.servers_in_room : []).filter((x): x is string => typeof x === 'string' && isValidServerName(x));
+    const list = [...new Set([server, ...servers.slice(0, MAX_SERVERS_IN_ROOM)])].filter((x) => x !== deps.config.serverName);
+    await deps.rooms.persistJoinedRoom(roomId, version, state, authChain, joinEvent, { joinedVia: server, servers: list });
+    return 'partial';
+  }
   await deps.rooms.persistJoinedRoom(roomId, version, state, authChain, joinEvent);
+  return 'full';
 }
 
-export async function joinRemoteRoom(deps: FederationRoomsDeps, userId: UserId, roomId: RoomId, servers: readonly string[], content: JsonObject): Promise<void> {
+/** More servers than this in servers_in_room is not a room we will send to blindly. */
+const MAX_SERVERS_IN_ROOM = 10_000;
+
+export async function joinRemoteRoom(
+  deps: FederationRoomsDeps,
+  userId: UserId,
+  roomId: RoomId,
+  servers: readonly string[],
+  content: JsonObject,
+  onPartialJoin: (roomId: RoomId) => void = () => {},
+): Promise<void> {
   let last: unknown;
   for (const server of servers) {
     try {
-      await joinVia(deps, server, userId, roomId, content);
+      if ((await joinVia(deps, server, userId, roomId, content)) === 'partial') onPartialJoin(roomId);
       return;
     } catch (err) {
       last = err;

@@ -5,6 +5,7 @@ import { checkIncomingPdu, eventIdOf } from './check-pdu.js';
 import type { FederationRoomsDeps } from './deps.js';
 import { serverAllowedInRoom } from './server-acl.js';
 import { fillGap, type GapRateLimiter } from './fill-gap.js';
+import { fetchMissingAuthEvents } from './partial-state-resync.js';
 
 // PDUs of an inbound transaction (PUT /send/{txnId}): each is checked and handed to the room writer, rooms
 // one after another and events of a room in the order sent (the writer also serialises per room). The
@@ -52,6 +53,8 @@ export async function receivePdus(
         continue;
       }
       try {
+        // Auth events a partial-state room lacks, then prev events we lack, are fetched from the origin first.
+        await fetchMissingAuthEvents(deps, origin, version, roomId, checked.event);
         // Prev events we lack are fetched from the origin first (fill-gap.ts).
         const fill = gaps !== undefined ? await fillGap(deps, gaps, origin, version, roomId, checked.event) : {};
         await deps.rooms.receive(roomId, checked.event, fill);

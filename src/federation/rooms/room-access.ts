@@ -15,9 +15,12 @@ export async function roomVersionOf(storage: Storage, roomId: RoomId): Promise<R
   return version;
 }
 
-/** Servers with joined members in the room (where its events go). */
+/**
+ * Servers with joined members in the room (where its events go). While a room has partial state we do not
+ * know its members: the resident's servers_in_room of the join stand in for them.
+ */
 export async function joinedServers(storage: Storage, roomId: RoomId): Promise<Set<string>> {
-  const out = new Set<string>();
+  const out = new Set<string>((await storage.rooms.getPartialStateRoom(roomId))?.servers ?? []);
   for (const m of await storage.rooms.getRoomMembers(roomId, ['join'])) {
     const s = serverNameOf(m.userId);
     if (s !== undefined) out.add(s);

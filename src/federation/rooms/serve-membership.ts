@@ -2,11 +2,12 @@ import { badJson, forbidden, MatrixError } from '../../errors/index.js';
 import { serverNameOf } from '../../protocol/index.js';
 import type { EventId, RoomId, UserId } from '../../types/ids.js';
 import type { JsonObject } from '../../types/json.js';
-import type { Pdu } from '../../types/pdu.js';
+import type { Pdu, StateKey } from '../../types/pdu.js';
 import { checkIncomingPdu } from './check-pdu.js';
 import { countersignRestrictedJoin } from './countersign-join.js';
 import type { FederationRoomsDeps } from './deps.js';
-import { authChainPdus } from './state-queries.js';
+import { authChainIds } from './state-queries.js';
+import type { StoredEvent } from '../../storage/interfaces/index.js';
 import { joinedServers, roomVersionOf } from './room-access.js';
 
 // Serving remote users' membership changes (server-server API, "Joining rooms", "Leaving rooms",
@@ -62,23 +63,58 @@ export async function sendMembership(
   return pdu;
 }
 
-/** send_join v2: the state before the join and its auth chain, which the joining server starts from. */
-export async function sendJoinResponse(deps: FederationRoomsDeps, roomId: RoomId, eventId: EventId, pdu: Pdu): Promise<JsonObject> {
+/**
+ * send_join v2: the state before the join and its auth chain, which the joining server starts from. With
+ * `omitMembers` (MSC3706, spec v1.6) membership events are left out except the joiner's own and, in a room
+ * with neither name nor canonical alias, those of the heroes its summary would show; the auth chain then
+ * covers only what is returned, less the events already in `state`.
+ */
+export async function sendJoinResponse(deps: FederationRoomsDeps, roomId: RoomId, eventId: EventId, pdu: Pdu, omitMembers = false): Promise<JsonObject> {
   const before = await deps.storage.rooms.getStateIdsBeforeEvent(eventId);
   if (before === undefined) throw new MatrixError('M_UNKNOWN', 500, 'The join was not stored with its state');
-  const stateIds = [...before.values()];
+  let stateIds = [...before.values()];
   const events = await deps.storage.rooms.getEvents(stateIds);
+  if (omitMembers) stateIds = keptWithoutMembers(before, events, pdu.state_key ?? '');
   const state = stateIds.map((id) => events.get(id)?.pdu).filter((p): p is Pdu => p !== undefined);
-  const authChain = await authChainPdus(deps, [...stateIds, eventId], roomId);
+  const inState = new Set(stateIds);
+  const chainIds = (await authChainIds(deps, [...stateIds, eventId], roomId)).filter((id) => !omitMembers || !inState.has(id));
+  const chainEvents = await deps.storage.rooms.getEvents(chainIds);
+  const authChain = chainIds.map((id) => chainEvents.get(id)?.pdu).filter((p): p is Pdu => p !== undefined);
   const servers = [...(await joinedServers(deps.storage, roomId))];
   return {
     origin: deps.config.serverName,
     state: state as unknown as JsonObject[],
     auth_chain: authChain as unknown as JsonObject[],
     event: pdu as unknown as JsonObject,
-    members_omitted: false,
+    members_omitted: omitMembers,
     servers_in_room: servers,
   };
+}
+
+/** The heroes of a room summary (client-server /sync): at most this many members. */
+const HEROES = 5;
+
+function keptWithoutMembers(before: ReadonlyMap<StateKey, EventId>, events: ReadonlyMap<EventId, StoredEvent>, joiner: string): EventId[] {
+  const kept: EventId[] = [];
+  const members: StoredEvent[] = [];
+  let named = false;
+  for (const id of before.values()) {
+    const e = events.get(id);
+    if (e === undefined) continue;
+    if (e.pdu.type !== 'm.room.member') {
+      if ((e.pdu.type === 'm.room.name' && typeof e.pdu.content.name === 'string' && e.pdu.content.name !== '') || (e.pdu.type === 'm.room.canonical_alias' && typeof e.pdu.content.alias === 'string')) named = true;
+      kept.push(id);
+    } else if (e.pdu.state_key === joiner) kept.push(id);
+    else members.push(e);
+  }
+  if (!named) {
+    const heroes = members
+      .filter((e) => e.pdu.content.membership === 'join' || e.pdu.content.membership === 'invite')
+      .sort((a, b) => a.streamOrdering - b.streamOrdering)
+      .slice(0, HEROES);
+    for (const h of heroes) kept.push(h.eventId);
+  }
+  return kept;
 }
 
 const STRIPPED_TYPES = ['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.room.avatar', 'm.room.canonical_alias', 'm.room.encryption', 'm.room.topic'];

@@ -36,6 +36,25 @@ async function readableStateIds(ctx: ReaderContext, access: RoomAccess): Promise
   return ctx.store.getCurrentStateIds(access.roomId);
 }
 
+/** How long a member list waits for a partial-state room's resync before answering with what we know. */
+const FULL_STATE_WAIT_MS = 120_000;
+const FULL_STATE_POLL_MS = 100;
+
+/**
+ * A room joined with partial state knows few of its members until the background resync ends; member lists
+ * wait for it (as Synapse's do), up to a bound after which they answer with the members known so far.
+ */
+async function awaitFullState(ctx: ReaderContext, roomId: RoomId): Promise<void> {
+  const end = ctx.now() + FULL_STATE_WAIT_MS;
+  while ((await ctx.store.getPartialStateRoom(roomId)) !== undefined) {
+    if (ctx.now() >= end) {
+      ctx.logger.warn({ roomId }, 'member list served from partial state: the resync has not finished');
+      return;
+    }
+    await new Promise((r) => setTimeout(r, FULL_STATE_POLL_MS));
+  }
+}
+
 async function eventsFor(ctx: ReaderContext, ids: Iterable<EventId>): Promise<StoredEvent[]> {
   const list = [...ids];
   const found = await ctx.store.getEvents(list);
@@ -86,6 +105,7 @@ export async function getStateEvent(
 
 export async function getMembers(ctx: ReaderContext, requester: Requester, roomId: RoomId, params: MembersParams): Promise<ClientEvent[]> {
   const access = await assertUserInRoomOrVisible(ctx.store, roomId, requester.userId);
+  await awaitFullState(ctx, roomId);
   let ids: Map<StateKey, EventId>;
   if (params.at !== undefined) {
     let position = parseEventsPosition(params.at, 'at');
@@ -115,6 +135,7 @@ export async function getJoinedMembers(
     requester.userId,
     'Getting joined members while not being a current member of the room is forbidden.',
   );
+  await awaitFullState(ctx, roomId);
   const rows = await ctx.store.getRoomMembers(roomId, ['join']);
   const events = await ctx.store.getEvents(rows.map((r) => r.eventId));
   const joined: Record<UserId, { display_name?: string; avatar_url?: string }> = {};

@@ -41,6 +41,18 @@ export interface RoomRow {
 
 export type Direction = 'f' | 'b';
 
+/**
+ * A room joined with partial state (send_join with omit_members): until the background resync stores the
+ * full state, our events go to `servers` (the resident's servers_in_room) and member lists wait.
+ */
+export interface PartialStateRoom {
+  roomId: RoomId;
+  joinEventId: EventId;
+  /** The resident server the join went through (asked first for the full state). */
+  joinedVia: string;
+  servers: string[];
+}
+
 /** Read side: what sync, /messages, /context, /members and friends need. */
 export interface RoomReadStore {
   getRoom(roomId: RoomId): Promise<RoomRow | undefined>;
@@ -94,6 +106,11 @@ export interface RoomReadStore {
   /** The event a client transaction created, if the same (user, device, txn) was seen before. */
   getTxnEvent(userId: UserId, deviceId: string, txnId: string): Promise<EventId | undefined>;
 
+  /** The room's partial-state record while its full state is not yet known. */
+  getPartialStateRoom(roomId: RoomId): Promise<PartialStateRoom | undefined>;
+  /** Every room still waiting for its full state (resynced at start). */
+  getPartialStateRooms(): Promise<PartialStateRoom[]>;
+
   getAliasesForRoom(roomId: RoomId): Promise<string[]>;
   getRoomIdForAlias(alias: string): Promise<{ roomId: RoomId; servers: string[] } | undefined>;
   getPublicRoomIds(): Promise<RoomId[]>;
@@ -134,6 +151,19 @@ export interface RoomWriteStore {
     newCurrentState: ReadonlyMap<StateKey, EventId> | null;
     /** A new room's row, inserted in the same transaction as its first events (createRoom). */
     room?: RoomRow;
+    /** Marks the room as joined with partial state, in the same transaction (a partial-state join). */
+    partialState?: PartialStateRoom;
+  }): Promise<void>;
+  /**
+   * Ends a room's partial state in one transaction: stores the state events it lacked (outliers), replaces
+   * the state recorded before and after each event since the join with the full state, sets the current
+   * state, and drops the partial-state mark.
+   */
+  completePartialState(batch: {
+    roomId: RoomId;
+    events: ReadonlyArray<EventToPersist & { streamOrdering: number }>;
+    eventStates: ReadonlyArray<{ eventId: EventId; stateBefore: ReadonlyMap<StateKey, EventId>; stateAfter: ReadonlyMap<StateKey, EventId> }>;
+    newCurrentState: ReadonlyMap<StateKey, EventId>;
   }): Promise<void>;
   setRoomPublic(roomId: RoomId, isPublic: boolean): Promise<void>;
   createAlias(alias: string, roomId: RoomId, creator: UserId, servers: readonly string[]): Promise<boolean>;

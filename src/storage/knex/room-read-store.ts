@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { EventId, RoomId, UserId } from '../../types/ids.js';
 import type { StateKey } from '../../types/pdu.js';
-import type { Direction, Membership, MembershipRow, RoomReadStore, RoomRow, StoredEvent } from '../interfaces/index.js';
+import type { Direction, Membership, MembershipRow, PartialStateRoom, RoomReadStore, RoomRow, StoredEvent } from '../interfaces/index.js';
 import type { Dialect } from './dialect.js';
 import { toSafeNumber } from './dialect.js';
 import {
@@ -57,6 +57,23 @@ function parseServers(json: string): string[] {
   }
 }
 
+interface PartialStateRow {
+  room_id: string;
+  join_event_id: string;
+  joined_via: string;
+  servers: string;
+}
+
+function partialStateRoom(r: PartialStateRow): PartialStateRoom {
+  const servers: unknown = JSON.parse(r.servers);
+  return {
+    roomId: r.room_id,
+    joinEventId: r.join_event_id,
+    joinedVia: r.joined_via,
+    servers: Array.isArray(servers) ? servers.filter((s): s is string => typeof s === 'string') : [],
+  };
+}
+
 export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
   private readonly states: StateGroupResolver;
   /** Ids bound per IN (...) list, leaving room for the rest of the statement. */
@@ -68,6 +85,16 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
   ) {
     this.inListSize = Math.max(1, dialect.maxBindParams - 100);
     this.states = new StateGroupResolver(knex, this.inListSize, new StateGroupCache(STATE_CACHE_WEIGHT));
+  }
+
+  async getPartialStateRoom(roomId: RoomId): Promise<PartialStateRoom | undefined> {
+    const row: PartialStateRow | undefined = await this.knex('partial_state_rooms').where('room_id', roomId).first();
+    return row === undefined ? undefined : partialStateRoom(row);
+  }
+
+  async getPartialStateRooms(): Promise<PartialStateRoom[]> {
+    const rows: PartialStateRow[] = await this.knex('partial_state_rooms').orderBy('created_ts');
+    return rows.map(partialStateRoom);
   }
 
   async getRoom(roomId: RoomId): Promise<RoomRow | undefined> {

@@ -23,6 +23,9 @@ export class KnexRoomStore extends KnexRoomReadStore implements RoomStore {
   persistEvents(batch: Parameters<RoomWriteStore['persistEvents']>[0]): Promise<void> {
     return this.writer.persistEvents(batch);
   }
+  completePartialState(batch: Parameters<RoomWriteStore['completePartialState']>[0]): Promise<void> {
+    return this.writer.completePartialState(batch);
+  }
   setRoomPublic(roomId: RoomId, isPublic: boolean): Promise<void> {
     return this.writer.setRoomPublic(roomId, isPublic);
   }

@@ -51,6 +51,15 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     const localAfter = new Map<EventId, ResolvedGroup>();
     await this.knex.transaction(async (trx) => {
       if (batch.room !== undefined) await trx('rooms').insert(roomDbRow(batch.room));
+      if (batch.partialState !== undefined) {
+        const p = batch.partialState;
+        await this.dialect.upsert(
+          trx,
+          'partial_state_rooms',
+          { room_id: p.roomId, join_event_id: p.joinEventId, joined_via: p.joinedVia, servers: JSON.stringify(p.servers), created_ts: Date.now() },
+          ['room_id'],
+        );
+      }
       for (const ev of batch.events) {
         await this.persistOne(trx, ev, localAfter, written);
       }
@@ -68,6 +77,28 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
       this.groupAfter.set(eventId, group.id);
       if (this.groupAfter.size > 1_000) this.groupAfter.delete(this.groupAfter.keys().next().value as EventId);
     }
+  }
+
+  async completePartialState(batch: Parameters<RoomWriteStore['completePartialState']>[0]): Promise<void> {
+    await this.groups.prepare(this.knex);
+    const written: ResolvedGroup[] = [];
+    await this.knex.transaction(async (trx) => {
+      const localAfter = new Map<EventId, ResolvedGroup>();
+      for (const ev of batch.events) await this.persistOne(trx, ev, localAfter, written);
+      // Each event's new groups are deltas against the previous event's: events since the join are few and
+      // mostly linear, and their full states differ by little.
+      let base: ResolvedGroup | null = null;
+      for (const { eventId, stateBefore, stateAfter } of batch.eventStates) {
+        const before = await this.groups.write(trx, batch.roomId, base, stateBefore);
+        const after = await this.groups.write(trx, batch.roomId, before, stateAfter);
+        for (const g of new Set([before, after])) if (g !== base) written.push(g);
+        await trx('event_state').where('event_id', eventId).update({ state_group_before: before.id, state_group_after: after.id });
+        base = after;
+      }
+      await writeCurrentState(trx, this.dialect, batch.roomId, batch.newCurrentState, batch.events);
+      await trx('partial_state_rooms').where('room_id', batch.roomId).del();
+    });
+    this.groups.remember(written);
   }
 
   private async persistOne(
