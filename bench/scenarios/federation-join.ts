@@ -14,6 +14,17 @@ import { round } from '../lib/stats.js';
 
 const enc = encodeURIComponent;
 
+/** A GET retried on a dropped connection (a server whose event loop was held closes idle keep-alive sockets late). */
+async function get(baseUrl: string, path: string, token: string): Promise<Record<string, unknown>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call(baseUrl, 'GET', path, token);
+    } catch (e) {
+      if (attempt >= 3 || !(e instanceof TypeError)) throw e;
+    }
+  }
+}
+
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const t = performance.now();
   const value = await fn();
@@ -31,7 +42,7 @@ async function poll(what: string, fn: () => Promise<boolean>, timeoutMs: number)
 
 async function eventVisible(hs: FedBenchServer, viewer: User, roomId: string, eventId: string): Promise<boolean> {
   try {
-    await call(hs.baseUrl, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/event/${enc(eventId)}`, viewer.token);
+    await get(hs.baseUrl, `/_matrix/client/v3/rooms/${enc(roomId)}/event/${enc(eventId)}`, viewer.token);
     return true;
   } catch {
     return false;
@@ -39,7 +50,7 @@ async function eventVisible(hs: FedBenchServer, viewer: User, roomId: string, ev
 }
 
 async function joinedCount(hs: FedBenchServer, viewer: User, roomId: string): Promise<number> {
-  const r = await call(hs.baseUrl, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/joined_members`, viewer.token);
+  const r = await get(hs.baseUrl, `/_matrix/client/v3/rooms/${enc(roomId)}/joined_members`, viewer.token);
   return Object.keys((r.joined ?? {}) as Record<string, unknown>).length;
 }
 
@@ -87,11 +98,14 @@ export async function run(quick: boolean, members = quick ? 60 : 10_000): Promis
       // builds and auth-checks the same join events, hundreds per transaction.
       await hs1.services.rooms.joinLocalUsers(roomId, users.map((u) => u.userId));
       const setupS = round((performance.now() - setup) / 1000, 1);
+      // The bulk joins held hs1's event loop; let it close the keep-alive sockets that idled meanwhile, so the
+      // client does not reuse one the server is closing (ECONNRESET).
+      await new Promise((r) => setTimeout(r, 6_000));
       const joinsS = round(setupS - registeredS, 1);
 
       // Ceiling: the full state of the room in one C-S request from hs1 (what any join must at least move).
-      await call(hs1.baseUrl, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/state`, owner.token);
-      const bare = await timed(() => call(hs1.baseUrl, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/state`, owner.token));
+      await get(hs1.baseUrl, `/_matrix/client/v3/rooms/${enc(roomId)}/state`, owner.token);
+      const bare = await timed(() => get(hs1.baseUrl, `/_matrix/client/v3/rooms/${enc(roomId)}/state`, owner.token));
 
       const setupNote = `setup ${setupS} s (${o.members - 1} registrations ${round(registeredS, 1)} s, joins ${joinsS} s)`;
       for (const [label, joiner, expected] of [
