@@ -1,9 +1,17 @@
-import sharp from 'sharp';
+import type sharpModule from 'sharp';
 import { MatrixError, tooLarge } from '../errors/index.js';
 import type { ImageFormat } from './sniff.js';
 import { outputSize, type SourceImage, type ThumbnailSpec } from './thumbnail-plan.js';
 
 // The only place that drives sharp (libvips). Input is a file path or the bytes of the original.
+// sharp is loaded on the first thumbnail, not at start: libvips costs start-up time and resident memory
+// (cold start and idle RSS in bench/) that a server which never thumbnails should not pay.
+
+let loading: Promise<typeof sharpModule> | null = null;
+function loadSharp(): Promise<typeof sharpModule> {
+  loading ??= import('sharp').then((m) => m.default);
+  return loading;
+}
 
 export type ImageInput = string | Buffer;
 
@@ -16,7 +24,8 @@ function cannotThumbnail(): MatrixError {
  * more than `maxPixels` pixels in one frame is 413 M_TOO_LARGE, as the spec asks.
  */
 export async function probeImage(input: ImageInput, format: ImageFormat, maxPixels: number): Promise<SourceImage> {
-  let meta: sharp.Metadata;
+  const sharp = await loadSharp();
+  let meta: sharpModule.Metadata;
   try {
     meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch {
@@ -47,6 +56,7 @@ export async function renderThumbnail(
 ): Promise<{ bytes: Buffer; width: number; height: number; animated: boolean }> {
   const animated = spec.animated && source.width * source.height * source.frames <= maxPixels;
   const size = outputSize(source, spec);
+  const sharp = await loadSharp();
   try {
     let img = sharp(input, { limitInputPixels: animated ? source.width * source.height * source.frames : maxPixels, animated });
     // EXIF orientation applies to still photos; animated formats carry none (and sharp cannot rotate them).
@@ -66,6 +76,7 @@ export async function renderThumbnail(
 /** Width, height and type of an image, for URL previews (og:image:width/height); null if not an image. */
 export async function imageDimensions(input: ImageInput): Promise<{ width: number; height: number } | null> {
   try {
+    const sharp = await loadSharp();
     const meta = await sharp(input, { limitInputPixels: false }).metadata();
     const h = meta.pageHeight ?? meta.height;
     return meta.width && h ? { width: meta.width, height: h } : null;
