@@ -1,10 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import type { RegisteredUser } from '../../helpers/users.js';
 import { api, bodies, enc, membership, send, startFederation, until, user, type FedServer } from './harness.js';
+import { createTestCa, type TestCa } from './tls-certs.js';
 
 // Three real servers share rooms: a user of hs1 creates the room, users of hs2 and hs3 join through hs1,
-// and messages sent on any server reach the others.
+// and messages sent on any server reach the others. Federation runs over TLS listeners with verified
+// certificates from a test CA, as it would between real servers.
 
 for (const roomVersion of ['11', '12']) {
   describe(`federated room v${roomVersion}: join by room id and messages every way`, () => {
@@ -13,9 +16,11 @@ for (const roomVersion of ['11', '12']) {
     let bob: RegisteredUser;
     let carol: RegisteredUser;
     let roomId: string;
+    let ca: TestCa;
 
     before(async () => {
-      hs = await startFederation(['hs1.test', 'hs2.test', 'hs3.test']);
+      ca = createTestCa();
+      hs = await startFederation(['hs1.test', 'hs2.test', 'hs3.test'], {}, { tls: ca });
       const [hs1, hs2, hs3] = hs as [FedServer, FedServer, FedServer];
       alice = await user(hs1, 'alice');
       bob = await user(hs2, 'bob');
@@ -26,6 +31,7 @@ for (const roomVersion of ['11', '12']) {
     });
     after(async () => {
       for (const s of hs ?? []) await s.server.close();
+      if (ca) rmSync(ca.dir, { recursive: true, force: true });
     });
 
     test('users on hs2 and hs3 join through hs1 and every server sees every join', async () => {
