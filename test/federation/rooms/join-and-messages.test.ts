@@ -60,6 +60,42 @@ for (const roomVersion of ['11', '12']) {
       }
     });
 
+    test('an edit, a reaction and a redaction made on different servers reach every server', async () => {
+      const [hs1, hs2, hs3] = hs as [FedServer, FedServer, FedServer];
+      const original = await send(hs2, bob, roomId, 'typo here');
+      const put = (s: FedServer, u: RegisteredUser, type: string, content: Record<string, unknown>) =>
+        api(s, u, 'PUT', `/_matrix/client/v3/rooms/${enc(roomId)}/send/${type}/x${Date.now()}${Math.random()}`, content);
+      const edit = await put(hs2, bob, 'm.room.message', {
+        msgtype: 'm.text',
+        body: '* fixed',
+        'm.new_content': { msgtype: 'm.text', body: 'fixed' },
+        'm.relates_to': { rel_type: 'm.replace', event_id: original },
+      });
+      assert.equal(edit.status, 200, JSON.stringify(edit.body));
+      const reaction = await put(hs3, carol, 'm.reaction', { 'm.relates_to': { rel_type: 'm.annotation', event_id: original, key: '👍' } });
+      assert.equal(reaction.status, 200, JSON.stringify(reaction.body));
+      const doomed = await send(hs3, carol, roomId, 'to be redacted');
+      await until('hs1 has the message to redact', async () => (await api(hs1, alice, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/event/${enc(doomed)}`)).status === 200);
+      const redaction = await api(hs1, alice, 'PUT', `/_matrix/client/v3/rooms/${enc(roomId)}/redact/${enc(doomed)}/r${Date.now()}`, { reason: 'test' });
+      assert.equal(redaction.status, 200, JSON.stringify(redaction.body));
+
+      for (const [s, u] of [[hs1, alice], [hs2, bob], [hs3, carol]] as const) {
+        await until(`${s.name} shows the edit on the original`, async () => {
+          const r = await api(s, u, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/event/${enc(original)}`);
+          const replaced = (r.body.unsigned as { 'm.relations'?: { 'm.replace'?: { event_id?: string } } } | undefined)?.['m.relations']?.['m.replace'];
+          return r.status === 200 && replaced?.event_id === edit.body.event_id;
+        });
+        await until(`${s.name} lists the reaction`, async () => {
+          const r = await api(s, u, 'GET', `/_matrix/client/v1/rooms/${enc(roomId)}/relations/${enc(original)}/m.annotation`);
+          return r.status === 200 && (r.body.chunk as Array<{ event_id: string }>).some((e) => e.event_id === reaction.body.event_id);
+        });
+        await until(`${s.name} applied the redaction`, async () => {
+          const r = await api(s, u, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/event/${enc(doomed)}`);
+          return r.status === 200 && Object.keys(r.body.content as object).length === 0;
+        });
+      }
+    });
+
     test('a remote user leaves and is then banned; every server agrees', async () => {
       const [hs1, hs2, hs3] = hs as [FedServer, FedServer, FedServer];
       const left = await api(hs3, carol, 'POST', `/_matrix/client/v3/rooms/${enc(roomId)}/leave`, {});
