@@ -1,6 +1,5 @@
 import { strict as assert } from 'node:assert';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,22 +9,11 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { registerUser, TEST_USER_CONFIG, type RegisteredUser } from '../helpers/users.js';
 import { makeDevice } from '../users/e2e/fixtures.js';
 import { waitFor } from './fake-appservice.js';
+import { freePort } from '../helpers/http.js';
 
 // matrix-bot-sdk's Appservice reads the encryption extensions of our transactions: a to-device message for
 // its bot's device (MSC2409) comes out as an ephemeral event, and the MSC3202 one-time key counts and
 // device-list changes as its otk.counts and device_lists events.
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 describe('matrix-bot-sdk Appservice: to-device messages and MSC3202 data', () => {
   let dir: string;

@@ -2,27 +2,15 @@ import { strict as assert } from 'node:assert';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Appservice, type IAppserviceRegistration } from 'matrix-bot-sdk';
 import { stringify } from 'yaml';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { registerUser, TEST_USER_CONFIG, type RegisteredUser } from '../helpers/users.js';
 import { waitFor } from './fake-appservice.js';
+import { freePort } from '../helpers/http.js';
 
 // matrix-bot-sdk's Appservice receives typing and receipts as ephemeral events (receive_ephemeral / MSC2409).
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 describe('matrix-bot-sdk Appservice ephemeral events', () => {
   let dir: string;

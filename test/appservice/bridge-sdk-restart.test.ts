@@ -1,6 +1,5 @@
 import { strict as assert } from 'node:assert';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,22 +11,11 @@ import { addressUrl, startHomeserver, type Homeserver } from '../../src/main.js'
 import { GENEROUS_MESSAGE_RATE } from '../helpers/server.js';
 import { registerUser, TEST_USER_CONFIG, type RegisteredUser } from '../helpers/users.js';
 import { waitFor } from './fake-appservice.js';
+import { freePort } from '../helpers/http.js';
 
 // Exactly-once delivery to a real matrix-appservice-bridge Bridge across both kinds of outage at once: the
 // bridge is down while messages are sent, and the homeserver is restarted (same database) with transactions
 // still pending. When the bridge comes back it gets every message once, in order.
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 async function boot(dir: string, registrationPath: string): Promise<{ hs: Homeserver; baseUrl: string; config: Config }> {
   const { config: base } = buildConfig(

@@ -2,12 +2,12 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateConfigFile } from '../../src/config/generate.js';
 import { parseSigningKeyFile, verifyJsonSignature } from '../../src/crypto/index.js';
+import { freePort } from '../helpers/http.js';
 
 // The real executable as a child process: what an operator runs.
 
@@ -18,15 +18,6 @@ before(() => {
   dir = mkdtempSync(join(tmpdir(), 'hearth-cli-start-'));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const addr = srv.address();
-  await new Promise<void>((r) => srv.close(() => r()));
-  if (!addr || typeof addr !== 'object') throw new Error('no port');
-  return addr.port;
-}
 
 interface Run {
   child: ChildProcess;

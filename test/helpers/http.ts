@@ -121,3 +121,16 @@ export async function serveApp(app: Koa): Promise<{ baseUrl: string; close(): Pr
       }),
   };
 }
+
+/** A port free on 127.0.0.1 right now, for processes that must be told their port before they listen. */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', resolve);
+  });
+  const addr = srv.address();
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  if (!addr || typeof addr !== 'object') throw new Error('no port');
+  return addr.port;
+}

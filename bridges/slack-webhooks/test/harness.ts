@@ -1,5 +1,4 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppServiceRegistration } from 'matrix-appservice-bridge';
@@ -11,20 +10,10 @@ import { startBridge } from '../src/app.js';
 import type { SlackBridge } from '../src/bridge.js';
 import { loadConfig, type SlackBridgeConfig } from '../src/config.js';
 import { fillRegistration } from '../src/registration.js';
+import { freePort } from '../../../test/helpers/http.js';
+export { freePort };
 
 // A real hearth server, the bridge as the application service it loads, and helpers to act as Matrix users.
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 export interface Harness {
   dir: string;
