@@ -1,11 +1,12 @@
 import { MatrixError } from '../../errors/index.js';
-import { allRoomVersions, findRoomVersion, hashAndSignEvent, isValidServerName, type RoomVersion } from '../../protocol/index.js';
+import { allRoomVersions, findRoomVersion, isValidServerName, type RoomVersion } from '../../protocol/index.js';
 import type { RoomId, UserId } from '../../types/ids.js';
 import type { JsonObject } from '../../types/json.js';
 import type { RoomEvent } from '../../types/pdu.js';
 import { federationPath, FederationRequestError } from '../outbound/index.js';
 import { checkIncomingPdu } from './check-pdu.js';
 import type { FederationRoomsDeps } from './deps.js';
+import { signMembershipFromTemplate } from './sign-membership.js';
 import { remoteMembershipError } from './remote-membership-error.js';
 
 // Joining a room this server is not in (server-server API, "Joining rooms"): make_join on a resident server
@@ -46,24 +47,13 @@ async function joinVia(deps: FederationRoomsDeps, server: string, userId: UserId
   }
   const template = made.event;
   const templateContent = (typeof template.content === 'object' && template.content !== null ? template.content : {}) as JsonObject;
-  const { signatures: _s, hashes: _h, unsigned: _u, ...base } = template;
-  const unsignedEvent: Record<string, unknown> = {
-    ...base,
-    room_id: roomId,
-    sender: userId,
-    state_key: userId,
-    type: 'm.room.member',
-    origin_server_ts: deps.now(),
-    content: {
-      ...content,
-      ...(templateContent.join_authorised_via_users_server !== undefined
-        ? { join_authorised_via_users_server: templateContent.join_authorised_via_users_server }
-        : {}),
-      membership: 'join',
-    },
-  };
-  if (version.eventIdFormat !== 'v1') delete unsignedEvent.event_id;
-  const { pdu, eventId } = hashAndSignEvent(version, unsignedEvent, deps.config.serverName, deps.signingKey);
+  const { pdu, eventId } = signMembershipFromTemplate(deps, version, template, roomId, userId, {
+    ...content,
+    ...(templateContent.join_authorised_via_users_server !== undefined
+      ? { join_authorised_via_users_server: templateContent.join_authorised_via_users_server }
+      : {}),
+    membership: 'join',
+  });
   // Partial state (MSC3706): the resident leaves out the members; we resync them in the background.
   const askPartial = deps.config.partialStateJoins !== false;
   const sent = await client.putJson<SendJoinResponse>(server, federationPath`/_matrix/federation/v2/send_join/${roomId}/${eventId}`, pdu, {

@@ -1,10 +1,11 @@
 import { MatrixError } from '../../errors/index.js';
-import { allRoomVersions, findRoomVersion, hashAndSignEvent } from '../../protocol/index.js';
+import { allRoomVersions, findRoomVersion } from '../../protocol/index.js';
 import type { RoomId, UserId } from '../../types/ids.js';
 import type { JsonObject } from '../../types/json.js';
 import type { Pdu } from '../../types/pdu.js';
 import { federationPath, FederationRequestError } from '../outbound/index.js';
 import type { FederationRoomsDeps } from './deps.js';
+import { signMembershipFromTemplate } from './sign-membership.js';
 import { remoteMembershipError } from './remote-membership-error.js';
 
 // Knocking on a room this server is not in (server-server API, "Knocking upon a room"): make_knock on a
@@ -40,18 +41,7 @@ async function knockVia(deps: FederationRoomsDeps, server: string, userId: UserI
     throw new MatrixError('M_UNSUPPORTED_ROOM_VERSION', 400, `Room version ${String(made.room_version)} is not supported`);
   }
   if (!version.knocking) throw new MatrixError('M_FORBIDDEN', 403, `Room version ${version.id} does not support knocking`);
-  const { signatures: _s, hashes: _h, unsigned: _u, ...base } = made.event;
-  const unsignedEvent: Record<string, unknown> = {
-    ...base,
-    room_id: roomId,
-    sender: userId,
-    state_key: userId,
-    type: 'm.room.member',
-    origin_server_ts: deps.now(),
-    content: { ...content, membership: 'knock' },
-  };
-  if (version.eventIdFormat !== 'v1') delete unsignedEvent.event_id;
-  const { pdu, eventId } = hashAndSignEvent(version, unsignedEvent, deps.config.serverName, deps.signingKey);
+  const { pdu, eventId } = signMembershipFromTemplate(deps, version, made.event, roomId, userId, { ...content, membership: 'knock' });
   const sent = await client.putJson<{ knock_room_state?: unknown }>(server, federationPath`/_matrix/federation/v1/send_knock/${roomId}/${eventId}`, pdu);
   const knockState = strippedState(sent.knock_room_state);
   await deps.rooms.storeOutOfRoomMembership(roomId, version, {

@@ -1,10 +1,11 @@
 import { MatrixError } from '../../errors/index.js';
-import { findRoomVersion, hashAndSignEvent } from '../../protocol/index.js';
+import { findRoomVersion } from '../../protocol/index.js';
 import type { RoomId, UserId } from '../../types/ids.js';
 import type { JsonObject } from '../../types/json.js';
 import type { Pdu } from '../../types/pdu.js';
 import { federationPath, FederationRequestError } from '../outbound/index.js';
 import type { FederationRoomsDeps } from './deps.js';
+import { signMembershipFromTemplate } from './sign-membership.js';
 
 // Rejecting an invite (or retracting a knock) in a room this server is not in (server-server API, "Leaving
 // rooms (Rejecting invites)"): make_leave on a server in the room, sign, send_leave v2, then record the
@@ -20,18 +21,7 @@ async function leaveVia(deps: FederationRoomsDeps, server: string, userId: UserI
   const made = await client.getJson<MakeLeaveResponse>(server, federationPath`/_matrix/federation/v1/make_leave/${roomId}/${userId}`);
   const version = findRoomVersion(made.room_version ?? '1');
   if (version === undefined || made.event === undefined) throw new MatrixError('M_UNKNOWN', 502, `${server} sent an unusable make_leave answer`);
-  const { signatures: _s, hashes: _h, unsigned: _u, ...base } = made.event;
-  const unsignedEvent: Record<string, unknown> = {
-    ...base,
-    room_id: roomId,
-    sender: userId,
-    state_key: userId,
-    type: 'm.room.member',
-    origin_server_ts: deps.now(),
-    content: { ...content, membership: 'leave' },
-  };
-  if (version.eventIdFormat !== 'v1') delete unsignedEvent.event_id;
-  const { pdu, eventId } = hashAndSignEvent(version, unsignedEvent, deps.config.serverName, deps.signingKey);
+  const { pdu, eventId } = signMembershipFromTemplate(deps, version, made.event, roomId, userId, { ...content, membership: 'leave' });
   await client.putJson(server, federationPath`/_matrix/federation/v2/send_leave/${roomId}/${eventId}`, pdu);
   await deps.rooms.storeOutOfRoomMembership(roomId, version, { eventId, pdu: pdu as unknown as Pdu });
 }
