@@ -4,11 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AppServiceRegistration, Bridge, type WeakEvent } from 'matrix-appservice-bridge';
-import { buildConfig } from '../../src/config/build.js';
-import type { Config } from '../../src/config/types.js';
-import { createLogger } from '../../src/http/logger.js';
-import { addressUrl, startHomeserver, type Homeserver } from '../../src/main.js';
-import { GENEROUS_MESSAGE_RATE } from '../helpers/server.js';
+import { bootTestServer, testServerConfig, type TestServer } from '../helpers/server.js';
 import { registerUser, TEST_USER_CONFIG, type RegisteredUser } from '../helpers/users.js';
 import { waitFor } from './fake-appservice.js';
 import { freePort } from '../helpers/http.js';
@@ -17,32 +13,14 @@ import { freePort } from '../helpers/http.js';
 // bridge is down while messages are sent, and the homeserver is restarted (same database) with transactions
 // still pending. When the bridge comes back it gets every message once, in order.
 
-async function boot(dir: string, registrationPath: string): Promise<{ hs: Homeserver; baseUrl: string; config: Config }> {
-  const { config: base } = buildConfig(
-    {
-      server_name: 'localhost',
-      listeners: [{ port: 0, type: 'http', bind_addresses: ['127.0.0.1'], resources: [{ names: ['client'] }] }],
-      database: { name: 'sqlite3', args: { database: 'homeserver.db' } },
-      signing_key_path: 'signing.key',
-      media_store_path: 'media_store',
-      trusted_key_servers: [],
-      report_stats: false,
-      ...GENEROUS_MESSAGE_RATE,
-      app_service_config_files: [registrationPath],
-    },
-    { configDir: dir, configPath: null, env: {} },
-  );
-  const config: Config = Object.freeze({ ...base, ...TEST_USER_CONFIG });
-  const hs = await startHomeserver(config, createLogger('silent'));
-  const first = hs.addresses[0];
-  if (!first) throw new Error('no address');
-  return { hs, baseUrl: addressUrl(first), config };
+function boot(dir: string, registrationPath: string): Promise<TestServer> {
+  return bootTestServer(testServerConfig(dir, { ...TEST_USER_CONFIG, appServiceConfigFiles: [registrationPath] }), dir);
 }
 
 describe('matrix-appservice-bridge: bridge down and homeserver restarted with events pending', () => {
   let dir: string;
   let regPath: string;
-  let server: { hs: Homeserver; baseUrl: string; config: Config };
+  let server: TestServer;
   let bridge: Bridge | null = null;
   let bridgePort: number;
   let alice: RegisteredUser;
@@ -81,7 +59,7 @@ describe('matrix-appservice-bridge: bridge down and homeserver restarted with ev
 
   after(async () => {
     await bridge?.close();
-    await server.hs.close();
+    await server.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -110,7 +88,7 @@ describe('matrix-appservice-bridge: bridge down and homeserver restarted with ev
     bridge = null;
     const ids: string[] = [];
     for (let i = 0; i < 100; i++) ids.push(await send(roomId, `pre${i}`, `pre ${i}`));
-    await server.hs.close();
+    await server.close();
     server = await boot(dir, regPath);
     for (let i = 0; i < 100; i++) ids.push(await send(roomId, `post${i}`, `post ${i}`));
 
