@@ -1,10 +1,8 @@
-import { notFound } from '../errors/index.js';
 import {
   authStateFromAuthEvents,
   authStateKeysFor,
   checkAuthEvents,
   checkEventAuth,
-  findRoomVersion,
   resolveState,
   stateKey,
   type RoomVersion,
@@ -45,14 +43,6 @@ export class RemoteHistory {
     private readonly writer: RoomWriter,
   ) {}
 
-  private async version(roomId: RoomId): Promise<RoomVersion> {
-    const room = await this.deps.storage.rooms.getRoom(roomId);
-    if (room === undefined) throw notFound(`Room ${roomId} is not known to this server`);
-    const version = findRoomVersion(room.roomVersion);
-    if (version === undefined) throw new Error(`unsupported room version ${room.roomVersion}`);
-    return version;
-  }
-
   /** Events by id from `batch` first, then the store. */
   private async lookup(ids: readonly EventId[], batch: ReadonlyMap<EventId, RoomEvent>): Promise<Map<EventId, RoomEvent & { rejected: boolean }>> {
     const out = new Map<EventId, RoomEvent & { rejected: boolean }>();
@@ -91,7 +81,7 @@ export class RemoteHistory {
    */
   async storeOutliers(roomId: RoomId, events: readonly RoomEvent[]): Promise<HistoryResult> {
     return this.writer.locked(roomId, async () => {
-      const version = await this.version(roomId);
+      const version = await this.writer.roomVersion(roomId);
       const held = await this.deps.storage.rooms.getEvents(events.map((e) => e.eventId));
       const pending = new Map<EventId, RoomEvent>();
       for (const e of events) if (!held.has(e.eventId)) pending.set(e.eventId, e);
@@ -131,7 +121,7 @@ export class RemoteHistory {
    */
   async persistBackfilled(roomId: RoomId, events: readonly RoomEvent[], prevStates: ReadonlyMap<EventId, StateMap>): Promise<HistoryResult> {
     return this.writer.locked(roomId, async () => {
-      const version = await this.version(roomId);
+      const version = await this.writer.roomVersion(roomId);
       const { rooms } = this.deps.storage;
       const held = await rooms.getEvents(events.map((e) => e.eventId));
       const batch = new Map<EventId, RoomEvent>();

@@ -1,10 +1,9 @@
-import { forbidden, MatrixError, notFound } from '../errors/index.js';
+import { forbidden, MatrixError } from '../errors/index.js';
 import {
   authStateFromAuthEvents,
   authStateKeysFor,
   checkAuthEvents,
   checkEventAuth,
-  findRoomVersion,
   powerLevelsView,
   resolveState,
   serverNameOf,
@@ -63,14 +62,6 @@ export class RemoteInput {
     private readonly writer: RoomWriter,
   ) {}
 
-  private async version(roomId: RoomId): Promise<RoomVersion> {
-    const room = await this.deps.storage.rooms.getRoom(roomId);
-    if (room === undefined) throw notFound(`Room ${roomId} is not known to this server`);
-    const version = findRoomVersion(room.roomVersion);
-    if (version === undefined) throw new Error(`unsupported room version ${room.roomVersion}`);
-    return version;
-  }
-
   /** Whether this server knows the room (has joined it at some point). */
   async knowsRoom(roomId: RoomId): Promise<boolean> {
     return (await this.deps.storage.rooms.getRoom(roomId)) !== undefined;
@@ -103,7 +94,7 @@ export class RemoteInput {
   /** Receives one event of a room we know. Throws M_FORBIDDEN when it is rejected (nothing is stored). */
   async receive(roomId: RoomId, event: RoomEvent, opts: ReceiveOptions = {}): Promise<RemoteEventResult> {
     return this.writer.locked(roomId, async () => {
-      const version = await this.version(roomId);
+      const version = await this.writer.roomVersion(roomId);
       const { rooms } = this.deps.storage;
       if ((await rooms.getEvent(event.eventId)) !== undefined) return { outcome: 'duplicate' as const };
       const current = await rooms.getCurrentStateIds(roomId);
@@ -200,7 +191,7 @@ export class RemoteInput {
    */
   async membershipTemplate(roomId: RoomId, userId: UserId, membership: 'join' | 'leave' | 'knock', content: JsonObject = {}): Promise<{ event: Record<string, unknown>; version: RoomVersion }> {
     return this.writer.locked(roomId, async () => {
-      const version = await this.version(roomId);
+      const version = await this.writer.roomVersion(roomId);
       const draft = await RoomDraft.load(this.writer.draftContext, version, roomId);
       // A restricted room's join names one of our members who could have invited the joiner.
       const via = membership === 'join' ? await restrictedJoinAuthoriser(this.deps, draft, userId) : undefined;
@@ -224,7 +215,7 @@ export class RemoteInput {
    */
   async checkRestrictedJoin(roomId: RoomId, userId: UserId): Promise<void> {
     await this.writer.locked(roomId, async () => {
-      const version = await this.version(roomId);
+      const version = await this.writer.roomVersion(roomId);
       const draft = await RoomDraft.load(this.writer.draftContext, version, roomId);
       await restrictedJoinAuthoriser(this.deps, draft, userId);
     });
