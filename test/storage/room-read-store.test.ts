@@ -261,6 +261,20 @@ describeStorage('room read store', (h) => {
     assert.deepEqual(last, { roomId: ROOM, userId: BOB, membership: 'leave', eventId: '$b3', streamOrdering: 6 });
   });
 
+  test('getJoinedServers names each server of a joined member once, ports included, leavers not', async () => {
+    const s = await h.open();
+    await s.knex('current_memberships').insert([
+      { room_id: ROOM, user_id: ALICE, membership: 'join', event_id: '$1', stream_ordering: 1 },
+      { room_id: ROOM, user_id: BOB, membership: 'join', event_id: '$2', stream_ordering: 2 },
+      { room_id: ROOM, user_id: '@carol:other.example:8448', membership: 'join', event_id: '$3', stream_ordering: 3 },
+      { room_id: ROOM, user_id: '@dan:gone.example', membership: 'leave', event_id: '$4', stream_ordering: 4 },
+      { room_id: OTHER, user_id: '@erin:elsewhere.example', membership: 'join', event_id: '$5', stream_ordering: 5 },
+    ]);
+    const r = store(s);
+    assert.deepEqual((await r.getJoinedServers(ROOM)).sort(), ['example.org', 'other.example:8448']);
+    assert.deepEqual(await r.getJoinedServers('!none:example.org'), []);
+  });
+
   test('current state deltas come back in stream order for the asked rooms only', async () => {
     const s = await h.open();
     await s.knex('current_state_delta_stream').insert([

@@ -21,10 +21,7 @@ export async function roomVersionOf(storage: Storage, roomId: RoomId): Promise<R
  */
 export async function joinedServers(storage: Storage, roomId: RoomId): Promise<Set<string>> {
   const out = new Set<string>((await storage.rooms.getPartialStateRoom(roomId))?.servers ?? []);
-  for (const m of await storage.rooms.getRoomMembers(roomId, ['join'])) {
-    const s = serverNameOf(m.userId);
-    if (s !== undefined) out.add(s);
-  }
+  for (const s of await storage.rooms.getJoinedServers(roomId)) out.add(s);
   return out;
 }
 

@@ -79,6 +79,8 @@ export interface RoomReadStore {
   getRoomsForUser(userId: UserId, memberships?: readonly Membership[]): Promise<MembershipRow[]>;
   /** Current member rows of a room (all users), optionally only some kinds. */
   getRoomMembers(roomId: RoomId, memberships?: readonly Membership[]): Promise<MembershipRow[]>;
+  /** Server names of the room's joined members (each once). */
+  getJoinedServers(roomId: RoomId): Promise<string[]>;
   /** Joined members with the displayname of their current member event (push evaluation: one query per event). */
   getJoinedMemberNames(roomId: RoomId): Promise<Array<{ userId: UserId; displayName: string | null }>>;
   /** Membership events of a user with from < stream_ordering <= to, in stream order. */

@@ -38,6 +38,8 @@ export interface Dialect {
   ): Promise<void>;
   /** Rows per INSERT so that rows of `columnsPerRow` parameters stay under both limits. */
   batchSize(columnsPerRow: number): number;
+  /** SQL for the server name of a user id column (all after the first ':'), so DISTINCT runs in the database. */
+  serverOfUserIdSql(column: string): string;
 }
 
 function errorCode(err: unknown): string | null {
@@ -110,6 +112,7 @@ export function sqliteDialect(): Dialect {
     insertReturningId,
     upsert: makeUpsert(batchSize),
     batchSize,
+    serverOfUserIdSql: (column) => `substr(${column}, instr(${column}, ':') + 1)`,
   };
 }
 
@@ -125,6 +128,7 @@ export function postgresDialect(): Dialect {
     insertReturningId,
     upsert: makeUpsert(batchSize),
     batchSize,
+    serverOfUserIdSql: (column) => `substr(${column}, strpos(${column}, ':') + 1)`,
   };
 }
 

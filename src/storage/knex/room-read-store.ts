@@ -81,7 +81,7 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
 
   constructor(
     private readonly knex: Knex,
-    dialect: Dialect,
+    private readonly dialect: Dialect,
   ) {
     this.inListSize = Math.max(1, dialect.maxBindParams - 100);
     this.states = new StateGroupResolver(knex, this.inListSize, new StateGroupCache(STATE_CACHE_WEIGHT));
@@ -214,6 +214,15 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
     if (memberships !== undefined) void q.whereIn('membership', [...memberships]);
     const rows: MembershipDbRow[] = await q;
     return rows.map(toMembershipRow);
+  }
+
+  async getJoinedServers(roomId: RoomId): Promise<string[]> {
+    // DISTINCT in the database: a room of 10,000 members on a few servers sends a few rows, not 10,000.
+    const server = this.dialect.serverOfUserIdSql('user_id');
+    const rows: Array<{ server: string }> = await this.knex('current_memberships')
+      .distinct(this.knex.raw(`${server} as server`))
+      .where({ room_id: roomId, membership: 'join' });
+    return rows.map((r) => r.server);
   }
 
   async getJoinedMemberNames(roomId: RoomId): Promise<Array<{ userId: UserId; displayName: string | null }>> {
