@@ -3,6 +3,7 @@ import type { EventToPersist } from '../storage/interfaces/index.js';
 import type { EventId, RoomId } from '../types/ids.js';
 import type { RoomEvent, StateKey } from '../types/pdu.js';
 import type { RoomServiceDeps } from './deps.js';
+import { checkOutlierBatch } from './outlier-checks.js';
 import type { RoomWriter } from './room-writer.js';
 import type { PartialStateOutcome } from './types.js';
 
@@ -60,20 +61,24 @@ export async function completePartialState(
     const join = await rooms.getEvent(record.joinEventId);
     if (version === undefined || join === undefined) throw new Error(`partial-state room ${roomId} lacks its room or join event`);
 
-    const fullBeforeJoin = new Map<StateKey, EventId>();
-    // The federation layer kept only events of this room (a v12 create event names no room_id).
-    for (const e of state) if (typeof e.pdu.state_key === 'string') fullBeforeJoin.set(stateKey(e.pdu.type, e.pdu.state_key), e.eventId);
-    if (!fullBeforeJoin.has(CREATE_KEY)) throw new Error(`the state of ${roomId} before ${record.joinEventId} has no create event`);
-
     const all = new Map<EventId, RoomEvent>();
     for (const e of [...authChain, ...state]) all.set(e.eventId, e);
     const existing = await rooms.getEvents(all.keys());
-    const outliers: EventToPersist[] = [];
-    for (const e of all.values()) {
-      if (existing.has(e.eventId)) continue;
-      const depth = typeof e.pdu.depth === 'number' ? e.pdu.depth : 0;
-      outliers.push({ eventId: e.eventId, pdu: e.pdu, roomId, depth, outlier: true, softFailed: false, rejectedReason: null, stateBefore: null });
+    // The full state is checked like any received state: each event against its own auth events; one that
+    // fails (or rests on one that does) is not stored and does not become state.
+    const fresh = [...all.values()].filter((e) => !existing.has(e.eventId));
+    const { accepted, rejected } = await checkOutlierBatch(rooms, version, roomId, fresh);
+    if (rejected.size > 0) deps.logger.warn({ roomId, rejected: rejected.size, first: rejected.entries().next().value }, 'the resynchronised state held events that fail their auth checks; left out');
+    for (const id of rejected.keys()) all.delete(id);
+    const outliers: EventToPersist[] = accepted.map((e) => ({ eventId: e.eventId, pdu: e.pdu, roomId, depth: typeof e.pdu.depth === 'number' ? e.pdu.depth : 0, outlier: true, softFailed: false, rejectedReason: null, stateBefore: null }));
+
+    const fullBeforeJoin = new Map<StateKey, EventId>();
+    // The federation layer kept only events of this room (a v12 create event names no room_id).
+    for (const e of state) {
+      if (typeof e.pdu.state_key !== 'string' || rejected.has(e.eventId) || (existing.get(e.eventId)?.rejectedReason ?? null) !== null) continue;
+      fullBeforeJoin.set(stateKey(e.pdu.type, e.pdu.state_key), e.eventId);
     }
+    if (!fullBeforeJoin.has(CREATE_KEY)) throw new Error(`the state of ${roomId} before ${record.joinEventId} has no create event`);
 
     // J and every timeline event after it, in stream order.
     const eventStates: Array<{ eventId: EventId; stateBefore: Map<StateKey, EventId>; stateAfter: Map<StateKey, EventId> }> = [];

@@ -12,6 +12,7 @@ import type { EventId, RoomId } from '../types/ids.js';
 import type { RoomEvent, StateKey } from '../types/pdu.js';
 import type { RoomServiceDeps } from './deps.js';
 import type { RoomWriter } from './room-writer.js';
+import { checkOutlierBatch } from './outlier-checks.js';
 import { storeStateResStore } from './state-res-store.js';
 
 // Events from other servers that are not news: outliers (state and auth events fetched to fill a gap, whose
@@ -83,32 +84,20 @@ export class RemoteHistory {
     return this.writer.locked(roomId, async () => {
       const version = await this.writer.roomVersion(roomId);
       const held = await this.deps.storage.rooms.getEvents(events.map((e) => e.eventId));
-      const pending = new Map<EventId, RoomEvent>();
-      for (const e of events) if (!held.has(e.eventId)) pending.set(e.eventId, e);
-      const result: HistoryResult = { stored: [], rejected: new Map() };
-      const accepted = new Map<EventId, RoomEvent>();
-      const toPersist: EventToPersist[] = [];
-      // Auth events before the events they authorise: repeat passes until nothing more can be placed.
-      for (let progress = true; progress && pending.size > 0; ) {
-        progress = false;
-        for (const [id, e] of pending) {
-          const waiting = refIds(e.pdu.auth_events).some((a) => pending.has(a));
-          if (waiting) continue;
-          pending.delete(id);
-          progress = true;
-          const reason = await this.checkAgainstAuthEvents(version, roomId, e, accepted);
-          if (reason !== null) {
-            result.rejected.set(id, reason);
-            continue;
-          }
-          accepted.set(id, e);
-          result.stored.push(id);
-          toPersist.push({ eventId: id, pdu: e.pdu, roomId, depth: typeof e.pdu.depth === 'number' ? e.pdu.depth : 0, outlier: true, softFailed: false, rejectedReason: null, stateBefore: null });
-        }
-      }
-      for (const id of pending.keys()) result.rejected.set(id, 'auth events form a cycle');
+      const fresh = events.filter((e) => !held.has(e.eventId));
+      const { accepted, rejected } = await checkOutlierBatch(this.deps.storage.rooms, version, roomId, fresh);
+      const toPersist: EventToPersist[] = accepted.map((e) => ({
+        eventId: e.eventId,
+        pdu: e.pdu,
+        roomId,
+        depth: typeof e.pdu.depth === 'number' ? e.pdu.depth : 0,
+        outlier: true,
+        softFailed: false,
+        rejectedReason: null,
+        stateBefore: null,
+      }));
       await this.writer.persistHistoric(roomId, toPersist);
-      return result;
+      return { stored: accepted.map((e) => e.eventId), rejected };
     });
   }
 

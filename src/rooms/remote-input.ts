@@ -16,6 +16,7 @@ import type { JsonObject } from '../types/json.js';
 import type { Pdu, RoomEvent, StateKey } from '../types/pdu.js';
 import type { RoomServiceDeps } from './deps.js';
 import { RoomDraft } from './room-draft.js';
+import { checkOutlierBatch } from './outlier-checks.js';
 import { restrictedJoinAuthoriser } from './restricted-join.js';
 import type { RoomWriter } from './room-writer.js';
 import { storeStateResStore } from './state-res-store.js';
@@ -239,18 +240,29 @@ export class RemoteInput {
       const { rooms } = this.deps.storage;
       const known = await rooms.getRoom(roomId);
       const all = new Map<EventId, RoomEvent>();
-      for (const e of [...authChain, ...state]) all.set(e.eventId, e);
+      for (const e of [...authChain, ...state]) if (e.eventId !== join.eventId) all.set(e.eventId, e);
       const existing = await rooms.getEvents(all.keys());
-      const outliers: EventToPersist[] = [];
-      for (const e of all.values()) {
-        if (existing.has(e.eventId) || e.eventId === join.eventId) continue;
-        outliers.push({ eventId: e.eventId, pdu: e.pdu, roomId, depth: typeof e.pdu.depth === 'number' ? e.pdu.depth : 0, outlier: true, softFailed: false, rejectedReason: null, stateBefore: null });
-      }
+      // Every event of the answer passes the auth rules against its own auth events before it is stored or
+      // becomes state; the ones that fail (and those resting on them) are left out.
+      const fresh = [...all.values()].filter((e) => !existing.has(e.eventId));
+      const { accepted, rejected: failed } = await checkOutlierBatch(rooms, version, roomId, fresh);
+      if (failed.size > 0) this.deps.logger.warn({ roomId, rejected: failed.size, first: failed.entries().next().value }, 'send_join answer held events that fail their auth checks; left out');
+      const outliers: EventToPersist[] = accepted.map((e) => ({ eventId: e.eventId, pdu: e.pdu, roomId, depth: typeof e.pdu.depth === 'number' ? e.pdu.depth : 0, outlier: true, softFailed: false, rejectedReason: null, stateBefore: null }));
+      const usable = (id: EventId): boolean => !failed.has(id) && (existing.get(id)?.rejectedReason ?? null) === null;
       const stateBefore = new Map<StateKey, EventId>();
-      for (const e of state) if (typeof e.pdu.state_key === 'string') stateBefore.set(stateKey(e.pdu.type, e.pdu.state_key), e.eventId);
+      for (const e of state) if (typeof e.pdu.state_key === 'string' && usable(e.eventId)) stateBefore.set(stateKey(e.pdu.type, e.pdu.state_key), e.eventId);
       const createId = stateBefore.get(CREATE_KEY);
       const create = createId !== undefined ? all.get(createId) : undefined;
-      if (create === undefined) throw new MatrixError('M_BAD_JSON', 502, 'The resident server sent no create event');
+      if (create === undefined) throw new MatrixError('M_BAD_JSON', 502, 'The resident server sent no valid create event');
+      // Our join must be allowed by its auth events (of the answer, checked above).
+      const joinAuth: RoomEvent[] = [];
+      for (const id of refIds(join.pdu.auth_events)) {
+        const e = usable(id) ? all.get(id) : undefined;
+        if (e !== undefined) joinAuth.push(e);
+      }
+      const joinListed = checkAuthEvents(version, join, joinAuth, { isRejected: (id) => !usable(id) });
+      const joinVerdict = joinListed.allowed ? checkEventAuth(version, join, authStateFromAuthEvents(joinAuth, version.createEventNotInAuthEvents ? create : undefined)) : joinListed;
+      if (!joinVerdict.allowed) throw new MatrixError('M_UNKNOWN', 502, `The resident server's answer does not allow the join: ${joinVerdict.reason}`);
       const joinKnown = (await rooms.getEvent(join.eventId)) !== undefined;
       const after = new Map(stateBefore);
       after.set(stateKey('m.room.member', join.pdu.state_key ?? ''), join.eventId);

@@ -6,12 +6,14 @@ import type { RoomEvent } from '../../types/pdu.js';
 import { federationPath, FederationRequestError } from '../outbound/index.js';
 import { checkIncomingPdu } from './check-pdu.js';
 import type { FederationRoomsDeps } from './deps.js';
+import { isEventOfRoom } from './fetch-remote-state.js';
 import { signMembershipFromTemplate } from './sign-membership.js';
 import { remoteMembershipError } from './remote-membership-error.js';
 
 // Joining a room this server is not in (server-server API, "Joining rooms"): make_join on a resident server
 // gives a template; we fill in our content, hash and sign it, send_join (v2) it, check the state and auth
-// chain the resident sent back, and let the room writer store them with our join. Servers are tried in turn.
+// chain the resident sent back (signatures and hashes here, the auth rules of each event in the room writer),
+// and let the room writer store those that pass with our join. Servers are tried in turn.
 
 interface MakeJoinResponse {
   event?: Record<string, unknown>;
@@ -26,12 +28,13 @@ interface SendJoinResponse {
   event?: unknown;
 }
 
-async function checkAll(deps: FederationRoomsDeps, version: RoomVersion, list: unknown[] | undefined): Promise<RoomEvent[]> {
+/** Steps 1-3 of the checks on receipt (format, signatures, hash) and the room; the auth rules follow in the room writer. */
+async function checkAll(deps: FederationRoomsDeps, version: RoomVersion, roomId: RoomId, list: unknown[] | undefined): Promise<RoomEvent[]> {
   const out: RoomEvent[] = [];
   for (const json of list ?? []) {
     const checked = await checkIncomingPdu(deps.federation.keyring, version, json);
-    if (checked.ok) out.push(checked.event);
-    else deps.logger.warn({ reason: checked.reason }, 'dropping an invalid event of a send_join response');
+    if (checked.ok && isEventOfRoom(version, checked.event, roomId)) out.push(checked.event);
+    else deps.logger.warn({ reason: checked.ok ? 'event of another room' : checked.reason }, 'dropping an invalid event of a send_join response');
   }
   return out;
 }
@@ -63,13 +66,13 @@ async function joinVia(deps: FederationRoomsDeps, server: string, userId: UserId
   // A restricted join comes back countersigned by the authorising server (checked like any PDU: the
   // authoriser's signature is required); without it the join would be rejected by every other server.
   let joinEvent: RoomEvent = { eventId, pdu: pdu as unknown as RoomEvent['pdu'] };
-  const [countersigned] = sent.event !== undefined ? await checkAll(deps, version, [sent.event]) : [];
+  const [countersigned] = sent.event !== undefined ? await checkAll(deps, version, roomId, [sent.event]) : [];
   if (countersigned !== undefined && countersigned.eventId === eventId) joinEvent = countersigned;
   else if (templateContent.join_authorised_via_users_server !== undefined) {
     throw new MatrixError('M_UNKNOWN', 502, `${server} did not countersign the restricted join`);
   }
-  const state = await checkAll(deps, version, sent.state);
-  const authChain = await checkAll(deps, version, sent.auth_chain);
+  const state = await checkAll(deps, version, roomId, sent.state);
+  const authChain = await checkAll(deps, version, roomId, sent.auth_chain);
   if (askPartial && sent.members_omitted === true) {
     // servers_in_room only decides where our events go until the resync knows the members.
     const servers = (Array.isArray(sent.servers_in_room) ? sent.servers_in_room : []).filter((x): x is string => typeof x === 'string' && isValidServerName(x));

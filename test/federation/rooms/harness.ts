@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSigningKeyFile, type SigningKey } from '../../../src/crypto/index.js';
-import type { ListenerConfig } from '../../../src/config/types.js';
+import type { Config, ListenerConfig } from '../../../src/config/types.js';
 import { createLogger } from '../../../src/http/logger.js';
 import { createFederationService, type FederationService } from '../../../src/federation/outbound/index.js';
 import { openStorage } from '../../../src/storage/knex/index.js';
@@ -27,6 +27,8 @@ export interface FederationOptions {
    * federation listener with a certificate for its name from a test CA that the others trust and verify.
    */
   tls?: TestCa;
+  /** Config for every server of this call (e.g. partialStateJoins: false). */
+  config?: Partial<Config>;
 }
 
 function tlsListeners(ca: TestCa, name: string): ListenerConfig[] {
@@ -44,6 +46,7 @@ export async function startFederation(names: readonly string[], overrides: Recor
     const tls = opts.tls;
     const server = await startTestServer({
       ...TEST_USER_CONFIG,
+      ...opts.config,
       serverName: name,
       federationTestOverrides: overrides,
       ...(tls !== undefined ? { listeners: tlsListeners(tls, name), federationVerifyCertificates: true, federationCustomCaList: [tls.caPath] } : {}),
