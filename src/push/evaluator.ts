@@ -32,19 +32,41 @@ export function threadIdOf(content: JsonObject): string {
   return r['rel_type'] === 'm.thread' && typeof r['event_id'] === 'string' ? r['event_id'] : 'main';
 }
 
+/** A room's joined members as one evaluation pass uses them. */
+export interface PassMembers {
+  count: number;
+  displayNames: Map<UserId, string | null>;
+  local: UserId[];
+}
+
 export function createEvaluator(deps: EvaluatorDeps) {
   const { storage } = deps;
   const cache = new PushMatcherCache();
   const suffix = `:${deps.serverName}`;
 
-  return async function evaluateEvent(ev: StoredEvent): Promise<PushActionRow[]> {
+  /**
+   * `batch` is shared by the events of one evaluation pass: the joined members are read once per room and
+   * pass (they are the current members either way, the pass starting after its events were persisted), not
+   * once per event, which read a 10,000-member room's whole member list for each of its events.
+   */
+  return async function evaluateEvent(ev: StoredEvent, batch?: Map<RoomId, PassMembers>): Promise<PushActionRow[]> {
     if (ev.outlier || ev.softFailed || ev.rejectedReason !== null) return [];
     const pdu = ev.pdu;
     const roomId: RoomId = ev.roomId;
     // One query for the joined members and their display names (not one member event per user).
-    const members = await storage.rooms.getJoinedMemberNames(roomId);
-    const displayNames = new Map(members.map((m) => [m.userId, m.displayName]));
-    const recipients = new Set(members.map((m) => m.userId).filter((u) => u.endsWith(suffix) && u !== pdu.sender));
+    let pass = batch?.get(roomId);
+    if (pass === undefined) {
+      const members = await storage.rooms.getJoinedMemberNames(roomId);
+      pass = {
+        count: members.length,
+        displayNames: new Map(members.map((m) => [m.userId, m.displayName])),
+        local: members.map((m) => m.userId).filter((u) => u.endsWith(suffix)),
+      };
+      batch?.set(roomId, pass);
+    }
+    const { displayNames } = pass;
+    const recipients = new Set(pass.local);
+    recipients.delete(pdu.sender);
     // An invite notifies its (local) target, who is not a member yet (.m.rule.invite_for_me).
     if (pdu.type === 'm.room.member' && pdu.content.membership === 'invite' && typeof pdu.state_key === 'string' && pdu.state_key.endsWith(suffix)) {
       recipients.add(pdu.state_key);
@@ -74,7 +96,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
       const result = evaluatePushRules(await deps.getRuleset(userId), event, {
         userId,
         displayName,
-        roomMemberCount: members.length,
+        roomMemberCount: pass.count,
         senderPowerLevel,
         notificationPowerLevels,
         cache,

@@ -8,7 +8,7 @@ import type { JsonObject } from '../types/json.js';
 import type { NoticeSource, StreamNotice } from '../types/notices.js';
 import type { Requester } from '../types/requester.js';
 import { isRead, readPositions, roomCounts, type ReadPositions } from './counts.js';
-import { createEvaluator } from './evaluator.js';
+import { createEvaluator, type PassMembers } from './evaluator.js';
 import { createGatewaySender, type GatewaySenderOptions } from './gateway-sender.js';
 import { createRulesetCache } from './ruleset-cache.js';
 
@@ -123,11 +123,12 @@ export function createPushService(deps: PushServiceDeps): PushService {
     const startAt = await start;
     const rows: PushActionRow[] = [];
     const done: RoomId[] = [];
+    const members = new Map<RoomId, PassMembers>();
     for (const roomId of notice.roomIds ?? []) {
       const from = lastByRoom.get(roomId) ?? startAt;
       if (notice.position <= from) continue;
       const events = await storage.rooms.getRoomEventsInRange(roomId, from, notice.position, 'f', 1000);
-      for (const ev of events) rows.push(...(await evaluate(ev)));
+      for (const ev of events) rows.push(...(await evaluate(ev, members)));
       done.push(roomId);
     }
     let queued = false;

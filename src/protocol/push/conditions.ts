@@ -106,12 +106,13 @@ export function conditionMatches(
   cache: PushMatcherCache,
 ): boolean {
   switch (cond.kind) {
+    // These three read the event only, so their result is shared by every recipient of the event.
     case 'event_match':
-      return eventMatch(cond, event, cache);
+      return cache.eventResult(event, cond, () => eventMatch(cond, event, cache));
     case 'event_property_is':
-      return propertyIs(cond, event, cache);
+      return cache.eventResult(event, cond, () => propertyIs(cond, event, cache));
     case 'event_property_contains':
-      return propertyContains(cond, event, cache);
+      return cache.eventResult(event, cond, () => propertyContains(cond, event, cache));
     case 'contains_display_name':
       return containsDisplayName(event, ctx, cache);
     case 'room_member_count':

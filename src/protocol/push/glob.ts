@@ -199,6 +199,10 @@ export class PushMatcherCache {
   private readonly globs: BoundedCache<CompiledGlob>;
   private readonly paths: BoundedCache<readonly string[]>;
   private readonly texts = new WeakMap<object, Map<string, PreparedText>>();
+  /** Per event, results of conditions that depend on the event alone, by the condition's canonical text. */
+  private readonly results = new WeakMap<object, Map<string, boolean>>();
+  /** Condition object -> its text; rulesets are cached per user, so each object is keyed once. */
+  private readonly conditionKeys = new WeakMap<object, string>();
 
   constructor(maxEntries = 2000) {
     this.globs = new BoundedCache(maxEntries);
@@ -230,6 +234,30 @@ export class PushMatcherCache {
       perEvent.set(value, prepared);
     }
     return prepared;
+  }
+
+  /**
+   * The result of a condition that depends on the event alone (not on the recipient), computed once per
+   * event: every member of a room holds the same default conditions, so a 10,000-member room would
+   * otherwise match the same pattern against the same event 10,000 times.
+   */
+  eventResult(event: object, condition: object, compute: () => boolean): boolean {
+    let key = this.conditionKeys.get(condition);
+    if (key === undefined) {
+      key = JSON.stringify(condition);
+      this.conditionKeys.set(condition, key);
+    }
+    let perEvent = this.results.get(event);
+    if (perEvent === undefined) {
+      perEvent = new Map();
+      this.results.set(event, perEvent);
+    }
+    let result = perEvent.get(key);
+    if (result === undefined) {
+      result = compute();
+      perEvent.set(key, result);
+    }
+    return result;
   }
 
   /** Number of compiled patterns held (for tests and metrics). */
