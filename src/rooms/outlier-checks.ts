@@ -47,7 +47,8 @@ export async function checkOutlierBatch(
   const check = (e: RoomEvent): string | null => {
     const authEvents: RoomEvent[] = [];
     for (const id of authEventIds(e)) {
-      const ev = accepted.get(id) ?? held.get(id);
+      // A rejected one is passed too, so the verdict names it as rejected rather than missing.
+      const ev = accepted.get(id) ?? held.get(id) ?? (rejected.has(id) ? pending.get(id) : undefined);
       if (ev !== undefined) authEvents.push({ eventId: id, pdu: ev.pdu });
     }
     const isRejected = (id: EventId): boolean => rejected.has(id) || (held.get(id)?.rejectedReason ?? null) !== null;
