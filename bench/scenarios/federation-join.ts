@@ -77,21 +77,35 @@ interface JoinFigures {
   joinMs: number;
   firstMessageMs: number;
   fullStateMs: number;
+  /** CPU ms of this process (all three servers and the client) to each point: wall time on a shared machine mostly measures the neighbours. */
+  joinCpu: number;
+  firstMessageCpu: number;
+  fullStateCpu: number;
+}
+
+/** CPU ms this process used since `from` (a process.cpuUsage() reading). */
+function cpuMs(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return round((d.user + d.system) / 1000, 0);
 }
 
 /** A user of `joiner` joins the room through hs1, sends at once; times until hs1 has the message and the joiner all members. */
 async function joinAndSend(hs1: FedBenchServer, owner: User, joiner: FedBenchServer, roomId: string, members: number): Promise<JoinFigures> {
   const [user] = (await registerUsers(joiner.baseUrl, 'joiner', 1)) as [User];
   const start = performance.now();
+  const cpu = process.cpuUsage();
   await call(joiner.baseUrl, 'POST', `/_matrix/client/v3/join/${enc(roomId)}?server_name=${enc(hs1.name)}`, user.token, {});
   const joinMs = performance.now() - start;
+  const joinCpu = cpuMs(cpu);
   const eventId = await sendText(joiner.baseUrl, user, roomId, 'first message');
   await poll('the first message on hs1', () => eventVisible(hs1, owner, roomId, eventId), 600_000);
   const firstMessageMs = performance.now() - start;
+  const firstMessageCpu = cpuMs(cpu);
   // The member list on the joining server (/joined_members waits for a partial-state room's resync).
   await poll('the full member list on the joining server', async () => (await joinedCount(joiner, user, roomId)) >= members, 600_000);
   const fullStateMs = performance.now() - start;
-  return { joinMs: round(joinMs, 0), firstMessageMs: round(firstMessageMs, 0), fullStateMs: round(fullStateMs, 0) };
+  const fullStateCpu = cpuMs(cpu);
+  return { joinMs: round(joinMs, 0), firstMessageMs: round(firstMessageMs, 0), fullStateMs: round(fullStateMs, 0), joinCpu, firstMessageCpu, fullStateCpu };
 }
 
 export async function run(quick: boolean, members = quick ? 60 : 10_000): Promise<ScenarioResult> {
@@ -109,17 +123,22 @@ export async function run(quick: boolean, members = quick ? 60 : 10_000): Promis
       servers.push(partial);
 
       const setup = performance.now();
+      const setupCpu = process.cpuUsage();
       const [owner] = (await registerUsers(hs1.baseUrl, 'owner', 1)) as [User];
       const roomId = await createRoom(hs1.baseUrl, owner, { name: 'large room' });
       const users = await registerUsers(hs1.baseUrl, 'member', o.members - 1);
       const registeredS = (performance.now() - setup) / 1000;
+      const registeredCpuS = round(cpuMs(setupCpu) / 1000, 1);
       // Joins one by one over HTTP cost a state load each (quadratic in a 10,000-member room); the room service
       // builds and auth-checks the same join events, hundreds per transaction.
       await hs1.services.rooms.joinLocalUsers(roomId, users.map((u) => u.userId));
       const setupS = round((performance.now() - setup) / 1000, 1);
       const joinsS = round(setupS - registeredS, 1);
+      const joinsCpuS = round(cpuMs(setupCpu) / 1000 - registeredCpuS, 1);
       const settleMax = quick ? 20_000 : 1_800_000;
+      const backlogCpu = process.cpuUsage();
       const settledS = round((await settle(settleMax)) / 1000, 1);
+      const backlogCpuS = round(cpuMs(backlogCpu) / 1000, 1);
       // The bulk joins held hs1's event loop; let it close the keep-alive sockets that idled meanwhile, so the
       // client does not reuse one the server is closing (ECONNRESET).
       await new Promise((r) => setTimeout(r, 6_000));
@@ -128,16 +147,18 @@ export async function run(quick: boolean, members = quick ? 60 : 10_000): Promis
       await get(hs1.baseUrl, `/_matrix/client/v3/rooms/${enc(roomId)}/state`, owner.token);
       const bare = await timed(() => get(hs1.baseUrl, `/_matrix/client/v3/rooms/${enc(roomId)}/state`, owner.token));
 
-      const setupNote = `setup ${setupS} s (${o.members - 1} registrations ${round(registeredS, 1)} s, joins ${joinsS} s, then hs1 busy ${settledS} s more)`;
+      const setupNote =
+        `setup ${setupS} s (${o.members - 1} registrations ${round(registeredS, 1)} s / ${registeredCpuS} s CPU, joins ${joinsS} s / ${joinsCpuS} s CPU, ` +
+        `then hs1 busy ${settledS} s / ${backlogCpuS} s CPU more)`;
       for (const [label, joiner, expected] of [
         ['full state', full, o.members + 1],
         ['partial state', partial, o.members + 2],
       ] as const) {
         await settle(settleMax);
         const f = await joinAndSend(hs1, owner, joiner, roomId, expected);
-        rows.push({ db: engine, join: label, figure: 'client /join returned ms', value: f.joinMs, 'bare /state ms': bare.ms, ratio: round(f.joinMs / Math.max(1, bare.ms), 1), note: setupNote });
-        rows.push({ db: engine, join: label, figure: 'first message on hs1 ms', value: f.firstMessageMs, 'bare /state ms': '', ratio: '', note: 'from the start of /join' });
-        rows.push({ db: engine, join: label, figure: 'full member list on joiner ms', value: f.fullStateMs, 'bare /state ms': '', ratio: '', note: 'from the start of /join' });
+        rows.push({ db: engine, join: label, figure: 'client /join returned ms', value: f.joinMs, 'cpu ms': f.joinCpu, 'bare /state ms': bare.ms, ratio: round(f.joinMs / Math.max(1, bare.ms), 1), note: setupNote });
+        rows.push({ db: engine, join: label, figure: 'first message on hs1 ms', value: f.firstMessageMs, 'cpu ms': f.firstMessageCpu, 'bare /state ms': '', ratio: '', note: 'from the start of /join' });
+        rows.push({ db: engine, join: label, figure: 'full member list on joiner ms', value: f.fullStateMs, 'cpu ms': f.fullStateCpu, 'bare /state ms': '', ratio: '', note: 'from the start of /join' });
       }
     } finally {
       for (const s of servers.reverse()) await s.close();
