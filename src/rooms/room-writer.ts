@@ -208,7 +208,24 @@ export class RoomWriter {
       // Committed or rolled back: either way the ids are finished (a rolled-back id is a permanent gap).
       batch.done();
     }
+    // Outliers (the state a remote join brings, thousands of events in a large room) are not news: one notice
+    // at their highest ordering, naming the users their member events concern (an invite stored as an outlier
+    // must still wake its invitee), instead of one per event for every subscriber to look up.
+    let outliersUpTo: number | null = null;
+    const outlierUsers = new Set<string>();
+    const flushOutliers = (): void => {
+      if (outliersUpTo === null) return;
+      this.deps.notices.publish({ stream: 'events', position: outliersUpTo, roomIds: [roomId], ...(outlierUsers.size > 0 ? { userIds: [...outlierUsers] } : {}) });
+      outliersUpTo = null;
+      outlierUsers.clear();
+    };
     for (const e of withOrdering) {
+      if (e.outlier) {
+        outliersUpTo = Math.max(outliersUpTo ?? e.streamOrdering, e.streamOrdering);
+        if (e.pdu.type === 'm.room.member' && typeof e.pdu.state_key === 'string') outlierUsers.add(e.pdu.state_key);
+        continue;
+      }
+      flushOutliers();
       const target = e.pdu.type === 'm.room.member' ? e.pdu.state_key : undefined;
       this.deps.notices.publish({
         stream: 'events',
@@ -217,6 +234,7 @@ export class RoomWriter {
         ...(target !== undefined ? { userIds: [target] } : {}),
       });
     }
+    flushOutliers();
     events.length = 0;
   }
 }
