@@ -13,9 +13,9 @@ import { percentile, round } from '../lib/stats.js';
 // woken by one POST.
 
 /** Cheap syncs for many users: one timeline event, members loaded lazily. */
-const FILTER = JSON.stringify({ room: { timeline: { limit: 1 }, state: { lazy_load_members: true } }, presence: { types: [] } });
+export const FILTER = JSON.stringify({ room: { timeline: { limit: 1 }, state: { lazy_load_members: true } }, presence: { types: [] } });
 
-async function since(server: BenchServer, user: User): Promise<string> {
+export async function since(server: BenchServer, user: User): Promise<string> {
   return String((await sync(server.baseUrl, user, { filter: FILTER, timeout: '0' })).next_batch);
 }
 
@@ -23,7 +23,7 @@ async function since(server: BenchServer, user: User): Promise<string> {
  * Long-polls from `token` until the event named by `target` has arrived; resolves with the time it arrived.
  * The sync may answer before the send's own response names the event, so arrivals are recorded as they come.
  */
-function waitFor(server: BenchServer, user: User, token: string, target: Promise<string>): Promise<{ at: number; next: string }> {
+export function waitFor(server: BenchServer, user: User, token: string, target: Promise<string>): Promise<{ at: number; next: string }> {
   const seen = new Map<string, number>();
   const abort = new AbortController();
   let t = token;
@@ -102,7 +102,7 @@ async function fanout(server: BenchServer, members: number): Promise<{ allMs: nu
   return { allMs: round(Math.max(...at), 1), p50: round(percentile(at, 50), 1), setupS: round(setupS, 1) };
 }
 
-async function bareFanout(baseUrl: string, members: number): Promise<number> {
+export async function bareFanout(baseUrl: string, members: number): Promise<number> {
   const arrivals = Promise.all(Array.from({ length: members }, () => call(baseUrl, 'GET', '/wait', null).then(() => performance.now())));
   while (Number((await call(baseUrl, 'GET', '/waiters', null)).waiting) < members) await sleep(10);
   const t0 = performance.now();

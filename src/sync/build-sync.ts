@@ -70,7 +70,7 @@ export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promis
     if (section) join[row.roomId] = section;
   }
   if (incRooms.length > 0 && since !== null) {
-    const changed = since.events < c.to.events ? await c.rooms.getRoomsChangedSince(incRooms, since.events, c.to.events) : new Set<RoomId>();
+    const changed = since.events < c.to.events ? await c.reads.roomsChangedSince(incRooms, since.events, c.to.events) : new Set<RoomId>();
     for (const row of lists.joinedIncremental) {
       const r = row.roomId;
       if (!changed.has(r) && !shared.typingChanged.has(r) && !shared.receipts.has(r) && !shared.accountData.has(r)) continue;

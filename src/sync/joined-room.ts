@@ -47,11 +47,11 @@ async function timelineAndState(
   const limit = timelineFilter?.limit ?? DEFAULT_TIMELINE_LIMIT;
   const timelineAllowed = roomMatches(timelineFilter, row.roomId);
   const tl = timelineAllowed
-    ? await loadTimeline(c.rooms, row.roomId, range, limit, timelineFilter, { userId: c.requester.userId, ...visibility, ignored: await ignoredUserIds(c) })
+    ? await loadTimeline(c.reads, row.roomId, range, limit, timelineFilter, { userId: c.requester.userId, ...visibility, ignored: await ignoredUserIds(c) })
     : { events: [], limited: false, prevBatch: `s${range.to}` };
   const stateFilter = roomMatches(roomFilter?.state, row.roomId) ? roomFilter?.state : { types: [] };
   const lazy = stateFilter?.lazy_load_members === true;
-  const state = await buildStateBlock(c.rooms, {
+  const state = await buildStateBlock(c.reads, {
     roomId: row.roomId,
     userId: c.requester.userId,
     timeline: tl.events,

@@ -1,8 +1,9 @@
 import { splitStateKey, stateKey } from '../protocol/index.js';
-import type { RoomReadStore, StoredEvent } from '../storage/interfaces/index.js';
+import type { StoredEvent } from '../storage/interfaces/index.js';
 import type { EventId, RoomId, UserId } from '../types/ids.js';
 import type { StateKey } from '../types/pdu.js';
 import { eventMatches, type RoomEventFilter } from './filter.js';
+import type { SyncRoomReads } from './shared-reads.js';
 
 // The `state` (or v1.16 `state_after`) block of a room section.
 //
@@ -31,17 +32,17 @@ export interface StateBlockInput {
   sentMembers: Map<UserId, EventId> | null;
 }
 
-export async function buildStateBlock(store: RoomReadStore, input: StateBlockInput): Promise<StoredEvent[]> {
+export async function buildStateBlock(reads: SyncRoomReads, input: StateBlockInput): Promise<StoredEvent[]> {
   const { roomId, timeline } = input;
   const first = timeline[0];
-  const stateAt = async (position: number) => store.getStateIdsAtStreamOrdering(roomId, position);
+  const stateAt = async (position: number) => reads.stateAt(roomId, position);
   const lazy = input.filter?.lazy_load_members === true;
   // The common incremental case (an unbroken timeline, no lazy loading) needs no state lookup at all.
   if (!input.full && input.since !== null && !input.useStateAfter && input.timelineComplete && first && !lazy) return [];
 
-  let base: Map<StateKey, EventId>;
+  let base: ReadonlyMap<StateKey, EventId>;
   if (input.useStateAfter) base = await stateAt(input.to);
-  else if (first) base = (await store.getStateIdsBeforeEvent(first.eventId)) ?? (await stateAt(first.streamOrdering - 1));
+  else if (first) base = (await reads.stateBeforeEvent(first.eventId)) ?? (await stateAt(first.streamOrdering - 1));
   else base = await stateAt(input.to);
 
   let ids: Map<StateKey, EventId>;
@@ -78,7 +79,7 @@ export async function buildStateBlock(store: RoomReadStore, input: StateBlockInp
   }
 
   if (ids.size === 0) return [];
-  const events = await store.getEvents(ids.values());
+  const events = await reads.events(ids.values());
   const out: StoredEvent[] = [];
   for (const id of ids.values()) {
     const e = events.get(id);

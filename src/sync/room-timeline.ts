@@ -1,6 +1,7 @@
-import type { RoomReadStore, StoredEvent } from '../storage/interfaces/index.js';
+import type { StoredEvent } from '../storage/interfaces/index.js';
 import type { RoomId } from '../types/ids.js';
 import { eventMatches, type RoomEventFilter } from './filter.js';
+import type { SyncRoomReads } from './shared-reads.js';
 import { filterVisible, type VisibilityOptions } from './visibility.js';
 
 // Loads the newest `limit` timeline events of a room in (from, to] that pass the timeline filter and
@@ -19,7 +20,7 @@ export interface LoadedTimeline {
 }
 
 export async function loadTimeline(
-  store: RoomReadStore,
+  reads: SyncRoomReads,
   roomId: RoomId,
   range: { from: number; to: number },
   limit: number,
@@ -31,13 +32,13 @@ export async function loadTimeline(
   let exhausted = false;
   const pageSize = Math.min(Math.max(limit + 1, 20), 500);
   for (let page = 0; page < MAX_PAGES && collected.length <= limit; page++) {
-    const batch = await store.getRoomEventsInRange(roomId, range.from, cursor, 'b', pageSize);
+    const batch = await reads.roomEventsBefore(roomId, range.from, cursor, pageSize);
     if (batch.length === 0) {
       exhausted = true;
       break;
     }
     const matching = batch.filter((e) => eventMatches(filter, { type: e.pdu.type, sender: e.pdu.sender, content: e.pdu.content }));
-    const visible = await filterVisible(store, matching, visibility);
+    const visible = await filterVisible(reads.store, matching, visibility);
     for (const e of visible) {
       collected.push(e);
       if (collected.length > limit) break;

@@ -1,12 +1,18 @@
-import type { ClientEvent } from '../protocol/index.js';
+import type { ClientEvent, RoomVersion } from '../protocol/index.js';
 import { serializeEvents, type RelationsBundler } from '../rooms/index.js';
 import type { RoomReadStore, StoredEvent } from '../storage/interfaces/index.js';
+import type { RoomId } from '../types/ids.js';
 import type { Requester } from '../types/requester.js';
+
+/** Room versions remembered (immutable per room); past this many the oldest half is dropped. */
+const MAX_ROOM_VERSIONS = 50_000;
 
 // Client formatting of the events sync returns, through the read side's serializer (unsigned.prev_content,
 // redacted_because, age, transaction_id for the sending device), without room_id inside room sections.
 
 export class SyncEventSerializer {
+  private readonly roomVersions = new Map<RoomId, RoomVersion>();
+
   constructor(
     private readonly store: RoomReadStore,
     private readonly now: () => number,
@@ -14,7 +20,15 @@ export class SyncEventSerializer {
   ) {}
 
   serialize(events: readonly StoredEvent[], requester: Requester | null): Promise<ClientEvent[]> {
+    if (this.roomVersions.size > MAX_ROOM_VERSIONS) {
+      let drop = this.roomVersions.size / 2;
+      for (const k of this.roomVersions.keys()) {
+        if (drop-- <= 0) break;
+        this.roomVersions.delete(k);
+      }
+    }
     return serializeEvents(events, {
+      roomVersions: this.roomVersions,
       store: this.store,
       now: this.now(),
       requester: requester ? { userId: requester.userId, deviceId: requester.deviceId } : null,

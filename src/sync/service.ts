@@ -16,7 +16,9 @@ import { SyncNotifier } from './notifier.js';
 import { PresenceTracker } from './presence.js';
 import { ReceiptWriter } from './receipts.js';
 import { LazyMemberCache } from './room-state.js';
+import { ResolvedFilters } from './resolved-filters.js';
 import { SyncEventSerializer } from './serialize.js';
+import { directReads, SharedSyncReads } from './shared-reads.js';
 import { parseSyncToken, type SyncPositions } from './tokens.js';
 import { MAX_TYPING_TIMEOUT_MS, TypingTracker } from './typing.js';
 import type { SyncResponseBody } from './types.js';
@@ -96,6 +98,8 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
   const summaries = new RoomSummaryCache();
   const validateFilter = createFilterValidator();
   const serializer = new SyncEventSerializer(storage.rooms, now, deps.bundleRelations);
+  const sharedReads = new SharedSyncReads(storage.rooms, now);
+  const unshared = directReads(storage.rooms);
 
   const generators = new Map<string, Promise<StreamIdGenerator>>();
   const token = async (table: string, column: string): Promise<number> => {
@@ -121,22 +125,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     return typeof store.getForgottenRoomIds === 'function' ? store.getForgottenRoomIds(userId) : new Set();
   };
 
-  const resolveFilter = async (userId: UserId, raw: string | undefined): Promise<SyncFilterJson> => {
-    if (raw === undefined || raw === '') return {};
-    if (raw.trimStart().startsWith('{')) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(raw);
-      } catch {
-        throw new MatrixError('M_NOT_JSON', 400, 'Invalid filter JSON');
-      }
-      return validateFilter(parsed);
-    }
-    const id = /^\d{1,15}$/.test(raw) ? Number(raw) : null;
-    const stored = id === null ? undefined : await storage.userData.getFilter(userId, id);
-    if (!stored) throw invalidParam('No such filter');
-    return validateFilter(stored);
-  };
+  const filters = new ResolvedFilters(storage.userData, validateFilter);
 
   const assertSelf = (requester: Requester, userId: UserId, what: string) => {
     if (requester.userId !== userId) throw forbidden(`Cannot ${what} for other users`);
@@ -144,7 +133,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
 
   return {
     async sync(requester, params, signal) {
-      const filter = await resolveFilter(requester.userId, params.filter);
+      const filter = await filters.resolve(requester.userId, params.filter);
       const since = params.since ? parseSyncToken(params.since, extensions.names()) : null;
       const timeoutMs = Math.min(Math.max(params.timeoutMs, 0), MAX_TIMEOUT_MS);
       const deadline = now() + timeoutMs;
@@ -153,16 +142,19 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
         for (;;) {
           // Taken before computing, so a notice that lands while we compute is replayed by wait().
           const sequence = notifier.sequence();
+          const to = await currentPositions();
           const built = await buildSync(
             {
               requester,
               filter,
               since,
-              to: await currentPositions(),
+              to,
               fullState: params.fullState,
               useStateAfter: params.useStateAfter,
               stateAfterField: params.unstableStateAfter ? 'org.matrix.msc4222.state_after' : 'state_after',
               rooms: storage.rooms,
+              // Incremental syncs at one position are the ones woken together; initial ones read their own.
+              reads: since !== null && !params.fullState ? sharedReads.at(to.events) : unshared,
               summaries,
               userData: storage.userData,
               typing,

@@ -6,6 +6,7 @@ import type { JsonObject } from '../types/json.js';
 import type { Requester } from '../types/requester.js';
 import type { SyncFilterJson } from './filter.js';
 import type { SyncEventSerializer } from './serialize.js';
+import type { SyncRoomReads } from './shared-reads.js';
 import type { SyncPositions } from './tokens.js';
 import type { TypingTracker } from './typing.js';
 
@@ -66,6 +67,8 @@ export interface SyncComputation {
   /** Where state_after goes: the stable name, or MSC4222's unstable one when the client asked that way. */
   stateAfterField: StateAfterField;
   rooms: RoomReadStore;
+  /** Room reads shared with the other syncs at the same `to` (shared-reads.ts); read-only results. */
+  reads: SyncRoomReads;
   /** Shared across the syncs of this process (room-summary.ts). */
   summaries?: RoomSummaryCache;
   userData: UserDataStore;

@@ -23,6 +23,11 @@ export interface SerializeOptions {
    * provides it (RelationsService.aggregations). Left out, events carry no aggregations.
    */
   bundleRelations?: RelationsBundler;
+  /**
+   * Room versions already looked up, filled as rooms are read. A room's version never changes, so a
+   * long-lived caller (sync) keeps one instead of reading the room row for every page it serializes.
+   */
+  roomVersions?: Map<RoomId, RoomVersion>;
 }
 
 /** Looks up unsigned.m.relations for a page of events in one batch. */
@@ -32,11 +37,19 @@ export type RelationsBundler = (
 ) => Promise<Map<EventId, JsonObject>>;
 
 /** Room versions of the given rooms (the stored row; the default version's rules when a row is missing). */
-async function versionsFor(store: RoomReadStore, roomIds: Iterable<RoomId>): Promise<Map<RoomId, RoomVersion>> {
+async function versionsFor(store: RoomReadStore, roomIds: Iterable<RoomId>, known?: Map<RoomId, RoomVersion>): Promise<Map<RoomId, RoomVersion>> {
   const out = new Map<RoomId, RoomVersion>();
   for (const roomId of new Set(roomIds)) {
+    const hit = known?.get(roomId);
+    if (hit !== undefined) {
+      out.set(roomId, hit);
+      continue;
+    }
     const row = await store.getRoom(roomId);
-    out.set(roomId, (row && findRoomVersion(row.roomVersion)) ?? roomVersion(DEFAULT_ROOM_VERSION));
+    const version = row && findRoomVersion(row.roomVersion);
+    out.set(roomId, version ?? roomVersion(DEFAULT_ROOM_VERSION));
+    // Only a stored row is remembered: a room not (yet) stored here may be created with another version.
+    if (version && known !== undefined) known.set(roomId, version);
   }
   return out;
 }
@@ -50,7 +63,7 @@ function withRoomId(ev: ClientEvent, roomId: RoomId, include: boolean): ClientEv
 export async function serializeEvents(events: readonly StoredEvent[], opts: SerializeOptions): Promise<ClientEvent[]> {
   if (events.length === 0) return [];
   const { store, now } = opts;
-  const versions = await versionsFor(store, events.map((e) => e.roomId));
+  const versions = await versionsFor(store, events.map((e) => e.roomId), opts.roomVersions);
 
   const related = new Set<EventId>();
   for (const e of events) {

@@ -64,6 +64,9 @@ interface EntryRow {
 }
 
 export class StateGroupResolver {
+  /** Resolutions under way: concurrent askers (the woken syncs of one room) share one read. */
+  private readonly inflight = new Map<number, Promise<ReadonlyMap<StateKey, EventId>>>();
+
   constructor(
     private readonly knex: Knex,
     private readonly maxBindParams: number,
@@ -78,7 +81,15 @@ export class StateGroupResolver {
   async resolve(group: number): Promise<Map<StateKey, EventId>> {
     const cached = this.cache.get(group);
     if (cached !== undefined) return new Map(cached);
+    let pending = this.inflight.get(group);
+    if (pending === undefined) {
+      pending = this.load(group).finally(() => this.inflight.delete(group));
+      this.inflight.set(group, pending);
+    }
+    return new Map(await pending);
+  }
 
+  private async load(group: number): Promise<ReadonlyMap<StateKey, EventId>> {
     const chain = await this.chain(group);
     if (chain.length === 0) throw new Error(`state group ${group} does not exist`);
 

@@ -1,0 +1,73 @@
+// Profiles fan-out in this process: N members long-poll one room, one message wakes them all.
+// `node --import tsx bench/profile-fanout.ts [members] [messages]`; PROFILE=out.cpuprofile records a CPU profile of
+// the fan-outs after the first (setup and the warm-up message excluded); open it in Chrome DevTools.
+// Prints wall time until every member has each message, and the CPU time (server and clients together) per
+// woken member, which is what a change moves on a shared machine. The bare koa fan-out of the same size runs
+// first in the same process for a ratio.
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { listenBare } from './lib/bare-koa.js';
+import { createRoom, joinRoom, pool, registerUsers, sendText, type User } from './lib/client.js';
+import { startBenchServer } from './lib/server.js';
+import { round } from './lib/stats.js';
+import { bareFanout, since, waitFor } from './scenarios/wake.js';
+
+const members = Number(process.argv[2] ?? 1000);
+const messages = Number(process.argv[3] ?? 3);
+const engine = process.env.HS_BENCH_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
+
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+
+const bare = await listenBare();
+let bareMs: number;
+let bareCpu: number;
+try {
+  await bareFanout(bare.baseUrl, members); // warm-up
+  const c0 = process.cpuUsage();
+  bareMs = await bareFanout(bare.baseUrl, members);
+  bareCpu = cpuMs(process.cpuUsage(c0));
+} finally {
+  bare.server.closeAllConnections();
+  await new Promise((r) => bare.server.close(() => r(undefined)));
+}
+
+const server = await startBenchServer(engine, { child: false });
+try {
+  const t = performance.now();
+  const users = await registerUsers(server.baseUrl, 'fan', members);
+  const owner = users[0] as User;
+  const room = await createRoom(server.baseUrl, owner);
+  await pool(users.slice(1), 8, (u) => joinRoom(server.baseUrl, u, room));
+  let tokens = await pool(users, 16, (u) => since(server, u));
+  process.stdout.write(`setup ${round((performance.now() - t) / 1000, 1)} s; bare koa fan-out ${bareMs} ms, cpu ${round(bareCpu, 0)} ms\n`);
+  const session = process.env.PROFILE ? new Session() : null;
+  session?.connect();
+  for (let m = 0; m < messages; m++) {
+    if (m === 1 && session) {
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
+    let release: (id: string) => void = () => undefined;
+    const target = new Promise<string>((r) => (release = r));
+    const arrivals = Promise.all(users.map((u, i) => waitFor(server, u, tokens[i] as string, target)));
+    await sleep(Math.max(300, members * 3));
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    release(await sendText(server.baseUrl, owner, room, `fan-out ${m}`));
+    const got = await arrivals;
+    const wall = Math.max(...got.map((g) => g.at)) - t0;
+    const cpu = cpuMs(process.cpuUsage(c0));
+    tokens = got.map((g) => g.next);
+    process.stdout.write(
+      `message ${m}: all ${round(wall, 1)} ms (x${round(wall / bareMs, 1)} bare), cpu ${round(cpu, 0)} ms = ${round(cpu / members, 3)} ms/member\n`,
+    );
+  }
+  if (session && messages > 1) {
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile(process.env.PROFILE as string, JSON.stringify(profile));
+  }
+} finally {
+  await server.close();
+}
