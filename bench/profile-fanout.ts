@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { listenBare } from './lib/bare-koa.js';
+import { startCeiling } from './lib/ceiling.js';
 import { createRoom, joinRoom, pool, registerUsers, sendText, type User } from './lib/client.js';
 import { startBenchServer } from './lib/server.js';
 import { round } from './lib/stats.js';
@@ -17,10 +17,12 @@ import { bareFanout, since, waitFor } from './scenarios/wake.js';
 const members = Number(process.argv[2] ?? 1000);
 const messages = Number(process.argv[3] ?? 3);
 const engine = process.env.HS_BENCH_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
+// CHILD=1: the server runs from dist/ in its own process (`npm run build` first) and its own CPU time is reported.
+const child = process.env.CHILD === '1';
 
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
-const bare = await listenBare();
+const bare = await startCeiling(child);
 let bareMs: number;
 let bareCpu: number;
 try {
@@ -29,11 +31,10 @@ try {
   bareMs = await bareFanout(bare.baseUrl, members);
   bareCpu = cpuMs(process.cpuUsage(c0));
 } finally {
-  bare.server.closeAllConnections();
-  await new Promise((r) => bare.server.close(() => r(undefined)));
+  await bare.close();
 }
 
-const server = await startBenchServer(engine, { child: false });
+const server = await startBenchServer(engine, { child });
 try {
   const t = performance.now();
   const users = await registerUsers(server.baseUrl, 'fan', members);
@@ -41,7 +42,7 @@ try {
   const room = await createRoom(server.baseUrl, owner);
   await pool(users.slice(1), 8, (u) => joinRoom(server.baseUrl, u, room));
   let tokens = await pool(users, 16, (u) => since(server, u));
-  process.stdout.write(`setup ${round((performance.now() - t) / 1000, 1)} s; bare koa fan-out ${bareMs} ms, cpu ${round(bareCpu, 0)} ms\n`);
+  process.stdout.write(`setup ${round((performance.now() - t) / 1000, 1)} s; bare koa fan-out ${bareMs} ms, cpu here ${round(bareCpu, 0)} ms\n`);
   const session = process.env.PROFILE ? new Session() : null;
   session?.connect();
   for (let m = 0; m < messages; m++) {
@@ -54,14 +55,17 @@ try {
     const arrivals = Promise.all(users.map((u, i) => waitFor(server, u, tokens[i] as string, target)));
     await sleep(Math.max(300, members * 3));
     const c0 = process.cpuUsage();
+    const s0 = server.cpuMs();
     const t0 = performance.now();
     release(await sendText(server.baseUrl, owner, room, `fan-out ${m}`));
     const got = await arrivals;
     const wall = Math.max(...got.map((g) => g.at)) - t0;
     const cpu = cpuMs(process.cpuUsage(c0));
+    const serverCpu = server.cpuMs() - s0;
     tokens = got.map((g) => g.next);
+    const own = child ? `; server cpu ${round(serverCpu, 0)} ms = ${round(serverCpu / members, 3)} ms/member` : '';
     process.stdout.write(
-      `message ${m}: all ${round(wall, 1)} ms (x${round(wall / bareMs, 1)} bare), cpu ${round(cpu, 0)} ms = ${round(cpu / members, 3)} ms/member\n`,
+      `message ${m}: all ${round(wall, 1)} ms (x${round(wall / bareMs, 1)} bare), cpu here ${round(cpu, 0)} ms = ${round(cpu / members, 3)} ms/member${own}\n`,
     );
   }
   if (session && messages > 1) {

@@ -205,7 +205,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
       storage,
       notices,
       now,
-      bundleRelations: (events, viewer) => services.relations.aggregations(events, viewer),
+      bundleRelations: (events, viewer, shared) => services.relations.aggregations(events, viewer, shared),
     }),
     accountData: createAccountDataService({ storage, notices }),
     media: createMediaService({

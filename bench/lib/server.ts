@@ -25,6 +25,8 @@ export interface BenchServer {
   mode: string;
   /** Resident set size in bytes of the process running the server. */
   rss(): number;
+  /** CPU time (user + system) the server process used so far, in ms: the server's alone only as a child. */
+  cpuMs(): number;
   close(): Promise<void>;
 }
 
@@ -95,6 +97,18 @@ export function processRss(pid: number): number {
   }
 }
 
+/** CPU time (user + system) of another process in ms from /proc/<pid>/stat (Linux); NaN where /proc is missing. */
+export function processCpuMs(pid: number): number {
+  try {
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15 (clock ticks, 100/s).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Spawns a node process and resolves once a stdout line matches `ready` (its first capture group is returned). */
 export function spawnUntil(args: string[], ready: RegExp, timeoutMs = 60_000): Promise<{ child: ChildProcess; match: string }> {
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -151,6 +165,7 @@ export async function startBenchServer(engine: Engine, opts: { child: boolean })
         engine,
         mode: 'child process',
         rss: () => processRss(pid),
+        cpuMs: () => processCpuMs(pid),
         async close() {
           await stopChild(child);
           await prepared.cleanup();
@@ -166,6 +181,10 @@ export async function startBenchServer(engine: Engine, opts: { child: boolean })
       engine,
       mode: 'in-process',
       rss: () => process.memoryUsage().rss,
+      cpuMs: () => {
+        const u = process.cpuUsage();
+        return (u.user + u.system) / 1000;
+      },
       async close() {
         await server.close();
         await prepared.cleanup();

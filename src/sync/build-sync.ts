@@ -152,5 +152,7 @@ function extensionContext(c: SyncComputation, lists: RoomLists, name: string) {
     newlyLeftRooms: lists.newlyLeft,
     sinceEvents: c.since?.events ?? null,
     toEvents: c.to.events,
+    membershipChanges: lists.changes,
+    shared: c.reads,
   };
 }

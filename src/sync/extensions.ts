@@ -1,3 +1,5 @@
+import type { SharedLookups } from '../rooms/index.js';
+import type { MembershipRow } from '../storage/interfaces/index.js';
 import type { RoomId } from '../types/ids.js';
 import type { Requester } from '../types/requester.js';
 import type { SyncFilterJson } from './filter.js';
@@ -46,6 +48,10 @@ export interface SyncExtensionContext {
   /** The events-stream positions of since (null when initial) and of this response. */
   sinceEvents: number | null;
   toEvents: number;
+  /** The user's membership events in (sinceEvents, toEvents], as the room lists read them; null when initial. */
+  membershipChanges: readonly MembershipRow[] | null;
+  /** Reads shared with the other syncs at the same position (viewer-independent reads only). */
+  shared: SharedLookups;
 }
 
 export interface SyncExtensionResult {

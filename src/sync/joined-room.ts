@@ -67,7 +67,7 @@ async function timelineAndState(
 }
 
 async function serialize(c: SyncComputation, events: readonly StoredEvent[]): Promise<ClientEvent[]> {
-  const out = await c.serializer.serialize(events, c.requester);
+  const out = await c.serializer.serialize(events, c.requester, c.reads);
   const fields = c.filter.event_fields;
   return fields ? out.map((e) => applyEventFields(e, fields)) : out;
 }
@@ -103,7 +103,7 @@ export async function buildJoinedRoom(
     timeline: { events: await serialize(c, tas.timeline), limited: tas.limited, prev_batch: tas.prevBatch },
     ephemeral: { events: ephemeral },
     account_data: { events: accountData },
-    summary: full || membersChanged ? await buildRoomSummary(c.rooms, roomId, c.requester.userId, c.summaries) : {},
+    summary: full || membersChanged ? await buildRoomSummary(c.rooms, roomId, c.requester.userId, c.summaries, (r) => c.reads.currentStateMark(r)) : {},
   };
   const stateEvents = await serialize(c, tas.state);
   if (c.useStateAfter) section[c.stateAfterField] = { events: stateEvents };

@@ -41,6 +41,7 @@ export async function computeRoomLists(c: SyncComputation, forgottenRooms: () =>
     allJoined: [],
     newlyLeft: [],
     newlyJoined: [],
+    changes: since === null ? null : changes,
   };
   let forgotten: ReadonlySet<RoomId> | undefined;
   for (const row of rows) {

@@ -30,8 +30,9 @@ export class RoomSummaryCache {
 
   constructor(private readonly max = 2_000) {}
 
-  async inputs(store: RoomReadStore, roomId: RoomId): Promise<SummaryInputs> {
-    const mark = await store.getCurrentStateMark(roomId);
+  /** `markOf` reads the room's current-state mark (the woken syncs of a room share that read). */
+  async inputs(store: RoomReadStore, roomId: RoomId, markOf: (roomId: RoomId) => Promise<number> = (r) => store.getCurrentStateMark(r)): Promise<SummaryInputs> {
+    const mark = await markOf(roomId);
     const hit = this.rooms.get(roomId);
     if (hit !== undefined && hit.mark === mark) return hit;
     const fresh = await loadInputs(store, roomId, mark);
@@ -67,8 +68,14 @@ async function loadInputs(store: RoomReadStore, roomId: RoomId, mark: number): P
   return out;
 }
 
-export async function buildRoomSummary(store: RoomReadStore, roomId: RoomId, userId: UserId, cache?: RoomSummaryCache): Promise<JsonObject> {
-  const inputs = cache !== undefined ? await cache.inputs(store, roomId) : await loadInputs(store, roomId, 0);
+export async function buildRoomSummary(
+  store: RoomReadStore,
+  roomId: RoomId,
+  userId: UserId,
+  cache?: RoomSummaryCache,
+  markOf?: (roomId: RoomId) => Promise<number>,
+): Promise<JsonObject> {
+  const inputs = cache !== undefined ? await cache.inputs(store, roomId, markOf) : await loadInputs(store, roomId, 0);
   const summary: JsonObject = { 'm.joined_member_count': inputs.joined, 'm.invited_member_count': inputs.invited };
   if (!inputs.named) {
     const current = inputs.current.filter((u) => u !== userId);

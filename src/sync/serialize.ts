@@ -1,5 +1,5 @@
 import type { ClientEvent, RoomVersion } from '../protocol/index.js';
-import { serializeEvents, type RelationsBundler } from '../rooms/index.js';
+import { serializeEvents, type RelationsBundler, type SharedLookups } from '../rooms/index.js';
 import type { RoomReadStore, StoredEvent } from '../storage/interfaces/index.js';
 import type { RoomId } from '../types/ids.js';
 import type { Requester } from '../types/requester.js';
@@ -19,7 +19,8 @@ export class SyncEventSerializer {
     private readonly bundleRelations?: RelationsBundler,
   ) {}
 
-  serialize(events: readonly StoredEvent[], requester: Requester | null): Promise<ClientEvent[]> {
+  /** `shared`: reads shared with the other syncs at the same position (relations aggregation). */
+  serialize(events: readonly StoredEvent[], requester: Requester | null, shared?: SharedLookups): Promise<ClientEvent[]> {
     if (this.roomVersions.size > MAX_ROOM_VERSIONS) {
       let drop = this.roomVersions.size / 2;
       for (const k of this.roomVersions.keys()) {
@@ -29,6 +30,7 @@ export class SyncEventSerializer {
     }
     return serializeEvents(events, {
       roomVersions: this.roomVersions,
+      ...(shared ? { shared } : {}),
       store: this.store,
       now: this.now(),
       requester: requester ? { userId: requester.userId, deviceId: requester.deviceId } : null,

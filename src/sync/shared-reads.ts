@@ -1,3 +1,4 @@
+import type { SharedLookups } from '../rooms/index.js';
 import type { RoomReadStore, StoredEvent } from '../storage/interfaces/index.js';
 import type { EventId, RoomId } from '../types/ids.js';
 import type { StateKey } from '../types/pdu.js';
@@ -23,7 +24,7 @@ const MAX_AGE_MS = 5_000;
 /** Longest room list whose "changed since" answer is shared (longer lists are per user anyway). */
 const MAX_SHARED_ROOM_LIST = 16;
 
-export interface SyncRoomReads {
+export interface SyncRoomReads extends SharedLookups {
   /** The store behind: everything not shared here. */
   readonly store: RoomReadStore;
   roomEventsBefore(roomId: RoomId, from: number, cursor: number, limit: number): Promise<readonly StoredEvent[]>;
@@ -31,6 +32,8 @@ export interface SyncRoomReads {
   stateAt(roomId: RoomId, position: number): Promise<ReadonlyMap<StateKey, EventId>>;
   events(eventIds: Iterable<EventId>): Promise<ReadonlyMap<EventId, StoredEvent>>;
   roomsChangedSince(roomIds: readonly RoomId[], from: number, to: number): Promise<ReadonlySet<RoomId>>;
+  /** RoomReadStore.getCurrentStateMark (what the room summary cache is checked against). */
+  currentStateMark(roomId: RoomId): Promise<number>;
 }
 
 /** Reads through the store with no sharing (syncs behind the newest position). */
@@ -42,6 +45,8 @@ export function directReads(store: RoomReadStore): SyncRoomReads {
     stateAt: (roomId, position) => store.getStateIdsAtStreamOrdering(roomId, position),
     events: (ids) => store.getEvents(ids),
     roomsChangedSince: (roomIds, from, to) => store.getRoomsChangedSince(roomIds, from, to),
+    currentStateMark: (roomId) => store.getCurrentStateMark(roomId),
+    once: (_key, load) => load(),
   };
 }
 
@@ -54,7 +59,7 @@ class GenerationReads implements SyncRoomReads {
   }
 
   /** The promise for `key`, started by `load` when nobody asked yet; a failed read is not remembered. */
-  private shared<T>(key: string, load: () => Promise<T>): Promise<T> {
+  once<T>(key: string, load: () => Promise<T>): Promise<T> {
     const hit = this.memo.get(key) as Promise<T> | undefined;
     if (hit !== undefined) return hit;
     if (this.memo.size >= MAX_ENTRIES) return load();
@@ -67,15 +72,15 @@ class GenerationReads implements SyncRoomReads {
   }
 
   roomEventsBefore(roomId: RoomId, from: number, cursor: number, limit: number): Promise<readonly StoredEvent[]> {
-    return this.shared(`t\0${roomId}\0${from}\0${cursor}\0${limit}`, () => this.direct.roomEventsBefore(roomId, from, cursor, limit));
+    return this.once(`t\0${roomId}\0${from}\0${cursor}\0${limit}`, () => this.direct.roomEventsBefore(roomId, from, cursor, limit));
   }
 
   stateBeforeEvent(eventId: EventId): Promise<ReadonlyMap<StateKey, EventId> | undefined> {
-    return this.shared(`b\0${eventId}`, () => this.direct.stateBeforeEvent(eventId));
+    return this.once(`b\0${eventId}`, () => this.direct.stateBeforeEvent(eventId));
   }
 
   stateAt(roomId: RoomId, position: number): Promise<ReadonlyMap<StateKey, EventId>> {
-    return this.shared(`s\0${roomId}\0${position}`, () => this.direct.stateAt(roomId, position));
+    return this.once(`s\0${roomId}\0${position}`, () => this.direct.stateAt(roomId, position));
   }
 
   async events(eventIds: Iterable<EventId>): Promise<ReadonlyMap<EventId, StoredEvent>> {
@@ -90,7 +95,7 @@ class GenerationReads implements SyncRoomReads {
     if (missing.length > 0) {
       // One query for all the missing ids; each id's promise is shared from then on.
       const batch = this.store.getEvents(missing);
-      for (const id of missing) pending.set(id, this.shared(`e\0${id}`, () => batch.then((m) => m.get(id))));
+      for (const id of missing) pending.set(id, this.once(`e\0${id}`, () => batch.then((m) => m.get(id))));
     }
     const out = new Map<EventId, StoredEvent>();
     for (const id of ids) {
@@ -103,7 +108,11 @@ class GenerationReads implements SyncRoomReads {
   roomsChangedSince(roomIds: readonly RoomId[], from: number, to: number): Promise<ReadonlySet<RoomId>> {
     if (roomIds.length > MAX_SHARED_ROOM_LIST) return this.direct.roomsChangedSince(roomIds, from, to);
     const key = `c\0${from}\0${to}\0${[...roomIds].sort().join('\0')}`;
-    return this.shared(key, () => this.direct.roomsChangedSince(roomIds, from, to));
+    return this.once(key, () => this.direct.roomsChangedSince(roomIds, from, to));
+  }
+
+  currentStateMark(roomId: RoomId): Promise<number> {
+    return this.once(`m\0${roomId}`, () => this.direct.currentStateMark(roomId));
   }
 }
 

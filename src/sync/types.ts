@@ -91,4 +91,6 @@ export interface RoomLists {
   newlyLeft: RoomId[];
   /** Rooms joined at `to` that were not joined at `since` (empty for an initial sync). */
   newlyJoined: RoomId[];
+  /** The user's membership events in (since, to]; null for an initial sync. */
+  changes: readonly MembershipRow[] | null;
 }

@@ -28,12 +28,23 @@ export interface SerializeOptions {
    * long-lived caller (sync) keeps one instead of reading the room row for every page it serializes.
    */
   roomVersions?: Map<RoomId, RoomVersion>;
+  /** Passed to bundleRelations: reads shared with other viewers at the same position. */
+  shared?: SharedLookups;
+}
+
+/**
+ * Reads that callers serving many viewers at one stream position (the woken syncs of one room) share: the
+ * first asker's `load` runs, the others await its result. Only viewer-independent reads go through it.
+ */
+export interface SharedLookups {
+  once<T>(key: string, load: () => Promise<T>): Promise<T>;
 }
 
 /** Looks up unsigned.m.relations for a page of events in one batch. */
 export type RelationsBundler = (
   events: readonly StoredEvent[],
   viewer: { userId: UserId; deviceId: string | null },
+  shared?: SharedLookups,
 ) => Promise<Map<EventId, JsonObject>>;
 
 /** Room versions of the given rooms (the stored row; the default version's rules when a row is missing). */
@@ -83,7 +94,7 @@ export async function serializeEvents(events: readonly StoredEvent[], opts: Seri
   // Redacted events lose their relations (their content is gone), so none are bundled with them.
   const bundled =
     opts.bundleRelations && requester
-      ? await opts.bundleRelations(events.filter((e) => e.redactedBy === null), requester)
+      ? await opts.bundleRelations(events.filter((e) => e.redactedBy === null), requester, opts.shared)
       : new Map<EventId, JsonObject>();
 
   const includeRoomId = opts.includeRoomId ?? true;

@@ -2,7 +2,7 @@ import type { ClientEvent } from '../../protocol/index.js';
 import type { RelationRow, Storage, StoredEvent } from '../../storage/interfaces/index.js';
 import type { EventId, UserId } from '../../types/ids.js';
 import type { JsonObject } from '../../types/json.js';
-import { serializeEvents } from '../read/index.js';
+import { serializeEvents, type SharedLookups } from '../read/index.js';
 
 // Server-side aggregations of child events (unsigned.m.relations, client-server API "Aggregations of child
 // events"): m.thread {latest_event, count, current_user_participated}, m.replace (the most recent valid edit)
@@ -52,15 +52,24 @@ export async function aggregateRelations(
   deps: AggregationDeps,
   parents: readonly StoredEvent[],
   viewer: AggregationViewer,
+  shared?: SharedLookups,
 ): Promise<Map<EventId, JsonObject>> {
   const out = new Map<EventId, JsonObject>();
   if (parents.length === 0) return out;
   const parentIds = parents.map((p) => p.eventId);
+  const relations = deps.storage.relations;
   // Threads are summarised in the database (a long thread is not read whole per page); edits and references
   // are read row by row, as every candidate edit must be checked. Reactions are not read at all.
+  // Many viewers at one position (woken syncs) share the viewer-independent reads: the edit/reference rows,
+  // and whether any parent has a thread at all (only then is the per-viewer summary read).
+  const key = parentIds.join('\u0000');
+  const readRows = () => relations.getRelationsTo(parentIds, ['m.replace', 'm.reference']);
+  const summaries = () => relations.getThreadSummaries(parentIds, viewer.userId);
   let [threads, rows] = await Promise.all([
-    deps.storage.relations.getThreadSummaries(parentIds, viewer.userId),
-    deps.storage.relations.getRelationsTo(parentIds, ['m.replace', 'm.reference']),
+    shared === undefined
+      ? summaries()
+      : shared.once(`threads\u0000${key}`, summaries).then((any) => (any.length > 0 ? summaries() : [])),
+    shared === undefined ? readRows() : shared.once(`edit-ref-rows\u0000${key}`, readRows),
   ]);
   // Ignored users' replies do not count and are never a thread's latest event (as Synapse does). The ignore
   // list is read only when a page has threads, so pages without threads cost nothing more.

@@ -59,9 +59,10 @@ export function createRelationsService(deps: RelationsServiceDeps): RelationsSer
   const { storage, indexer } = deps;
   const store = storage.rooms;
 
-  const aggregations: RelationsBundler = async (events, viewer) => {
+  const aggregations: RelationsBundler = async (events, viewer, shared) => {
+    // Caught up before any read, shared or not: a shared read is then at least as new as this viewer's own.
     await indexer.catchUp();
-    return aggregateRelations(deps, events, viewer);
+    return aggregateRelations(deps, events, viewer, shared);
   };
 
   async function serialize(requester: Requester, events: StoredEvent[]): Promise<ClientEvent[]> {

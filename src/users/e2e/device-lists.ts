@@ -1,3 +1,4 @@
+import type { MembershipRow } from '../../storage/interfaces/index.js';
 import type { RoomId, UserId } from '../../types/ids.js';
 import type { E2eContext } from './context.js';
 
@@ -16,20 +17,31 @@ export interface DeviceListChanges {
   left: UserId[];
 }
 
+/**
+ * What a /sync already read, so its device_lists section does not read it again: the rooms joined at `to`,
+ * the user's membership events in (from, to], and reads shared with the other syncs at the same position.
+ */
+export interface KnownMemberships {
+  joinedRooms: readonly RoomId[];
+  membershipChanges: readonly MembershipRow[];
+  shared?: { once<T>(key: string, load: () => Promise<T>): Promise<T> };
+}
+
 export async function deviceListChanges(
   ctx: E2eContext,
   userId: UserId,
   from: DeviceListPositions,
   to: DeviceListPositions,
+  known?: KnownMemberships,
 ): Promise<DeviceListChanges> {
   const rooms = ctx.storage.rooms;
-  const myRooms = new Set<RoomId>((await rooms.getRoomsForUser(userId, ['join'])).map((m) => m.roomId));
+  const myRooms = new Set<RoomId>(known ? known.joinedRooms : (await rooms.getRoomsForUser(userId, ['join'])).map((m) => m.roomId));
   const changed = new Set<UserId>();
   // Users who may have stopped sharing rooms with us: checked against current memberships at the end.
   const maybeLeft = new Set<UserId>();
 
   if (to.events > from.events) {
-    const myChanges = await rooms.getMembershipChangesForUser(userId, from.events, to.events);
+    const myChanges = known ? known.membershipChanges : await rooms.getMembershipChangesForUser(userId, from.events, to.events);
     const touchedRooms = new Set(myChanges.map((m) => m.roomId));
     for (const roomId of touchedRooms) {
       const members = await rooms.getRoomMembers(roomId, ['join']);
@@ -48,7 +60,12 @@ export async function deviceListChanges(
     }
     const stillJoined = [...myRooms].filter((r) => !touchedRooms.has(r));
     if (stillJoined.length > 0) {
-      const deltas = (await rooms.getCurrentStateDeltas(stillJoined, from.events, to.events)).filter(
+      // The woken syncs of one room all ask this for the same room and window: one read serves them.
+      const readDeltas = () => rooms.getCurrentStateDeltas(stillJoined, from.events, to.events);
+      const shared = stillJoined.length <= 16 ? known?.shared : undefined;
+      const deltas = (
+        shared !== undefined ? await shared.once(`state-deltas\u0000${from.events}\u0000${to.events}\u0000${[...stillJoined].sort().join('\u0000')}`, readDeltas) : await readDeltas()
+      ).filter(
         (d) => d.type === 'm.room.member' && d.stateKey !== userId,
       );
       const eventIds = deltas.flatMap((d) => (d.eventId === null ? [] : [d.eventId]));

@@ -37,7 +37,12 @@ export interface E2eService {
   queryKeys(requester: Requester, deviceKeys: Record<UserId, string[]>, timeoutMs: number): Promise<keys.QueryKeysResult>;
   claimKeys(requester: Requester, oneTimeKeys: Record<UserId, Record<DeviceId, string>>, timeoutMs: number): Promise<keys.ClaimKeysResult>;
   /** /keys/changes and /sync device_lists. */
-  deviceListChanges(userId: UserId, from: lists.DeviceListPositions, to: lists.DeviceListPositions): Promise<lists.DeviceListChanges>;
+  deviceListChanges(
+    userId: UserId,
+    from: lists.DeviceListPositions,
+    to: lists.DeviceListPositions,
+    known?: lists.KnownMemberships,
+  ): Promise<lists.DeviceListChanges>;
 
   sendToDevice(requester: Requester, type: string, txnId: string, messages: Record<UserId, Record<string, JsonObject>>): Promise<void>;
   /**
@@ -102,7 +107,7 @@ export function createE2eService(deps: E2eServiceDeps): E2eService {
     uploadKeys: (requester, body) => keys.uploadKeys(ctx, requester, body),
     queryKeys: (requester, deviceKeys, timeoutMs) => keys.queryKeys(ctx, requester, deviceKeys, timeoutMs),
     claimKeys: (_requester, oneTimeKeys, timeoutMs) => keys.claimKeys(ctx, oneTimeKeys, timeoutMs),
-    deviceListChanges: (userId, from, to) => lists.deviceListChanges(ctx, userId, from, to),
+    deviceListChanges: (userId, from, to, known) => lists.deviceListChanges(ctx, userId, from, to, known),
 
     sendToDevice: (requester, type, txnId, messages) => toDevice.sendToDevice(ctx, requester, type, txnId, messages),
     syncToDevice: (userId, deviceId, since, upTo, limit) => toDevice.syncToDevice(ctx, userId, deviceId, since, upTo, limit),

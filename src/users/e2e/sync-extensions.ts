@@ -1,6 +1,6 @@
 import type { SyncExtension } from '../../sync/index.js';
 import type { DeviceId, UserId } from '../../types/ids.js';
-import type { DeviceListChanges, DeviceListPositions } from './device-lists.js';
+import type { DeviceListChanges, DeviceListPositions, KnownMemberships } from './device-lists.js';
 import { TO_DEVICE_SYNC_LIMIT, type ToDeviceSyncResult } from './to-device.js';
 
 // The E2EE sections of /sync, plugged into the sync service's extension registry:
@@ -18,7 +18,7 @@ export interface E2eSyncSource {
   syncToDevice(userId: UserId, deviceId: DeviceId, since: number | null, upTo: number, limit: number | null): Promise<ToDeviceSyncResult>;
   oneTimeKeyCounts(userId: UserId, deviceId: DeviceId): Promise<Record<string, number>>;
   unusedFallbackKeyTypes(userId: UserId, deviceId: DeviceId): Promise<string[]>;
-  deviceListChanges(userId: UserId, from: DeviceListPositions, to: DeviceListPositions): Promise<DeviceListChanges>;
+  deviceListChanges(userId: UserId, from: DeviceListPositions, to: DeviceListPositions, known?: KnownMemberships): Promise<DeviceListChanges>;
 }
 
 export function e2eSyncExtensions(e2e: E2eSyncSource): SyncExtension[] {
@@ -53,6 +53,7 @@ export function e2eSyncExtensions(e2e: E2eSyncSource): SyncExtension[] {
         ctx.requester.userId,
         { events: ctx.sinceEvents, deviceLists: ctx.since },
         { events: ctx.toEvents, deviceLists: ctx.to },
+        ctx.membershipChanges !== null ? { joinedRooms: ctx.joinedRooms, membershipChanges: ctx.membershipChanges, shared: ctx.shared } : undefined,
       );
       return { fields: { device_lists: changes }, hasUpdates: changes.changed.length > 0 || changes.left.length > 0 };
     },
