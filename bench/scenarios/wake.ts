@@ -40,7 +40,14 @@ export function waitFor(server: BenchServer, user: User, token: string, target: 
     }, reject);
     void (async () => {
       while (!abort.signal.aborted) {
-        const body = await sync(server.baseUrl, user, { filter: FILTER, timeout: '30000', since: t }, abort.signal);
+        let body: Record<string, unknown>;
+        try {
+          body = await sync(server.baseUrl, user, { filter: FILTER, timeout: '30000', since: t }, abort.signal);
+        } catch (e) {
+          // A keep-alive socket the server closed while idle (a slow setup on a busy machine): ask again.
+          if (!abort.signal.aborted && (e as { cause?: { code?: string } }).cause?.code === 'ECONNRESET') continue;
+          throw e;
+        }
         const at = performance.now();
         t = String(body.next_batch);
         for (const e of syncEventIds(body)) seen.set(e, at);
