@@ -15,6 +15,7 @@ import * as m0013 from './0013_state_group_chain_rows.js';
 import * as m0015 from './0015_partial_state_rooms.js';
 import * as m0017 from './0017_appservice_device_streams.js';
 import * as m0020 from './0020_pusher_devices.js';
+import * as m0022 from './0022_event_state_before_index.js';
 
 export interface MigrationModule {
   up(knex: Knex): Promise<void>;
@@ -47,4 +48,5 @@ export const migrations: readonly NamedMigration[] = [
   { name: '0015_partial_state_rooms', migration: m0015 },
   { name: '0017_appservice_device_streams', migration: m0017 },
   { name: '0020_pusher_devices', migration: m0020 },
+  { name: '0022_event_state_before_index', migration: m0022 },
 ];

@@ -7,7 +7,7 @@ import { startListeners } from './http/listeners.js';
 import { openStorage } from './storage/knex/index.js';
 import { createAuthService } from './auth/index.js';
 import { createMediaService } from './media/index.js';
-import { createRoomReader, createRoomService } from './rooms/index.js';
+import { createRoomReader, createRoomService, DEFAULT_STATE_GROUP_GC_INTERVAL_MS } from './rooms/index.js';
 import { createSyncService } from './sync/index.js';
 import { createAccountDataService } from './users/account-data/index.js';
 import { createUserService, type UserService } from './users/index.js';
@@ -67,6 +67,7 @@ export async function startHomeserver(config: Config, logger: Logger): Promise<H
 
     const services = buildServices(config, logger, storage, keys);
     await services.appservices.start();
+    services.rooms.stateGroupGc.start(config.stateGroupGcIntervalMs ?? DEFAULT_STATE_GROUP_GC_INTERVAL_MS);
     const listeners = await startListeners({ config, logger, signingKeys: keys, services }, config.listeners);
     logger.info(
       {
@@ -85,6 +86,7 @@ export async function startHomeserver(config: Config, logger: Logger): Promise<H
         closing ??= (async () => {
           try {
             await listeners.close();
+            await services.rooms.stateGroupGc.stop();
             services.sync.close();
             services.push.close();
             await services.appservices.close();

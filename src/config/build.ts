@@ -82,6 +82,9 @@ export function buildConfig(raw: unknown, opts: BuildOptions): BuildResult {
     signingKeyPath: path(optStr(r.signing_key_path) ?? `${serverName}.signing.key`),
     oldSigningKeys: buildOldSigningKeys(obj(r.old_signing_keys)),
     keyRefreshIntervalMs: parseDuration((r.key_refresh_interval as string | number | undefined) ?? DEFAULT_KEY_REFRESH_INTERVAL),
+    ...(r.state_group_gc_interval !== undefined && r.state_group_gc_interval !== null
+      ? { stateGroupGcIntervalMs: parseDuration(r.state_group_gc_interval as string | number) }
+      : {}),
     registrationSharedSecret: readSharedSecret(r, path),
     enableRegistration: r.enable_registration === true,
     registrationRequiresToken: r.registration_requires_token === true,

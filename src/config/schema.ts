@@ -132,6 +132,7 @@ export function buildConfigSchema(): JsonSchema {
         },
       },
       key_refresh_interval: duration,
+      state_group_gc_interval: duration,
       registration_shared_secret: { type: ['string', 'null'] },
       registration_shared_secret_path: pathStr,
       enable_registration: bool,

@@ -83,6 +83,11 @@ export interface Config {
   oldSigningKeys: Record<string, { key: string; expiredTs: number }>;
   /** How long our published server keys stay valid (Synapse's key_refresh_interval). */
   keyRefreshIntervalMs: number;
+  /**
+   * How often unreferenced state groups are garbage-collected (state_group_gc_interval; 0 turns it off).
+   * Optional so configs built in code need not spell it out; src/rooms defaults it to an hour.
+   */
+  stateGroupGcIntervalMs?: number;
   registrationSharedSecret: string | null;
   enableRegistration: boolean;
   registrationRequiresToken: boolean;

@@ -9,6 +9,7 @@ import { completePartialState } from './partial-state.js';
 import { Sender } from './send.js';
 import type { RoomService } from './types.js';
 import { upgradeRoom } from './upgrade-room.js';
+import { StateGroupCollector } from './state-group-gc.js';
 import { allowedWhileSuspended, assertMayRedactWhileSuspended, assertNotSuspended } from './suspension.js';
 import { assertInviteAllowed, invitesBlocked } from './invite-permission.js';
 import type { UserId } from '../types/ids.js';
@@ -21,7 +22,9 @@ export function createRoomService(deps: RoomServiceDeps): RoomService {
   const sender = new Sender(deps, writer);
   const remote = new RemoteInput(deps, writer);
   const history = new RemoteHistory(deps, writer);
+  const stateGroupGc = new StateGroupCollector(deps.storage.rooms, (roomId, fn) => writer.locked(roomId, fn), deps.logger.child({ job: 'state-group-gc' }));
   return {
+    stateGroupGc,
     remote: {
       knowsRoom: (roomId) => remote.knowsRoom(roomId),
       receive: (roomId, event, opts) => remote.receive(roomId, event, opts),

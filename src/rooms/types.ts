@@ -127,4 +127,15 @@ export interface RoomService {
    * several hundred per transaction (in-process tooling: benchmarks that need a room of thousands).
    */
   joinLocalUsers(roomId: RoomId, userIds: readonly UserId[]): Promise<void>;
+  /** Garbage collection of state groups no event refers to (state-group-gc.ts); main.ts starts and stops it. */
+  readonly stateGroupGc: StateGroupGc;
+}
+
+export interface StateGroupGc {
+  /** One collection now: groups found dead, and groups deleted (found dead by this run and the one before). */
+  run(): Promise<{ found: number; deleted: number }>;
+  /** Runs every `intervalMs` (0: never) until stop(). */
+  start(intervalMs: number): void;
+  /** Stops the timer and waits for a run in progress. */
+  stop(): Promise<void>;
 }

@@ -165,6 +165,12 @@ describe('defaults', () => {
     assert.ok(warnings.some((w) => w.includes('no http listeners')));
   });
 
+  test('state_group_gc_interval is a duration, absent by default (src/rooms then collects hourly), 0 turns it off', () => {
+    assert.equal(loadConfigWithWarnings(writeYaml('server_name: example.com\n', 'gc-default.yaml'), {}).config.stateGroupGcIntervalMs, undefined);
+    assert.equal(loadConfigWithWarnings(writeYaml('server_name: example.com\nstate_group_gc_interval: 10m\n', 'gc-10m.yaml'), {}).config.stateGroupGcIntervalMs, 600_000);
+    assert.equal(loadConfigWithWarnings(writeYaml('server_name: example.com\nstate_group_gc_interval: 0\n', 'gc-off.yaml'), {}).config.stateGroupGcIntervalMs, 0);
+  });
+
   test('federation_custom_ca_list paths resolve under the config directory (none by default)', () => {
     assert.deepEqual(loadConfig(writeYaml('server_name: example.com\n'), {}).federationCustomCaList, []);
     const config = loadConfig(writeYaml('server_name: example.com\nfederation_custom_ca_list: [ca.pem, /etc/ssl/other.pem]\n'), {});

@@ -167,6 +167,16 @@ export interface RoomWriteStore {
     eventStates: ReadonlyArray<{ eventId: EventId; stateBefore: ReadonlyMap<StateKey, EventId>; stateAfter: ReadonlyMap<StateKey, EventId> }>;
     newCurrentState: ReadonlyMap<StateKey, EventId>;
   }): Promise<void>;
+  /**
+   * State groups that no event refers to, directly or as the delta base of a group an event refers to, by
+   * room (about `limit` at most). Reads only, holds no lock; the answer may be stale by the time it is used.
+   */
+  findDeadStateGroups(limit: number): Promise<Map<RoomId, number[]>>;
+  /**
+   * Deletes those of `ids` (groups of `roomId`, from findDeadStateGroups) that are still unreferenced, in one
+   * transaction, and returns them. Call under the room's writer lock. Rooms in partial state are skipped.
+   */
+  deleteDeadStateGroups(roomId: RoomId, ids: readonly number[]): Promise<number[]>;
   setRoomPublic(roomId: RoomId, isPublic: boolean): Promise<void>;
   createAlias(alias: string, roomId: RoomId, creator: UserId, servers: readonly string[]): Promise<boolean>;
   deleteAlias(alias: string): Promise<boolean>;

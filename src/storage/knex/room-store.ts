@@ -26,6 +26,12 @@ export class KnexRoomStore extends KnexRoomReadStore implements RoomStore {
   completePartialState(batch: Parameters<RoomWriteStore['completePartialState']>[0]): Promise<void> {
     return this.writer.completePartialState(batch);
   }
+  findDeadStateGroups(limit: number): Promise<Map<RoomId, number[]>> {
+    return this.writer.findDeadStateGroups(limit);
+  }
+  deleteDeadStateGroups(roomId: RoomId, ids: readonly number[]): Promise<number[]> {
+    return this.writer.deleteDeadStateGroups(roomId, ids);
+  }
   setRoomPublic(roomId: RoomId, isPublic: boolean): Promise<void> {
     return this.writer.setRoomPublic(roomId, isPublic);
   }

@@ -97,6 +97,11 @@ export class StateGroupWriter {
     }
   }
 
+  /** Drops deleted groups (state-group-gc.ts), so no new delta is built on one. */
+  forget(ids: ReadonlySet<number>): void {
+    for (const id of ids) this.cache.delete(id);
+  }
+
   /** The full state of a stored group, read through `db` (the open transaction). */
   async resolve(db: Knex | Knex.Transaction, id: number): Promise<ResolvedGroup> {
     const hit = this.cache.get(id);

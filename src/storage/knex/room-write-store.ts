@@ -5,6 +5,7 @@ import type { EventToPersist, RoomRow, RoomWriteStore } from '../interfaces/inde
 import type { Dialect } from './dialect.js';
 import { StateGroupWriter, type ResolvedGroup } from './room-write-state-groups.js';
 import { writeCurrentState } from './room-write-current-state.js';
+import { deleteDeadStateGroups, findDeadStateGroups } from './state-group-gc.js';
 
 // The write side of the room store: only the room writer (src/rooms) calls it, one writer per room. Every
 // batch lands in ONE transaction; stream orderings were allocated by the caller, who marks them done and
@@ -82,6 +83,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
   async completePartialState(batch: Parameters<RoomWriteStore['completePartialState']>[0]): Promise<void> {
     await this.groups.prepare(this.knex);
     const written: ResolvedGroup[] = [];
+    const rewritten = new Map<EventId, number>();
     await this.knex.transaction(async (trx) => {
       const localAfter = new Map<EventId, ResolvedGroup>();
       for (const ev of batch.events) await this.persistOne(trx, ev, localAfter, written);
@@ -93,12 +95,34 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
         const after = await this.groups.write(trx, batch.roomId, before, stateAfter);
         for (const g of new Set([before, after])) if (g !== base) written.push(g);
         await trx('event_state').where('event_id', eventId).update({ state_group_before: before.id, state_group_after: after.id });
+        rewritten.set(eventId, after.id);
         base = after;
       }
       await writeCurrentState(trx, this.dialect, batch.roomId, batch.newCurrentState, batch.events);
       await trx('partial_state_rooms').where('room_id', batch.roomId).del();
     });
     this.groups.remember(written);
+    // The partial groups these events had are no longer theirs: new deltas must not build on them (the GC
+    // deletes them once nothing else does).
+    for (const [eventId, group] of rewritten) if (this.groupAfter.has(eventId)) this.groupAfter.set(eventId, group);
+  }
+
+  findDeadStateGroups(limit: number): Promise<Map<RoomId, number[]>> {
+    return findDeadStateGroups(this.knex, this.maxParams, limit);
+  }
+
+  async deleteDeadStateGroups(roomId: RoomId, ids: readonly number[]): Promise<number[]> {
+    const deleted = await this.knex.transaction((trx) => deleteDeadStateGroups(trx, this.maxParams, roomId, ids));
+    if (deleted.length > 0) {
+      const gone = new Set(deleted);
+      this.groups.forget(gone);
+      for (const [eventId, group] of this.groupAfter) if (gone.has(group)) this.groupAfter.delete(eventId);
+    }
+    return deleted;
+  }
+
+  private get maxParams(): number {
+    return Math.max(1, this.dialect.maxBindParams - 10);
   }
 
   private async persistOne(
