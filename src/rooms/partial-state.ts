@@ -4,6 +4,7 @@ import type { EventId, RoomId } from '../types/ids.js';
 import type { RoomEvent, StateKey } from '../types/pdu.js';
 import type { RoomServiceDeps } from './deps.js';
 import { checkOutlierBatch } from './outlier-checks.js';
+import { softFailAfterResync, type ResyncedEvent } from './resync-soft-fail.js';
 import type { RoomWriter } from './room-writer.js';
 import type { PartialStateOutcome } from './types.js';
 
@@ -16,7 +17,8 @@ import type { PartialStateOutcome } from './types.js';
 //
 // Simplification (documented in the README): events accepted while partial are re-checked against their
 // full state before, and the ones it does not allow are reported (logged, returned) but stay in the room;
-// Synapse would reject them retroactively. Soft failure is not re-applied either.
+// Synapse would reject them retroactively. The soft-fail check skipped while partial is made now, against
+// the complete state (resync-soft-fail.ts): events it fails are soft-failed.
 
 const CREATE_KEY = stateKey('m.room.create', '');
 const PAGE = 500;
@@ -83,6 +85,7 @@ export async function completePartialState(
     // J and every timeline event after it, in stream order.
     const eventStates: Array<{ eventId: EventId; stateBefore: Map<StateKey, EventId>; stateAfter: Map<StateKey, EventId> }> = [];
     const disallowed: EventId[] = [];
+    const timeline: ResyncedEvent[] = [];
     const max = await rooms.getMaxStreamOrdering();
     let from = join.streamOrdering - 1;
     for (;;) {
@@ -92,7 +95,9 @@ export async function completePartialState(
         const after = await rooms.getStateIdsAfterEvent(e.eventId);
         if (before === undefined || after === undefined) continue;
         const fullBefore = overlay(fullBeforeJoin, before);
-        eventStates.push({ eventId: e.eventId, stateBefore: fullBefore, stateAfter: overlay(fullBeforeJoin, after) });
+        const fullAfter = overlay(fullBeforeJoin, after);
+        eventStates.push({ eventId: e.eventId, stateBefore: fullBefore, stateAfter: fullAfter });
+        timeline.push({ event: { eventId: e.eventId, pdu: e.pdu }, stateBefore: fullBefore, stateAfter: fullAfter, softFailed: e.softFailed });
         if (e.eventId !== join.eventId && !(await allowedBy(deps, version, { eventId: e.eventId, pdu: e.pdu }, fullBefore, all))) disallowed.push(e.eventId);
       }
       if (page.length < PAGE) break;
@@ -102,7 +107,11 @@ export async function completePartialState(
       deps.logger.warn({ roomId, events: disallowed }, 'events accepted with partial state are not allowed by the full state; they stay in the room');
     }
     const current = overlay(fullBeforeJoin, await rooms.getCurrentStateIds(roomId));
-    await writer.completePartialState(roomId, outliers, eventStates, current);
-    return { added: outliers.length, rechecked: eventStates.length, disallowed };
+    const soft = await softFailAfterResync(version, deps.config.serverName, timeline, current, await rooms.getForwardExtremities(roomId), (v, ev, st) => allowedBy(deps, v, ev, st, all));
+    if (soft.softFailed.length > 0) {
+      deps.logger.warn({ roomId, events: soft.softFailed }, 'events accepted with partial state fail the soft-fail check against the full state; soft-failed');
+    }
+    await writer.completePartialState(roomId, outliers, eventStates, soft.currentState, soft.softFailed.length > 0 ? { softFailed: soft.softFailed, forwardExtremities: soft.forwardExtremities } : undefined);
+    return { added: outliers.length, rechecked: eventStates.length, disallowed, softFailed: soft.softFailed };
   });
 }

@@ -137,13 +137,20 @@ export class RoomWriter {
     outliers: readonly EventToPersist[],
     eventStates: ReadonlyArray<{ eventId: EventId; stateBefore: ReadonlyMap<StateKey, EventId>; stateAfter: ReadonlyMap<StateKey, EventId> }>,
     currentState: ReadonlyMap<StateKey, EventId>,
+    softFail?: { softFailed: readonly EventId[]; forwardExtremities: readonly EventId[] },
   ): Promise<void> {
     this.drafts.delete(roomId);
     const generator = await this.deps.storage.streamIdGenerator('events', 'stream_ordering');
     const batch = generator.getNextMany(Math.max(1, outliers.length));
     const withOrdering = outliers.map((e, i) => ({ ...e, streamOrdering: batch.ids[i] as number }));
     try {
-      await this.deps.storage.rooms.completePartialState({ roomId, events: withOrdering, eventStates, newCurrentState: currentState });
+      await this.deps.storage.rooms.completePartialState({
+        roomId,
+        events: withOrdering,
+        eventStates,
+        newCurrentState: currentState,
+        ...(softFail !== undefined ? { softFailed: softFail.softFailed, newForwardExtremities: softFail.forwardExtremities } : {}),
+      });
     } finally {
       batch.done();
     }

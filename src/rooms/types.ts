@@ -95,6 +95,8 @@ export interface PartialStateOutcome {
   rechecked: number;
   /** Of those, the ones the full state does not allow (kept, logged; see partial-state.ts). */
   disallowed: EventId[];
+  /** Of those, the ones soft-failed now: the complete current state on arrival would not allow them. */
+  softFailed: EventId[];
 }
 
 export interface RoomService {

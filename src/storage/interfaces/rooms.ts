@@ -159,13 +159,17 @@ export interface RoomWriteStore {
   /**
    * Ends a room's partial state in one transaction: stores the state events it lacked (outliers), replaces
    * the state recorded before and after each event since the join with the full state, sets the current
-   * state, and drops the partial-state mark.
+   * state, and drops the partial-state mark. `softFailed`: events since the join that the full state soft-fails
+   * (marked, their memberships dropped from the member history); `newForwardExtremities` then replaces the
+   * room's extremities.
    */
   completePartialState(batch: {
     roomId: RoomId;
     events: ReadonlyArray<EventToPersist & { streamOrdering: number }>;
     eventStates: ReadonlyArray<{ eventId: EventId; stateBefore: ReadonlyMap<StateKey, EventId>; stateAfter: ReadonlyMap<StateKey, EventId> }>;
     newCurrentState: ReadonlyMap<StateKey, EventId>;
+    softFailed?: readonly EventId[];
+    newForwardExtremities?: readonly EventId[];
   }): Promise<void>;
   /**
    * State groups that no event refers to, directly or as the delta base of a group an event refers to, by

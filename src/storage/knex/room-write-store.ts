@@ -98,6 +98,18 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
         rewritten.set(eventId, after.id);
         base = after;
       }
+      const softFailed = [...(batch.softFailed ?? [])];
+      for (let i = 0; i < softFailed.length; i += 500) {
+        const part = softFailed.slice(i, i + 500);
+        await trx('events').whereIn('event_id', part).where('room_id', batch.roomId).update({ soft_failed: true });
+        // As in persistOne: a soft-failed membership never happened as far as the room's members go.
+        await trx('room_memberships').whereIn('event_id', part).del();
+      }
+      if (batch.newForwardExtremities !== undefined) {
+        await trx('forward_extremities').where('room_id', batch.roomId).del();
+        const rows = [...new Set(batch.newForwardExtremities)].map((eventId) => ({ room_id: batch.roomId, event_id: eventId }));
+        if (rows.length > 0) await trx('forward_extremities').insert(rows);
+      }
       await writeCurrentState(trx, this.dialect, batch.roomId, batch.newCurrentState, batch.events);
       await trx('partial_state_rooms').where('room_id', batch.roomId).del();
     });
