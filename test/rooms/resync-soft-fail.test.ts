@@ -14,7 +14,7 @@ const TOPIC: StateKey = 'm.room.topic\u0000';
 
 const allowed: AllowedBy = async (_v, event, state) => (state.get(member(event.pdu.sender)) ?? '').startsWith('$join');
 
-function ev(id: string, sender: string, prev: string[], before: Map<StateKey, string>, stateKeyed?: StateKey): ResyncedEvent {
+function ev(id: string, sender: string, prev: string[], before: ReadonlyMap<StateKey, string>, stateKeyed?: StateKey): ResyncedEvent {
   const after = new Map(before);
   if (stateKeyed !== undefined) after.set(stateKeyed, id);
   const [type, key] = stateKeyed !== undefined ? (stateKeyed.split('\u0000') as [string, string]) : ['m.room.message', undefined];
