@@ -67,7 +67,7 @@ export function requireServerAuth(deps: HttpDeps, opts: ServerAuthOptions = {}):
         origin: creds.origin,
         destination: creds.destination ?? ourName,
         ...(content !== undefined ? { content } : {}),
-      });
+      }, { strict: false });
     } catch {
       throw unauthorized('Request body is not canonical JSON, so its signature cannot be checked');
     }

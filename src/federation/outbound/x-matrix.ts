@@ -26,9 +26,13 @@ export function requestSigningObject(req: RequestToSign): Record<string, unknown
   return obj;
 }
 
-/** The bytes a request signature covers. Throws if the content is not canonical-JSON encodable. */
-export function requestSigningBytes(req: RequestToSign): Buffer {
-  return canonicalJsonBytes(requestSigningObject(req));
+/**
+ * The bytes a request signature covers. Throws if the content is not canonical-JSON encodable. We sign
+ * strictly; a received request is verified with `strict: false`, so a body holding a float (which canonical
+ * JSON has no form for) is still authenticated, as Synapse does, and only the PDU holding it is refused.
+ */
+export function requestSigningBytes(req: RequestToSign, opts: { strict?: boolean } = {}): Buffer {
+  return canonicalJsonBytes(requestSigningObject(req), opts);
 }
 
 /**

@@ -1,7 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseSigningKeyFile } from '../../../src/crypto/index.js';
+import { encodeBase64, parseSigningKeyFile, signBytes } from '../../../src/crypto/index.js';
+import { requestSigningBytes } from '../../../src/federation/outbound/index.js';
 import { hashAndSignEvent, roomVersion } from '../../../src/protocol/index.js';
 import { eventIdOf } from '../../../src/federation/rooms/check-pdu.js';
 import { startTestServer } from '../../helpers/server.js';
@@ -21,8 +22,7 @@ const fakeIds = (n: number) => Array.from({ length: n }, (_, i) => `$fake${i}abc
 
 // Each breaks one rule of the event format, the room version or the limits. The event is re-signed after the
 // mutation where that is possible, so the format checks themselves (not only the signature) are exercised.
-// (Floats and integers past 2^53 cannot be tried here: a body that is not canonical JSON has no verifiable request signature, so
-// the whole request is refused with 401 before any PDU is looked at.)
+// (Floats in a PDU have their own test below: the transaction is authenticated, only that PDU is refused.)
 const MUTATORS: Mutator[] = [
   ['no type', (e) => delete e.type],
   ['type is a number', (e) => (e.type = 5)],
@@ -181,6 +181,37 @@ describe('federation: hostile and malformed input', () => {
       assert.ok(!(await stored(id)), `${g.what} must not be stored`);
     }
     assert.ok(answered > generated.length / 2, `${answered} of ${generated.length} had an event id`);
+  });
+
+  test('a float in one PDU: the transaction is still authenticated; that PDU gets its error, the others go through', async () => {
+    const good = await buildPdu(view, hs2, bob.userId, 'm.room.message', { msgtype: 'm.text', body: 'good next to a float' });
+    // Canonical JSON has no floats, so the event cannot be hashed or signed by the rules: it goes out with the
+    // signature of its float-less original, as a peer that mishandles numbers might send it.
+    const floaty = await mutated((e) => (e.content = { msgtype: 'm.text', body: 'float', amount: 1.5 }));
+    const floatId = eventIdOf(roomVersion(view.version), floaty) as string;
+    assert.equal(typeof floatId, 'string');
+    const uri = `/_matrix/federation/v1/send/float-${Date.now()}`;
+    const body = { origin: hs2.name, origin_server_ts: Date.now(), pdus: [good.pdu, floaty] };
+    // Signed the way Synapse does it (its canonical JSON writes floats as JSON numbers); ours refuses floats.
+    const sig = encodeBase64(signBytes(hs2.key, requestSigningBytes({ method: 'PUT', uri, origin: hs2.name, destination: hs1.name, content: body }, { strict: false })));
+    const res = await fetch(`${hs1.server.baseUrl}${uri}`, {
+      method: 'PUT',
+      headers: { Authorization: `X-Matrix origin="${hs2.name}",destination="${hs1.name}",key="${hs2.key.keyId}",sig="${sig}"`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const answer = (await res.json()) as { pdus?: Record<string, { error?: string }> };
+    assert.equal(res.status, 200, JSON.stringify(answer));
+    assert.deepEqual(answer.pdus?.[good.eventId], {});
+    assert.equal(typeof answer.pdus?.[floatId]?.error, 'string', JSON.stringify(answer));
+    assert.ok(await stored(good.eventId));
+    assert.ok(!(await stored(floatId)));
+    // A signature that does not match the body is still refused whole.
+    const forged = await fetch(`${hs1.server.baseUrl}${uri}x`, {
+      method: 'PUT',
+      headers: { Authorization: `X-Matrix origin="${hs2.name}",destination="${hs1.name}",key="${hs2.key.keyId}",sig="${sig}"`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    assert.equal(forged.status, 401);
   });
 
   test('PDUs that are not objects, or name a room we do not know, are dropped without harm', async () => {
