@@ -112,7 +112,8 @@ export interface KeyRequest {
   minimumValidUntilTs?: number;
 }
 
-export type SignatureCheckResult = { ok: true } | { ok: false; reason: string; serverName?: string };
+/** `missingKey`: no key of the server could be had to check with (not a signature that fails to verify). */
+export type SignatureCheckResult = { ok: true } | { ok: false; reason: string; serverName?: string; missingKey?: boolean };
 
 function signaturesOf(event: EventJson): Record<string, unknown> {
   return isObject(event.signatures) ? event.signatures : {};
@@ -233,7 +234,7 @@ export function checkEventSignatures(version: RoomVersion, event: EventJson, loo
     if (bad) return { ok: false, reason: `invalid signature from ${bad[0]} (${req.reason})`, serverName: bad[0] };
     const first = req.servers[0];
     return req.servers.length === 1 && first !== undefined
-      ? { ok: false, reason: `no valid signature from ${first} with a known key (${req.reason})`, serverName: first }
+      ? { ok: false, reason: `no valid signature from ${first} with a known key (${req.reason})`, serverName: first, missingKey: true }
       : { ok: false, reason: `no valid signature from any server with a known key (${req.reason})` };
   }
   return { ok: true };
@@ -279,5 +280,5 @@ export function checkServerSignature(version: RoomVersion, event: EventJson, ser
   const verdict = checkServer(version, signedBytes, signaturesOf(event)[serverName], serverName, originTs, lookup);
   if (verdict === 'valid') return { ok: true };
   if (verdict === 'invalid') return { ok: false, reason: `invalid signature from ${serverName}`, serverName };
-  return { ok: false, reason: `no valid signature from ${serverName} with a known key`, serverName };
+  return { ok: false, reason: `no valid signature from ${serverName} with a known key`, serverName, missingKey: true };
 }

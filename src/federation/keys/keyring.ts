@@ -70,6 +70,8 @@ export interface Keyring {
    * Returns true when a fresh, valid document was stored. Used by the notary to refresh its cache.
    */
   refreshServerKeys(serverName: string): Promise<boolean>;
+  /** Whether the last attempt to fetch the server's keys failed (it is backing off): a missing key may be transient. */
+  lastFetchFailed(serverName: string): boolean;
 }
 
 /** The map key of getVerifyKeys results. */
@@ -306,5 +308,6 @@ export function createKeyring(deps: KeyringDeps): Keyring {
       await ensureFetched(new Map([[serverName, new Set<string>()]]), false);
       return (state.get(serverName)?.lastSuccess ?? -Infinity) > before;
     },
+    lastFetchFailed: (serverName) => (state.get(serverName)?.failures ?? 0) > 0,
   };
 }

@@ -12,7 +12,8 @@ import type { Keyring } from '../keys/index.js';
 // PDU", steps 1-3): a valid event for the room version, valid signatures of the servers that must sign it,
 // and a content hash that matches (an event whose hash does not match is kept only in its redacted form).
 
-export type PduCheck = { ok: true; event: RoomEvent } | { ok: false; reason: string; eventId?: string };
+/** `keyOf`: the check failed only because no key of that server was at hand (see Keyring.lastFetchFailed). */
+export type PduCheck = { ok: true; event: RoomEvent } | { ok: false; reason: string; eventId?: string; keyOf?: string };
 
 /** The event id of a PDU as its room version defines it, or undefined when it cannot be computed. */
 export function eventIdOf(version: RoomVersion, json: Record<string, unknown>): string | undefined {
@@ -38,7 +39,10 @@ export async function checkIncomingPdu(keyring: Keyring, version: RoomVersion, j
     return { ok: false, reason: 'invalid event: only the create event may have no prev_events', eventId };
   }
   const signatures = await keyring.verifyEventSignatures(version, withoutUnsigned);
-  if (!signatures.ok) return { ok: false, reason: `bad signature: ${signatures.reason}`, eventId };
+  if (!signatures.ok) {
+    const keyOf = signatures.missingKey === true ? signatures.serverName : undefined;
+    return { ok: false, reason: `bad signature: ${signatures.reason}`, eventId, ...(keyOf !== undefined ? { keyOf } : {}) };
+  }
   let pdu = format.pdu;
   if (!checkContentHash(version, withoutUnsigned)) pdu = redactEvent(version, pdu as Pdu);
   return { ok: true, event: { eventId, pdu } };

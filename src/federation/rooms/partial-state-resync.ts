@@ -33,16 +33,24 @@ async function fetchFullState(deps: FederationRoomsDeps, server: string, roomId:
     query: { event_id: joinEventId },
     timeoutMs: 300_000,
   });
+  const unreachable = new Set<string>();
   const check = async (list: unknown): Promise<RoomEvent[]> => {
     const out: RoomEvent[] = [];
     for (const json of Array.isArray(list) ? list : []) {
       const checked = await checkIncomingPdu(deps.federation.keyring, version, json);
       if (checked.ok && isEventOfRoom(version, checked.event, roomId)) out.push(checked.event);
-      else if (!checked.ok) deps.logger.info({ server, roomId, reason: checked.reason }, 'dropping an invalid event of a /state answer');
+      else if (!checked.ok) {
+        if (checked.keyOf !== undefined && deps.federation.keyring.lastFetchFailed(checked.keyOf)) unreachable.add(checked.keyOf);
+        else deps.logger.info({ server, roomId, reason: checked.reason }, 'dropping an invalid event of a /state answer');
+      }
     }
     return out;
   };
-  return { state: await check(res.pdus), authChain: await check(res.auth_chain) };
+  const result = { state: await check(res.pdus), authChain: await check(res.auth_chain) };
+  // An event we could not check because its server's keys could not be fetched just now is not invalid: ending
+  // the partial state without it would leave a member out for good. The attempt fails and is retried later.
+  if (unreachable.size > 0) throw new Error(`the keys of ${[...unreachable].join(', ')} could not be fetched; the resync will retry`);
+  return result;
 }
 
 /** How many links of auth events we follow back for an event of a partial-state room. */
