@@ -142,7 +142,9 @@ export function registrationFilesIn(dir: string): string[] {
  * claimed by two services.
  */
 export function loadRegistrations(files: readonly string[]): Registration[] {
-  const validate = createRegistrationValidator();
+  // Compiling the schema costs ~50-180 ms of startup CPU; most servers run without any registration file.
+  let validator: RegistrationValidator | undefined;
+  const validate: RegistrationValidator = (raw, source) => (validator ??= createRegistrationValidator())(raw, source);
   const seen = new Set<string>();
   const out: Registration[] = [];
   for (const file of files) {
