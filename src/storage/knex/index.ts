@@ -16,7 +16,7 @@ export { MIGRATIONS_TABLE } from './migrate.js';
  */
 export async function openStorage(config: DatabaseConfig, logger: Logger): Promise<KnexStorage> {
   const log = logger.child({ component: 'storage', engine: config.engine });
-  const knex = connect(config, log);
+  const knex = await connect(config, log);
   try {
     await knex.raw('select 1');
   } catch (err) {
