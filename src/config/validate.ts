@@ -1,25 +1,72 @@
-import Ajv2020 from 'ajv/dist/2020.js';
-import type { ErrorObject } from 'ajv';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { ErrorObject, Options, ValidateFunction } from 'ajv';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 import { ConfigError, describeValue, keyPath } from './errors.js';
 import { buildConfigSchema, type JsonSchema } from './schema.js';
 
 // Schema validation of the raw homeserver.yaml object. The first failure becomes ONE fatal line naming the key
 // path (`listeners[0].port must be integer (got "abc")`), because an operator fixes one key at a time.
+//
+// Compiling this schema with ajv cost ~200 ms of CPU on every start (ajv's code generator runs cold, and the
+// schema's many limiters expand to ~175 KB of code), a quarter of the time to the first answer. `npm run build`
+// therefore writes the same compiled validator next to this file as a CommonJS module (ajv's standalone code,
+// scripts/precompile-config-validator.mjs); it is used only when it was compiled from this exact schema
+// (sha-256 of its JSON), otherwise the schema is compiled here as before (tests run from src/, a stale build).
 
 export interface ConfigValidator {
   /** Throws ConfigError when `raw` does not match; returns it typed as a plain record otherwise. */
   validate(raw: unknown): Record<string, unknown>;
   schema: JsonSchema;
+  /** 'build': the precompiled validator was used; 'startup': the schema was compiled now. */
+  compiled: 'build' | 'startup';
 }
 
-export function createConfigValidator(): ConfigValidator {
-  const schema = buildConfigSchema();
-  // verbose: errors carry the failing value and schema, which the message needs.
-  const ajv = new Ajv2020.default({ strict: false, allErrors: false, verbose: true });
+/** The file name of the precompiled validator, next to this module in dist/. */
+export const PRECOMPILED_VALIDATOR_FILE = 'config-validator.precompiled.cjs';
+
+/** verbose: errors carry the failing value and schema (its `x-expected`), which the message needs. */
+const AJV_OPTIONS: Options = { strict: false, allErrors: false, verbose: true };
+
+export function schemaDigest(schema: JsonSchema): string {
+  return createHash('sha256').update(JSON.stringify(schema)).digest('hex');
+}
+
+const requireHere = createRequire(import.meta.url);
+
+function newAjv(extra: Options = {}): Ajv2020 {
+  // Loaded only when the schema must be compiled, so a built server never loads ajv's compiler for its config.
+  const { Ajv2020: AjvClass } = requireHere('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  const ajv = new AjvClass({ ...AJV_OPTIONS, ...extra });
   ajv.addVocabulary(['x-expected']);
+  return ajv;
+}
+
+/** The source of a CommonJS module exporting the compiled validator and the digest of the schema it checks. */
+export function precompiledValidatorSource(): string {
+  const schema = buildConfigSchema();
+  const ajv = newAjv({ code: { source: true } });
   const check = ajv.compile(schema);
+  const { default: standaloneCode } = requireHere('ajv/dist/standalone/index.js') as typeof import('ajv/dist/standalone/index.js');
+  return `${standaloneCode(ajv, check)}\nmodule.exports.schemaDigest = ${JSON.stringify(schemaDigest(schema))};\n`;
+}
+
+function precompiled(schema: JsonSchema, file: string): ValidateFunction | null {
+  if (!existsSync(file)) return null;
+  const mod = requireHere(file) as ValidateFunction & { schemaDigest?: unknown };
+  return mod.schemaDigest === schemaDigest(schema) ? mod : null;
+}
+
+/** `precompiledFile`: where `npm run build` put the compiled validator (tests name another file). */
+export function createConfigValidator(precompiledFile = fileURLToPath(new URL(PRECOMPILED_VALIDATOR_FILE, import.meta.url))): ConfigValidator {
+  const schema = buildConfigSchema();
+  const built = precompiled(schema, precompiledFile);
+  const check = built ?? newAjv().compile(schema);
   return {
     schema,
+    compiled: built ? 'build' : 'startup',
     validate(raw) {
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
         throw new ConfigError(`the config file must be a mapping of keys (got ${describeValue(raw)})`);
