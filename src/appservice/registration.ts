@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
 import type { ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 
@@ -79,7 +79,9 @@ function fieldOf(err: ErrorObject): string {
 export type RegistrationValidator = (raw: unknown, source: string) => Registration;
 
 export function createRegistrationValidator(): RegistrationValidator {
-  const ajv = new Ajv2020.default({ strict: false, allErrors: false });
+  // ajv is loaded here, not at import: most servers have no registration file to check.
+  const { Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  const ajv = new Ajv2020({ strict: false, allErrors: false });
   const check = ajv.compile<unknown>(SCHEMA);
   return (raw, source) => {
     if (!check(raw)) {

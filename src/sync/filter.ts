@@ -1,4 +1,5 @@
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { MatrixError } from '../errors/index.js';
 import type { JsonObject } from '../types/json.js';
 
@@ -87,7 +88,11 @@ export const SYNC_FILTER_SCHEMA = {
 export function createFilterValidator(): (value: unknown) => SyncFilterJson {
   let validate: ValidateFunction | undefined;
   return (value: unknown): SyncFilterJson => {
-    validate ??= new Ajv2020({ strict: false, allErrors: false }).compile(SYNC_FILTER_SCHEMA);
+    if (!validate) {
+      // ajv is loaded on first use, not at import: it is not needed to start the server.
+      const { Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+      validate = new Ajv2020({ strict: false, allErrors: false }).compile(SYNC_FILTER_SCHEMA);
+    }
     if (!validate(value)) {
       const err = validate.errors?.[0];
       const where = err?.instancePath ? err.instancePath.slice(1).replace(/\//g, '.') : '(filter)';
