@@ -6,7 +6,7 @@ import Koa from 'koa';
 // The HTTP ceiling: a bare koa app with no router, auth, database or validation. It reads and parses a JSON body
 // and answers JSON like the homeserver does; /wait long-polls until a /wake, the floor for sync wake-up and
 // fan-out; /stored serves back a stored JSON document, the floor for a /sync response of that size.
-// Runs in-process (quick runs) or as its own process: `node --import tsx bench/lib/bare-koa.ts`.
+// Runs in-process (quick runs) or as its own process (plain node on this file transpiled, see ceiling.ts).
 
 async function readBody(req: NodeJS.ReadableStream): Promise<string> {
   let s = '';
