@@ -1,18 +1,21 @@
 import type { SyncComputation } from './types.js';
 
 // m.ignored_user_list (spec "Ignoring Users"): events and invites from ignored users are left out of the
-// user's /sync. Read once per sync computation; state events stay (the room's state must stay coherent, as
-// Synapse keeps them too).
+// user's /sync. State events stay (the room's state must stay coherent, as Synapse keeps them too).
 
 const perComputation = new WeakMap<SyncComputation, Promise<ReadonlySet<string>>>();
 
+/** Read once per sync computation (through the service's cache when it has one). */
 export function ignoredUserIds(c: SyncComputation): Promise<ReadonlySet<string>> {
   let p = perComputation.get(c);
   if (!p) {
-    p = c.userData.getAccountData(c.requester.userId, '', 'm.ignored_user_list').then((row) => {
-      const list = row?.content.ignored_users;
-      return new Set(typeof list === 'object' && list !== null && !Array.isArray(list) ? Object.keys(list) : []);
-    });
+    p =
+      c.ignoredUsers !== undefined
+        ? c.ignoredUsers.get(c.requester.userId)
+        : c.userData.getAccountData(c.requester.userId, '', 'm.ignored_user_list').then((row) => {
+            const list = row?.content.ignored_users;
+            return new Set(typeof list === 'object' && list !== null && !Array.isArray(list) ? Object.keys(list) : []);
+          });
     perComputation.set(c, p);
   }
   return p;

@@ -17,6 +17,7 @@ import { PresenceTracker } from './presence.js';
 import { ReceiptWriter } from './receipts.js';
 import { LazyMemberCache } from './room-state.js';
 import { ResolvedFilters } from './resolved-filters.js';
+import { IgnoredUsersCache } from './ignored-users-cache.js';
 import { SyncEventSerializer } from './serialize.js';
 import { directReads, SharedSyncReads } from './shared-reads.js';
 import { parseSyncToken, type SyncPositions } from './tokens.js';
@@ -99,6 +100,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
   const validateFilter = createFilterValidator();
   const serializer = new SyncEventSerializer(storage.rooms, now, deps.bundleRelations);
   const sharedReads = new SharedSyncReads(storage.rooms, now);
+  const ignoredUsers = new IgnoredUsersCache(storage.userData, notices);
   const unshared = directReads(storage.rooms);
 
   const generators = new Map<string, Promise<StreamIdGenerator>>();
@@ -157,6 +159,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
               reads: since !== null && !params.fullState ? sharedReads.at(to.events) : unshared,
               summaries,
               userData: storage.userData,
+              ignoredUsers,
               typing,
               serializer,
             },
@@ -226,6 +229,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     waitingCount: () => notifier.waiterCount(),
     close() {
       notifier.close();
+      ignoredUsers.close();
       typing.close();
       presence.close();
     },

@@ -7,6 +7,7 @@ import type { Requester } from '../types/requester.js';
 import type { SyncFilterJson } from './filter.js';
 import type { SyncEventSerializer } from './serialize.js';
 import type { SyncRoomReads } from './shared-reads.js';
+import type { IgnoredUsersCache } from './ignored-users-cache.js';
 import type { SyncPositions } from './tokens.js';
 import type { TypingTracker } from './typing.js';
 
@@ -72,6 +73,8 @@ export interface SyncComputation {
   /** Shared across the syncs of this process (room-summary.ts). */
   summaries?: RoomSummaryCache;
   userData: UserDataStore;
+  /** Ignore lists kept across syncs (ignored-users.ts); without it each computation reads the list. */
+  ignoredUsers?: IgnoredUsersCache;
   typing: TypingTracker;
   serializer: SyncEventSerializer;
 }
