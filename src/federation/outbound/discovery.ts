@@ -67,6 +67,8 @@ export interface DiscoveryDeps {
   overrides: Readonly<Record<string, string>>;
   logger: Logger;
   now: () => number;
+  /** How many server names the caches remember (default 10,000); see `rememberBounded`. */
+  maxCachedServers?: number;
 }
 
 export interface ServerResolver {
@@ -109,11 +111,31 @@ interface CacheEntry<T> {
   expiresAt: number;
 }
 
+const DEFAULT_MAX_CACHED_SERVERS = 10_000;
+
+/**
+ * Sets `key` and keeps `map` within `max` entries. Anyone can make us resolve server names (a user id or alias
+ * on any server), and an expired entry is otherwise only replaced when its own name comes again, so without a
+ * bound these maps grow with every name ever looked up. Over the bound, expired entries go first, then the oldest.
+ */
+function rememberBounded<V>(map: Map<string, V>, key: string, value: V, max: number, expired: (v: V) => boolean): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size <= max) return;
+  for (const [k, v] of map) if (expired(v)) map.delete(k);
+  for (const k of map.keys()) {
+    if (map.size <= max) break;
+    map.delete(k);
+  }
+}
+
 export function createServerResolver(deps: DiscoveryDeps): ServerResolver {
   const wellKnownCache = new Map<string, CacheEntry<WellKnownResult>>();
   const wellKnownFailures = new Map<string, number>();
   const resolvedCache = new Map<string, CacheEntry<ResolvedServer>>();
   const inFlight = new Map<string, Promise<ResolvedServer>>();
+  const maxCached = deps.maxCachedServers ?? DEFAULT_MAX_CACHED_SERVERS;
+  const isExpired = (e: CacheEntry<unknown>) => e.expiresAt <= deps.now();
 
   async function fetchWellKnownOnce(hostname: string): Promise<WellKnownResult> {
     let url = new URL(`https://${hostname}/.well-known/matrix/server`);
@@ -167,14 +189,14 @@ export function createServerResolver(deps: DiscoveryDeps): ServerResolver {
       cacheMs = result.cacheMs;
     } else if (result.transient) {
       const failures = (wellKnownFailures.get(hostname) ?? 0) + 1;
-      wellKnownFailures.set(hostname, failures);
+      rememberBounded(wellKnownFailures, hostname, failures, maxCached, () => false);
       cacheMs = wellKnownRetryMs(failures);
     } else {
       wellKnownFailures.delete(hostname);
       cacheMs = WELL_KNOWN_INVALID_CACHE_MS;
     }
     if (result.kind === 'none') deps.logger.debug({ hostname, reason: result.reason }, 'no .well-known delegation');
-    wellKnownCache.set(hostname, { value: result, expiresAt: deps.now() + cacheMs });
+    rememberBounded(wellKnownCache, hostname, { value: result, expiresAt: deps.now() + cacheMs }, maxCached, isExpired);
     return result;
   }
 
@@ -242,7 +264,7 @@ export function createServerResolver(deps: DiscoveryDeps): ServerResolver {
       if (!pending) {
         pending = resolveUncached(serverName)
           .then(({ server, cacheMs }) => {
-            resolvedCache.set(serverName, { value: server, expiresAt: deps.now() + cacheMs });
+            rememberBounded(resolvedCache, serverName, { value: server, expiresAt: deps.now() + cacheMs }, maxCached, isExpired);
             return server;
           })
           .finally(() => inFlight.delete(serverName));

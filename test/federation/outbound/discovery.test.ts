@@ -26,6 +26,7 @@ function setup(
   wellKnown: Record<string, Partial<TransportResponse> & { json?: unknown } | Error>,
   srv: Record<string, SrvRecord[]> = {},
   overrides: Record<string, string> = {},
+  maxCachedServers?: number,
 ) {
   const fake: Fake = { transport: undefined as unknown as HttpTransport, wellKnownCalls: [], srvCalls: [], clock: { now: 1_000_000 } };
   fake.transport = {
@@ -56,6 +57,7 @@ function setup(
     overrides,
     logger: pino({ level: 'silent' }),
     now: () => fake.clock.now,
+    ...(maxCachedServers !== undefined ? { maxCachedServers } : {}),
   });
   return { resolver, fake };
 }
@@ -210,6 +212,19 @@ test('concurrent resolutions of one name share one lookup', async () => {
   await Promise.all([resolver.resolve('example.org'), resolver.resolve('example.org'), resolver.resolve('example.org')]);
   assert.equal(fake.wellKnownCalls.length, 1);
   assert.equal(fake.srvCalls.length, 2);
+});
+
+test('the caches remember a bounded number of server names: past the bound the oldest is looked up again', async () => {
+  const names = ['a.example', 'b.example', 'c.example', 'd.example'];
+  const { resolver, fake } = setup(Object.fromEntries(names.map((n) => [n, { json: { 'm.server': `m.${n}:443` } }])), {}, {}, 3);
+  for (const n of names) await resolver.resolve(n);
+  assert.equal(fake.wellKnownCalls.length, 4);
+  // d, c and b are still cached; a (the oldest) was dropped when d came.
+  for (const n of ['d.example', 'c.example', 'b.example']) await resolver.resolve(n);
+  assert.equal(fake.wellKnownCalls.length, 4);
+  await resolver.resolve('a.example');
+  assert.equal(fake.wellKnownCalls.length, 5);
+  assert.equal(fake.wellKnownCalls.at(-1), 'a.example:443/.well-known/matrix/server');
 });
 
 test('an invalid server name cannot be resolved', async () => {
