@@ -4,6 +4,7 @@ import type { EventToPersist, PartialStateRoom, RoomRow } from '../storage/inter
 import type { EventId, RoomId } from '../types/ids.js';
 import type { StateKey } from '../types/pdu.js';
 import type { RoomServiceDeps } from './deps.js';
+import { GroupCommitter, type Lineage } from './group-commit.js';
 import { RoomDraft, type DraftContext } from './room-draft.js';
 import { RoomLocks } from './room-lock.js';
 
@@ -15,21 +16,37 @@ import { RoomLocks } from './room-lock.js';
 // state, its extremities and the auth events, which was most of the reads of a message send. A kept draft is
 // used only while the room's forward extremities in the database are still the ones it ends on (one indexed
 // read), so an event persisted by any other path sends the next flow back to the database.
+//
+// Writes go through a group commit (group-commit.ts). A flow appends under the lock, queues its events and
+// releases the lock; it resolves only after the commit. The room's next flow continues on the kept draft
+// meanwhile, so a burst of sends to one room is built while the previous ones are being committed and they
+// share one transaction. While a room has uncommitted events its draft is ahead of the database: the
+// extremity check is skipped, and everything that reads the room from the database instead of the draft
+// (`locked`, a fresh draft) first waits for them to settle. A failed commit poisons the draft (see Lineage).
 
 /** Rooms whose draft is kept (most recently written); a draft holds the room's current state ids. */
 const MAX_KEPT_DRAFTS = 256;
 /** Room versions never change; this only bounds the map. */
 const MAX_KEPT_VERSIONS = 10_000;
 
+type TxnKey = { userId: string; deviceId: string; txnId: string };
+const txnKey = (t: TxnKey) => `${t.userId}\u0000${t.deviceId}\u0000${t.txnId}`;
+
 export class RoomWriter {
   private readonly locks = new RoomLocks();
   private readonly drafts = new Map<RoomId, RoomDraft>();
   private readonly versions = new Map<RoomId, RoomVersion>();
+  /** Drafts whose commit failed; their later events build on events that never landed. */
+  private readonly lineages = new WeakMap<RoomDraft, Lineage>();
+  /** Client transactions queued but not committed yet, so a retry racing the commit finds its event. */
+  private readonly pendingTxns = new Map<string, Promise<EventId | undefined>>();
+  private readonly committer: GroupCommitter;
   readonly draftContext: DraftContext;
   /** The lowest stream ordering handed out so far (seeded from the store on first use); see persistHistoric. */
   private lowestOrdering: Promise<number> | null = null;
 
   constructor(private readonly deps: RoomServiceDeps) {
+    this.committer = new GroupCommitter(deps.storage);
     let lastCreateTs = 0;
     this.draftContext = {
       serverName: deps.config.serverName,
@@ -60,11 +77,14 @@ export class RoomWriter {
   private async takeDraft(version: RoomVersion, roomId: RoomId): Promise<RoomDraft> {
     const kept = this.drafts.get(roomId);
     this.drafts.delete(roomId);
-    if (kept !== undefined && kept.version.id === version.id) {
+    if (kept !== undefined && kept.version.id === version.id && this.lineages.get(kept)?.failed !== true) {
+      // Only this writer writes the room, and the draft holds its uncommitted events.
+      if (this.committer.hasPending(roomId)) return kept;
       const current = await this.deps.storage.rooms.getForwardExtremities(roomId);
       const ours = new Set(kept.extremityIds());
       if (current.length === ours.size && current.every((id) => ours.has(id))) return kept;
     }
+    await this.committer.settled(roomId);
     return RoomDraft.load(this.draftContext, version, roomId);
   }
 
@@ -79,15 +99,27 @@ export class RoomWriter {
    * persisted when `fn` throws.
    */
   async withRoom<T>(roomId: RoomId, fn: (draft: RoomDraft) => Promise<T>): Promise<T> {
-    return this.locks.run(roomId, async () => {
+    const { result, committed } = await this.locks.run(roomId, async () => {
       const version = await this.roomVersion(roomId);
-      // Taken out of the cache: a flow that throws (before or while persisting) leaves nothing behind.
+      // Taken out of the cache: a flow that throws leaves nothing behind.
       const draft = await this.takeDraft(version, roomId);
-      const result = await fn(draft);
-      await this.persist(draft);
+      const value = await fn(draft);
+      const commit = this.persist(draft);
+      // Awaited below, once the lock is released; this only keeps a quick failure from being "unhandled".
+      commit.catch(() => undefined);
       this.keepDraft(draft);
-      return result;
+      return { result: value, committed: commit };
     });
+    await committed;
+    return result;
+  }
+
+  /**
+   * The event of a client transaction that is queued but not committed yet: resolves once it is committed
+   * (undefined if its commit failed, or there is none). The database answers for committed ones.
+   */
+  pendingTxnEvent(txn: TxnKey): Promise<EventId | undefined> {
+    return this.pendingTxns.get(txnKey(txn)) ?? Promise.resolve(undefined);
   }
 
   /**
@@ -109,7 +141,11 @@ export class RoomWriter {
 
   /** Runs `fn` under the room's lock without loading a draft (events received over federation). */
   async locked<T>(roomId: RoomId, fn: () => Promise<T>): Promise<T> {
-    return this.locks.run(roomId, fn);
+    return this.locks.run(roomId, async () => {
+      // The caller reads the room from the database: the events of earlier flows must be there.
+      await this.committer.settled(roomId);
+      return fn();
+    });
   }
 
   /**
@@ -183,11 +219,16 @@ export class RoomWriter {
     });
   }
 
-  private async persist(draft: RoomDraft, room?: RoomRow): Promise<void> {
+  /** Queues the draft's appended events (synchronously, so the draft can go to the next flow) and commits them. */
+  private persist(draft: RoomDraft, room?: RoomRow): Promise<void> {
     // Only appended state events change a draft's state; without one, current state is left as it is
     // (rewriting it meant reading the room's whole current state for every message).
     const stateChanged = room !== undefined || draft.pending.some((e) => typeof e.pdu.state_key === 'string');
-    await this.write(draft.roomId, draft.pending, draft.extremityIds(), stateChanged ? draft.state : null, room);
+    let lineage = this.lineages.get(draft);
+    if (lineage === undefined) this.lineages.set(draft, (lineage = { failed: false }));
+    if (lineage.failed) return Promise.reject(new Error(`room ${draft.roomId}: an earlier write of this draft failed`));
+    const events = draft.pending.splice(0);
+    return this.write(draft.roomId, events, draft.extremityIds(), stateChanged ? new Map(draft.state) : null, room, undefined, lineage);
   }
 
   private async write(
@@ -197,23 +238,37 @@ export class RoomWriter {
     currentState: ReadonlyMap<StateKey, EventId> | null,
     room?: RoomRow,
     partialState?: PartialStateRoom,
+    lineage: Lineage | null = null,
   ): Promise<void> {
     if (events.length === 0) return;
-    const generator = await this.deps.storage.streamIdGenerator('events', 'stream_ordering');
-    const batch = generator.getNextMany(events.length);
-    const withOrdering = events.map((e, i) => ({ ...e, streamOrdering: batch.ids[i] as number }));
+    const batch = {
+      roomId,
+      events,
+      newForwardExtremities: extremities,
+      newCurrentState: currentState,
+      ...(room !== undefined ? { room } : {}),
+      ...(partialState !== undefined ? { partialState } : {}),
+    };
+    const committed = this.committer.submit(batch, lineage);
+    const txnKeys: string[] = [];
+    for (const e of events) {
+      if (e.txn === undefined) continue;
+      const key = txnKey(e.txn);
+      txnKeys.push(key);
+      this.pendingTxns.set(key, committed.then(() => e.eventId, () => undefined));
+    }
+    let orderings: number[];
     try {
-      await this.deps.storage.rooms.persistEvents({
-        roomId,
-        events: withOrdering,
-        newForwardExtremities: extremities,
-        newCurrentState: currentState,
-        ...(room !== undefined ? { room } : {}),
-        ...(partialState !== undefined ? { partialState } : {}),
-      });
+      ({ orderings } = await committed);
+    } catch (err) {
+      if (lineage !== null) {
+        lineage.failed = true;
+        const kept = this.drafts.get(roomId);
+        if (kept !== undefined && this.lineages.get(kept) === lineage) this.drafts.delete(roomId);
+      }
+      throw err;
     } finally {
-      // Committed or rolled back: either way the ids are finished (a rolled-back id is a permanent gap).
-      batch.done();
+      for (const key of txnKeys) this.pendingTxns.delete(key);
     }
     // Outliers (the state a remote join brings, thousands of events in a large room) are not news: one notice
     // at their highest ordering, naming the users their member events concern (an invite stored as an outlier
@@ -226,22 +281,22 @@ export class RoomWriter {
       outliersUpTo = null;
       outlierUsers.clear();
     };
-    for (const e of withOrdering) {
+    events.forEach((e, i) => {
+      const position = orderings[i] as number;
       if (e.outlier) {
-        outliersUpTo = Math.max(outliersUpTo ?? e.streamOrdering, e.streamOrdering);
+        outliersUpTo = Math.max(outliersUpTo ?? position, position);
         if (e.pdu.type === 'm.room.member' && typeof e.pdu.state_key === 'string') outlierUsers.add(e.pdu.state_key);
-        continue;
+        return;
       }
       flushOutliers();
       const target = e.pdu.type === 'm.room.member' ? e.pdu.state_key : undefined;
       this.deps.notices.publish({
         stream: 'events',
-        position: e.streamOrdering,
+        position,
         roomIds: [e.roomId],
         ...(target !== undefined ? { userIds: [target] } : {}),
       });
-    }
+    });
     flushOutliers();
-    events.length = 0;
   }
 }

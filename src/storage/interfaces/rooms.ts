@@ -138,6 +138,18 @@ export interface EventToPersist {
   redactionApplies?: boolean;
 }
 
+/** One room's events for RoomWriteStore.persistEvents. */
+export interface PersistEventBatch {
+  roomId: RoomId;
+  events: ReadonlyArray<EventToPersist & { streamOrdering: number }>;
+  newForwardExtremities: readonly EventId[] | null;
+  newCurrentState: ReadonlyMap<StateKey, EventId> | null;
+  /** A new room's row, inserted in the same transaction as its first events (createRoom). */
+  room?: RoomRow;
+  /** Marks the room as joined with partial state, in the same transaction (a partial-state join). */
+  partialState?: PartialStateRoom;
+}
+
 /** Write side, used only by the room writer in src/rooms (one writer per room). */
 export interface RoomWriteStore {
   createRoom(row: RoomRow): Promise<void>;
@@ -146,16 +158,13 @@ export interface RoomWriteStore {
    * forward extremities, current state (when `newCurrentState` is given), memberships, txn ids, redactions.
    * `streamOrderings` are allocated by the caller from the events stream generator.
    */
-  persistEvents(batch: {
-    roomId: RoomId;
-    events: ReadonlyArray<EventToPersist & { streamOrdering: number }>;
-    newForwardExtremities: readonly EventId[] | null;
-    newCurrentState: ReadonlyMap<StateKey, EventId> | null;
-    /** A new room's row, inserted in the same transaction as its first events (createRoom). */
-    room?: RoomRow;
-    /** Marks the room as joined with partial state, in the same transaction (a partial-state join). */
-    partialState?: PartialStateRoom;
-  }): Promise<void>;
+  persistEvents(batch: PersistEventBatch): Promise<void>;
+  /**
+   * Persists several batches (of one room or several) in ONE transaction, in the order given, so a later
+   * batch may build on an earlier one: the room writer's group commit (src/rooms/group-commit.ts). Either
+   * all of them land or none does.
+   */
+  persistEventBatches(batches: readonly PersistEventBatch[]): Promise<void>;
   /**
    * Ends a room's partial state in one transaction: stores the state events it lacked (outliers), replaces
    * the state recorded before and after each event since the join with the full state, sets the current

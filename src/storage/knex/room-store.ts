@@ -23,6 +23,9 @@ export class KnexRoomStore extends KnexRoomReadStore implements RoomStore {
   persistEvents(batch: Parameters<RoomWriteStore['persistEvents']>[0]): Promise<void> {
     return this.writer.persistEvents(batch);
   }
+  persistEventBatches(batches: Parameters<RoomWriteStore['persistEventBatches']>[0]): Promise<void> {
+    return this.writer.persistEventBatches(batches);
+  }
   completePartialState(batch: Parameters<RoomWriteStore['completePartialState']>[0]): Promise<void> {
     return this.writer.completePartialState(batch);
   }

@@ -45,38 +45,52 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
   }
 
   async persistEvents(batch: PersistBatch): Promise<void> {
-    if (batch.events.length === 0 && batch.room === undefined) return;
+    await this.persistEventBatches([batch]);
+  }
+
+  async persistEventBatches(batches: readonly PersistBatch[]): Promise<void> {
+    if (batches.every((b) => b.events.length === 0 && b.room === undefined)) return;
     await this.groups.prepare(this.knex);
     const written: ResolvedGroup[] = [];
-    // State after each event of this batch, so later events of the batch build on it without a query.
+    // State after each event of the transaction, so later events (of this batch or a later batch of the same
+    // room) build on it without a query.
     const localAfter = new Map<EventId, ResolvedGroup>();
     await this.knex.transaction(async (trx) => {
-      if (batch.room !== undefined) await trx('rooms').insert(roomDbRow(batch.room));
-      if (batch.partialState !== undefined) {
-        const p = batch.partialState;
-        await this.dialect.upsert(
-          trx,
-          'partial_state_rooms',
-          { room_id: p.roomId, join_event_id: p.joinEventId, joined_via: p.joinedVia, servers: JSON.stringify(p.servers), created_ts: Date.now() },
-          ['room_id'],
-        );
-      }
-      for (const ev of batch.events) {
-        await this.persistOne(trx, ev, localAfter, written);
-      }
-      if (batch.newForwardExtremities !== null) {
-        await trx('forward_extremities').where('room_id', batch.roomId).del();
-        const rows = [...new Set(batch.newForwardExtremities)].map((eventId) => ({ room_id: batch.roomId, event_id: eventId }));
-        if (rows.length > 0) await trx('forward_extremities').insert(rows);
-      }
-      if (batch.newCurrentState !== null) {
-        await writeCurrentState(trx, this.dialect, batch.roomId, batch.newCurrentState, batch.events);
-      }
+      for (const batch of batches) await this.persistBatch(trx, batch, localAfter, written);
     });
     this.groups.remember(written);
     for (const [eventId, group] of localAfter) {
       this.groupAfter.set(eventId, group.id);
       if (this.groupAfter.size > 1_000) this.groupAfter.delete(this.groupAfter.keys().next().value as EventId);
+    }
+  }
+
+  private async persistBatch(
+    trx: Knex.Transaction,
+    batch: PersistBatch,
+    localAfter: Map<EventId, ResolvedGroup>,
+    written: ResolvedGroup[],
+  ): Promise<void> {
+    if (batch.room !== undefined) await trx('rooms').insert(roomDbRow(batch.room));
+    if (batch.partialState !== undefined) {
+      const p = batch.partialState;
+      await this.dialect.upsert(
+        trx,
+        'partial_state_rooms',
+        { room_id: p.roomId, join_event_id: p.joinEventId, joined_via: p.joinedVia, servers: JSON.stringify(p.servers), created_ts: Date.now() },
+        ['room_id'],
+      );
+    }
+    for (const ev of batch.events) {
+      await this.persistOne(trx, ev, localAfter, written);
+    }
+    if (batch.newForwardExtremities !== null) {
+      await trx('forward_extremities').where('room_id', batch.roomId).del();
+      const rows = [...new Set(batch.newForwardExtremities)].map((eventId) => ({ room_id: batch.roomId, event_id: eventId }));
+      if (rows.length > 0) await trx('forward_extremities').insert(rows);
+    }
+    if (batch.newCurrentState !== null) {
+      await writeCurrentState(trx, this.dialect, batch.roomId, batch.newCurrentState, batch.events);
     }
   }
 
