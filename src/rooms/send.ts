@@ -29,11 +29,10 @@ export class Sender {
   async sendMessage(requester: Requester, roomId: RoomId, type: string, content: JsonObject, txnId: string, opts: SendOptions = {}): Promise<{ event_id: EventId }> {
     if (type === '') throw invalidParam('Event type must not be empty');
     const txn = { userId: requester.userId, deviceId: txnScope(requester), txnId };
-    const seen = await this.deps.storage.rooms.getTxnEvent(txn.userId, txn.deviceId, txnId);
-    if (seen !== undefined) return { event_id: seen };
     return this.writer.withRoom(roomId, async (draft) => {
-      // Checked again under the lock: a retry may have raced the first request.
-      const again = await this.deps.storage.rooms.getTxnEvent(txn.userId, txn.deviceId, txnId);
+      // Checked under the lock only (a retry is rare; this is one read per send, not two): the first request
+      // may have committed, or may still be committing.
+      const again = (await this.writer.pendingTxnEvent(txn)) ?? (await this.deps.storage.rooms.getTxnEvent(txn.userId, txn.deviceId, txnId));
       if (again !== undefined) return { event_id: again };
       opts.beforeCreate?.();
       const ev = await draft.append({ type, sender: requester.userId, content, originServerTs: opts.ts }, { txn });
@@ -68,10 +67,8 @@ export class Sender {
     opts: SendOptions = {},
   ): Promise<{ event_id: EventId }> {
     const txn = { userId: requester.userId, deviceId: txnScope(requester), txnId };
-    const seen = await this.deps.storage.rooms.getTxnEvent(txn.userId, txn.deviceId, txnId);
-    if (seen !== undefined) return { event_id: seen };
     return this.writer.withRoom(roomId, async (draft) => {
-      const again = await this.deps.storage.rooms.getTxnEvent(txn.userId, txn.deviceId, txnId);
+      const again = (await this.writer.pendingTxnEvent(txn)) ?? (await this.deps.storage.rooms.getTxnEvent(txn.userId, txn.deviceId, txnId));
       if (again !== undefined) return { event_id: again };
       opts.beforeCreate?.();
       const target = await this.deps.storage.rooms.getEvent(targetId);
