@@ -37,12 +37,30 @@ export interface PassMembers {
   count: number;
   displayNames: Map<UserId, string | null>;
   local: UserId[];
+  /** The room's power levels as the rules read them, once per pass (read when an event has a recipient). */
+  levels?: Promise<PassLevels>;
+}
+
+interface PassLevels {
+  userLevel: (userId: UserId) => number;
+  notificationPowerLevels: { room: number };
 }
 
 export function createEvaluator(deps: EvaluatorDeps) {
   const { storage } = deps;
   const cache = new PushMatcherCache();
   const suffix = `:${deps.serverName}`;
+
+  async function readLevels(roomId: RoomId): Promise<PassLevels> {
+    const room = await storage.rooms.getRoom(roomId);
+    const version = (room && findRoomVersion(room.roomVersion)) ?? roomVersion(DEFAULT_ROOM_VERSION);
+    const pl = powerLevelsView(
+      version,
+      await storage.rooms.getCurrentStateEvent(roomId, 'm.room.power_levels', ''),
+      await storage.rooms.getCurrentStateEvent(roomId, 'm.room.create', ''),
+    );
+    return { userLevel: (userId) => pl.userLevel(userId), notificationPowerLevels: { room: pl.notificationLevel('room') } };
+  }
 
   /**
    * `batch` is shared by the events of one evaluation pass: the joined members are read once per room and
@@ -73,15 +91,11 @@ export function createEvaluator(deps: EvaluatorDeps) {
     }
     if (recipients.size === 0) return [];
 
-    const room = await storage.rooms.getRoom(roomId);
-    const version = (room && findRoomVersion(room.roomVersion)) ?? roomVersion(DEFAULT_ROOM_VERSION);
-    const pl = powerLevelsView(
-      version,
-      await storage.rooms.getCurrentStateEvent(roomId, 'm.room.power_levels', ''),
-      await storage.rooms.getCurrentStateEvent(roomId, 'm.room.create', ''),
-    );
-    const senderPowerLevel = pl.userLevel(pdu.sender);
-    const notificationPowerLevels = { room: pl.notificationLevel('room') };
+    // Current power levels, like the members: read once per room and pass, not three reads per event.
+    pass.levels ??= readLevels(roomId);
+    const levels = await pass.levels;
+    const senderPowerLevel = levels.userLevel(pdu.sender);
+    const { notificationPowerLevels } = levels;
     const threadId = threadIdOf(pdu.content);
     const event = { ...pdu, room_id: roomId, event_id: ev.eventId } as unknown as Record<string, unknown>;
 
