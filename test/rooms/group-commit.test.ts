@@ -70,12 +70,20 @@ describeStorage('room writer: group commit', (ctx) => {
       await gate;
       return failing(batches);
     };
+    // The second send looks its transaction id up once it holds the room (and the poisoned draft).
+    let holding: () => void = () => undefined;
+    const secondHoldsRoom = new Promise<void>((r) => (holding = r));
+    const getTxnEvent = h.storage.rooms.getTxnEvent.bind(h.storage.rooms);
+    h.storage.rooms.getTxnEvent = async (userId, deviceId, txnId) => {
+      if (txnId === 'q') holding();
+      return getTxnEvent(userId, deviceId, txnId);
+    };
     const sends = [
       h.rooms.sendMessageEvent(alice, broken, 'm.room.message', { body: 'poison' }, 'p'),
       h.rooms.sendMessageEvent(alice, broken, 'm.room.message', { body: 'after poison' }, 'q'),
       h.rooms.sendMessageEvent(alice, other, 'm.room.message', { body: 'elsewhere' }, 'r'),
     ];
-    await new Promise((r) => setTimeout(r, 50));
+    await secondHoldsRoom;
     release();
     const results = await Promise.allSettled(sends);
     assert.equal(results[0]?.status, 'rejected');
