@@ -219,6 +219,7 @@ export class RoomDraft {
       softFailed: false,
       rejectedReason: null,
       stateBefore,
+      builtHere: true,
       ...(opts.txn !== undefined ? { txn: opts.txn } : {}),
       ...(opts.redactionApplies !== undefined ? { redactionApplies: opts.redactionApplies } : {}),
     });

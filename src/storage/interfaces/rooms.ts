@@ -129,6 +129,11 @@ export interface EventToPersist {
   rejectedReason: string | null;
   /** State before the event as a full map (the writer computed it); the store decides how to delta-encode. */
   stateBefore: ReadonlyMap<StateKey, EventId> | null;
+  /**
+   * Built and signed by this server just now (a room draft): it cannot be stored already, so the store skips
+   * looking for an outlier copy to promote. Events from elsewhere leave it unset.
+   */
+  builtHere?: boolean;
   /** Client transaction that created it, recorded in the same database transaction. */
   txn?: { userId: UserId; deviceId: string; txnId: string };
   /**

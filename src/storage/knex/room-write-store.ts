@@ -56,7 +56,14 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     // room) build on it without a query.
     const localAfter = new Map<EventId, ResolvedGroup>();
     await this.knex.transaction(async (trx) => {
-      for (const batch of batches) await this.persistBatch(trx, batch, localAfter, written);
+      // A later batch of the same room replaces the forward extremities anyway (a group commit of a burst).
+      const lastExtremities = new Map<RoomId, number>();
+      batches.forEach((b, i) => {
+        if (b.newForwardExtremities !== null) lastExtremities.set(b.roomId, i);
+      });
+      for (const [i, batch] of batches.entries()) {
+        await this.persistBatch(trx, batch, localAfter, written, (lastExtremities.get(batch.roomId) ?? i) > i);
+      }
     });
     this.groups.remember(written);
     for (const [eventId, group] of localAfter) {
@@ -70,6 +77,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     batch: PersistBatch,
     localAfter: Map<EventId, ResolvedGroup>,
     written: ResolvedGroup[],
+    supersededExtremities: boolean,
   ): Promise<void> {
     if (batch.room !== undefined) await trx('rooms').insert(roomDbRow(batch.room));
     if (batch.partialState !== undefined) {
@@ -84,7 +92,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     for (const ev of batch.events) {
       await this.persistOne(trx, ev, localAfter, written);
     }
-    if (batch.newForwardExtremities !== null) {
+    if (batch.newForwardExtremities !== null && !supersededExtremities) {
       await trx('forward_extremities').where('room_id', batch.roomId).del();
       const rows = [...new Set(batch.newForwardExtremities)].map((eventId) => ({ room_id: batch.roomId, event_id: eventId }));
       if (rows.length > 0) await trx('forward_extremities').insert(rows);
@@ -165,7 +173,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
 
     // An event held as an outlier that now takes its place in the DAG (backfill reached it) is promoted.
     const promote =
-      !ev.outlier && (await trx('events').select('event_id').where({ event_id: ev.eventId, outlier: true }).first()) !== undefined;
+      !ev.outlier && ev.builtHere !== true && (await trx('events').select('event_id').where({ event_id: ev.eventId, outlier: true }).first()) !== undefined;
     if (promote) {
       await trx('events').where('event_id', ev.eventId).update({
         stream_ordering: ev.streamOrdering,
