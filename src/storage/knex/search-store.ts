@@ -45,10 +45,10 @@ function rowValues(r: SearchRow): Record<string, unknown> {
 const sqliteSearch: SearchDialect = {
   async insert(db, rows) {
     for (const r of rows) {
-      const existing: { id: unknown } | undefined = await db('event_search').select('id').where({ event_id: r.eventId }).first();
-      if (existing !== undefined) continue;
-      const [inserted]: Array<{ id: unknown }> = await db('event_search').insert(rowValues(r)).returning('id');
-      const id = toSafeNumber(inserted?.id, 'event_search.id');
+      // An event indexed before (rows are idempotent) returns no id and keeps its FTS entry.
+      const [inserted]: Array<{ id: unknown }> = await db('event_search').insert(rowValues(r)).onConflict('event_id').ignore().returning('id');
+      if (inserted === undefined) continue;
+      const id = toSafeNumber(inserted.id, 'event_search.id');
       await db.raw('INSERT INTO event_search_fts(rowid, value) VALUES (?, ?)', [id, r.value]);
     }
   },

@@ -55,6 +55,9 @@ describeStorage('relations and search stores', (h) => {
     });
     assert.equal(await storage.relations.getIndexPosition('test'), so);
 
+    // Indexing is idempotent: a batch indexed again (two indexers, a retry) adds no second row or hit.
+    await storage.relations.indexBatch({ name: 'test', position: so, relations: [], search: events.map(searchRowOf).filter((r) => r !== null), redacted: [] });
+
     const all = ['content.body', 'content.name', 'content.topic'];
     const hits = await storage.search.search({ roomIds: [ROOM], terms: ['quick'], keys: all, orderBy: 'recent', limit: 10 });
     assert.deepEqual(hits.map((x) => x.eventId), ['$c', '$b', '$a']);
