@@ -82,7 +82,8 @@ async function bareWakeup(baseUrl: string, rounds: number): Promise<{ p50: numbe
   const lat: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const got = call(baseUrl, 'GET', '/wait', null).then(() => performance.now());
-    await sleep(5);
+    // Woken only once parked: a /wake that overtakes its /wait (a busy machine) would leave it hanging for good.
+    while (Number((await call(baseUrl, 'GET', '/waiters', null)).waiting) < 1) await sleep(1);
     const t0 = performance.now();
     await call(baseUrl, 'POST', '/wake', null, { i });
     lat.push((await got) - t0);
