@@ -25,7 +25,18 @@ export interface PartialStateResyncer {
   close(): void;
 }
 
-async function fetchFullState(deps: FederationRoomsDeps, server: string, roomId: RoomId, joinEventId: string): Promise<{ state: RoomEvent[]; authChain: RoomEvent[] }> {
+/** Some events could not be checked because their servers' keys could not be fetched just now. */
+class KeysUnavailable extends Error {}
+
+/**
+ * Attempts that may fail on keys that could not be fetched before the resync keeps what it could check: a
+ * server that stays unreachable (common in large public rooms) must not keep the room partial for ever.
+ */
+const MAX_KEY_RETRIES = 3;
+/** Longer than the keyring's first backoff (10 s), so a retry can actually fetch the keys again. */
+const KEY_RETRY_MS = 15_000;
+
+async function fetchFullState(deps: FederationRoomsDeps, server: string, roomId: RoomId, joinEventId: string, dropUncheckable: boolean): Promise<{ state: RoomEvent[]; authChain: RoomEvent[] }> {
   const room = await deps.storage.rooms.getRoom(roomId);
   const version = room !== undefined ? findRoomVersion(room.roomVersion) : undefined;
   if (version === undefined) throw new Error(`room ${roomId} has no known version`);
@@ -48,8 +59,12 @@ async function fetchFullState(deps: FederationRoomsDeps, server: string, roomId:
   };
   const result = { state: await check(res.pdus), authChain: await check(res.auth_chain) };
   // An event we could not check because its server's keys could not be fetched just now is not invalid: ending
-  // the partial state without it would leave a member out for good. The attempt fails and is retried later.
-  if (unreachable.size > 0) throw new Error(`the keys of ${[...unreachable].join(', ')} could not be fetched; the resync will retry`);
+  // the partial state without it would leave a member out for good. The attempt fails and is retried later,
+  // a few times; after that such events are dropped like any event that fails its checks.
+  if (unreachable.size > 0) {
+    if (!dropUncheckable) throw new KeysUnavailable(`the keys of ${[...unreachable].join(', ')} could not be fetched; the resync will retry`);
+    deps.logger.warn({ server, roomId, servers: [...unreachable] }, 'ending partial state without the events of servers whose keys stay unavailable');
+  }
   return result;
 }
 
@@ -91,27 +106,43 @@ export function createPartialStateResyncer(deps: FederationRoomsDeps): PartialSt
       timers.add(t);
     });
 
-  async function attempt(roomId: RoomId): Promise<boolean> {
+  /** 'done', 'retry', or 'keys' when an attempt failed on keys that could not be fetched. */
+  async function attempt(roomId: RoomId, keyRetries: number): Promise<'done' | 'retry' | 'keys'> {
     const record = await deps.storage.rooms.getPartialStateRoom(roomId);
-    if (record === undefined) return true;
+    if (record === undefined) return 'done';
     const servers = [...new Set([record.joinedVia, ...record.servers])].filter((s) => s !== deps.config.serverName);
+    let keys = false;
     for (const server of servers) {
-      if (closed) return true;
+      if (closed) return 'done';
       try {
-        const { state, authChain } = await fetchFullState(deps, server, roomId, record.joinEventId);
+        const { state, authChain } = await fetchFullState(deps, server, roomId, record.joinEventId, keyRetries >= MAX_KEY_RETRIES);
         const outcome = await deps.rooms.completePartialState(roomId, state, authChain);
         deps.logger.info({ roomId, server, ...outcome, disallowed: outcome?.disallowed.length }, 'partial-state room resynchronised');
-        return true;
+        return 'done';
       } catch (err) {
+        if (err instanceof KeysUnavailable) {
+          keys = true;
+          // Another server's answer names the same events: wait for the keys instead.
+          break;
+        }
         deps.logger.info({ err, roomId, server }, 'partial-state resync attempt failed');
       }
     }
-    return false;
+    return keys ? 'keys' : 'retry';
   }
 
   async function loop(roomId: RoomId): Promise<void> {
     let wait = FIRST_RETRY_MS;
-    while (!closed && !(await attempt(roomId))) {
+    let keyRetries = 0;
+    for (;;) {
+      if (closed) return;
+      const outcome = await attempt(roomId, keyRetries);
+      if (outcome === 'done') return;
+      if (outcome === 'keys') {
+        keyRetries++;
+        await sleep(KEY_RETRY_MS);
+        continue;
+      }
       await sleep(wait);
       wait = Math.min(MAX_RETRY_MS, wait * 2);
     }
