@@ -4,29 +4,15 @@ import type { EventToPersist } from '../../src/storage/interfaces/index.js';
 import type { KnexStorage } from '../../src/storage/knex/index.js';
 import { MAX_DELTA_DEPTH } from '../../src/storage/knex/room-write-state-groups.js';
 import type { Pdu, StateKey } from '../../src/types/pdu.js';
+import { handMadePdu, sk } from '../helpers/hand-made-pdus.js';
 import { describeStorage } from '../helpers/storage.js';
 
 // The write half of the room store on both engines, with hand-made PDUs (the room service tests cover
 // real, signed events).
 
 const ROOM = '!room:test.example.org';
-const sk = (type: string, key: string): StateKey => `${type}\u0000${key}`;
 
-function pdu(type: string, prev: string[], extra: Partial<Pdu> = {}): Pdu {
-  return {
-    room_id: ROOM,
-    sender: '@alice:test.example.org',
-    type,
-    content: {},
-    origin_server_ts: 1000,
-    prev_events: prev,
-    auth_events: [],
-    depth: 1,
-    hashes: { sha256: 'x' },
-    signatures: {},
-    ...extra,
-  };
-}
+const pdu = (type: string, prev: string[], extra: Partial<Pdu> = {}): Pdu => handMadePdu(ROOM, type, prev, extra);
 
 interface Chain {
   storage: KnexStorage;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { KnexStorage } from '../../src/storage/knex/index.js';
 import { StateGroupCollector } from '../../src/rooms/state-group-gc.js';
 import type { Pdu, StateKey } from '../../src/types/pdu.js';
+import { handMadePdu, sk } from '../helpers/hand-made-pdus.js';
 import { describeStorage, testLogger } from '../helpers/storage.js';
 
 // Garbage collection of state groups on both engines: groups left behind when the partial-state resync gives
@@ -11,23 +12,8 @@ import { describeStorage, testLogger } from '../helpers/storage.js';
 // rooms still in partial state are left alone; every event's state reads the same before and after.
 
 const ROOM = '!gc:test.example.org';
-const sk = (type: string, key: string): StateKey => `${type}\u0000${key}`;
 
-function pdu(type: string, prev: string[], extra: Partial<Pdu> = {}): Pdu {
-  return {
-    room_id: ROOM,
-    sender: '@alice:test.example.org',
-    type,
-    content: {},
-    origin_server_ts: 1000,
-    prev_events: prev,
-    auth_events: [],
-    depth: 1,
-    hashes: { sha256: 'x' },
-    signatures: {},
-    ...extra,
-  };
-}
+const pdu = (type: string, prev: string[], extra: Partial<Pdu> = {}): Pdu => handMadePdu(ROOM, type, prev, extra);
 
 const EVENTS = ['$create', '$t1', '$t2', '$t3', '$t4', '$t5', '$t6', '$m7'];
 

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RegisteredUser } from '../../helpers/users.js';
-import { api, bodies, enc, membership, send, startFederation, until, user, type FedServer } from './harness.js';
+import { api, bodies, enc, membership, send, startFederation, stateMap, until, user, type FedServer } from './harness.js';
 import { proxyInbound, type InboundProxy } from './partition.js';
 
 // Convergence under forks (issue 11's "done when"): three servers share a v12 room; every server is cut off from
@@ -9,15 +9,6 @@ import { proxyInbound, type InboundProxy } from './partition.js';
 // changes at the same time; hs1 and hs2 heal and each fills the other's branch (missing events / state at the
 // missing prev events) and resolves the fork; then hs3 heals and catches up on both branches. All three end with
 // identical current state maps, decided by state resolution and not by who heard what first.
-
-type StateMap = Map<string, string>;
-
-async function stateMap(s: FedServer, u: RegisteredUser, roomId: string): Promise<StateMap> {
-  const r = await api(s, u, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/state`);
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  const list = r.body as unknown as Array<{ type: string; state_key: string; event_id: string }>;
-  return new Map(list.map((e) => [`${e.type}|${e.state_key}`, e.event_id]));
-}
 
 async function stateContent(s: FedServer, u: RegisteredUser, roomId: string, type: string): Promise<Record<string, unknown>> {
   const r = await api(s, u, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/state/${type}/`);

@@ -99,6 +99,17 @@ export async function bodies(s: FedServer, u: RegisteredUser, roomId: string): P
     .reverse();
 }
 
+/** "type|state_key" -> event id: a room's current state, to compare servers' views. */
+export type StateMap = Map<string, string>;
+
+/** A server's current room state as seen by `u`. */
+export async function stateMap(s: FedServer, u: RegisteredUser, roomId: string): Promise<StateMap> {
+  const r = await api(s, u, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/state`);
+  if (r.status !== 200) throw new Error(`GET state on ${s.name}: ${r.status} ${JSON.stringify(r.body)}`);
+  const list = r.body as unknown as Array<{ type: string; state_key: string; event_id: string }>;
+  return new Map(list.map((e) => [`${e.type}|${e.state_key}`, e.event_id]));
+}
+
 export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {

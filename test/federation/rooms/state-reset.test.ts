@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RegisteredUser } from '../../helpers/users.js';
-import { api, bodies, enc, membership, send, startFederation, until, user, type FedServer } from './harness.js';
+import { api, bodies, enc, membership, send, startFederation, stateMap, until, user, type FedServer, type StateMap } from './harness.js';
 import { buildPdu, roomHeads, sendTransaction, type RoomView } from './forge.js';
 
 // A state reset across three real servers (room versions 12 and 11), the one state resolution v2.1 (room v12)
@@ -13,15 +13,6 @@ import { buildPdu, roomHeads, sendTransaction, type RoomView } from './forge.js'
 // difference, replays PL1 then PL3 on top of the unconflicted state, rejects PL3 (bob has 50 under PL1) and
 // resets the power levels to PL1, which un-does bob's change on every server. v2.1 also replays the conflicted
 // state subgraph (PL3 -> PL2 -> PL1) from an empty state, so PL3 stands.
-
-type StateMap = Map<string, string>;
-
-async function stateMap(s: FedServer, u: RegisteredUser, roomId: string): Promise<StateMap> {
-  const r = await api(s, u, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/state`);
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  const list = r.body as unknown as Array<{ type: string; state_key: string; event_id: string }>;
-  return new Map(list.map((e) => [`${e.type}|${e.state_key}`, e.event_id]));
-}
 
 async function putState(s: FedServer, u: RegisteredUser, roomId: string, type: string, content: Record<string, unknown>): Promise<string> {
   const r = await api(s, u, 'PUT', `/_matrix/client/v3/rooms/${enc(roomId)}/state/${type}/`, content);
