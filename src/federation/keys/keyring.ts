@@ -15,7 +15,9 @@ import { checkKeyResponse, effectiveValidUntil, KeyResponseError } from './key-r
 
 // The keyring: verify keys of other servers, from the cache (storage.serverKeys), else fetched from the
 // server itself, else from the configured notaries. Concurrent look-ups of one server share one fetch;
-// servers that fail to answer are not asked again until a growing backoff has passed.
+// servers that fail to answer are not asked again until a growing backoff has passed. Stored keys are
+// also kept in memory: checking a large room's state verifies thousands of events signed by the same few
+// keys, and each used to cost a database read.
 
 /** The HTTP the keyring needs; the federation client provides it (unsigned key requests). */
 export interface KeyFetchHttp {
@@ -86,6 +88,8 @@ interface ServerFetchState {
 }
 
 const KEY_PATH = '/_matrix/key/v2/server';
+/** Stored keys kept in memory (a key is ~100 bytes; the oldest entry goes first). */
+const MAX_CACHED_KEYS = 10_000;
 const QUERY_PATH = '/_matrix/key/v2/query';
 
 export function createKeyring(deps: KeyringDeps): Keyring {
@@ -94,7 +98,26 @@ export function createKeyring(deps: KeyringDeps): Keyring {
   const maxBackoff = deps.options?.maxBackoffMs ?? 30 * 60_000;
   const state = new Map<string, ServerFetchState>();
   const inFlight = new Map<string, Promise<void>>();
+  const cached = new Map<string, StoredServerKey>();
   const log = deps.logger;
+
+  /**
+   * A stored key, from memory unless `fresh`. Only keys found are kept: a missing one may be stored at any
+   * moment. A kept key can only be staler than the store (keys are replaced by longer-lived copies), and a
+   * key found too short-lived is read again with `fresh` after the fetch that may have renewed it.
+   */
+  async function storedKey(serverName: string, keyId: string, fresh: boolean): Promise<StoredServerKey | null> {
+    const id = keyRequestId(serverName, keyId);
+    const hit = fresh ? undefined : cached.get(id);
+    if (hit !== undefined) return hit;
+    const key = await deps.store.getKey(serverName, keyId);
+    cached.delete(id);
+    if (key !== null) {
+      if (cached.size >= MAX_CACHED_KEYS) cached.delete(cached.keys().next().value as string);
+      cached.set(id, key);
+    }
+    return key;
+  }
 
   function ownKey(keyId: string, allowOld: boolean): VerifyKey | undefined {
     const current = deps.signingKeys.find((k) => k.keyId === keyId);
@@ -141,6 +164,7 @@ export function createKeyring(deps: KeyringDeps): Keyring {
       return k.expiredTs === null ? effectiveValidUntil(k) >= effectiveValidUntil(have) : false;
     });
     await deps.store.storeKeys(fresh);
+    for (const k of fresh) cached.delete(keyRequestId(serverName, k.keyId));
     await deps.store.storeKeyResponse({ serverName, fetchedFrom, validUntilTs: checked.validUntilTs, fetchedAt, json: json as JsonObject });
     return new Set(checked.keys.map((k) => k.keyId));
   }
@@ -272,7 +296,7 @@ export function createKeyring(deps: KeyringDeps): Keyring {
         if (own) out.set(keyRequestId(r.serverName, r.keyId), own);
         continue;
       }
-      const key = usable(await deps.store.getKey(r.serverName, r.keyId), optsFor(r));
+      const key = usable(await storedKey(r.serverName, r.keyId, false), optsFor(r));
       if (key) out.set(keyRequestId(r.serverName, r.keyId), key);
       else missing.push(r);
     }
@@ -285,7 +309,7 @@ export function createKeyring(deps: KeyringDeps): Keyring {
     }
     await ensureFetched(wanted);
     for (const r of missing) {
-      const key = usable(await deps.store.getKey(r.serverName, r.keyId), optsFor(r));
+      const key = usable(await storedKey(r.serverName, r.keyId, true), optsFor(r));
       if (key) out.set(keyRequestId(r.serverName, r.keyId), key);
     }
     return out;

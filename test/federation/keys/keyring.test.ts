@@ -246,4 +246,28 @@ describeStorage('keyring', (h) => {
     assert.equal(stale?.valid_until_ts, T0 + DAY);
     assert.equal(s.calls.length, 3);
   });
+  test('a stored key is read from the database once for many verifications, and again after a fetch renewed it', async () => {
+    const { serverKeys } = await h.open();
+    let reads = 0;
+    const counting: ServerKeyStore = Object.assign(Object.create(serverKeys) as ServerKeyStore, {
+      getKey: (server: string, keyId: string) => {
+        reads++;
+        return serverKeys.getKey(server, keyId);
+      },
+    });
+    const direct: Record<string, Answer> = { 'remote.test': keyDocument('remote.test', [remoteKey], T0 + 60 * 60_000) };
+    const s = setup(counting, direct);
+    await s.keyring.getVerifyKey('remote.test', 'ed25519:r1');
+    const afterFetch = reads;
+    for (let i = 0; i < 50; i++) assert.ok(await s.keyring.getVerifyKey('remote.test', 'ed25519:r1', { minimumValidUntilTs: s.clock.now }));
+    assert.equal(reads, afterFetch);
+    // Past the kept copy's validity: the key is fetched again and the renewed copy is what answers.
+    s.clock.now += 2 * 60 * 60_000;
+    direct['remote.test'] = keyDocument('remote.test', [remoteKey], s.clock.now + DAY);
+    const renewed = await s.keyring.getVerifyKey('remote.test', 'ed25519:r1', { minimumValidUntilTs: s.clock.now });
+    assert.equal(renewed?.validUntilTs, s.clock.now + DAY);
+    const readsAfterRenewal = reads;
+    assert.equal((await s.keyring.getVerifyKey('remote.test', 'ed25519:r1', { minimumValidUntilTs: s.clock.now }))?.validUntilTs, s.clock.now + DAY);
+    assert.equal(reads, readsAfterRenewal);
+  });
 });
