@@ -11,8 +11,14 @@ export function postgresAdminUrl(): string | null {
   return url !== undefined && url !== '' ? url : null;
 }
 
+/** HS_BENCH_ENGINES=postgres (or sqlite) narrows a run to one engine, e.g. to re-measure one of them. */
 export function engines(): Engine[] {
-  return postgresAdminUrl() ? ['sqlite', 'postgres'] : ['sqlite'];
+  const all: Engine[] = postgresAdminUrl() ? ['sqlite', 'postgres'] : ['sqlite'];
+  const only = process.env.HS_BENCH_ENGINES?.split(',').map((e) => e.trim());
+  if (only === undefined || only.length === 0 || only[0] === '') return all;
+  const picked = all.filter((e) => only.includes(e));
+  if (picked.length === 0) throw new Error(`HS_BENCH_ENGINES=${process.env.HS_BENCH_ENGINES} names no engine available here (${all.join(', ')})`);
+  return picked;
 }
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
