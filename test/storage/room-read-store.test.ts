@@ -254,6 +254,9 @@ describeStorage('room read store', (h) => {
     assert.deepEqual(await r.getJoinedMemberNames(ROOM), [{ userId: ALICE, displayName: 'Alice A.' }]);
     assert.deepEqual(await r.getJoinedMemberNames(OTHER), [{ userId: BOB, displayName: null }]);
     assert.deepEqual((await r.getMembershipChangesForUser(BOB, 2, 6)).map((m) => m.eventId), ['$b2', '$b3']);
+    assert.deepEqual((await r.getMembershipHistoryInRoom(ROOM, BOB)).map((m) => m.eventId), ['$b1', '$b2', '$b3']);
+    assert.deepEqual((await r.getMembershipHistoryInRoom(OTHER, BOB)).map((m) => m.eventId), ['$b4']);
+    assert.deepEqual(await r.getMembershipHistoryInRoom(OTHER, ALICE), []);
     assert.equal(await r.getMembershipAt(ROOM, BOB, 1), undefined);
     assert.equal((await r.getMembershipAt(ROOM, BOB, 3))?.membership, 'invite');
     assert.equal((await r.getMembershipAt(ROOM, BOB, 5))?.membership, 'join');

@@ -10,13 +10,10 @@ import type { StateKey } from '../../types/pdu.js';
 // user's membership history, used for the `shared` rule ("joined at some point after the event") and for the
 // shortcut that skips state lookups when the user was joined over the whole span of the events.
 
-const MIN_POSITION = Number.MIN_SAFE_INTEGER;
-const MAX_POSITION = Number.MAX_SAFE_INTEGER;
-
 /** The user's membership events in one room, oldest first. */
 export async function membershipHistory(store: RoomReadStore, roomId: RoomId, userId: UserId): Promise<MembershipRow[]> {
-  const rows = await store.getMembershipChangesForUser(userId, MIN_POSITION, MAX_POSITION);
-  return rows.filter((r) => r.roomId === roomId);
+  // Scoped to the room in the database: a user in 1,000 rooms would otherwise read every room's history for each.
+  return store.getMembershipHistoryInRoom(roomId, userId);
 }
 
 /** The last row strictly before `position`. */

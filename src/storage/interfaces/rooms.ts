@@ -87,6 +87,8 @@ export interface RoomReadStore {
   getMembershipChangesForUser(userId: UserId, from: number, to: number): Promise<MembershipRow[]>;
   /** The user's membership as of stream position `position` in a room (undefined if never a member). */
   getMembershipAt(roomId: RoomId, userId: UserId, position: number): Promise<MembershipRow | undefined>;
+  /** Every membership event of a user in one room, in stream order. */
+  getMembershipHistoryInRoom(roomId: RoomId, userId: UserId): Promise<MembershipRow[]>;
 
   /**
    * Timeline events of a room (not outliers, not soft-failed, not rejected) with

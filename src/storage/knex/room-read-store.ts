@@ -245,6 +245,14 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
     return rows.map(toMembershipRow);
   }
 
+  async getMembershipHistoryInRoom(roomId: RoomId, userId: UserId): Promise<MembershipRow[]> {
+    const rows: MembershipDbRow[] = await this.knex('room_memberships')
+      .select('room_id', 'user_id', 'membership', 'event_id', 'stream_ordering')
+      .where({ user_id: userId, room_id: roomId })
+      .orderBy('stream_ordering', 'asc');
+    return rows.map(toMembershipRow);
+  }
+
   async getMembershipAt(roomId: RoomId, userId: UserId, position: number): Promise<MembershipRow | undefined> {
     const row: MembershipDbRow | undefined = await this.knex('room_memberships')
       .select('room_id', 'user_id', 'membership', 'event_id', 'stream_ordering')

@@ -1,0 +1,71 @@
+// Counts the SQL statements and CPU of one initial /sync for a user in N rooms (SQLite, in-process):
+// `node --import tsx bench/profile-initial-sync.ts [rooms]`. Same fixture as the sync-rooms scenario (each room
+// created by the user, named, one message). Reports statements per initial sync grouped by statement text, and
+// the process CPU per sync (the in-process client's share is small: one request).
+import { createRequire } from 'node:module';
+import { createRoom, pool, registerUsers, sendText, sync, type User } from './lib/client.js';
+import { startBenchServer } from './lib/server.js';
+
+const roomCount = Number(process.argv[2] ?? 1000);
+const repeats = Number(process.argv[3] ?? 3);
+const Database = createRequire(import.meta.url)('better-sqlite3') as { prototype: { prepare(sql: string): unknown } };
+const spent = new Map<string, number>();
+const runs = new Map<string, number>();
+let counting = false;
+type Runner = (this: { source: string }, ...args: unknown[]) => unknown;
+function timed(proto: Record<string, Runner>, name: string): void {
+  const original = proto[name] as Runner;
+  proto[name] = function (this: { source: string }, ...args: unknown[]) {
+    const t = performance.now();
+    try {
+      return original.apply(this, args);
+    } finally {
+      if (counting) {
+        spent.set(this.source, (spent.get(this.source) ?? 0) + performance.now() - t);
+        runs.set(this.source, (runs.get(this.source) ?? 0) + 1);
+      }
+    }
+  };
+}
+{
+  const probe = new (Database as unknown as new (f: string) => { prepare(sql: string): object; close(): void })(':memory:');
+  const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, Runner>;
+  probe.close();
+  for (const n of ['all', 'run', 'get', 'iterate']) if (typeof proto[n] === 'function') timed(proto, n);
+}
+
+const server = await startBenchServer('sqlite', { child: false });
+try {
+  const [user] = (await registerUsers(server.baseUrl, 'many', 1)) as [User];
+  await pool(Array.from({ length: roomCount }, (_, i) => i), 1, async (i) => {
+    const room = await createRoom(server.baseUrl, user, { name: `room ${i}` });
+    await sendText(server.baseUrl, user, room, `hello ${i}`);
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  // The first sync runs on cold caches (what a fresh login after a restart sees); later ones on warm caches.
+  for (let k = 0; k < repeats; k++) {
+    spent.clear();
+    runs.clear();
+    counting = true;
+    const cpu = process.cpuUsage();
+    const t = performance.now();
+    const body = await sync(server.baseUrl, user);
+    const wall = performance.now() - t;
+    const used = process.cpuUsage(cpu);
+    counting = false;
+    const total = [...runs.values()].reduce((a, b) => a + b, 0);
+    const sqlMs = [...spent.values()].reduce((a, b) => a + b, 0);
+    const joined = Object.keys((body.rooms as { join?: object } | undefined)?.join ?? {}).length;
+    process.stdout.write(
+      `sync ${k + 1}: ${joined} rooms, ${total} statements (${(total / roomCount).toFixed(2)} per room), ${sqlMs.toFixed(0)} ms in SQLite, ` +
+        `CPU ${((used.user + used.system) / 1000).toFixed(0)} ms, wall ${wall.toFixed(0)} ms, ${(JSON.stringify(body).length / 1024).toFixed(0)} KiB\n`,
+    );
+    if (k === 0 || k === repeats - 1) {
+      for (const [sql, ms] of [...spent].sort((a, b) => (runs.get(b[0]) ?? 0) - (runs.get(a[0]) ?? 0)).slice(0, 30)) {
+        process.stdout.write(`${String(runs.get(sql) ?? 0).padStart(6)} ${ms.toFixed(1).padStart(7)} ms  ${sql.replace(/\s+/g, ' ').slice(0, 160)}\n`);
+      }
+    }
+  }
+} finally {
+  await server.close();
+}
