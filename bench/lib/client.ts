@@ -1,3 +1,4 @@
+import { Agent, request } from 'node:http';
 import { registerUser, type RegisteredUser } from '../../test/helpers/users.js';
 import { SHARED_SECRET } from './server.js';
 
@@ -59,10 +60,48 @@ export async function joinRoom(baseUrl: string, user: User, roomId: string): Pro
   await call(baseUrl, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, user.token, {});
 }
 
+// A real client keeps one connection to its homeserver. fetch's shared pool instead opens a new connection
+// whenever its open ones look busy, which under load is often (76 connections for 50 clients in one 4 s run);
+// each new one waits for the server's accept, one per event-loop turn (see bench/profile-tail.ts), and that
+// wait was counted as send latency. Sends therefore go through one keep-alive connection per user.
+const connections = new Map<string, Agent>();
+function connectionOf(user: User): Agent {
+  let agent = connections.get(user.token);
+  if (agent === undefined) connections.set(user.token, (agent = new Agent({ keepAlive: true, maxSockets: 1 })));
+  return agent;
+}
+
+/** PUT with a JSON body over the user's own connection; the parsed 200 response. */
+function putAsUser(baseUrl: string, user: User, path: string, body: unknown): Promise<Record<string, unknown>> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${baseUrl}${path}`,
+      {
+        method: 'PUT',
+        agent: connectionOf(user),
+        headers: { Authorization: `Bearer ${user.token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode !== 200) reject(new Error(`PUT ${path}: HTTP ${res.statusCode} ${text.slice(0, 300)}`));
+          else resolve(JSON.parse(text) as Record<string, unknown>);
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
 let txnCounter = 0;
 export async function sendText(baseUrl: string, user: User, roomId: string, text: string): Promise<string> {
   const txn = `b${process.pid}-${Date.now()}-${++txnCounter}`;
-  const r = await call(baseUrl, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txn}`, user.token, {
+  const r = await putAsUser(baseUrl, user, `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txn}`, {
     msgtype: 'm.text',
     body: text,
   });

@@ -57,8 +57,20 @@ export interface LoadFigures {
   p99: number;
 }
 
-/** `clients` loops of `send(i, k)` for `seconds`; figures of the completed calls. */
+/**
+ * One untimed call per client, all at once, so each client has its connection open before timing starts. A
+ * real client keeps its connection; here all of them would open in the first milliseconds of the timed window,
+ * and the server accepts one new connection per turn of its event loop (libuv accepts once per poll, see
+ * bench/profile-tail.ts), so under load the 50th waited 50 busy turns: seconds of connection setup counted as
+ * send latency, and the whole p99 of a 50-client run.
+ */
+export async function warmConnections(clients: number, send: (i: number, k: number) => Promise<unknown>): Promise<void> {
+  await Promise.all(Array.from({ length: clients }, (_, i) => send(i, 0)));
+}
+
+/** `clients` loops of `send(i, k)` for `seconds` on open connections; figures of the completed calls. */
 export async function timedLoad(clients: number, seconds: number, send: (i: number, k: number) => Promise<unknown>): Promise<LoadFigures> {
+  await warmConnections(clients, send);
   const lat: number[] = [];
   const start = performance.now();
   const end = start + seconds * 1000;
