@@ -23,15 +23,22 @@ export interface RoomCounts {
 const RECEIPT_TYPES = ['m.read', 'm.read.private'] as const;
 
 export async function readPositions(storage: Storage, userId: UserId, roomId: RoomId): Promise<ReadPositions> {
-  const receipts = [];
-  for (const t of RECEIPT_TYPES) receipts.push(...(await storage.userData.getUserReceipts(roomId, userId, t)));
+  return (await readPositionsInRooms(storage, userId, [roomId])).get(roomId) ?? { unthreaded: -1, threads: new Map() };
+}
+
+/** Read positions of many rooms from one receipts read and one events read (per chunk of rooms), not 3 per room. */
+export async function readPositionsInRooms(storage: Storage, userId: UserId, roomIds: readonly RoomId[]): Promise<Map<RoomId, ReadPositions>> {
+  const out = new Map<RoomId, ReadPositions>();
+  for (const roomId of roomIds) out.set(roomId, { unthreaded: -1, threads: new Map() });
+  if (roomIds.length === 0) return out;
+  const receipts = await storage.userData.getUserReceiptsInRooms(roomIds, userId, RECEIPT_TYPES);
   const events = receipts.length > 0 ? await storage.rooms.getEvents(receipts.map((r) => r.eventId)) : new Map();
-  const out: ReadPositions = { unthreaded: -1, threads: new Map() };
   for (const r of receipts) {
     const ordering = events.get(r.eventId)?.streamOrdering;
-    if (ordering === undefined) continue;
-    if (r.threadId === '') out.unthreaded = Math.max(out.unthreaded, ordering);
-    else out.threads.set(r.threadId, Math.max(out.threads.get(r.threadId) ?? -1, ordering));
+    const positions = out.get(r.roomId);
+    if (ordering === undefined || positions === undefined) continue;
+    if (r.threadId === '') positions.unthreaded = Math.max(positions.unthreaded, ordering);
+    else positions.threads.set(r.threadId, Math.max(positions.threads.get(r.threadId) ?? -1, ordering));
   }
   return out;
 }
@@ -40,8 +47,8 @@ export function isRead(row: PushActionRow, read: ReadPositions): boolean {
   return row.streamOrdering <= read.unthreaded || row.streamOrdering <= (read.threads.get(row.threadId) ?? -1);
 }
 
-export async function roomCounts(storage: Storage, userId: UserId, roomId: RoomId): Promise<RoomCounts> {
-  const read = await readPositions(storage, userId, roomId);
+export async function roomCounts(storage: Storage, userId: UserId, roomId: RoomId, known?: ReadPositions): Promise<RoomCounts> {
+  const read = known ?? (await readPositions(storage, userId, roomId));
   const rows = await storage.push.getRoomPushActions(userId, roomId, read.unthreaded);
   const out: RoomCounts = { notificationCount: 0, highlightCount: 0, threads: new Map() };
   for (const row of rows) {

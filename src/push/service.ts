@@ -7,7 +7,7 @@ import type { DeviceId, RoomId, UserId } from '../types/ids.js';
 import type { JsonObject } from '../types/json.js';
 import type { NoticeSource, StreamNotice } from '../types/notices.js';
 import type { Requester } from '../types/requester.js';
-import { isRead, readPositions, roomCounts, type ReadPositions } from './counts.js';
+import { isRead, readPositions, readPositionsInRooms, roomCounts, type ReadPositions } from './counts.js';
 import { createEvaluator, type PassMembers } from './evaluator.js';
 import { createGatewaySender, type GatewaySenderOptions } from './gateway-sender.js';
 import { createRulesetCache } from './ruleset-cache.js';
@@ -307,8 +307,9 @@ export function createPushService(deps: PushServiceDeps): PushService {
     async unreadCounts(userId, roomIds, threaded, eventsPosition) {
       await caughtUp(eventsPosition);
       const out = new Map<RoomId, { room: UnreadCounts; threads: Record<string, UnreadCounts> }>();
+      const reads = await readPositionsInRooms(storage, userId, roomIds);
       for (const roomId of roomIds) {
-        const c = await roomCounts(storage, userId, roomId);
+        const c = await roomCounts(storage, userId, roomId, reads.get(roomId));
         if (!threaded) {
           out.set(roomId, { room: { notification_count: c.notificationCount, highlight_count: c.highlightCount }, threads: {} });
           continue;

@@ -50,6 +50,20 @@ describeStorage('user data store', (h) => {
     assert.deepEqual(r[1]?.data, { ts: 3 });
   });
 
+  test("one user's receipts of some types are read for many rooms at once", async () => {
+    const { userData } = await h.open();
+    const base = { roomId: '!r:x', receiptType: 'm.read', userId: '@a:x', threadId: '', data: {} };
+    await userData.putReceipt({ ...base, eventId: '$1', streamId: 1 });
+    await userData.putReceipt({ ...base, receiptType: 'm.read.private', threadId: 'main', eventId: '$2', streamId: 2 });
+    await userData.putReceipt({ ...base, roomId: '!s:x', eventId: '$3', streamId: 3 });
+    await userData.putReceipt({ ...base, roomId: '!s:x', receiptType: 'm.fully_read', eventId: '$4', streamId: 4 });
+    await userData.putReceipt({ ...base, roomId: '!s:x', userId: '@b:x', eventId: '$5', streamId: 5 });
+    await userData.putReceipt({ ...base, roomId: '!t:x', eventId: '$6', streamId: 6 });
+    const rows = await userData.getUserReceiptsInRooms(['!r:x', '!s:x', '!u:x'], '@a:x', ['m.read', 'm.read.private']);
+    assert.deepEqual(rows.map((x) => x.eventId).sort(), ['$1', '$2', '$3']);
+    assert.deepEqual(await userData.getUserReceiptsInRooms([], '@a:x', ['m.read']), []);
+  });
+
   test('presence is one row per user with changes by stream id', async () => {
     const { userData } = await h.open();
     await userData.putPresence({ userId: '@a:x', state: 'online', statusMsg: 'hi', lastActiveTs: 10, currentlyActive: true, streamId: 1 });

@@ -58,6 +58,8 @@ export interface UserDataStore {
   getReceipts(roomIds: readonly RoomId[], range?: { from: number; to: number }): Promise<ReceiptRow[]>;
   /** One user's latest receipt of a type in a room (any thread), newest first. */
   getUserReceipts(roomId: RoomId, userId: UserId, receiptType: string): Promise<ReceiptRow[]>;
+  /** One user's receipts of these types in these rooms (any thread). */
+  getUserReceiptsInRooms(roomIds: readonly RoomId[], userId: UserId, receiptTypes: readonly string[]): Promise<ReceiptRow[]>;
 
   putPresence(row: PresenceRow): Promise<void>;
   getPresence(userIds: readonly UserId[]): Promise<PresenceRow[]>;

@@ -171,6 +171,19 @@ export class KnexUserDataStore implements UserDataStore {
     return out;
   }
 
+  async getUserReceiptsInRooms(roomIds: readonly string[], userId: string, receiptTypes: readonly string[]): Promise<ReceiptRow[]> {
+    const out: ReceiptRow[] = [];
+    const chunk = Math.max(1, this.dialect.maxBindParams - 8 - receiptTypes.length);
+    for (let i = 0; i < roomIds.length; i += chunk) {
+      const rows: ReceiptDbRow[] = await this.knex('receipts')
+        .whereIn('room_id', roomIds.slice(i, i + chunk))
+        .whereIn('receipt_type', receiptTypes)
+        .andWhere('user_id', userId);
+      for (const r of rows) out.push(toReceipt(r));
+    }
+    return out;
+  }
+
   async getUserReceipts(roomId: string, userId: string, receiptType: string): Promise<ReceiptRow[]> {
     const rows: ReceiptDbRow[] = await this.knex('receipts')
       .where({ room_id: roomId, user_id: userId, receipt_type: receiptType })
