@@ -131,29 +131,22 @@ export function createPushService(deps: PushServiceDeps): PushService {
       for (const ev of events) rows.push(...(await evaluate(ev, members)));
       done.push(roomId);
     }
-    let queued = false;
-    if (rows.length > 0) {
-      await storage.push.addPushActions(rows);
-      const notifying = rows.filter((r) => r.notify);
-      // One query for the pushers of every notified user of the batch.
-      const users = [...new Set(notifying.map((r) => r.userId))];
-      const pushers = users.length === 0 ? [] : (await storage.push.getPushersOfUsers(users)).filter((p) => p.kind === 'http');
-      const byUser = new Map<UserId, PusherRow[]>();
-      for (const p of pushers) byUser.set(p.userId, [...(byUser.get(p.userId) ?? []), p]);
-      const queue = notifying.flatMap((row) =>
-        (byUser.get(row.userId) ?? []).map((p) => ({ pusherId: p.id, userId: row.userId, eventId: row.eventId, roomId: row.roomId, actions: row.actions, nextAttemptTs: now() })),
-      );
-      if (queue.length > 0) {
-        await storage.push.enqueuePush(queue);
-        queued = true;
-      }
-    }
-    // Advanced only once the rooms' events are evaluated and written: a failure above retries the same
-    // ranges (push actions are idempotent per user and event) instead of skipping them.
+    const notifying = rows.filter((r) => r.notify);
+    // One query for the pushers of every notified user of the batch.
+    const users = [...new Set(notifying.map((r) => r.userId))];
+    const pushers = users.length === 0 ? [] : (await storage.push.getPushersOfUsers(users)).filter((p) => p.kind === 'http');
+    const byUser = new Map<UserId, PusherRow[]>();
+    for (const p of pushers) byUser.set(p.userId, [...(byUser.get(p.userId) ?? []), p]);
+    const queue = notifying.flatMap((row) =>
+      (byUser.get(row.userId) ?? []).map((p) => ({ pusherId: p.id, userId: row.userId, eventId: row.eventId, roomId: row.roomId, actions: row.actions, nextAttemptTs: now() })),
+    );
+    // The actions, the deliveries and the position land together; the in-memory positions advance only
+    // after, so a failure retries the same ranges (push actions are idempotent per user and event).
+    const reached = Math.max(processed, notice.position);
+    await storage.push.recordEvaluation({ actions: rows, queue, position: { stream: POSITION_STREAM, instance: POSITION_INSTANCE, value: reached } });
     for (const roomId of done) lastByRoom.set(roomId, notice.position);
-    processed = Math.max(processed, notice.position);
-    await storage.streamPositions.setPosition(POSITION_STREAM, POSITION_INSTANCE, processed);
-    if (queued) sender.kick();
+    processed = reached;
+    if (queue.length > 0) sender.kick();
   };
 
   // A transient database error (e.g. no free pool connection under load) must not lose counts: retry the

@@ -21,12 +21,12 @@ describeStorage('push evaluation', (h) => {
 
     let failures = 0;
     const flakyPush = Object.assign(Object.create(storage.push) as Storage['push'], {
-      addPushActions: async (rows: Parameters<Storage['push']['addPushActions']>[0]) => {
-        if (failures === 0) {
+      recordEvaluation: async (batch: Parameters<Storage['push']['recordEvaluation']>[0]) => {
+        if (failures === 0 && batch.actions.length > 0) {
           failures++;
           throw new Error('Unable to acquire a connection');
         }
-        return storage.push.addPushActions(rows);
+        return storage.push.recordEvaluation(batch);
       },
     });
     const flaky = Object.assign(Object.create(storage) as Storage, { push: flakyPush });

@@ -45,6 +45,23 @@ describeStorage('push store', (h) => {
     assert.deepEqual((await push.getUserOverrides('@a:x')).map((o) => o.ruleId), ['.m.rule.master']);
   });
 
+  test('one evaluation pass lands whole: actions, queued deliveries and the position together, or none of them', async () => {
+    const storage = await h.open();
+    const { push, streamPositions } = storage;
+    const delivery = (eventId: string) => ({ pusherId: 7, userId: '@b:x', eventId, roomId: '!r:x', actions: ['notify'], nextAttemptTs: 10 });
+    await push.recordEvaluation({ actions: [action({ eventId: '$1', streamOrdering: 1 })], queue: [delivery('$1')], position: { stream: 'push', instance: 'main', value: 5 } });
+    assert.deepEqual((await push.getRoomPushActions('@b:x', '!r:x', -1)).map((r) => r.eventId), ['$1']);
+    assert.deepEqual((await push.duePushes(100, 10)).map((r) => r.eventId), ['$1']);
+    assert.equal(await streamPositions.getPosition('push', 'main'), 5);
+    // The position write fails last: the actions and deliveries before it in the pass are rolled back.
+    await assert.rejects(
+      push.recordEvaluation({ actions: [action({ eventId: '$2', streamOrdering: 2 })], queue: [delivery('$2')], position: { stream: 'push', instance: 'main', value: 2 ** 60 } }),
+    );
+    assert.deepEqual((await push.getRoomPushActions('@b:x', '!r:x', -1)).map((r) => r.eventId), ['$1']);
+    assert.deepEqual((await push.duePushes(100, 10)).map((r) => r.eventId), ['$1']);
+    assert.equal(await streamPositions.getPosition('push', 'main'), 5);
+  });
+
   test('push actions: duplicates ignored, read per room after a position, notifications newest first', async () => {
     const { push } = await h.open();
     await push.addPushActions([

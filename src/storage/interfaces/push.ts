@@ -61,6 +61,13 @@ export interface PushQueueRow {
   nextAttemptTs: number;
 }
 
+export interface PushEvaluationBatch {
+  actions: readonly PushActionRow[];
+  queue: ReadonlyArray<Omit<PushQueueRow, 'id' | 'attempts'>>;
+  /** The evaluator's row of stream_positions. */
+  position: { stream: string; instance: string; value: number };
+}
+
 export interface PushStore {
   getUserRules(userId: UserId): Promise<StoredPushRule[]>;
   getUserOverrides(userId: UserId): Promise<StoredPushRuleOverride[]>;
@@ -73,6 +80,11 @@ export interface PushStore {
 
   /** Stores push actions (a row that exists for the same user and event is kept). */
   addPushActions(rows: readonly PushActionRow[]): Promise<void>;
+  /**
+   * What one pass of push evaluation produced, in one transaction: its push actions, the deliveries it
+   * queued and the stream position it reached (so a restart resumes exactly after what was written).
+   */
+  recordEvaluation(batch: PushEvaluationBatch): Promise<void>;
   /** A user's notifying rows of one room with stream_ordering > after, oldest first. */
   getRoomPushActions(userId: UserId, roomId: RoomId, after: number): Promise<PushActionRow[]>;
   /** Rooms where the user has push action rows with stream_ordering > after. */

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type {
   PushActionRow,
+  PushEvaluationBatch,
   PusherRow,
   PushQueueRow,
   PushStore,
@@ -10,6 +11,7 @@ import type {
 import type { JsonObject, JsonValue } from '../../types/json.js';
 import type { Dialect } from './dialect.js';
 import { toSafeNumber } from './dialect.js';
+import { KnexStreamPositionStore } from './stream-position-store.js';
 
 // The knex implementation of PushStore (tables of migrations/0008_push.ts).
 
@@ -166,6 +168,20 @@ export class KnexPushStore implements PushStore {
   }
 
   async addPushActions(rows: readonly PushActionRow[]): Promise<void> {
+    await this.insertActions(this.knex, rows);
+  }
+
+  // One transaction instead of three: each commit costs SQLite a WAL write of every page it touched (and
+  // Postgres a flush), and push evaluation runs after every burst of sends.
+  async recordEvaluation(batch: PushEvaluationBatch): Promise<void> {
+    await this.knex.transaction(async (trx) => {
+      await this.insertActions(trx, batch.actions);
+      await this.insertQueue(trx, batch.queue);
+      await new KnexStreamPositionStore(trx, this.dialect).setPosition(batch.position.stream, batch.position.instance, batch.position.value);
+    });
+  }
+
+  private async insertActions(db: Knex, rows: readonly PushActionRow[]): Promise<void> {
     if (rows.length === 0) return;
     const dbRows = rows.map((r) => ({
       user_id: r.userId,
@@ -180,7 +196,7 @@ export class KnexPushStore implements PushStore {
     }));
     const size = this.dialect.batchSize(9);
     for (let i = 0; i < dbRows.length; i += size) {
-      await this.knex('event_push_actions').insert(dbRows.slice(i, i + size)).onConflict(['user_id', 'event_id']).ignore();
+      await db('event_push_actions').insert(dbRows.slice(i, i + size)).onConflict(['user_id', 'event_id']).ignore();
     }
   }
 
@@ -301,6 +317,10 @@ export class KnexPushStore implements PushStore {
   }
 
   async enqueuePush(rows: ReadonlyArray<Omit<PushQueueRow, 'id' | 'attempts'>>): Promise<void> {
+    await this.insertQueue(this.knex, rows);
+  }
+
+  private async insertQueue(db: Knex, rows: ReadonlyArray<Omit<PushQueueRow, 'id' | 'attempts'>>): Promise<void> {
     if (rows.length === 0) return;
     const dbRows = rows.map((r) => ({
       pusher_id: r.pusherId,
@@ -314,7 +334,7 @@ export class KnexPushStore implements PushStore {
     }));
     const size = this.dialect.batchSize(8);
     for (let i = 0; i < dbRows.length; i += size) {
-      await this.knex('push_queue').insert(dbRows.slice(i, i + size)).onConflict(['pusher_id', 'event_id']).ignore();
+      await db('push_queue').insert(dbRows.slice(i, i + size)).onConflict(['pusher_id', 'event_id']).ignore();
     }
   }
 
