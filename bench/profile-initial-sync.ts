@@ -2,37 +2,14 @@
 // `node --import tsx bench/profile-initial-sync.ts [rooms]`. Same fixture as the sync-rooms scenario (each room
 // created by the user, named, one message). Reports statements per initial sync grouped by statement text, and
 // the process CPU per sync (the in-process client's share is small: one request).
-import { createRequire } from 'node:module';
 import { createRoom, pool, registerUsers, sendText, sync, type User } from './lib/client.js';
 import { startBenchServer } from './lib/server.js';
+import { timeSqliteStatements } from './lib/sqlite-statements.js';
 
 const roomCount = Number(process.argv[2] ?? 1000);
 const repeats = Number(process.argv[3] ?? 3);
-const Database = createRequire(import.meta.url)('better-sqlite3') as { prototype: { prepare(sql: string): unknown } };
-const spent = new Map<string, number>();
-const runs = new Map<string, number>();
-let counting = false;
-type Runner = (this: { source: string }, ...args: unknown[]) => unknown;
-function timed(proto: Record<string, Runner>, name: string): void {
-  const original = proto[name] as Runner;
-  proto[name] = function (this: { source: string }, ...args: unknown[]) {
-    const t = performance.now();
-    try {
-      return original.apply(this, args);
-    } finally {
-      if (counting) {
-        spent.set(this.source, (spent.get(this.source) ?? 0) + performance.now() - t);
-        runs.set(this.source, (runs.get(this.source) ?? 0) + 1);
-      }
-    }
-  };
-}
-{
-  const probe = new (Database as unknown as new (f: string) => { prepare(sql: string): object; close(): void })(':memory:');
-  const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, Runner>;
-  probe.close();
-  for (const n of ['all', 'run', 'get', 'iterate']) if (typeof proto[n] === 'function') timed(proto, n);
-}
+const times = timeSqliteStatements();
+const { spent, runs } = times;
 
 const server = await startBenchServer('sqlite', { child: false });
 try {
@@ -46,13 +23,13 @@ try {
   for (let k = 0; k < repeats; k++) {
     spent.clear();
     runs.clear();
-    counting = true;
+    times.counting = true;
     const cpu = process.cpuUsage();
     const t = performance.now();
     const body = await sync(server.baseUrl, user);
     const wall = performance.now() - t;
     const used = process.cpuUsage(cpu);
-    counting = false;
+    times.counting = false;
     const total = [...runs.values()].reduce((a, b) => a + b, 0);
     const sqlMs = [...spent.values()].reduce((a, b) => a + b, 0);
     const joined = Object.keys((body.rooms as { join?: object } | undefined)?.join ?? {}).length;

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import type { User } from './lib/client.js';
 import { sendText, sync } from './lib/client.js';
 import { startBenchServer } from './lib/server.js';
+import { timeSqliteStatements } from './lib/sqlite-statements.js';
 import { buildFixture } from './scenarios/send.js';
 
 // `fanout N`: instead, N members long-poll one room and one message wakes them all (per woken sync).
@@ -12,37 +13,12 @@ const fanoutMode = process.argv[2] === 'fanout';
 const clients = Number(process.argv[fanoutMode ? 3 : 2] ?? 10);
 const perClient = fanoutMode ? 1 : Number(process.argv[3] ?? 20);
 const Database = createRequire(import.meta.url)('better-sqlite3') as { prototype: { prepare(sql: string): unknown } };
-// Time spent inside SQLite per statement text (all/run are synchronous, so wall time is the statement's).
-const spent = new Map<string, number>();
-const runs = new Map<string, number>();
-type Runner = (this: { source: string }, ...args: unknown[]) => unknown;
-function timed(proto: Record<string, Runner>, name: string): void {
-  const original = proto[name] as Runner;
-  proto[name] = function (this: { source: string }, ...args: unknown[]) {
-    const t = performance.now();
-    try {
-      return original.apply(this, args);
-    } finally {
-      if (counting) {
-        spent.set(this.source, (spent.get(this.source) ?? 0) + performance.now() - t);
-        runs.set(this.source, (runs.get(this.source) ?? 0) + 1);
-      }
-    }
-  };
-}
-{
-  const probe = new (Database as unknown as new (f: string) => { prepare(sql: string): object; close(): void })(':memory:');
-  const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, Runner>;
-  probe.close();
-  timed(proto, 'all');
-  timed(proto, 'run');
-  timed(proto, 'get');
-}
+const times = timeSqliteStatements();
+const { spent, runs } = times;
 const counts = new Map<string, number>();
-let counting = false;
 const prepare = Database.prototype.prepare;
 Database.prototype.prepare = function (this: unknown, sql: string) {
-  if (counting) {
+  if (times.counting) {
     const n = (counts.get(sql) ?? 0) + 1;
     counts.set(sql, n);
     // STACK_FOR=<substring>: where a statement comes from (async stacks).
@@ -60,12 +36,12 @@ try {
     const tokens = await Promise.all(fx.users.map(async (u) => String((await sync(server.baseUrl, u, { filter, timeout: '0' })).next_batch)));
     const polls = fx.users.map((u, i) => sync(server.baseUrl, u, { filter, timeout: '30000', since: tokens[i] as string }));
     await new Promise((r) => setTimeout(r, 500 + clients * 2));
-    counting = true;
+    times.counting = true;
     await sendText(server.baseUrl, fx.users[0] as User, room, 'fan-out');
     await Promise.all(polls);
   } else {
     await new Promise((r) => setTimeout(r, 500));
-    counting = true;
+    times.counting = true;
     await Promise.all(
       fx.users.map(async (u: User, i) => {
         for (let k = 0; k < perClient; k++) await sendText(server.baseUrl, u, room, `m ${k} ${i}`);
@@ -73,7 +49,7 @@ try {
     );
   }
   await new Promise((r) => setTimeout(r, 1000));
-  counting = false;
+  times.counting = false;
   // Per send, or in fan-out mode per woken member.
   const sends = clients * perClient;
   const total = [...runs.values()].reduce((a, b) => a + b, 0);

@@ -7,7 +7,7 @@ import { Server } from 'node:net';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { sendText, type User } from './lib/client.js';
 import { startBenchServer } from './lib/server.js';
-import { buildFixture, roomsOf, warmConnections } from './scenarios/send.js';
+import { buildFixture, closedLoops, roomsOf, warmConnections } from './scenarios/send.js';
 
 const clients = Number(process.argv[2] ?? 50);
 const rooms = Number(process.argv[3] ?? 1);
@@ -37,16 +37,7 @@ try {
   loop.enable();
   const start = performance.now();
   accepted.length = 0;
-  const end = start + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: clients }, async (_, i) => {
-      for (let k = 0; performance.now() < end; k++) {
-        const t = performance.now();
-        await send(i, k);
-        samples.push({ at: t - start, ms: performance.now() - t, i, k });
-      }
-    }),
-  );
+  await closedLoops(clients, start, seconds, send, (at, ms, i, k) => samples.push({ at, ms, i, k }));
   loop.disable();
   const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
   const pct = (p: number) => ms[Math.min(ms.length - 1, Math.floor((p / 100) * ms.length))]?.toFixed(1);

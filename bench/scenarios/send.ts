@@ -68,21 +68,32 @@ export async function warmConnections(clients: number, send: (i: number, k: numb
   await Promise.all(Array.from({ length: clients }, (_, i) => send(i, 0)));
 }
 
-/** `clients` loops of `send(i, k)` for `seconds` on open connections; figures of the completed calls. */
-export async function timedLoad(clients: number, seconds: number, send: (i: number, k: number) => Promise<unknown>): Promise<LoadFigures> {
-  await warmConnections(clients, send);
-  const lat: number[] = [];
-  const start = performance.now();
+/** `clients` loops, each calling `send(i, k)` again as soon as its last call returned, until `seconds` after `start`; `record` gets each call's start (ms after `start`) and duration. */
+export async function closedLoops(
+  clients: number,
+  start: number,
+  seconds: number,
+  send: (i: number, k: number) => Promise<unknown>,
+  record: (at: number, ms: number, i: number, k: number) => void,
+): Promise<void> {
   const end = start + seconds * 1000;
   await Promise.all(
     Array.from({ length: clients }, async (_, i) => {
       for (let k = 0; performance.now() < end; k++) {
         const t = performance.now();
         await send(i, k);
-        lat.push(performance.now() - t);
+        record(t - start, performance.now() - t, i, k);
       }
     }),
   );
+}
+
+/** `clients` loops of `send(i, k)` for `seconds` on open connections; figures of the completed calls. */
+export async function timedLoad(clients: number, seconds: number, send: (i: number, k: number) => Promise<unknown>): Promise<LoadFigures> {
+  await warmConnections(clients, send);
+  const lat: number[] = [];
+  const start = performance.now();
+  await closedLoops(clients, start, seconds, send, (_at, ms) => lat.push(ms));
   const elapsed = (performance.now() - start) / 1000;
   return { events: lat.length, perSecond: round(lat.length / elapsed, 0), p50: round(percentile(lat, 50), 2), p99: round(percentile(lat, 99), 2) };
 }
