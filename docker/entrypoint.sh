@@ -5,7 +5,7 @@
 # `generate` only writes the config and key and exits; any other arguments go to the CLI as they are.
 set -eu
 
-CLI="node /app/dist/src/cli/main.js"
+CLI="node /app/dist/src/cli/hearth.mjs"
 CONFIG="${SYNAPSE_CONFIG_PATH:-/data/homeserver.yaml}"
 DATA_DIR="${SYNAPSE_DATA_DIR:-/data}"
 

@@ -32,8 +32,8 @@ export interface BenchServer {
 
 /** How `hearth start` is spawned: the built CLI when dist/ exists, else the TypeScript source through tsx. */
 export function cliCommand(): { args: string[]; label: string } {
-  const built = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-  if (existsSync(built)) return { args: [built], label: 'node dist/src/cli/main.js' };
+  const built = join(ROOT, 'dist', 'src', 'cli', 'hearth.mjs');
+  if (existsSync(built)) return { args: [built], label: 'node dist/src/cli/hearth.mjs' };
   return { args: ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')], label: 'node --import tsx src/cli/main.ts' };
 }
 

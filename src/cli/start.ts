@@ -63,7 +63,7 @@ export async function startCommand(argv: string[], ctx: CliContext): Promise<num
   if (urls[0]) {
     ctx.out(
       `To create the first (admin) user, in another shell:\n` +
-        `  node dist/src/cli/main.js register-user -c ${path} -a ${urls[0]}`,
+        `  node dist/src/cli/hearth.mjs register-user -c ${path} -a ${urls[0]}`,
     );
   }
   ctx.out('Stop with Ctrl+C or SIGTERM.');

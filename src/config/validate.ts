@@ -59,8 +59,13 @@ function precompiled(schema: JsonSchema, file: string): ValidateFunction | null 
   return mod.schemaDigest === schemaDigest(schema) ? mod : null;
 }
 
-/** `precompiledFile`: where `npm run build` put the compiled validator (tests name another file). */
-export function createConfigValidator(precompiledFile = fileURLToPath(new URL(PRECOMPILED_VALIDATOR_FILE, import.meta.url))): ConfigValidator {
+/**
+ * `precompiledFile`: where `npm run build` put the compiled validator (tests name another file). Spelled through
+ * ../config/ so that it names dist/src/config/ both from this module and from the bundle in dist/src/cli/.
+ */
+export function createConfigValidator(
+  precompiledFile = fileURLToPath(new URL(`../config/${PRECOMPILED_VALIDATOR_FILE}`, import.meta.url)),
+): ConfigValidator {
   const schema = buildConfigSchema();
   const built = precompiled(schema, precompiledFile);
   const check = built ?? newAjv().compile(schema);

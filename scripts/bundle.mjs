@@ -1,0 +1,47 @@
+// Part of `npm run build`, after tsc: bundles the compiled server (dist/src/cli/main.js and everything it imports,
+// koa, knex and the other pure-JavaScript dependencies included) into one ES module, dist/src/cli/hearth.mjs, which
+// `npm start` and the `hearth` binary run. Node's loader resolves, reads and links every module file on its own,
+// ~550 of ours and ~300 of our dependencies' at start; one file halves the CPU to the first answer and takes
+// ~10 MB off the idle RSS (bench/scenarios/cold-start.ts, bench/scenarios/memory.ts).
+//
+// The bundle sits beside main.js on purpose: code that finds files relative to its own module (bridge entries in
+// ../../bridges, the precompiled config validator in ../config) resolves the same from either file.
+// Left outside: native addons, `pg` (loaded only for PostgreSQL), ajv (required lazily, only when a schema must
+// be compiled), and the drivers of databases knex supports but we do not use.
+import { build } from 'esbuild';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const cliDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'src', 'cli');
+
+await build({
+  entryPoints: [join(cliDir, 'main.js')],
+  outfile: join(cliDir, 'hearth.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  // Whitespace only: names stay as written, so stack traces in logs still name our functions; the linked source
+  // map turns positions back into src/ lines under NODE_OPTIONS=--enable-source-maps.
+  minifyWhitespace: true,
+  sourcemap: 'linked',
+  external: [
+    'better-sqlite3',
+    'sharp',
+    'pg',
+    'pg-native',
+    'ajv',
+    'ajv-formats',
+    // knex's other dialects' drivers: never installed, never required.
+    'mysql',
+    'mysql2',
+    'mariadb',
+    'oracledb',
+    'tedious',
+    'sqlite3',
+    'pg-query-stream',
+  ],
+  // Bundled CommonJS dependencies call require(); an ES module has none, so give it one rooted at the bundle.
+  banner: { js: "import { createRequire as __hearthCreateRequire } from 'node:module'; const require = __hearthCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
