@@ -7,6 +7,7 @@ import { createLogger } from '../http/logger.js';
 import type { ListenAddress } from '../main.js';
 import { planBridgeLaunches, superviseBridges } from './bridge-supervisor.js';
 import { chooseConfigPath } from './config-path.js';
+import { startIdleCollector } from './idle-gc.js';
 import { parseYesNo } from './generate-config.js';
 import type { CliContext } from './io.js';
 
@@ -52,6 +53,8 @@ export async function startCommand(argv: string[], ctx: CliContext): Promise<num
   // Loaded only now so that --help, --version and config errors never pay for koa and the database drivers.
   const { startHomeserver, addressUrl } = await import('../main.js');
   const server = await startHomeserver(config, logger);
+  // Per process, not per homeserver: it collects the whole process's heap (tests run several servers in one).
+  const idleGc = startIdleCollector({ logger: logger.child({ component: 'idle-gc' }) });
 
   // Bridges start once the homeserver answers: the first thing a bridge does is talk to it.
   const bridges = bridgeLaunches.length > 0 ? superviseBridges(bridgeLaunches, { logger: logger.child({ component: 'bridges' }) }) : null;
@@ -77,6 +80,7 @@ export async function startCommand(argv: string[], ctx: CliContext): Promise<num
         return;
       }
       stopping = true;
+      idleGc.stop();
       logger.info({ signal }, 'shutting down');
       setTimeout(() => {
         logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting');

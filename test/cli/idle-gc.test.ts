@@ -1,0 +1,76 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { getHeapStatistics } from 'node:v8';
+import { exposeGc, IDLE_GC_DEFAULTS, shouldCollect, startIdleCollector } from '../../src/cli/idle-gc.js';
+import { createLogger } from '../../src/http/logger.js';
+
+const MB = 1024 * 1024;
+const logger = createLogger('error');
+
+describe('idle garbage collection', () => {
+  test('collects when idle with a grown heap; never under traffic, never for nothing', () => {
+    const o = IDLE_GC_DEFAULTS;
+    assert.equal(shouldCollect({ utilization: 0.01, heapBytes: 40 * MB, baselineBytes: 20 * MB }, o), true);
+    assert.equal(shouldCollect({ utilization: 0.5, heapBytes: 40 * MB, baselineBytes: 20 * MB }, o), false, 'busy: V8 schedules its own');
+    assert.equal(shouldCollect({ utilization: 0.08, heapBytes: 40 * MB, baselineBytes: 20 * MB }, o), false, 'light traffic gives nothing back');
+    assert.equal(shouldCollect({ utilization: 0.01, heapBytes: 22 * MB, baselineBytes: 20 * MB }, o), true, 'idle: a little growth is enough');
+    assert.equal(shouldCollect({ utilization: 0.01, heapBytes: 20.5 * MB, baselineBytes: 20 * MB }, o), false, 'idle, nothing to give back');
+  });
+
+  test('collects once per growth: the baseline moves to the heap after the collection', () => {
+    let heap = 20 * MB;
+    let collections = 0;
+    let load = 0;
+    const c = startIdleCollector({
+      logger,
+      gc: () => {
+        collections++;
+        heap = 21 * MB;
+      },
+      heapBytes: () => heap,
+      utilization: () => ({ value: load, mark: performance.eventLoopUtilization() }),
+    });
+    try {
+      heap = 45 * MB;
+      load = 0.6;
+      assert.equal(c.tick(), false, 'no collection under load');
+      load = 0.01;
+      assert.equal(c.tick(), true);
+      assert.equal(collections, 1);
+      assert.equal(c.tick(), false, 'nothing grew since');
+      heap = 21.5 * MB;
+      assert.equal(c.tick(), false, 'below the threshold above the new baseline');
+      heap = 23 * MB;
+      assert.equal(c.tick(), true);
+      assert.equal(collections, 2);
+    } finally {
+      c.stop();
+    }
+  });
+
+  test('a shrink by V8 itself lowers the baseline, so later growth is measured from there', () => {
+    let heap = 40 * MB;
+    let collections = 0;
+    const c = startIdleCollector({ logger, gc: () => collections++, heapBytes: () => heap, utilization: () => ({ value: 0, mark: performance.eventLoopUtilization() }) });
+    try {
+      heap = 20 * MB;
+      assert.equal(c.tick(), false);
+      heap = 22 * MB;
+      assert.equal(c.tick(), true, '2 MB above the low point, though below the start');
+    } finally {
+      c.stop();
+    }
+  });
+
+  test('the exposed gc really collects, without a global gc', () => {
+    const gc = exposeGc();
+    assert.equal((globalThis as { gc?: unknown }).gc, undefined);
+    let junk: unknown[] | null = [];
+    for (let i = 0; i < 300_000; i++) junk.push({ i, s: `x${i}` });
+    const before = getHeapStatistics().used_heap_size;
+    junk = null;
+    gc();
+    const after = getHeapStatistics().used_heap_size;
+    assert.ok(after < before - 10 * MB, `used heap ${Math.round(before / MB)} -> ${Math.round(after / MB)} MB`);
+  });
+});
