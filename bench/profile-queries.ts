@@ -1,5 +1,6 @@
 // Counts the SQL statements message sending runs (SQLite, in-process), grouped by statement text:
-// `node --import tsx bench/profile-queries.ts [clients] [sends-per-client]`. Shows per-send query counts, which
+// `node --import tsx bench/profile-queries.ts [clients] [sends-per-client] [senders]` (the room has `clients` members,
+// the first `senders` of them send; default all). Shows per-send query counts, which
 // the CPU profile only shows as time in knex/better-sqlite3.
 import { createRequire } from 'node:module';
 import type { User } from './lib/client.js';
@@ -12,6 +13,7 @@ import { buildFixture } from './scenarios/send.js';
 const fanoutMode = process.argv[2] === 'fanout';
 const clients = Number(process.argv[fanoutMode ? 3 : 2] ?? 10);
 const perClient = fanoutMode ? 1 : Number(process.argv[3] ?? 20);
+const senders = fanoutMode ? 1 : Math.min(clients, Number(process.argv[4] ?? clients));
 const Database = createRequire(import.meta.url)('better-sqlite3') as { prototype: { prepare(sql: string): unknown } };
 const times = timeSqliteStatements();
 const { spent, runs } = times;
@@ -43,7 +45,7 @@ try {
     await new Promise((r) => setTimeout(r, 500));
     times.counting = true;
     await Promise.all(
-      fx.users.map(async (u: User, i) => {
+      fx.users.slice(0, senders).map(async (u: User, i) => {
         for (let k = 0; k < perClient; k++) await sendText(server.baseUrl, u, room, `m ${k} ${i}`);
       }),
     );
@@ -51,7 +53,7 @@ try {
   await new Promise((r) => setTimeout(r, 1000));
   times.counting = false;
   // Per send, or in fan-out mode per woken member.
-  const sends = clients * perClient;
+  const sends = senders * perClient;
   const total = [...runs.values()].reduce((a, b) => a + b, 0);
   const prepared = [...counts.values()].reduce((a, b) => a + b, 0);
   process.stdout.write(`${sends} sends, ${total} statements run (${(total / sends).toFixed(1)} per send), ${prepared} prepared\n`);

@@ -16,6 +16,7 @@ import * as m0015 from './0015_partial_state_rooms.js';
 import * as m0017 from './0017_appservice_device_streams.js';
 import * as m0020 from './0020_pusher_devices.js';
 import * as m0022 from './0022_event_state_before_index.js';
+import * as m0023 from './0023_push_actions_narrower_keys.js';
 
 export interface MigrationModule {
   up(knex: Knex): Promise<void>;
@@ -49,4 +50,5 @@ export const migrations: readonly NamedMigration[] = [
   { name: '0017_appservice_device_streams', migration: m0017 },
   { name: '0020_pusher_devices', migration: m0020 },
   { name: '0022_event_state_before_index', migration: m0022 },
+  { name: '0023_push_actions_narrower_keys', migration: m0023 },
 ];

@@ -196,7 +196,7 @@ export class KnexPushStore implements PushStore {
     }));
     const size = this.dialect.batchSize(9);
     for (let i = 0; i < dbRows.length; i += size) {
-      await db('event_push_actions').insert(dbRows.slice(i, i + size)).onConflict(['user_id', 'event_id']).ignore();
+      await db('event_push_actions').insert(dbRows.slice(i, i + size)).onConflict(['user_id', 'stream_ordering']).ignore();
     }
   }
 
