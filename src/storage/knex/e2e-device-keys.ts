@@ -146,6 +146,45 @@ export async function countOneTimeKeys(knex: Knex, userId: string, deviceId: str
   return out;
 }
 
+/** One-time key counts of many devices from one statement (coalesced-reads.ts); one answer per pair, in order. */
+export async function countOneTimeKeysOfDevices(
+  knex: Knex,
+  devices: readonly { userId: string; deviceId: string }[],
+): Promise<Array<Record<string, number>>> {
+  if (devices.length === 1) return [await countOneTimeKeys(knex, (devices[0] as { userId: string }).userId, (devices[0] as { deviceId: string }).deviceId)];
+  // By user: the (user_id, device_id, ...) index serves it; other devices of these users are dropped below.
+  const rows: Array<{ user_id: string; device_id: string; algorithm: string; n: unknown }> = await knex('e2e_one_time_keys')
+    .select('user_id', 'device_id', 'algorithm')
+    .count({ n: '*' })
+    .whereIn('user_id', [...new Set(devices.map((d) => d.userId))])
+    .groupBy('user_id', 'device_id', 'algorithm');
+  const byDevice = new Map<string, Record<string, number>>();
+  for (const r of rows) {
+    const k = `${r.user_id}\0${r.device_id}`;
+    const counts = byDevice.get(k) ?? {};
+    counts[r.algorithm] = toSafeNumber(r.n, 'one-time key count');
+    byDevice.set(k, counts);
+  }
+  return devices.map((d) => ({ ...byDevice.get(`${d.userId}\0${d.deviceId}`) }));
+}
+
+/** Unused fallback key algorithms of many devices from one statement; one answer per pair, in order. */
+export async function getUnusedFallbackKeyTypesOfDevices(knex: Knex, devices: readonly { userId: string; deviceId: string }[]): Promise<string[][]> {
+  if (devices.length === 1) return [await getUnusedFallbackKeyTypes(knex, (devices[0] as { userId: string }).userId, (devices[0] as { deviceId: string }).deviceId)];
+  const rows: Array<{ user_id: string; device_id: string; algorithm: string; used: unknown }> = await knex('e2e_fallback_keys')
+    .select('user_id', 'device_id', 'algorithm', 'used')
+    .whereIn('user_id', [...new Set(devices.map((d) => d.userId))]);
+  const byDevice = new Map<string, string[]>();
+  for (const r of rows) {
+    if (asBool(r.used)) continue;
+    const k = `${r.user_id}\0${r.device_id}`;
+    const list = byDevice.get(k);
+    if (list) list.push(r.algorithm);
+    else byDevice.set(k, [r.algorithm]);
+  }
+  return devices.map((d) => [...(byDevice.get(`${d.userId}\0${d.deviceId}`) ?? [])].sort());
+}
+
 export async function claimKey(knex: Knex, userId: string, deviceId: string, algorithm: string): Promise<ClaimedKey | undefined> {
   // Select-then-delete, retried when a concurrent claim deleted the row first: each key goes out once
   // without engine-specific locking SQL.

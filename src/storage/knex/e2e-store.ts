@@ -18,9 +18,19 @@ import * as keys from './e2e-device-keys.js';
 import * as xsign from './e2e-cross-signing.js';
 import * as inbox from './e2e-to-device.js';
 import * as backup from './e2e-backup.js';
+import { CoalescedReads } from './coalesced-reads.js';
+
+/** Devices per coalesced key-count read (coalesced-reads.ts). */
+const DEVICE_BATCH = 500;
+
+type DeviceKey = { userId: string; deviceId: string };
 
 /** The knex implementation of E2eStore; each concern lives in its own e2e-*.ts file. */
 export class KnexE2eStore implements E2eStore {
+  /** Every woken /sync reports its device's key counts: the syncs woken together read them together. */
+  private readonly otkCounts = new CoalescedReads<DeviceKey, Record<string, number>>((d) => keys.countOneTimeKeysOfDevices(this.knex, d), DEVICE_BATCH);
+  private readonly fallbackTypes = new CoalescedReads<DeviceKey, string[]>((d) => keys.getUnusedFallbackKeyTypesOfDevices(this.knex, d), DEVICE_BATCH);
+
   constructor(
     private readonly knex: Knex,
     private readonly dialect: Dialect,
@@ -39,7 +49,7 @@ export class KnexE2eStore implements E2eStore {
     return keys.addOneTimeKeys(this.knex, this.dialect, userId, deviceId, k, now);
   }
   countOneTimeKeys(userId: string, deviceId: string): Promise<Record<string, number>> {
-    return keys.countOneTimeKeys(this.knex, userId, deviceId);
+    return this.otkCounts.get({ userId, deviceId });
   }
   claimKey(userId: string, deviceId: string, algorithm: string): Promise<ClaimedKey | undefined> {
     return keys.claimKey(this.knex, userId, deviceId, algorithm);
@@ -48,7 +58,7 @@ export class KnexE2eStore implements E2eStore {
     return keys.setFallbackKeys(this.knex, userId, deviceId, k);
   }
   getUnusedFallbackKeyTypes(userId: string, deviceId: string): Promise<string[]> {
-    return keys.getUnusedFallbackKeyTypes(this.knex, userId, deviceId);
+    return this.fallbackTypes.get({ userId, deviceId });
   }
 
   getCrossSigningKeys(userId: string): Promise<Map<CrossSigningKeyType, StoredCrossSigningKey>> {

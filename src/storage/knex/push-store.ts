@@ -12,6 +12,7 @@ import type { JsonObject, JsonValue } from '../../types/json.js';
 import type { Dialect } from './dialect.js';
 import { toSafeNumber } from './dialect.js';
 import { KnexStreamPositionStore } from './stream-position-store.js';
+import { CoalescedReads, groupKeys } from './coalesced-reads.js';
 
 // The knex implementation of PushStore (tables of migrations/0008_push.ts).
 
@@ -113,7 +114,19 @@ function toQueue(r: QueueDbRow): PushQueueRow {
   };
 }
 
+interface RoomActionsKey {
+  userId: string;
+  roomId: string;
+  after: number;
+}
+
+/** Users per coalesced push-actions read (coalesced-reads.ts). */
+const USER_BATCH = 500;
+
 export class KnexPushStore implements PushStore {
+  /** One room's unread rows for each member woken by a message there, read together (coalesced-reads.ts). */
+  private readonly roomActions = new CoalescedReads<RoomActionsKey, PushActionRow[]>((keys) => this.readRoomPushActions(keys), USER_BATCH);
+
   constructor(
     private readonly knex: Knex,
     private readonly dialect: Dialect,
@@ -200,12 +213,45 @@ export class KnexPushStore implements PushStore {
     }
   }
 
-  async getRoomPushActions(userId: string, roomId: string, after: number): Promise<PushActionRow[]> {
-    const rows: ActionDbRow[] = await this.knex('event_push_actions')
-      .where({ user_id: userId, room_id: roomId })
-      .andWhere('stream_ordering', '>', after)
-      .orderBy('stream_ordering', 'asc');
-    return rows.map(toAction);
+  getRoomPushActions(userId: string, roomId: string, after: number): Promise<PushActionRow[]> {
+    return this.roomActions.get({ userId, roomId, after });
+  }
+
+  /**
+   * One statement per room in the batch: `(stream_ordering > after AND user_id IN (...))` per distinct read
+   * position, OR-ed, so each user reads only their own rows past their own position (the
+   * (user_id, room_id, stream_ordering) index serves each term).
+   */
+  private async readRoomPushActions(keys: readonly RoomActionsKey[]): Promise<PushActionRow[][]> {
+    const out: PushActionRow[][] = keys.map(() => []);
+    for (const group of groupKeys(keys, (k) => k.roomId).values()) {
+      const roomId = (group[0] as { key: RoomActionsKey }).key.roomId;
+      const usersAfter = new Map<number, Set<string>>();
+      for (const { key } of group) {
+        const users = usersAfter.get(key.after);
+        if (users) users.add(key.userId);
+        else usersAfter.set(key.after, new Set([key.userId]));
+      }
+      const rows: ActionDbRow[] = await this.knex('event_push_actions')
+        .where({ room_id: roomId })
+        .andWhere((w) => {
+          for (const [after, users] of usersAfter) {
+            void w.orWhere((t) => (users.size === 1 ? t.where({ user_id: [...users][0] }) : t.whereIn('user_id', [...users])).andWhere('stream_ordering', '>', after));
+          }
+        })
+        .orderBy('stream_ordering', 'asc');
+      const byUser = new Map<string, ActionDbRow[]>();
+      for (const r of rows) {
+        const list = byUser.get(r.user_id);
+        if (list) list.push(r);
+        else byUser.set(r.user_id, [r]);
+      }
+      for (const { key, index } of group) {
+        // A user asking with two read positions in one batch gets each answer past its own position.
+        out[index] = (byUser.get(key.userId) ?? []).filter((r) => num(r.stream_ordering, 'event_push_actions.stream_ordering') > key.after).map(toAction);
+      }
+    }
+    return out;
   }
 
   async getRoomsWithPushActions(userId: string, after: number): Promise<string[]> {

@@ -14,9 +14,13 @@ import {
   type MembershipDbRow,
 } from './room-read-rows.js';
 import { StateGroupCache, StateGroupResolver } from './room-read-state.js';
+import { CoalescedReads, groupKeys } from './coalesced-reads.js';
 
 // The read side of the room store (tables of migrations/0002_rooms.ts). The room writer (room-write-store.ts)
 // fills the tables; KnexRoomStore composes both halves.
+
+/** Users per coalesced memberships read (coalesced-reads.ts). */
+const USER_BATCH = 500;
 
 /** Entries (state keys) the resolved-state cache may hold in total, across groups. */
 const STATE_CACHE_WEIGHT = 200_000;
@@ -74,10 +78,26 @@ function partialStateRoom(r: PartialStateRow): PartialStateRoom {
   };
 }
 
+function rowsByUser(rows: readonly MembershipDbRow[]): Map<string, MembershipDbRow[]> {
+  const byUser = new Map<string, MembershipDbRow[]>();
+  for (const r of rows) {
+    const list = byUser.get(r.user_id);
+    if (list) list.push(r);
+    else byUser.set(r.user_id, [r]);
+  }
+  return byUser;
+}
+
 export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
   private readonly states: StateGroupResolver;
   /** Ids bound per IN (...) list, leaving room for the rest of the statement. */
   private readonly inListSize: number;
+  /** A user's memberships and membership changes, asked by many woken syncs at once (coalesced-reads.ts). */
+  private readonly roomsForUsers = new CoalescedReads<UserId, MembershipRow[]>((ids) => this.readRoomsForUsers(ids), USER_BATCH);
+  private readonly changesForUsers = new CoalescedReads<{ userId: UserId; from: number; to: number }, MembershipRow[]>(
+    (keys) => this.readMembershipChangesForUsers(keys),
+    USER_BATCH,
+  );
 
   constructor(
     private readonly knex: Knex,
@@ -197,6 +217,7 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
   }
 
   async getRoomsForUser(userId: UserId, memberships?: readonly Membership[]): Promise<MembershipRow[]> {
+    if (memberships === undefined) return this.roomsForUsers.get(userId);
     const q = this.knex('current_memberships')
       .select('room_id', 'user_id', 'membership', 'event_id', 'stream_ordering')
       .where({ user_id: userId })
@@ -235,14 +256,40 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
     return rows.map((r) => ({ userId: r.user_id as UserId, displayName: r.display_name ?? null }));
   }
 
-  async getMembershipChangesForUser(userId: UserId, from: number, to: number): Promise<MembershipRow[]> {
-    const rows: MembershipDbRow[] = await this.knex('room_memberships')
+  getMembershipChangesForUser(userId: UserId, from: number, to: number): Promise<MembershipRow[]> {
+    return this.changesForUsers.get({ userId, from, to });
+  }
+
+  /** Every membership of each user, in stream order: one statement for the batch. */
+  private async readRoomsForUsers(userIds: readonly UserId[]): Promise<MembershipRow[][]> {
+    const rows: MembershipDbRow[] = await this.knex('current_memberships')
       .select('room_id', 'user_id', 'membership', 'event_id', 'stream_ordering')
-      .where({ user_id: userId })
+      .modify((q) => (userIds.length === 1 ? q.where({ user_id: userIds[0] }) : q.whereIn('user_id', [...new Set(userIds)])))
+      .orderBy('stream_ordering', 'asc');
+    const byUser = rowsByUser(rows);
+    // Fresh row objects per request: two syncs of one user must not share what they may change.
+    return userIds.map((id) => (byUser.get(id) ?? []).map(toMembershipRow));
+  }
+
+  /** Membership events in (from, to] of each user: one statement per distinct range in the batch. */
+  private async readMembershipChangesForUsers(keys: readonly { userId: UserId; from: number; to: number }[]): Promise<MembershipRow[][]> {
+    const out: MembershipRow[][] = keys.map(() => []);
+    for (const group of groupKeys(keys, (k) => `${k.from}:${k.to}`).values()) {
+      const { from, to } = (group[0] as { key: { from: number; to: number } }).key;
+      const userIds = [...new Set(group.map((g) => g.key.userId))];
+      const byUser = rowsByUser(await this.membershipChanges(userIds, from, to));
+      for (const { key, index } of group) out[index] = (byUser.get(key.userId) ?? []).map(toMembershipRow);
+    }
+    return out;
+  }
+
+  private membershipChanges(userIds: readonly UserId[], from: number, to: number): Promise<MembershipDbRow[]> {
+    return this.knex('room_memberships')
+      .select('room_id', 'user_id', 'membership', 'event_id', 'stream_ordering')
+      .modify((q) => (userIds.length === 1 ? q.where({ user_id: userIds[0] }) : q.whereIn('user_id', userIds)))
       .andWhere('stream_ordering', '>', from)
       .andWhere('stream_ordering', '<=', to)
       .orderBy('stream_ordering', 'asc');
-    return rows.map(toMembershipRow);
   }
 
   async getMembershipHistoryInRoom(roomId: RoomId, userId: UserId): Promise<MembershipRow[]> {

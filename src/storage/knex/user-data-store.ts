@@ -9,6 +9,7 @@ import type {
 import type { JsonObject } from '../../types/json.js';
 import type { Dialect } from './dialect.js';
 import { toSafeNumber } from './dialect.js';
+import { CoalescedReads, groupKeys } from './coalesced-reads.js';
 
 // The knex implementation of UserDataStore (tables of migrations/0004_user_data.ts).
 
@@ -80,7 +81,20 @@ function toPresence(r: PresenceDbRow): PresenceRow {
   };
 }
 
+interface UserReceiptsKey {
+  roomIds: readonly string[];
+  userId: string;
+  receiptTypes: readonly string[];
+}
+
+/** Users per coalesced receipts read, and the longest room list coalesced (coalesced-reads.ts). */
+const USER_BATCH = 500;
+const MAX_COALESCED_ROOMS = 16;
+
 export class KnexUserDataStore implements UserDataStore {
+  /** The read receipts behind each woken member's unread counts, read together (coalesced-reads.ts). */
+  private readonly userReceipts = new CoalescedReads<UserReceiptsKey, ReceiptRow[]>((keys) => this.readUserReceipts(keys), USER_BATCH);
+
   constructor(
     readonly knex: Knex,
     readonly dialect: Dialect,
@@ -172,6 +186,34 @@ export class KnexUserDataStore implements UserDataStore {
   }
 
   async getUserReceiptsInRooms(roomIds: readonly string[], userId: string, receiptTypes: readonly string[]): Promise<ReceiptRow[]> {
+    // Long room lists (initial syncs) are one user's own business: read them in chunks as they are.
+    if (roomIds.length > 0 && roomIds.length <= MAX_COALESCED_ROOMS) return this.userReceipts.get({ roomIds, userId, receiptTypes });
+    return this.userReceiptsInRooms(roomIds, userId, receiptTypes);
+  }
+
+  /** One statement per distinct (rooms, types) in the batch, for all its users. */
+  private async readUserReceipts(keys: readonly UserReceiptsKey[]): Promise<ReceiptRow[][]> {
+    const out: ReceiptRow[][] = keys.map(() => []);
+    const groups = groupKeys(keys, (k) => `${[...k.roomIds].sort().join('\0')}\n${[...k.receiptTypes].sort().join('\0')}`);
+    for (const group of groups.values()) {
+      const { roomIds, receiptTypes } = (group[0] as { key: UserReceiptsKey }).key;
+      const userIds = [...new Set(group.map((g) => g.key.userId))];
+      const rows: ReceiptDbRow[] = await this.knex('receipts')
+        .whereIn('room_id', [...roomIds])
+        .whereIn('receipt_type', [...receiptTypes])
+        .modify((q) => (userIds.length === 1 ? q.andWhere('user_id', userIds[0]) : q.whereIn('user_id', userIds)));
+      const byUser = new Map<string, ReceiptDbRow[]>();
+      for (const r of rows) {
+        const list = byUser.get(r.user_id);
+        if (list) list.push(r);
+        else byUser.set(r.user_id, [r]);
+      }
+      for (const { key, index } of group) out[index] = (byUser.get(key.userId) ?? []).map(toReceipt);
+    }
+    return out;
+  }
+
+  private async userReceiptsInRooms(roomIds: readonly string[], userId: string, receiptTypes: readonly string[]): Promise<ReceiptRow[]> {
     const out: ReceiptRow[] = [];
     const chunk = Math.max(1, this.dialect.maxBindParams - 8 - receiptTypes.length);
     for (let i = 0; i < roomIds.length; i += chunk) {

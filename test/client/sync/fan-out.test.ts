@@ -106,4 +106,44 @@ describe('/sync fan-out: one message to many waiting members', () => {
       assert.equal(events[0].unsigned['m.relations']['m.replace'].event_id, edit.event_id);
     }
   });
+
+  test("woken together, each member gets their own key counts, unread counts past their own receipt, and their own new rooms", async () => {
+    // These per-user reads are answered for all woken members by one statement each (src/storage/knex/coalesced-reads.ts).
+    // Carol ignores eve since the first test: frank stands in for her.
+    const [bob, , dave, carol] = members as [Api, Api, Api, Api];
+    const roomId = await createRoom(eve, { preset: 'public_chat' });
+    for (const m of [bob, carol, dave]) await m.ok('POST', `/v3/join/${encodeURIComponent(roomId)}`, {});
+    const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`signed_curve25519:k${i}`, { key: `key${i}` }]));
+    await bob.ok('POST', '/v3/keys/upload', { one_time_keys: keys(2) });
+    await carol.ok('POST', '/v3/keys/upload', { one_time_keys: keys(5) });
+    const first = await send(eve, roomId, 'one');
+    const second = await send(eve, roomId, 'two');
+    // Bob has read up to the second message, carol up to the first, dave nothing.
+    await bob.ok('POST', `/v3/rooms/${encodeURIComponent(roomId)}/receipt/m.read/${encodeURIComponent(second)}`, {});
+    await carol.ok('POST', `/v3/rooms/${encodeURIComponent(roomId)}/receipt/m.read/${encodeURIComponent(first)}`, {});
+    const tokens = new Map<Api, string>();
+    for (const api of [bob, carol, dave]) tokens.set(api, String((await sync(api, { filter: PLAIN })).next_batch));
+    // Dave joins a second room after his token: only his woken sync has it, as a newly joined room.
+    const other = await createRoom(eve, { preset: 'public_chat' });
+    await dave.ok('POST', `/v3/join/${encodeURIComponent(other)}`, {});
+    const daveAfterJoin = String((await sync(dave, { filter: PLAIN, since: tokens.get(dave) })).next_batch);
+    const polls = [bob, carol, dave].map((api) => sync(api, { filter: PLAIN, since: tokens.get(api), timeout: 20_000 }));
+    // A second long-poll of dave from before his join: it must show the new room.
+    const daveOld = sync(dave, { filter: PLAIN, since: tokens.get(dave), timeout: 20_000 });
+    const davePoll = sync(dave, { filter: PLAIN, since: daveAfterJoin, timeout: 20_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const third = await send(eve, roomId, 'three');
+    const [b, c, d] = (await Promise.all(polls)) as [J, J, J];
+    const [dOld, dNew] = (await Promise.all([daveOld, davePoll])) as [J, J];
+    for (const body of [b, c, dNew]) assert.deepEqual(body.rooms.join[roomId].timeline.events.map((e: J) => e.event_id), [third]);
+    assert.equal(b.rooms.join[roomId].unread_notifications.notification_count, 1);
+    assert.equal(c.rooms.join[roomId].unread_notifications.notification_count, 2);
+    assert.equal(dNew.rooms.join[roomId].unread_notifications.notification_count, 3);
+    assert.deepEqual(b.device_one_time_keys_count, { signed_curve25519: 2 });
+    assert.deepEqual(c.device_one_time_keys_count, { signed_curve25519: 5 });
+    assert.deepEqual(dNew.device_one_time_keys_count, { signed_curve25519: 0 });
+    // Dave's long-polls from before his join return at once with the new room; the one after it does not show it.
+    for (const body of [d, dOld]) assert.ok(body.rooms.join[other], JSON.stringify(body.rooms.join));
+    assert.equal(dNew.rooms.join[other], undefined);
+  });
 });

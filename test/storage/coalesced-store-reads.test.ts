@@ -1,0 +1,99 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Knex } from 'knex';
+import { describeStorage } from '../helpers/storage.js';
+import type { PushActionRow } from '../../src/storage/interfaces/index.js';
+
+// Woken syncs ask their per-user reads at once (src/storage/knex/coalesced-reads.ts): the stores answer them
+// with one statement per kind, and each caller must get exactly what it would have got asking alone.
+
+function action(over: Partial<PushActionRow>): PushActionRow {
+  return { userId: '@a:x', eventId: '$e', roomId: '!r:x', streamOrdering: 1, threadId: 'main', notify: true, highlight: false, actions: ['notify'], ts: 1, ...over };
+}
+
+/** Statements run while `fn` runs (knex's query event). */
+async function statements<T>(knex: Knex, fn: () => Promise<T>): Promise<{ result: T; count: number }> {
+  let count = 0;
+  const on = () => count++;
+  knex.on('query', on);
+  try {
+    const result = await fn();
+    return { result, count };
+  } finally {
+    knex.removeListener('query', on);
+  }
+}
+
+describeStorage('coalesced per-user reads', (h) => {
+  test('push actions of many users in one room, each past their own read position, in one statement', async () => {
+    const storage = await h.open();
+    const { push } = storage;
+    const rows: PushActionRow[] = [];
+    for (const [i, user] of ['@a:x', '@b:x', '@c:x'].entries()) {
+      for (let so = 1; so <= 4; so++) rows.push(action({ userId: user, eventId: `$${user}${so}`, streamOrdering: so, highlight: so === 4 && i === 1 }));
+    }
+    rows.push(action({ userId: '@a:x', eventId: '$other', roomId: '!s:x', streamOrdering: 5 }));
+    await push.addPushActions(rows);
+    const asks: Array<[string, string, number]> = [
+      ['@a:x', '!r:x', -1],
+      ['@b:x', '!r:x', 2],
+      ['@c:x', '!r:x', 2],
+      ['@a:x', '!r:x', 3],
+      ['@d:x', '!r:x', -1],
+      ['@a:x', '!s:x', -1],
+    ];
+    const alone: PushActionRow[][] = [];
+    for (const [u, r, after] of asks) alone.push(await push.getRoomPushActions(u, r, after));
+    const { result, count } = await statements(storage.knex, () => Promise.all(asks.map(([u, r, after]) => push.getRoomPushActions(u, r, after))));
+    assert.deepEqual(result, alone);
+    assert.deepEqual(result.map((rs) => rs.map((x) => x.streamOrdering)), [[1, 2, 3, 4], [3, 4], [3, 4], [4], [], [5]]);
+    assert.equal(result[1]?.[1]?.highlight, true);
+    assert.equal(count, 2, 'one statement per room');
+  });
+
+  test("receipts of many users in the same rooms, each user's own, in one statement", async () => {
+    const storage = await h.open();
+    const { userData } = storage;
+    const base = { roomId: '!r:x', receiptType: 'm.read', userId: '@a:x', threadId: '', eventId: '$1', data: {}, streamId: 1 };
+    await userData.putReceipt(base);
+    await userData.putReceipt({ ...base, userId: '@b:x', eventId: '$2', streamId: 2 });
+    await userData.putReceipt({ ...base, userId: '@b:x', roomId: '!s:x', receiptType: 'm.read.private', eventId: '$3', streamId: 3 });
+    await userData.putReceipt({ ...base, userId: '@b:x', receiptType: 'm.fully_read', eventId: '$4', streamId: 4 });
+    const types = ['m.read', 'm.read.private'];
+    const asks: Array<[string[], string]> = [
+      [['!r:x', '!s:x'], '@a:x'],
+      [['!s:x', '!r:x'], '@b:x'],
+      [['!r:x', '!s:x'], '@c:x'],
+    ];
+    const { result, count } = await statements(storage.knex, () => Promise.all(asks.map(([rooms, u]) => userData.getUserReceiptsInRooms(rooms, u, types))));
+    assert.deepEqual(result.map((rs) => rs.map((x) => x.eventId).sort()), [['$1'], ['$2', '$3'], []]);
+    assert.equal(count, 1);
+  });
+
+  test('one-time key counts and unused fallback keys of many devices, per device, in one statement each', async () => {
+    const storage = await h.open();
+    const { e2e } = storage;
+    await e2e.addOneTimeKeys('@a:x', 'A1', [{ algorithm: 'signed_curve25519', keyId: 'k1', key: {} }, { algorithm: 'signed_curve25519', keyId: 'k2', key: {} }], 1);
+    await e2e.addOneTimeKeys('@a:x', 'A2', [{ algorithm: 'curve25519', keyId: 'k1', key: 'x' }], 1);
+    await e2e.addOneTimeKeys('@b:x', 'B1', [{ algorithm: 'signed_curve25519', keyId: 'k1', key: {} }], 1);
+    await e2e.setFallbackKeys('@a:x', 'A1', [{ algorithm: 'signed_curve25519', keyId: 'f', key: {} }]);
+    await e2e.setFallbackKeys('@b:x', 'B1', [{ algorithm: 'signed_curve25519', keyId: 'f', key: {} }]);
+    await e2e.claimKey('@b:x', 'B1', 'signed_curve25519');
+    await e2e.claimKey('@b:x', 'B1', 'signed_curve25519'); // the fallback key: now used
+    const devices: Array<[string, string]> = [
+      ['@a:x', 'A1'],
+      ['@a:x', 'A2'],
+      ['@b:x', 'B1'],
+      ['@c:x', 'C1'],
+    ];
+    const { result, count } = await statements(storage.knex, () =>
+      Promise.all([
+        Promise.all(devices.map(([u, d]) => e2e.countOneTimeKeys(u, d))),
+        Promise.all(devices.map(([u, d]) => e2e.getUnusedFallbackKeyTypes(u, d))),
+      ]),
+    );
+    assert.deepEqual(result[0], [{ signed_curve25519: 2 }, { curve25519: 1 }, {}, {}]);
+    assert.deepEqual(result[1], [['signed_curve25519'], [], [], []]);
+    assert.equal(count, 2);
+  });
+});
