@@ -173,6 +173,54 @@ describeStorage('room write store', (ctx) => {
     assert.equal((await storage.rooms.getCurrentStateIds(ROOM)).has(sk('m.room.member', '@carol:test.example.org')), false);
   });
 
+  test('a group of batches writes its edges, event_state and txn ids in one INSERT per table, all readable after', async () => {
+    const storage = await ctx.open();
+    const c = chain(storage);
+    await c.add('$create', pdu('m.room.create', [], { state_key: '' }));
+    const alice = '@alice:test.example.org';
+    const ids = ['$g1', '$g2', '$g3'];
+    const batches = ids.map((id, i) => ({
+      roomId: ROOM,
+      events: [
+        {
+          eventId: id,
+          pdu: pdu('m.room.message', [i === 0 ? '$create' : (ids[i - 1] as string)], { auth_events: ['$create'] }),
+          roomId: ROOM,
+          depth: 2 + i,
+          outlier: false,
+          softFailed: false,
+          rejectedReason: null,
+          stateBefore: new Map(c.state),
+          streamOrdering: 2 + i,
+          txn: { userId: alice, deviceId: 'D', txnId: `t${i}` },
+        },
+      ],
+      newForwardExtremities: [id],
+      newCurrentState: null,
+    }));
+    const inserts = new Map<string, number>();
+    const count = (q: { sql: string }) => {
+      const table = /^insert into [`"](\w+)[`"]/.exec(q.sql)?.[1];
+      if (table !== undefined) inserts.set(table, (inserts.get(table) ?? 0) + 1);
+    };
+    storage.knex.on('query', count);
+    try {
+      await storage.rooms.persistEventBatches(batches);
+    } finally {
+      storage.knex.off('query', count);
+    }
+    for (const table of ['event_edges', 'event_auth_edges', 'event_state', 'event_txn_ids']) assert.equal(inserts.get(table), 1, table);
+    for (const [i, id] of ids.entries()) {
+      assert.equal(await storage.rooms.getTxnEvent(alice, 'D', `t${i}`), id);
+      assert.deepEqual(await storage.rooms.getStateIdsAfterEvent(id), c.state);
+    }
+    const edges: Array<{ event_id: string; prev_event_id: string }> = await storage.knex('event_edges').select('event_id', 'prev_event_id').whereIn('event_id', ids).orderBy('event_id');
+    assert.deepEqual(edges.map((e) => [e.event_id, e.prev_event_id]), [['$g1', '$create'], ['$g2', '$g1'], ['$g3', '$g2']]);
+    const auth: Array<{ event_id: string }> = await storage.knex('event_auth_edges').select('event_id').where('auth_event_id', '$create').whereIn('event_id', ids);
+    assert.equal(auth.length, 3);
+    assert.deepEqual(await storage.rooms.getForwardExtremities(ROOM), ['$g3']);
+  });
+
   test('a failing batch rolls back entirely', async () => {
     const storage = await ctx.open();
     const c = chain(storage);

@@ -3,6 +3,7 @@ import type { EventId, RoomId, UserId } from '../../types/ids.js';
 import type { Pdu, StateKey } from '../../types/pdu.js';
 import type { EventToPersist, RoomRow, RoomWriteStore } from '../interfaces/index.js';
 import type { Dialect } from './dialect.js';
+import { DeferredRows } from './deferred-rows.js';
 import { StateGroupWriter, type ResolvedGroup } from './room-write-state-groups.js';
 import { writeCurrentState } from './room-write-current-state.js';
 import { deleteDeadStateGroups, findDeadStateGroups } from './state-group-gc.js';
@@ -56,14 +57,16 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     // room) build on it without a query.
     const localAfter = new Map<EventId, ResolvedGroup>();
     await this.knex.transaction(async (trx) => {
+      const deferred = new DeferredRows(this.dialect);
       // A later batch of the same room replaces the forward extremities anyway (a group commit of a burst).
       const lastExtremities = new Map<RoomId, number>();
       batches.forEach((b, i) => {
         if (b.newForwardExtremities !== null) lastExtremities.set(b.roomId, i);
       });
       for (const [i, batch] of batches.entries()) {
-        await this.persistBatch(trx, batch, localAfter, written, (lastExtremities.get(batch.roomId) ?? i) > i);
+        await this.persistBatch(trx, batch, localAfter, written, deferred, (lastExtremities.get(batch.roomId) ?? i) > i);
       }
+      await deferred.flush(trx);
     });
     this.groups.remember(written);
     for (const [eventId, group] of localAfter) {
@@ -77,6 +80,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     batch: PersistBatch,
     localAfter: Map<EventId, ResolvedGroup>,
     written: ResolvedGroup[],
+    deferred: DeferredRows,
     supersededExtremities: boolean,
   ): Promise<void> {
     if (batch.room !== undefined) await trx('rooms').insert(roomDbRow(batch.room));
@@ -90,7 +94,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
       );
     }
     for (const ev of batch.events) {
-      await this.persistOne(trx, ev, localAfter, written);
+      await this.persistOne(trx, ev, localAfter, written, deferred);
     }
     if (batch.newForwardExtremities !== null && !supersededExtremities) {
       await trx('forward_extremities').where('room_id', batch.roomId).del();
@@ -108,7 +112,10 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     const rewritten = new Map<EventId, number>();
     await this.knex.transaction(async (trx) => {
       const localAfter = new Map<EventId, ResolvedGroup>();
-      for (const ev of batch.events) await this.persistOne(trx, ev, localAfter, written);
+      const deferred = new DeferredRows(this.dialect);
+      for (const ev of batch.events) await this.persistOne(trx, ev, localAfter, written, deferred);
+      // The event_state rows are rewritten below.
+      await deferred.flush(trx);
       // Each event's new groups are deltas against the previous event's: events since the join are few and
       // mostly linear, and their full states differ by little.
       let base: ResolvedGroup | null = null;
@@ -164,6 +171,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     ev: BatchEvent,
     localAfter: Map<EventId, ResolvedGroup>,
     written: ResolvedGroup[],
+    deferred: DeferredRows,
   ): Promise<void> {
     const { pdu } = ev;
     const isState = typeof pdu.state_key === 'string';
@@ -201,14 +209,12 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     });
 
     const authIds = promote ? [] : [...new Set(pdu.auth_events.map(refId))];
-    if (authIds.length > 0) {
-      await trx('event_auth_edges').insert(authIds.map((a) => ({ event_id: ev.eventId, auth_event_id: a })));
-    }
+    deferred.add('event_auth_edges', authIds.map((a) => ({ event_id: ev.eventId, auth_event_id: a })));
 
     if (!ev.outlier) {
       const prevIds = [...new Set(pdu.prev_events.map(refId))];
       if (prevIds.length > 0) {
-        await trx('event_edges').insert(prevIds.map((p) => ({ event_id: ev.eventId, prev_event_id: p, room_id: ev.roomId })));
+        deferred.add('event_edges', prevIds.map((p) => ({ event_id: ev.eventId, prev_event_id: p, room_id: ev.roomId })));
         await this.updateBackwardExtremities(trx, ev.roomId, prevIds, localAfter);
       }
       await trx('backward_extremities').where({ room_id: ev.roomId, event_id: ev.eventId }).del();
@@ -223,7 +229,8 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
         }
         for (const g of new Set([before, after])) if (g !== base) written.push(g);
         localAfter.set(ev.eventId, after);
-        await trx('event_state').insert({ event_id: ev.eventId, state_group_before: before.id, state_group_after: after.id });
+        // baseGroup reads event_state, but only for events outside this transaction (localAfter has the rest).
+        deferred.add('event_state', [{ event_id: ev.eventId, state_group_before: before.id, state_group_after: after.id }]);
       }
     }
 
@@ -249,14 +256,16 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     }
 
     if (ev.txn !== undefined) {
-      await trx('event_txn_ids').insert({
-        user_id: ev.txn.userId,
-        device_id: ev.txn.deviceId,
-        txn_id: ev.txn.txnId,
-        room_id: ev.roomId,
-        event_id: ev.eventId,
-        created_ts: pdu.origin_server_ts,
-      });
+      deferred.add('event_txn_ids', [
+        {
+          user_id: ev.txn.userId,
+          device_id: ev.txn.deviceId,
+          txn_id: ev.txn.txnId,
+          room_id: ev.roomId,
+          event_id: ev.eventId,
+          created_ts: pdu.origin_server_ts,
+        },
+      ]);
     }
 
     if (pdu.type === 'm.room.redaction' && accepted) {
