@@ -96,4 +96,15 @@ describeStorage('coalesced per-user reads', (h) => {
     assert.deepEqual(result[1], [['signed_curve25519'], [], [], []]);
     assert.equal(count, 2);
   });
+
+  test('the presence rows read as syncs start, one user each, in one statement', async () => {
+    const storage = await h.open();
+    const { userData } = storage;
+    await userData.putPresence({ userId: '@a:x', state: 'online', statusMsg: 'hi', lastActiveTs: 10, currentlyActive: true, streamId: 1 });
+    await userData.putPresence({ userId: '@b:x', state: 'unavailable', statusMsg: null, lastActiveTs: 20, currentlyActive: false, streamId: 2 });
+    const { result, count } = await statements(storage.knex, () => Promise.all(['@a:x', '@b:x', '@c:x', '@a:x'].map((u) => userData.getPresence([u]))));
+    assert.deepEqual(result.map((rs) => rs.map((r) => [r.userId, r.state])), [[['@a:x', 'online']], [['@b:x', 'unavailable']], [], [['@a:x', 'online']]]);
+    assert.notEqual(result[0]?.[0], result[3]?.[0], 'each caller gets its own row object');
+    assert.equal(count, 1);
+  });
 });

@@ -95,6 +95,15 @@ export class KnexUserDataStore implements UserDataStore {
   /** The read receipts behind each woken member's unread counts, read together (coalesced-reads.ts). */
   private readonly userReceipts = new CoalescedReads<UserReceiptsKey, ReceiptRow[]>((keys) => this.readUserReceipts(keys), USER_BATCH);
 
+  private readonly presenceOfUser = new CoalescedReads<string, PresenceRow | undefined>(async (ids) => {
+    const rows = new Map((await this.presenceOfUsers([...new Set(ids)])).map((r) => [r.userId, r]));
+    // Each caller its own object, as a read of its own would give.
+    return ids.map((id) => {
+      const row = rows.get(id);
+      return row === undefined ? undefined : { ...row };
+    });
+  }, USER_BATCH);
+
   constructor(
     readonly knex: Knex,
     readonly dialect: Dialect,
@@ -250,6 +259,16 @@ export class KnexUserDataStore implements UserDataStore {
   }
 
   async getPresence(userIds: readonly string[]): Promise<PresenceRow[]> {
+    // One user's row: what every /sync reads as it starts (presence.ts), so the clients re-polling after a
+    // fan-out are read together.
+    if (userIds.length === 1) {
+      const row = await this.presenceOfUser.get(userIds[0] as string);
+      return row === undefined ? [] : [row];
+    }
+    return this.presenceOfUsers(userIds);
+  }
+
+  private async presenceOfUsers(userIds: readonly string[]): Promise<PresenceRow[]> {
     const out: PresenceRow[] = [];
     const chunk = Math.max(1, this.dialect.maxBindParams - 8);
     for (let i = 0; i < userIds.length; i += chunk) {
