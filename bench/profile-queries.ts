@@ -10,6 +10,7 @@ import { timeSqliteStatements } from './lib/sqlite-statements.js';
 import { buildFixture } from './scenarios/send.js';
 
 // `fanout N`: instead, N members long-poll one room and one message wakes them all (per woken sync).
+// REPOLL=1 with `fanout N`: count instead the new long-polls the woken members start right after (per re-poll).
 const fanoutMode = process.argv[2] === 'fanout';
 const clients = Number(process.argv[fanoutMode ? 3 : 2] ?? 10);
 const perClient = fanoutMode ? 1 : Number(process.argv[3] ?? 20);
@@ -40,7 +41,15 @@ try {
     await new Promise((r) => setTimeout(r, 500 + clients * 2));
     times.counting = true;
     await sendText(server.baseUrl, fx.users[0] as User, room, 'fan-out');
-    await Promise.all(polls);
+    const woken = await Promise.all(polls);
+    if (process.env.REPOLL === '1') {
+      await new Promise((r) => setTimeout(r, 500));
+      runs.clear();
+      spent.clear();
+      counts.clear();
+      // Nothing new arrives: each re-poll computes its (empty) incremental sync and waits out its timeout.
+      await Promise.all(fx.users.map((u, i) => sync(server.baseUrl, u, { filter, timeout: '1000', since: String(woken[i]?.next_batch) })));
+    }
   } else {
     await new Promise((r) => setTimeout(r, 500));
     times.counting = true;
@@ -53,7 +62,7 @@ try {
   await new Promise((r) => setTimeout(r, 1000));
   times.counting = false;
   // Per send, or in fan-out mode per woken member.
-  const sends = senders * perClient;
+  const sends = fanoutMode ? clients : senders * perClient;
   const total = [...runs.values()].reduce((a, b) => a + b, 0);
   const prepared = [...counts.values()].reduce((a, b) => a + b, 0);
   process.stdout.write(`${sends} sends, ${total} statements run (${(total / sends).toFixed(1)} per send), ${prepared} prepared\n`);
