@@ -29,6 +29,9 @@ interface SearchDialect {
   matching(db: Db, tokens: readonly string[]): Knex.QueryBuilder;
 }
 
+/** Rows per INSERT of an indexing pass: far under SQLite's 500 compound terms and both engines' bind limits. */
+const SEARCH_ROWS_PER_INSERT = 100;
+
 function rowValues(r: SearchRow): Record<string, unknown> {
   return {
     event_id: r.eventId,
@@ -44,12 +47,24 @@ function rowValues(r: SearchRow): Record<string, unknown> {
 
 const sqliteSearch: SearchDialect = {
   async insert(db, rows) {
-    for (const r of rows) {
-      // An event indexed before (rows are idempotent) returns no id and keeps its FTS entry.
-      const [inserted]: Array<{ id: unknown }> = await db('event_search').insert(rowValues(r)).onConflict('event_id').ignore().returning('id');
-      if (inserted === undefined) continue;
-      const id = toSafeNumber(inserted.id, 'event_search.id');
-      await db.raw('INSERT INTO event_search_fts(rowid, value) VALUES (?, ?)', [id, r.value]);
+    // Rows of one indexing pass in multi-row INSERTs (one statement per row before). An event indexed before
+    // (rows are idempotent) returns no id and keeps its FTS entry; RETURNING gives no order, so ids are matched
+    // by event id.
+    for (let i = 0; i < rows.length; i += SEARCH_ROWS_PER_INSERT) {
+      const part = rows.slice(i, i + SEARCH_ROWS_PER_INSERT);
+      const inserted: Array<{ id: unknown; event_id: string }> = await db('event_search')
+        .insert(part.map(rowValues))
+        .onConflict('event_id')
+        .ignore()
+        .returning(['id', 'event_id']);
+      if (inserted.length === 0) continue;
+      const value = new Map(part.map((r) => [r.eventId as string, r.value]));
+      const bindings = inserted.flatMap((r) => {
+        const text = value.get(r.event_id);
+        if (text === undefined) throw new Error(`event_search: RETURNING named ${r.event_id}, which this insert did not carry`);
+        return [toSafeNumber(r.id, 'event_search.id'), text];
+      });
+      await db.raw(`INSERT INTO event_search_fts(rowid, value) VALUES ${inserted.map(() => '(?, ?)').join(', ')}`, bindings);
     }
   },
   async remove(db, eventIds) {
@@ -73,11 +88,12 @@ const sqliteSearch: SearchDialect = {
 
 const postgresSearch: SearchDialect = {
   async insert(db, rows) {
-    for (const r of rows) {
+    for (let i = 0; i < rows.length; i += SEARCH_ROWS_PER_INSERT) {
+      const part = rows.slice(i, i + SEARCH_ROWS_PER_INSERT);
       await db.raw(
         `INSERT INTO event_search (event_id, room_id, sender, type, key, value, stream_ordering, origin_server_ts, vector)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, to_tsvector('english', ?)) ON CONFLICT (event_id) DO NOTHING`,
-        [r.eventId, r.roomId, r.sender, r.type, r.key, r.value, r.streamOrdering, r.originServerTs, r.value],
+         VALUES ${part.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, to_tsvector('english', ?))").join(', ')} ON CONFLICT (event_id) DO NOTHING`,
+        part.flatMap((r) => [r.eventId, r.roomId, r.sender, r.type, r.key, r.value, r.streamOrdering, r.originServerTs, r.value]),
       );
     }
   },

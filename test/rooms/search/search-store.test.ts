@@ -57,6 +57,12 @@ describeStorage('relations and search stores', (h) => {
 
     // Indexing is idempotent: a batch indexed again (two indexers, a retry) adds no second row or hit.
     await storage.relations.indexBatch({ name: 'test', position: so, relations: [], search: events.map(searchRowOf).filter((r) => r !== null), redacted: [] });
+    // A batch mixing indexed and new events (rows go in multi-row inserts): each new row gets its own text.
+    const late = [ev('$g', 'm.room.message', { msgtype: 'm.text', body: 'zebra crossing' }), ev('$h', 'm.room.message', { msgtype: 'm.text', body: 'yak shaving' })];
+    await storage.relations.indexBatch({ name: 'test', position: so, relations: [], search: [...events, ...late].map(searchRowOf).filter((r) => r !== null).reverse(), redacted: [] });
+    const only = async (term: string) => (await storage.search.search({ roomIds: [ROOM], terms: [term], keys: ['content.body'], orderBy: 'recent', limit: 10 })).map((x) => x.eventId);
+    assert.deepEqual(await only('zebra'), ['$g']);
+    assert.deepEqual(await only('yak'), ['$h']);
 
     const all = ['content.body', 'content.name', 'content.topic'];
     const hits = await storage.search.search({ roomIds: [ROOM], terms: ['quick'], keys: all, orderBy: 'recent', limit: 10 });
