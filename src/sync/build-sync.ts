@@ -6,6 +6,9 @@ import { eventMatches, filterExcludesAll } from './filter.js';
 import { buildStrippedState } from './invited-room.js';
 import { buildJoinedRoom, buildLeftRoom, type SharedRoomData } from './joined-room.js';
 import { buildPresence } from './presence-section.js';
+import { inWaves } from './batch-loader.js';
+import { batchedSyncReads } from './batched-reads.js';
+import { batchedSerializer } from './serialize.js';
 import { groupByRoom } from './room-ephemeral.js';
 import { computeRoomLists } from './room-lists.js';
 import type { LazyMemberCache } from './room-state.js';
@@ -31,6 +34,17 @@ export interface BuiltSync {
 }
 
 const EVERYTHING = -1;
+/**
+ * Rooms whose sections are built at once. Their reads coalesce into one statement per kind; the bound keeps
+ * what a sync over tens of thousands of rooms holds in flight (and waits on) at one time.
+ */
+const ROOMS_PER_WAVE = 1_000;
+
+/** The computation as side-by-side room builders use it: room reads and serialization coalesced. */
+function batchedComputation(c: SyncComputation): SyncComputation {
+  const reads = batchedSyncReads(c.reads);
+  return { ...c, reads, rooms: reads.store, serializer: batchedSerializer(c.serializer, c.requester, reads) };
+}
 
 export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promise<BuiltSync> {
   const userId = c.requester.userId;
@@ -65,10 +79,14 @@ export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promis
   };
 
   const join: Record<RoomId, NonNullable<Awaited<ReturnType<typeof buildJoinedRoom>>>> = {};
-  for (const row of lists.joinedFull) {
-    const section = await buildJoinedRoom(c, row, true, shared);
+  // Full sections (an initial sync's every room) are built side by side over batched reads; the sections
+  // still go into the response in the order of the room lists.
+  const batched = lists.joinedFull.length + lists.left.length > 1 ? batchedComputation(c) : c;
+  const fullSections = await inWaves(lists.joinedFull, ROOMS_PER_WAVE, (row) => buildJoinedRoom(batched, row, true, shared));
+  lists.joinedFull.forEach((row, i) => {
+    const section = fullSections[i];
     if (section) join[row.roomId] = section;
-  }
+  });
   if (incRooms.length > 0 && since !== null) {
     const changed = since.events < c.to.events ? await c.reads.roomsChangedSince(incRooms, since.events, c.to.events) : new Set<RoomId>();
     for (const row of lists.joinedIncremental) {
@@ -93,7 +111,11 @@ export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promis
   for (const row of lists.knocked) knock[row.roomId] = { knock_state: { events: await buildStrippedState(c, row, 'knock_room_state') } };
   const leave: Record<RoomId, Awaited<ReturnType<typeof buildLeftRoom>>> = {};
   const newlyLeft = new Set(lists.newlyLeft);
-  for (const row of lists.left) leave[row.roomId] = await buildLeftRoom(c, row, newlyLeft.has(row.roomId), shared);
+  const leftSections = await inWaves(lists.left, ROOMS_PER_WAVE, (row) => buildLeftRoom(batched, row, newlyLeft.has(row.roomId), shared));
+  lists.left.forEach((row, i) => {
+    const section = leftSections[i];
+    if (section) leave[row.roomId] = section;
+  });
 
   const globalFilter = c.filter.account_data;
   let globalAccountData = filterExcludesAll(globalFilter)

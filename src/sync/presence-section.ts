@@ -27,7 +27,8 @@ export async function buildPresence(c: SyncComputation, joinedRooms: readonly Ro
   let rows: PresenceRow[];
   if (c.since === null || c.fullState) {
     const users = new Set<UserId>([me]);
-    for (const roomId of joinedRooms) for (const m of await c.rooms.getRoomMembers(roomId, ['join'])) users.add(m.userId);
+    // One read for all rooms (per chunk), in the rooms' order and each room's membership order as before.
+    for (const members of (await c.rooms.getRoomMembersOfRooms(joinedRooms, ['join'])).values()) for (const m of members) users.add(m.userId);
     rows = (await c.userData.getPresence([...users])).filter((r) => r.streamId <= c.to.presence);
   } else {
     if (c.since.presence >= c.to.presence) return [];

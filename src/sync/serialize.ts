@@ -3,6 +3,7 @@ import { serializeEvents, type RelationsBundler, type SharedLookups } from '../r
 import type { RoomReadStore, StoredEvent } from '../storage/interfaces/index.js';
 import type { RoomId } from '../types/ids.js';
 import type { Requester } from '../types/requester.js';
+import { BatchLoader } from './batch-loader.js';
 
 /** Room versions remembered (immutable per room); past this many the oldest half is dropped. */
 const MAX_ROOM_VERSIONS = 50_000;
@@ -10,7 +11,15 @@ const MAX_ROOM_VERSIONS = 50_000;
 // Client formatting of the events sync returns, through the read side's serializer (unsigned.prev_content,
 // redacted_because, age, transaction_id for the sending device), without room_id inside room sections.
 
-export class SyncEventSerializer {
+/** What the section builders serialize their events with. */
+export interface SyncSerializer {
+  serialize(events: readonly StoredEvent[], requester: Requester | null, shared?: SharedLookups): Promise<ClientEvent[]>;
+}
+
+/** Events per serializeEvents call of a coalesced batch: keeps each of its IN (...) lists well inside the bind limits. */
+const MAX_BATCH_EVENTS = 2_000;
+
+export class SyncEventSerializer implements SyncSerializer {
   private readonly roomVersions = new Map<RoomId, RoomVersion>();
 
   constructor(
@@ -38,4 +47,46 @@ export class SyncEventSerializer {
       ...(this.bundleRelations ? { bundleRelations: this.bundleRelations } : {}),
     });
   }
+}
+
+/**
+ * One computation's serializer for side-by-side room builders (batched-reads.ts): the lists they ask for in
+ * one round go through one serializeEvents call (one room-version, transaction-id and relations read per
+ * round instead of per room). Each event's client form does not depend on the other events of the call.
+ */
+export function batchedSerializer(inner: SyncSerializer, requester: Requester | null, shared?: SharedLookups): SyncSerializer {
+  let next = 0;
+  const loader = new BatchLoader<{ id: number; events: readonly StoredEvent[] }, ClientEvent[]>(
+    (r) => String(r.id),
+    async (requests) => {
+      const out: ClientEvent[][] = [];
+      let group: Array<(typeof requests)[number]> = [];
+      let size = 0;
+      const flush = async () => {
+        const all = await inner.serialize(group.flatMap((r) => r.events), requester, shared);
+        let at = 0;
+        for (const r of group) {
+          out.push(all.slice(at, at + r.events.length));
+          at += r.events.length;
+        }
+        group = [];
+        size = 0;
+      };
+      for (const r of requests) {
+        if (size > 0 && size + r.events.length > MAX_BATCH_EVENTS) await flush();
+        group.push(r);
+        size += r.events.length;
+      }
+      if (group.length > 0) await flush();
+      return out;
+    },
+  );
+  return {
+    serialize(events, req, sharedLookups) {
+      // Only this computation's own viewer and lookups are coalesced; anything else is served on its own.
+      if (req !== requester || sharedLookups !== shared) return inner.serialize(events, req, sharedLookups);
+      if (events.length === 0) return Promise.resolve([]);
+      return loader.get({ id: next++, events });
+    },
+  };
 }

@@ -5,7 +5,7 @@ import type { RoomId } from '../types/ids.js';
 import type { JsonObject } from '../types/json.js';
 import type { Requester } from '../types/requester.js';
 import type { SyncFilterJson } from './filter.js';
-import type { SyncEventSerializer } from './serialize.js';
+import type { SyncSerializer } from './serialize.js';
 import type { SyncRoomReads } from './shared-reads.js';
 import type { IgnoredUsersCache } from './ignored-users-cache.js';
 import type { SyncPositions } from './tokens.js';
@@ -76,7 +76,7 @@ export interface SyncComputation {
   /** Ignore lists kept across syncs (ignored-users.ts); without it each computation reads the list. */
   ignoredUsers?: IgnoredUsersCache;
   typing: TypingTracker;
-  serializer: SyncEventSerializer;
+  serializer: SyncSerializer;
 }
 
 /** How the user's memberships moved between `since` and `to` (see room-lists.ts). */

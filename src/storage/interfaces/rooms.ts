@@ -115,6 +115,25 @@ export interface RoomReadStore {
   /** Every room still waiting for its full state (resynced at start). */
   getPartialStateRooms(): Promise<PartialStateRoom[]>;
 
+
+  // Batched reads for syncs over many rooms (an initial sync in 1,000 rooms): one statement per kind and
+  // chunk of rooms instead of one per room; each answers what the single-room read of the same name does.
+  /**
+   * getRoomEventsInRange(roomId, from, to, 'b', limit) for each request, in the order given (newest first
+   * within each).
+   */
+  getRoomEventsBeforeMany(requests: ReadonlyArray<{ roomId: RoomId; from: number; to: number }>, limit: number): Promise<StoredEvent[][]>;
+  /** getStateIdsBeforeEvent of each event; events without recorded state are left out. */
+  getStateIdsBeforeEvents(eventIds: readonly EventId[]): Promise<Map<EventId, Map<StateKey, EventId>>>;
+  /** getMembershipHistoryInRoom of each room (every room given has an entry, possibly empty). */
+  getMembershipHistoriesInRooms(roomIds: readonly RoomId[], userId: UserId): Promise<Map<RoomId, MembershipRow[]>>;
+  /** getCurrentStateMark of each room. */
+  getCurrentStateMarks(roomIds: readonly RoomId[]): Promise<Map<RoomId, number>>;
+  /** getRoomMembers of each room (every room given has an entry, possibly empty). */
+  getRoomMembersOfRooms(roomIds: readonly RoomId[], memberships?: readonly Membership[]): Promise<Map<RoomId, MembershipRow[]>>;
+  /** getCurrentStateIds of each room (every room given has an entry). */
+  getCurrentStateIdsOfRooms(roomIds: readonly RoomId[]): Promise<Map<RoomId, Map<StateKey, EventId>>>;
+
   getAliasesForRoom(roomId: RoomId): Promise<string[]>;
   getRoomIdForAlias(alias: string): Promise<{ roomId: RoomId; servers: string[] } | undefined>;
   getPublicRoomIds(): Promise<RoomId[]>;

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { EventId, RoomId, UserId } from '../../types/ids.js';
 import type { Pdu } from '../../types/pdu.js';
 import type { Membership, MembershipRow, StoredEvent } from '../interfaces/index.js';
@@ -87,4 +88,13 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   const n = Math.max(1, size);
   for (let i = 0; i < items.length; i += n) out.push(items.slice(i, i + n));
   return out;
+}
+
+/** Restricts an `events as e` query to the room's live timeline: no outliers, soft-failed or rejected events. */
+export function liveTimeline<Q extends Knex.QueryBuilder>(q: Q, roomId: RoomId): Q {
+  return q
+    .where('e.room_id', roomId)
+    .andWhere('e.outlier', false)
+    .andWhere('e.soft_failed', false)
+    .whereNull('e.rejected_reason') as Q;
 }

@@ -89,23 +89,57 @@ export class StateGroupResolver {
     return new Map(await pending);
   }
 
+  /**
+   * resolve() of each of `groups` (fresh maps): the uncached ones with one chain query and one entries query
+   * per chunk of groups, not two per group (an initial sync resolves the state of every room it returns).
+   */
+  async resolveMany(groups: Iterable<number>): Promise<Map<number, Map<StateKey, EventId>>> {
+    const out = new Map<number, Map<StateKey, EventId>>();
+    const missing: number[] = [];
+    for (const group of new Set(groups)) {
+      const cached = this.cache.get(group);
+      if (cached !== undefined) out.set(group, new Map(cached));
+      else missing.push(group);
+    }
+    if (missing.length <= 1) {
+      for (const group of missing) out.set(group, await this.resolve(group));
+      return out;
+    }
+    for (const part of chunks(missing, this.maxBindParams)) {
+      const chains = await this.chains(part);
+      const plans = new Map<number, { base: ReadonlyMap<StateKey, EventId> | undefined; needed: number[] }>();
+      const wanted = new Set<number>();
+      for (const group of part) {
+        const chain = chains.get(group) ?? [];
+        if (chain.length === 0) throw new Error(`state group ${group} does not exist`);
+        const plan = this.plan(chain);
+        plans.set(group, plan);
+        for (const id of plan.needed) wanted.add(id);
+      }
+      const byGroup = await this.entries([...wanted]);
+      for (const [group, plan] of plans) out.set(group, new Map(this.apply(plan.base, plan.needed, byGroup)));
+    }
+    return out;
+  }
+
+  /** chain[0] is the group itself, the last element the snapshot: stop at the first group we already know. */
+  private plan(chain: readonly number[]): { base: ReadonlyMap<StateKey, EventId> | undefined; needed: number[] } {
+    for (let i = 0; i < chain.length; i++) {
+      const hit = this.cache.get(chain[i] as number);
+      if (hit !== undefined) return { base: hit, needed: chain.slice(0, i) };
+    }
+    return { base: undefined, needed: [...chain] };
+  }
+
   private async load(group: number): Promise<ReadonlyMap<StateKey, EventId>> {
     const chain = await this.chain(group);
     if (chain.length === 0) throw new Error(`state group ${group} does not exist`);
+    const { base, needed } = this.plan(chain);
+    return this.apply(base, needed, await this.entries(needed));
+  }
 
-    // chain[0] is `group` itself, the last element the snapshot. Stop at the first group we already know.
-    let base: ReadonlyMap<StateKey, EventId> | undefined;
-    let needed = chain;
-    for (let i = 0; i < chain.length; i++) {
-      const hit = this.cache.get(chain[i] as number);
-      if (hit !== undefined) {
-        base = hit;
-        needed = chain.slice(0, i);
-        break;
-      }
-    }
-
-    const byGroup = await this.entries(needed);
+  /** The state of needed[0]: `base` (the state below the chain, if cached) with the deltas of `needed` on top. */
+  private apply(base: ReadonlyMap<StateKey, EventId> | undefined, needed: readonly number[], byGroup: ReadonlyMap<number, EntryRow[]>): ReadonlyMap<StateKey, EventId> {
     const state = new Map<StateKey, EventId>(base ?? []);
     // Apply from the oldest (deepest) to `group`. The snapshot is cached too: sibling chains share it.
     for (let i = needed.length - 1; i >= 0; i--) {
@@ -118,6 +152,34 @@ export class StateGroupResolver {
       if (i === 0 || (base === undefined && i === needed.length - 1)) this.cache.set(id, new Map(state));
     }
     return state;
+  }
+
+  /** For each of `groups`, the group ids from it down to its snapshot, in that order. */
+  private async chains(groups: readonly number[]): Promise<Map<number, number[]>> {
+    const rows: Array<ChainRow & { root: unknown }> = await this.knex
+      .withRecursive('chain', ['root', 'id', 'prev_group', 'n'], (qb) => {
+        void qb
+          .select('id', 'id', 'prev_group', this.knex.raw('0'))
+          .from('state_groups')
+          .whereIn('id', groups)
+          .unionAll((u) => {
+            void u
+              .select('c.root', 'g.id', 'g.prev_group', this.knex.raw('c.n + 1'))
+              .from('state_groups as g')
+              .join('chain as c', 'g.id', 'c.prev_group');
+          });
+      })
+      .select('root', 'id', 'n')
+      .from('chain')
+      .orderBy([{ column: 'root' }, { column: 'n' }]);
+    const out = new Map<number, number[]>();
+    for (const r of rows) {
+      const root = toSafeNumber(r.root, 'state_groups.id');
+      let list = out.get(root);
+      if (list === undefined) out.set(root, (list = []));
+      list.push(toSafeNumber(r.id, 'state_groups.id'));
+    }
+    return out;
   }
 
   /** Group ids from `group` down to its snapshot, in that order. */

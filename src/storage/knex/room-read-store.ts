@@ -7,12 +7,14 @@ import { toSafeNumber } from './dialect.js';
 import {
   chunks,
   EVENT_COLUMNS,
+  liveTimeline,
   toBool,
   toMembershipRow,
   toStoredEvent,
   type EventRow,
   type MembershipDbRow,
 } from './room-read-rows.js';
+import { RoomBatchReads } from './room-read-batch.js';
 import { StateGroupCache, StateGroupResolver } from './room-read-state.js';
 import { CoalescedReads, groupKeys } from './coalesced-reads.js';
 
@@ -90,6 +92,7 @@ function rowsByUser(rows: readonly MembershipDbRow[]): Map<string, MembershipDbR
 
 export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
   private readonly states: StateGroupResolver;
+  private readonly batch: RoomBatchReads;
   /** Ids bound per IN (...) list, leaving room for the rest of the statement. */
   private readonly inListSize: number;
   /** A user's memberships and membership changes, asked by many woken syncs at once (coalesced-reads.ts). */
@@ -105,6 +108,31 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
   ) {
     this.inListSize = Math.max(1, dialect.maxBindParams - 100);
     this.states = new StateGroupResolver(knex, this.inListSize, new StateGroupCache(STATE_CACHE_WEIGHT));
+    this.batch = new RoomBatchReads(knex, dialect, this.states);
+  }
+
+  getRoomEventsBeforeMany(requests: ReadonlyArray<{ roomId: RoomId; from: number; to: number }>, limit: number): Promise<StoredEvent[][]> {
+    return this.batch.roomEventsBeforeMany(requests, limit);
+  }
+
+  getStateIdsBeforeEvents(eventIds: readonly EventId[]): Promise<Map<EventId, Map<StateKey, EventId>>> {
+    return this.batch.stateIdsBeforeEvents(eventIds);
+  }
+
+  getMembershipHistoriesInRooms(roomIds: readonly RoomId[], userId: UserId): Promise<Map<RoomId, MembershipRow[]>> {
+    return this.batch.membershipHistoriesInRooms(roomIds, userId);
+  }
+
+  getCurrentStateMarks(roomIds: readonly RoomId[]): Promise<Map<RoomId, number>> {
+    return this.batch.currentStateMarks(roomIds);
+  }
+
+  getRoomMembersOfRooms(roomIds: readonly RoomId[], memberships?: readonly Membership[]): Promise<Map<RoomId, MembershipRow[]>> {
+    return this.batch.roomMembersOfRooms(roomIds, memberships);
+  }
+
+  getCurrentStateIdsOfRooms(roomIds: readonly RoomId[]): Promise<Map<RoomId, Map<StateKey, EventId>>> {
+    return this.batch.currentStateIdsOfRooms(roomIds);
   }
 
   async getPartialStateRoom(roomId: RoomId): Promise<PartialStateRoom | undefined> {
@@ -454,10 +482,6 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
 
   /** Restricts an `events as e` query to the room's live timeline: no outliers, soft-failed or rejected events. */
   private timeline<Q extends Knex.QueryBuilder>(q: Q, roomId: RoomId): Q {
-    return q
-      .where('e.room_id', roomId)
-      .andWhere('e.outlier', false)
-      .andWhere('e.soft_failed', false)
-      .whereNull('e.rejected_reason') as Q;
+    return liveTimeline(q, roomId);
   }
 }
