@@ -1,17 +1,20 @@
-// Counts the SQL statements and CPU of one initial /sync for a user in N rooms (SQLite, in-process):
-// `node --import tsx bench/profile-initial-sync.ts [rooms]`. Same fixture as the sync-rooms scenario (each room
+// Counts the SQL statements and CPU of one initial /sync for a user in N rooms (in-process):
+// `node --import tsx bench/profile-initial-sync.ts [rooms] [repeats] [sqlite|postgres]` (postgres needs
+// HS_TEST_POSTGRES; its statement times include the round trip). Same fixture as the sync-rooms scenario (each room
 // created by the user, named, one message). Reports statements per initial sync grouped by statement text, and
 // the process CPU per sync (the in-process client's share is small: one request).
 import { createRoom, pool, registerUsers, sendText, sync, type User } from './lib/client.js';
 import { startBenchServer } from './lib/server.js';
+import { timePostgresStatements } from './lib/pg-statements.js';
 import { timeSqliteStatements } from './lib/sqlite-statements.js';
 
 const roomCount = Number(process.argv[2] ?? 1000);
 const repeats = Number(process.argv[3] ?? 3);
-const times = timeSqliteStatements();
+const engine = process.argv[4] === 'postgres' ? 'postgres' : 'sqlite';
+const times = engine === 'postgres' ? timePostgresStatements() : timeSqliteStatements();
 const { spent, runs } = times;
 
-const server = await startBenchServer('sqlite', { child: false });
+const server = await startBenchServer(engine, { child: false });
 try {
   const [user] = (await registerUsers(server.baseUrl, 'many', 1)) as [User];
   await pool(Array.from({ length: roomCount }, (_, i) => i), 1, async (i) => {
@@ -34,7 +37,7 @@ try {
     const sqlMs = [...spent.values()].reduce((a, b) => a + b, 0);
     const joined = Object.keys((body.rooms as { join?: object } | undefined)?.join ?? {}).length;
     process.stdout.write(
-      `sync ${k + 1}: ${joined} rooms, ${total} statements (${(total / roomCount).toFixed(2)} per room), ${sqlMs.toFixed(0)} ms in SQLite, ` +
+      `sync ${k + 1}: ${joined} rooms, ${total} statements (${(total / roomCount).toFixed(2)} per room), ${sqlMs.toFixed(0)} ms in ${engine}, ` +
         `CPU ${((used.user + used.system) / 1000).toFixed(0)} ms, wall ${wall.toFixed(0)} ms, ${(JSON.stringify(body).length / 1024).toFixed(0)} KiB\n`,
     );
     if (k === 0 || k === repeats - 1) {

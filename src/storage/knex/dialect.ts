@@ -40,6 +40,14 @@ export interface Dialect {
   batchSize(columnsPerRow: number): number;
   /** SQL for the server name of a user id column (all after the first ':'), so DISTINCT runs in the database. */
   serverOfUserIdSql(column: string): string;
+  /**
+   * One statement for "the `limit` newest live timeline events (not outliers, soft-failed or rejected) of each
+   * (room, from, to) slice", as rows of `columns` of `events` plus `req`, the slice's index; null when the
+   * engine has no LATERAL join (SQLite), whose callers then run a UNION ALL of per-slice sub-selects. On
+   * PostgreSQL that UNION ALL is planned branch by branch (0.4-1 ms a room, more the more branches), where a
+   * lateral join over the unnested slices is planned once and still reads each room by its index.
+   */
+  timelineSlicesSql: ((slices: ReadonlyArray<{ roomId: string; from: number; to: number }>, limit: number, columns: readonly string[]) => { sql: string; bindings: unknown[] }) | null;
 }
 
 function errorCode(err: unknown): string | null {
@@ -113,6 +121,7 @@ export function sqliteDialect(): Dialect {
     upsert: makeUpsert(batchSize),
     batchSize,
     serverOfUserIdSql: (column) => `substr(${column}, instr(${column}, ':') + 1)`,
+    timelineSlicesSql: null,
   };
 }
 
@@ -129,6 +138,15 @@ export function postgresDialect(): Dialect {
     upsert: makeUpsert(batchSize),
     batchSize,
     serverOfUserIdSql: (column) => `substr(${column}, strpos(${column}, ':') + 1)`,
+    timelineSlicesSql: (slices, limit, columns) => ({
+      sql:
+        `select r.req, ${columns.map((c) => `e.${c}`).join(', ')} ` +
+        'from unnest(?::bigint[], ?::text[], ?::bigint[], ?::bigint[]) as r(req, room_id, lo, hi) ' +
+        `cross join lateral (select ${columns.join(', ')} from events ` +
+        'where events.room_id = r.room_id and events.outlier = false and events.soft_failed = false and events.rejected_reason is null ' +
+        'and events.stream_ordering > r.lo and events.stream_ordering <= r.hi order by events.stream_ordering desc limit ?) as e',
+      bindings: [slices.map((_, i) => i), slices.map((s) => s.roomId), slices.map((s) => s.from), slices.map((s) => s.to), limit],
+    }),
   };
 }
 

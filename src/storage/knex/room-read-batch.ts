@@ -12,10 +12,13 @@ import type { StateGroupResolver } from './room-read-state.js';
 // so an initial sync in 1,000 rooms that read room by room spent most of its time waiting on them.
 
 /**
- * Rooms per UNION ALL of timeline slices. SQLite caps a compound SELECT at 500 terms (the same cap as
+ * Rooms per UNION ALL of timeline slices (engines without LATERAL: SQLite). SQLite caps a compound SELECT at 500 terms (the same cap as
  * multi-row inserts, dialect.maxRowsPerInsert); fewer keep one statement's text and plan small on both.
  */
 const MAX_TIMELINE_BRANCHES = 200;
+
+/** Slices per lateral-join statement (PostgreSQL): bounds one answer's size, not its planning. */
+const LATERAL_SLICES = 5_000;
 
 const MEMBERSHIP_COLUMNS = ['room_id', 'user_id', 'membership', 'event_id', 'stream_ordering'] as const;
 
@@ -26,7 +29,7 @@ export class RoomBatchReads {
 
   constructor(
     private readonly knex: Knex,
-    dialect: Dialect,
+    private readonly dialect: Dialect,
     private readonly states: StateGroupResolver,
   ) {
     this.inListSize = Math.max(1, dialect.maxBindParams - 100);
@@ -37,30 +40,50 @@ export class RoomBatchReads {
     const out: StoredEvent[][] = requests.map(() => []);
     if (limit <= 0) return out;
     const asked = requests.map((r, i) => ({ ...r, i })).filter((r) => r.to > r.from);
-    for (const part of chunks(asked, this.branches)) {
-      // One branch per room, each the single-room query (index range scan on (room_id, stream_ordering), stopping
-      // after `limit` rows) wrapped in a sub-select: SQLite allows ORDER BY / LIMIT only there in a compound.
-      // The request number is a literal we generate, so it needs no bound type on PostgreSQL.
-      const branch = (r: (typeof part)[number]) =>
-        this.knex
-          .select('*')
-          .from(
-            liveTimeline(this.knex('events as e'), r.roomId)
-              .select(this.knex.raw(`${Number(r.i)} as req`), ...EVENT_COLUMNS.map((c) => `e.${c}`))
-              .andWhere('e.stream_ordering', '>', r.from)
-              .andWhere('e.stream_ordering', '<=', r.to)
-              .orderBy('e.stream_ordering', 'desc')
-              .limit(limit)
-              .as('t'),
-          );
-      const [first, ...rest] = part.map(branch);
-      if (first === undefined) continue;
-      const rows: Array<EventRow & { req: unknown }> = rest.length > 0 ? await first.unionAll(rest, false) : await first;
-      for (const row of rows) out[toSafeNumber(row.req, 'req')]?.push(toStoredEvent(row));
+    const lateral = this.dialect.timelineSlicesSql;
+    // Four bound arrays and the limit per lateral statement, however many slices; a branch per slice otherwise.
+    for (const part of chunks(asked, lateral !== null ? LATERAL_SLICES : this.branches)) {
+      const rows = lateral !== null ? await this.lateralSlices(lateral, part, limit) : await this.unionSlices(part, limit);
+      for (const row of rows) {
+        const slice = part[toSafeNumber(row.req, 'req')];
+        if (slice !== undefined) out[slice.i]?.push(toStoredEvent(row));
+      }
     }
-    // A compound's rows come in no promised order: restore newest first within each request.
+    // Neither shape promises the order of its rows: restore newest first within each request.
     for (const list of out) list.sort((a, b) => b.streamOrdering - a.streamOrdering);
     return out;
+  }
+
+  /** Rows of every slice of `part`, `req` being the slice's index in `part`. */
+  private async lateralSlices(
+    sqlFor: NonNullable<Dialect['timelineSlicesSql']>,
+    part: ReadonlyArray<{ roomId: RoomId; from: number; to: number }>,
+    limit: number,
+  ): Promise<Array<EventRow & { req: unknown }>> {
+    const { sql, bindings } = sqlFor(part, limit, EVENT_COLUMNS);
+    const result: { rows: Array<EventRow & { req: unknown }> } = await this.knex.raw(sql, bindings as Knex.RawBinding[]);
+    return result.rows;
+  }
+
+  private async unionSlices(part: ReadonlyArray<{ roomId: RoomId; from: number; to: number }>, limit: number): Promise<Array<EventRow & { req: unknown }>> {
+    // One branch per slice, each the single-room query (index range scan on (room_id, stream_ordering), stopping
+    // after `limit` rows) wrapped in a sub-select: SQLite allows ORDER BY / LIMIT only there in a compound.
+    // The slice number is a literal we generate, so it needs no bound type.
+    const branch = (r: { roomId: RoomId; from: number; to: number }, index: number) =>
+      this.knex
+        .select('*')
+        .from(
+          liveTimeline(this.knex('events as e'), r.roomId)
+            .select(this.knex.raw(`${Number(index)} as req`), ...EVENT_COLUMNS.map((c) => `e.${c}`))
+            .andWhere('e.stream_ordering', '>', r.from)
+            .andWhere('e.stream_ordering', '<=', r.to)
+            .orderBy('e.stream_ordering', 'desc')
+            .limit(limit)
+            .as('t'),
+        );
+    const [first, ...rest] = part.map(branch);
+    if (first === undefined) return [];
+    return rest.length > 0 ? await first.unionAll(rest, false) : await first;
   }
 
   async stateIdsBeforeEvents(eventIds: readonly EventId[]): Promise<Map<EventId, Map<StateKey, EventId>>> {
