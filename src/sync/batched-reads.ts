@@ -104,6 +104,9 @@ class BatchedRoomStore implements RoomReadStore {
   getRoom(...a: Parameters<RoomReadStore['getRoom']>) {
     return this.s.getRoom(...a);
   }
+  getRooms(...a: Parameters<RoomReadStore['getRooms']>) {
+    return this.s.getRooms(...a);
+  }
   getMaxStreamOrdering() {
     return this.s.getMaxStreamOrdering();
   }

@@ -305,6 +305,9 @@ describeStorage('room read store', (h) => {
       { room_id: ROOM, room_version: '12', creator: ALICE, is_public: true, created_ts: 4_102_444_800_000 },
       { room_id: OTHER, room_version: '10', creator: null, is_public: false, created_ts: 1 },
     ]);
+    const rooms = await store(s).getRooms([ROOM, OTHER, '!none:example.org']);
+    assert.deepEqual([...rooms.keys()].sort(), [OTHER, ROOM].sort());
+    for (const r of [ROOM, OTHER]) assert.deepEqual(rooms.get(r), await store(s).getRoom(r));
     await s.knex('forward_extremities').insert([
       { room_id: ROOM, event_id: '$b' },
       { room_id: ROOM, event_id: '$a' },
@@ -350,5 +353,94 @@ describeStorage('room read store', (h) => {
     assert.deepEqual(await r.getEventNearTimestamp(ROOM, 200, 'f'), { eventId: '$2', originServerTs: 200 });
     assert.equal(await r.getEventNearTimestamp(ROOM, 500, 'f'), undefined);
     assert.equal(await r.getEventNearTimestamp(ROOM, 50, 'b'), undefined);
+  });
+});
+
+describeStorage('room read store, batched reads', (h) => {
+  test('each batched read answers what its single-room read does, state groups resolved from a cold cache', async () => {
+    const s = await h.open();
+    await insertGroup(s.knex, 1, null, [
+      ['m.room.create', '', '$create'],
+      ['m.room.member', ALICE, '$join'],
+      ['m.room.name', '', '$name1'],
+    ]);
+    await insertGroup(s.knex, 2, 1, [['m.room.name', '', '$name2']]);
+    await insertGroup(s.knex, 3, 2, [
+      ['m.room.name', '', null],
+      ['m.room.topic', '', '$topic'],
+    ]);
+    await insertGroup(s.knex, 4, 3, [['m.room.member', BOB, '$bob']]);
+    await insertGroup(s.knex, 5, 2, [['m.room.member', ALICE, '$leave']]);
+    for (let i = 1; i <= 6; i++) await insertEvent(s.knex, { id: `$e${i}`, so: i });
+    await insertEvent(s.knex, { id: '$out', so: 7, outlier: true });
+    await insertEvent(s.knex, { id: '$soft', so: 8, softFailed: true });
+    await insertEvent(s.knex, { id: '$rej', so: 9, rejected: 'bad' });
+    for (let i = 10; i <= 13; i++) await insertEvent(s.knex, { id: `$o${i}`, so: i, room: OTHER });
+    await insertEvent(s.knex, { id: '$back', so: -3 });
+    for (const [id, before] of [['$e1', 1], ['$e2', 2], ['$e3', 3], ['$e4', 4], ['$e5', 5], ['$e6', 2]] as const) {
+      await s.knex('event_state').insert({ event_id: id, state_group_before: before, state_group_after: before });
+    }
+    await s.knex('room_memberships').insert([
+      { event_id: '$a1', room_id: ROOM, user_id: ALICE, sender: ALICE, membership: 'join', stream_ordering: 1 },
+      { event_id: '$b1', room_id: ROOM, user_id: BOB, sender: ALICE, membership: 'invite', stream_ordering: 2 },
+      { event_id: '$b2', room_id: ROOM, user_id: BOB, sender: BOB, membership: 'join', stream_ordering: 4 },
+      { event_id: '$b4', room_id: OTHER, user_id: BOB, sender: BOB, membership: 'join', stream_ordering: 7 },
+    ]);
+    await s.knex('current_memberships').insert([
+      { room_id: ROOM, user_id: ALICE, membership: 'join', event_id: '$a1', stream_ordering: 1 },
+      { room_id: ROOM, user_id: BOB, membership: 'join', event_id: '$b2', stream_ordering: 4 },
+      { room_id: OTHER, user_id: BOB, membership: 'invite', event_id: '$b4', stream_ordering: 7 },
+    ]);
+    await s.knex('current_state').insert([
+      { room_id: ROOM, type: 'm.room.name', state_key: '', event_id: '$name2', membership: null },
+      { room_id: OTHER, type: 'm.room.member', state_key: BOB, event_id: '$b4', membership: 'invite' },
+    ]);
+    await s.knex('current_state_delta_stream').insert([
+      { stream_ordering: 3, room_id: ROOM, type: 'm.room.name', state_key: '', event_id: '$name2' },
+      { stream_ordering: 5, room_id: ROOM, type: 'm.room.topic', state_key: '', event_id: '$topic' },
+      { stream_ordering: 11, room_id: OTHER, type: 'm.room.member', state_key: BOB, event_id: '$b4' },
+    ]);
+    const rooms = [ROOM, OTHER, '!none:example.org'];
+    // Separate stores: each starts with an empty state-group cache, so the batch resolves every chain itself.
+    const batch = store(s);
+    const single = store(s);
+    const ids = (evs: ReadonlyArray<{ eventId: string }>) => evs.map((e) => e.eventId);
+
+    const slices = [
+      { roomId: ROOM, from: 0, to: 100 },
+      { roomId: OTHER, from: 0, to: 100 },
+      { roomId: ROOM, from: 2, to: 5 },
+      { roomId: ROOM, from: Number.MIN_SAFE_INTEGER, to: 1 },
+      { roomId: ROOM, from: 5, to: 5 },
+      { roomId: '!none:example.org', from: 0, to: 100 },
+    ];
+    for (const limit of [2, 10]) {
+      const got = await batch.getRoomEventsBeforeMany(slices, limit);
+      const want = await Promise.all(slices.map((r) => single.getRoomEventsInRange(r.roomId, r.from, r.to, 'b', limit)));
+      assert.deepEqual(got.map(ids), want.map(ids), `limit ${limit}`);
+      assert.deepEqual(got, want);
+    }
+    assert.deepEqual(ids((await batch.getRoomEventsBeforeMany(slices, 10))[0] ?? []), ['$e6', '$e5', '$e4', '$e3', '$e2', '$e1']);
+
+    const events = ['$e1', '$e2', '$e3', '$e4', '$e5', '$e6', '$unknown'];
+    const states = await batch.getStateIdsBeforeEvents(events);
+    for (const id of events) assert.deepEqual(states.get(id), await single.getStateIdsBeforeEvent(id), id);
+    assert.equal(states.has('$unknown'), false);
+    // $e2 and $e6 share a group: each gets its own map.
+    states.get('$e2')?.clear();
+    assert.equal(states.get('$e6')?.size, 3);
+
+    for (const user of [ALICE, BOB]) {
+      const histories = await batch.getMembershipHistoriesInRooms(rooms, user);
+      for (const r of rooms) assert.deepEqual(histories.get(r), await single.getMembershipHistoryInRoom(r, user), `${user} ${r}`);
+    }
+    const marks = await batch.getCurrentStateMarks(rooms);
+    for (const r of rooms) assert.equal(marks.get(r), await single.getCurrentStateMark(r), r);
+    for (const memberships of [undefined, ['join'] as const]) {
+      const members = await batch.getRoomMembersOfRooms(rooms, memberships);
+      for (const r of rooms) assert.deepEqual(members.get(r), await single.getRoomMembers(r, memberships), r);
+    }
+    const current = await batch.getCurrentStateIdsOfRooms(rooms);
+    for (const r of rooms) assert.deepEqual(current.get(r), await single.getCurrentStateIds(r), r);
   });
 });

@@ -50,13 +50,17 @@ export type RelationsBundler = (
 /** Room versions of the given rooms (the stored row; the default version's rules when a row is missing). */
 async function versionsFor(store: RoomReadStore, roomIds: Iterable<RoomId>, known?: Map<RoomId, RoomVersion>): Promise<Map<RoomId, RoomVersion>> {
   const out = new Map<RoomId, RoomVersion>();
+  const missing: RoomId[] = [];
   for (const roomId of new Set(roomIds)) {
     const hit = known?.get(roomId);
-    if (hit !== undefined) {
-      out.set(roomId, hit);
-      continue;
-    }
-    const row = await store.getRoom(roomId);
+    if (hit !== undefined) out.set(roomId, hit);
+    else missing.push(roomId);
+  }
+  if (missing.length === 0) return out;
+  // One read for every room not known yet (a first sync after a restart serializes events of all its rooms).
+  const rows = await store.getRooms(missing);
+  for (const roomId of missing) {
+    const row = rows.get(roomId);
     const version = row && findRoomVersion(row.roomVersion);
     out.set(roomId, version ?? roomVersion(DEFAULT_ROOM_VERSION));
     // Only a stored row is remembered: a room not (yet) stored here may be created with another version.

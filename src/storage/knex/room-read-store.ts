@@ -54,6 +54,16 @@ interface AliasDbRow {
   creator: string | null;
 }
 
+function toRoomRow(row: RoomDbRow): RoomRow {
+  return {
+    roomId: row.room_id,
+    roomVersion: row.room_version,
+    creator: row.creator,
+    isPublic: toBool(row.is_public),
+    createdTs: toSafeNumber(row.created_ts, 'rooms.created_ts'),
+  };
+}
+
 function parseServers(json: string): string[] {
   try {
     const v: unknown = JSON.parse(json);
@@ -150,14 +160,16 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
       .select('room_id', 'room_version', 'creator', 'is_public', 'created_ts')
       .where({ room_id: roomId })
       .first();
-    if (row === undefined) return undefined;
-    return {
-      roomId: row.room_id,
-      roomVersion: row.room_version,
-      creator: row.creator,
-      isPublic: toBool(row.is_public),
-      createdTs: toSafeNumber(row.created_ts, 'rooms.created_ts'),
-    };
+    return row === undefined ? undefined : toRoomRow(row);
+  }
+
+  async getRooms(roomIds: readonly RoomId[]): Promise<Map<RoomId, RoomRow>> {
+    const out = new Map<RoomId, RoomRow>();
+    for (const part of chunks([...new Set(roomIds)], this.inListSize)) {
+      const rows: RoomDbRow[] = await this.knex('rooms').select('room_id', 'room_version', 'creator', 'is_public', 'created_ts').whereIn('room_id', part);
+      for (const row of rows) out.set(row.room_id, toRoomRow(row));
+    }
+    return out;
   }
 
   async getEvent(eventId: EventId): Promise<StoredEvent | undefined> {
