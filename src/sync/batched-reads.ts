@@ -104,6 +104,9 @@ class BatchedRoomStore implements RoomReadStore {
   getRoom(...a: Parameters<RoomReadStore['getRoom']>) {
     return this.s.getRoom(...a);
   }
+  getJoinedServersOfRooms(...a: Parameters<RoomReadStore['getJoinedServersOfRooms']>) {
+    return this.s.getJoinedServersOfRooms(...a);
+  }
   getRooms(...a: Parameters<RoomReadStore['getRooms']>) {
     return this.s.getRooms(...a);
   }

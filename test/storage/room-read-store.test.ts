@@ -440,6 +440,9 @@ describeStorage('room read store, batched reads', (h) => {
       const members = await batch.getRoomMembersOfRooms(rooms, memberships);
       for (const r of rooms) assert.deepEqual(members.get(r), await single.getRoomMembers(r, memberships), r);
     }
+    const servers = new Set((await Promise.all(rooms.map((r) => single.getJoinedServers(r)))).flat());
+    assert.deepEqual(await batch.getJoinedServersOfRooms(rooms), servers);
+    assert.deepEqual([...servers], ['example.org']);
     const current = await batch.getCurrentStateIdsOfRooms(rooms);
     for (const r of rooms) assert.deepEqual(current.get(r), await single.getCurrentStateIds(r), r);
   });

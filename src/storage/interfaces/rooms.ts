@@ -131,6 +131,8 @@ export interface RoomReadStore {
   getCurrentStateMarks(roomIds: readonly RoomId[]): Promise<Map<RoomId, number>>;
   /** getRoomMembers of each room (every room given has an entry, possibly empty). */
   getRoomMembersOfRooms(roomIds: readonly RoomId[], memberships?: readonly Membership[]): Promise<Map<RoomId, MembershipRow[]>>;
+  /** Server names of the joined members of any of these rooms (each once): getJoinedServers over many rooms. */
+  getJoinedServersOfRooms(roomIds: readonly RoomId[]): Promise<Set<string>>;
   /** getRoom of each room that exists. */
   getRooms(roomIds: readonly RoomId[]): Promise<Map<RoomId, RoomRow>>;
   /** getCurrentStateIds of each room (every room given has an entry). */

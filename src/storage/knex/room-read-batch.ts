@@ -147,6 +147,19 @@ export class RoomBatchReads {
     return out;
   }
 
+  async joinedServersOfRooms(roomIds: readonly RoomId[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    const server = this.dialect.serverOfUserIdSql('user_id');
+    for (const part of chunks([...new Set(roomIds)], this.inListSize - 1)) {
+      const rows: Array<{ server: string }> = await this.knex('current_memberships')
+        .distinct(this.knex.raw(`${server} as server`))
+        .whereIn('room_id', part)
+        .andWhere({ membership: 'join' });
+      for (const r of rows) out.add(r.server);
+    }
+    return out;
+  }
+
   async currentStateIdsOfRooms(roomIds: readonly RoomId[]): Promise<Map<RoomId, Map<StateKey, EventId>>> {
     const out = new Map<RoomId, Map<StateKey, EventId>>(roomIds.map((r) => [r, new Map()]));
     for (const part of chunks([...new Set(roomIds)], this.inListSize)) {

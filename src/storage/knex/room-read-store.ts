@@ -141,6 +141,10 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
     return this.batch.roomMembersOfRooms(roomIds, memberships);
   }
 
+  getJoinedServersOfRooms(roomIds: readonly RoomId[]): Promise<Set<string>> {
+    return this.batch.joinedServersOfRooms(roomIds);
+  }
+
   getCurrentStateIdsOfRooms(roomIds: readonly RoomId[]): Promise<Map<RoomId, Map<StateKey, EventId>>> {
     return this.batch.currentStateIdsOfRooms(roomIds);
   }

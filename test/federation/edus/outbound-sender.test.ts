@@ -29,6 +29,7 @@ function harness(snapshot: LocalDeviceSnapshot) {
         Object.entries(members)
           .filter(([, users]) => users.includes(userId))
           .map(([roomId]) => ({ roomId, userId, membership: 'join' }) as never),
+      getJoinedServersOfRooms: async (roomIds) => new Set(roomIds.flatMap((r) => (members[r] ?? []).map((u) => u.slice(u.indexOf(':') + 1)))),
     },
     sender: { sendEdus: async (destinations, edus) => void sent.push({ destinations: [...destinations].sort(), edus: [...edus] }) },
     sync: { onLocalEphemeral: (l) => ((ephemeral = l), () => undefined) },
