@@ -4,13 +4,14 @@
 // the CPU profile only shows as time in knex/better-sqlite3.
 import { createRequire } from 'node:module';
 import type { User } from './lib/client.js';
-import { sendText, sync } from './lib/client.js';
+import { call, pool, sendText, sync } from './lib/client.js';
 import { startBenchServer } from './lib/server.js';
 import { timeSqliteStatements } from './lib/sqlite-statements.js';
 import { buildFixture } from './scenarios/send.js';
 
 // `fanout N`: instead, N members long-poll one room and one message wakes them all (per woken sync).
 // REPOLL=1 with `fanout N`: count instead the new long-polls the woken members start right after (per re-poll).
+// RECEIPTS=1 with `fanout N`: every member has a read receipt in the room first, as active clients do.
 const fanoutMode = process.argv[2] === 'fanout';
 const clients = Number(process.argv[fanoutMode ? 3 : 2] ?? 10);
 const perClient = fanoutMode ? 1 : Number(process.argv[3] ?? 20);
@@ -36,6 +37,11 @@ try {
   const room = fx.roomSets.get(1)?.[0] as string;
   if (fanoutMode) {
     const filter = JSON.stringify({ room: { timeline: { limit: 1 }, state: { lazy_load_members: true } }, presence: { types: [] } });
+    if (process.env.RECEIPTS === '1') {
+      const read = await sendText(server.baseUrl, fx.users[0] as User, room, 'read me');
+      const path = `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/receipt/m.read/${encodeURIComponent(read)}`;
+      await pool(fx.users, 16, (u) => call(server.baseUrl, 'POST', path, u.token, {}));
+    }
     const tokens = await Promise.all(fx.users.map(async (u) => String((await sync(server.baseUrl, u, { filter, timeout: '0' })).next_batch)));
     const polls = fx.users.map((u, i) => sync(server.baseUrl, u, { filter, timeout: '30000', since: tokens[i] as string }));
     await new Promise((r) => setTimeout(r, 500 + clients * 2));

@@ -32,9 +32,10 @@ export async function readPositionsInRooms(storage: Storage, userId: UserId, roo
   for (const roomId of roomIds) out.set(roomId, { unthreaded: -1, threads: new Map() });
   if (roomIds.length === 0) return out;
   const receipts = await storage.userData.getUserReceiptsInRooms(roomIds, userId, RECEIPT_TYPES);
-  const events = receipts.length > 0 ? await storage.rooms.getEvents(receipts.map((r) => r.eventId)) : new Map();
+  // Only the receipts' positions are needed; the members woken by one message read them together.
+  const orderings = receipts.length > 0 ? await storage.rooms.getStreamOrderings(receipts.map((r) => r.eventId)) : new Map<string, number>();
   for (const r of receipts) {
-    const ordering = events.get(r.eventId)?.streamOrdering;
+    const ordering = orderings.get(r.eventId);
     const positions = out.get(r.roomId);
     if (ordering === undefined || positions === undefined) continue;
     if (r.threadId === '') positions.unthreaded = Math.max(positions.unthreaded, ordering);

@@ -110,6 +110,9 @@ class BatchedRoomStore implements RoomReadStore {
   getRooms(...a: Parameters<RoomReadStore['getRooms']>) {
     return this.s.getRooms(...a);
   }
+  getStreamOrderings(eventIds: readonly EventId[]) {
+    return this.s.getStreamOrderings(eventIds);
+  }
   getMaxStreamOrdering() {
     return this.s.getMaxStreamOrdering();
   }

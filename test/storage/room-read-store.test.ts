@@ -115,6 +115,21 @@ describeStorage('room read store', (h) => {
     assert.equal(got.size, 40);
   });
 
+  test('getStreamOrderings: the orderings of stored events; asked together (woken syncs), one statement', async () => {
+    const s = await h.open();
+    await insertEvent(s.knex, { id: '$a', so: 3 });
+    await insertEvent(s.knex, { id: '$b', so: 7, room: OTHER });
+    await insertEvent(s.knex, { id: '$old', so: -2, outlier: true });
+    let statements = 0;
+    const count = () => statements++;
+    s.knex.on('query', count);
+    const answers = await Promise.all([s.rooms.getStreamOrderings(['$a']), s.rooms.getStreamOrderings(['$b', '$nope']), s.rooms.getStreamOrderings(['$old', '$a'])]);
+    s.knex.removeListener('query', count);
+    assert.deepEqual(answers.map((m) => [...m].sort()), [[['$a', 3]], [['$b', 7]], [['$a', 3], ['$old', -2]]]);
+    assert.equal(statements, 1);
+    assert.deepEqual(await s.rooms.getStreamOrderings([]), new Map());
+  });
+
   test('getMaxStreamOrdering is 0 when empty and ignores negative (backfilled) orderings', async () => {
     const s = await h.open();
     const r = store(s);

@@ -58,6 +58,8 @@ export interface RoomReadStore {
   getRoom(roomId: RoomId): Promise<RoomRow | undefined>;
   getEvent(eventId: EventId): Promise<StoredEvent | undefined>;
   getEvents(eventIds: Iterable<EventId>): Promise<Map<EventId, StoredEvent>>;
+  /** The stream ordering of each of these events that is stored (the events themselves not read). */
+  getStreamOrderings(eventIds: readonly EventId[]): Promise<Map<EventId, number>>;
   /** The highest stream ordering persisted and visible (every lower id committed). */
   getMaxStreamOrdering(): Promise<number>;
   /** The lowest stream ordering (0 when none is negative): backfilled events and outliers go below it. */

@@ -107,6 +107,7 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
   private readonly inListSize: number;
   /** A user's memberships and membership changes, asked by many woken syncs at once (coalesced-reads.ts). */
   private readonly roomsForUsers = new CoalescedReads<UserId, MembershipRow[]>((ids) => this.readRoomsForUsers(ids), USER_BATCH);
+  private readonly orderings = new CoalescedReads<readonly EventId[], Map<EventId, number>>((asked) => this.readStreamOrderings(asked), USER_BATCH);
   private readonly changesForUsers = new CoalescedReads<{ userId: UserId; from: number; to: number }, MembershipRow[]>(
     (keys) => this.readMembershipChangesForUsers(keys),
     USER_BATCH,
@@ -189,6 +190,31 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
       for (const row of rows) out.set(row.event_id, toStoredEvent(row));
     }
     return out;
+  }
+
+  getStreamOrderings(eventIds: readonly EventId[]): Promise<Map<EventId, number>> {
+    return this.orderings.get(eventIds);
+  }
+
+  /** The stream orderings asked for in one turn (each woken member's read receipts), from one statement per chunk. */
+  private async readStreamOrderings(requests: readonly (readonly EventId[])[]): Promise<Map<EventId, number>[]> {
+    const ids = [...new Set(requests.flat())];
+    const found = new Map<EventId, number>();
+    for (const part of chunks(ids, this.inListSize)) {
+      if (part.length === 0) continue;
+      const rows: Array<{ event_id: string; stream_ordering: unknown }> = await this.knex('events')
+        .select('event_id', 'stream_ordering')
+        .modify((q) => (part.length === 1 ? q.where({ event_id: part[0] }) : q.whereIn('event_id', part)));
+      for (const r of rows) found.set(r.event_id as EventId, toSafeNumber(r.stream_ordering, 'events.stream_ordering'));
+    }
+    return requests.map((asked) => {
+      const out = new Map<EventId, number>();
+      for (const id of asked) {
+        const so = found.get(id);
+        if (so !== undefined) out.set(id, so);
+      }
+      return out;
+    });
   }
 
   /**
