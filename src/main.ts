@@ -65,7 +65,7 @@ export async function startHomeserver(config: Config, logger: Logger): Promise<H
     const { keys, created } = loadOrCreateSigningKeys(config.signingKeyPath);
     if (created) logger.warn({ path: config.signingKeyPath, keyId: keys[0]?.keyId }, 'generated a new signing key');
 
-    const services = buildServices(config, logger, storage, keys);
+    const { services, stopIndexing } = buildServices(config, logger, storage, keys);
     await services.appservices.start();
     services.rooms.stateGroupGc.start(config.stateGroupGcIntervalMs ?? DEFAULT_STATE_GROUP_GC_INTERVAL_MS);
     const listeners = await startListeners({ config, logger, signingKeys: keys, services }, config.listeners);
@@ -88,9 +88,11 @@ export async function startHomeserver(config: Config, logger: Logger): Promise<H
             await listeners.close();
             await services.rooms.stateGroupGc.stop();
             services.sync.close();
-            services.push.close();
+            // The stream followers finish the batch in flight before the database closes under them: a batch
+            // cut off by the closing pool is redone at the next start, but logs errors and, in-process, leaves
+            // a query waiting out the pool's acquire timeout.
+            await Promise.all([services.push.close(), services.federationRooms.close(), stopIndexing()]);
             await services.appservices.close();
-            services.federationRooms.close();
             await services.federation.close();
           } finally {
             await storage.close();
@@ -122,7 +124,7 @@ export async function migrateDatabase(config: Config, logger: Logger): Promise<s
  * Builds every service. Services that need each other get narrow ports (closures over the finished
  * `services` object), so no service imports another's implementation and the import graph stays acyclic.
  */
-function buildServices(config: Config, logger: Logger, storage: Storage, keys: SigningKey[]): Services {
+function buildServices(config: Config, logger: Logger, storage: Storage, keys: SigningKey[]): { services: Services; stopIndexing: () => Promise<void> } {
   const now = () => Date.now();
   const notices = createInProcessNoticeHub(logger.child({ component: 'notices' }));
   const signingKey = keys[0];
@@ -169,7 +171,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
   });
   // Relations and search indexes follow the events stream (reads catch the indexer up first).
   const eventIndexer = createEventIndexer({ storage, logger: logger.child({ component: 'event-index' }) });
-  eventIndexer.follow(notices);
+  const stopIndexing = eventIndexer.follow(notices);
   // Extra CAs for outbound federation TLS (federation_custom_ca_list): read once at boot.
   const federationCa = (config.federationCustomCaList ?? []).map((p) => readFileSync(p));
   const federation = createFederationService({ config, logger: logger.child({ component: 'federation' }), storage, signingKeys: keys, now, caCertificates: federationCa });
@@ -292,7 +294,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
   });
   // E2EE /sync sections (to_device, device_lists): registered first, their order is part of the sync token.
   for (const ext of e2eSyncExtensions(services.e2e)) services.sync.registerExtension(ext);
-  return services;
+  return { services, stopIndexing };
 }
 
 // Temporary shapes while the services are being written; each owner replaces its cast with the real method.

@@ -5,7 +5,12 @@ import { createServer } from 'node:net';
 import { parseSigningKeyFile, verifyJsonSignature } from '../src/crypto/index.js';
 import { createLogger } from '../src/http/logger.js';
 import { startHomeserver } from '../src/main.js';
-import { startTestServer } from './helpers/server.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestServer, testServerConfig } from './helpers/server.js';
+import { describeStorage } from './helpers/storage.js';
+import { registerUser, TEST_USER_CONFIG } from './helpers/users.js';
 
 describe('startHomeserver', () => {
   test('serves the client and key APIs with a fresh key, and close() removes the test directory', async () => {
@@ -64,6 +69,40 @@ describe('startHomeserver', () => {
       );
     } finally {
       blocker.close();
+    }
+  });
+});
+
+describeStorage('closing a homeserver under load', (ctx) => {
+  test('close() lets the push, indexing and federation followers finish their batch before the database closes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hearth-close-'));
+    const lines: string[] = [];
+    const logger = createLogger('warn', { write: (line: string) => void lines.push(line) });
+    try {
+      const db = await ctx.createDatabase();
+      const server = await startHomeserver(testServerConfig(dir, { ...TEST_USER_CONFIG, database: db.config }), logger);
+      const addr = server.addresses[0];
+      assert.ok(addr);
+      const base = `http://${addr.host}:${addr.port}`;
+      const alice = await registerUser(base, TEST_USER_CONFIG, 'alice');
+      const headers = { authorization: `Bearer ${alice.accessToken}`, 'content-type': 'application/json' };
+      const room = (await (await fetch(`${base}/_matrix/client/v3/createRoom`, { method: 'POST', headers, body: '{}' })).json()) as { room_id: string };
+      // A burst of sends, then close at once: their notices are still being evaluated, indexed and queued.
+      const sends = await Promise.all(
+        Array.from({ length: 150 }, (_, i) =>
+          fetch(`${base}/_matrix/client/v3/rooms/${encodeURIComponent(room.room_id)}/send/m.room.message/close-${i}`, {
+            method: 'PUT',
+            headers,
+            body: JSON.stringify({ msgtype: 'm.text', body: `message ${i}` }),
+          }),
+        ),
+      );
+      assert.ok(sends.every((r) => r.status === 200));
+      await server.close();
+      const errors = lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50);
+      assert.deepEqual(errors, [], 'nothing may fail because the database closed under it');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -56,7 +56,8 @@ export interface PushService {
   unreadCounts(userId: UserId, roomIds: readonly RoomId[], threaded: boolean, eventsPosition: number): Promise<Map<RoomId, { room: UnreadCounts; threads: Record<string, UnreadCounts> }>>;
   /** Resolves once events up to `position` were evaluated (bounded wait), so counts include them. */
   caughtUp(position: number): Promise<void>;
-  close(): void;
+  /** Stops evaluating new events; resolves once the batch in flight is written (or has failed). */
+  close(): Promise<void>;
 }
 
 const MAX_APP_ID = 64;
@@ -195,6 +196,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
     start = Promise.resolve(saved);
     const max = await storage.rooms.getMaxStreamOrdering();
     for (const r of await storage.push.getRoomsWithEventsInRange(saved, max)) {
+      if (closed) return;
       await handle({ stream: 'events', position: r.maxStreamOrdering, roomIds: [r.roomId] });
     }
   })()
@@ -320,11 +322,12 @@ export function createPushService(deps: PushServiceDeps): PushService {
 
     caughtUp,
 
-    close() {
+    async close() {
       closed = true;
       unsubscribe();
       rulesets.close();
       sender.close();
+      await chain;
     },
   };
 }

@@ -58,8 +58,8 @@ export interface FederationRoomsService {
   inviteRemoteUser(roomId: RoomId, roomVersion: string, event: Pdu, inviteRoomState: readonly JsonObject[]): Promise<Pdu>;
   /** PUT /v2/invite: countersign and record an invite of one of our users. */
   receiveInvite(origin: string, roomId: RoomId, eventId: EventId, body: JsonObject): Promise<JsonObject>;
-  /** Stops sending our events out. */
-  close(): void;
+  /** Stops sending our events out; resolves once the batch in flight is queued. */
+  close(): Promise<void>;
 }
 
 export function createFederationRoomsService(deps: FederationRoomsDeps): FederationRoomsService {
@@ -88,9 +88,9 @@ export function createFederationRoomsService(deps: FederationRoomsDeps): Federat
     leaveRemoteRoom: (userId, roomId, servers, content) => leaveRemoteRoom(deps, userId, roomId, servers, content),
     inviteRemoteUser: (roomId, roomVersion, event, state) => inviteRemoteUser(deps, roomId, roomVersion, event, state),
     receiveInvite: (origin, roomId, eventId, body) => receiveInvite(deps, origin, roomId, eventId, body),
-    close: () => {
-      stop();
+    close: async () => {
       resyncer.close();
+      await stop();
     },
   };
 }

@@ -14,7 +14,7 @@ import { joinedServers } from './room-access.js';
 /** Widest span of stream positions read in one query for one room. */
 const MAX_SPAN = 1000;
 
-export function startSendingLocalEvents(deps: FederationRoomsDeps): () => void {
+export function startSendingLocalEvents(deps: FederationRoomsDeps): () => Promise<void> {
   const ours = deps.config.serverName;
 
   /** The room's events at exactly the notified positions, in stream order. */
@@ -62,7 +62,7 @@ export function startSendingLocalEvents(deps: FederationRoomsDeps): () => void {
 
   let chain: Promise<void> = Promise.resolve();
   let waiting: StreamNotice[] = [];
-  return deps.notices.subscribe((notice) => {
+  const unsubscribe = deps.notices.subscribe((notice) => {
     if (notice.stream !== 'events') return;
     waiting.push(notice);
     if (waiting.length > 1) return; // the batch is already scheduled
@@ -75,4 +75,9 @@ export function startSendingLocalEvents(deps: FederationRoomsDeps): () => void {
         );
       });
   });
+  // Stop: no new batches; resolves once the batch in flight is queued, so closing the database cannot abort it.
+  return () => {
+    unsubscribe();
+    return chain;
+  };
 }

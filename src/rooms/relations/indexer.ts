@@ -13,8 +13,11 @@ const BATCH = 500;
 export interface EventIndexer {
   /** Resolves once every event committed before the call is indexed. */
   catchUp(): Promise<void>;
-  /** Starts following 'events' notices and catches up once now; returns the unsubscribe function. */
-  follow(notices: NoticeSource): () => void;
+  /**
+   * Starts following 'events' notices and catches up once now. Returns stop: no new runs, and it resolves
+   * once the run in flight has finished, so the database can be closed under it without aborting a batch.
+   */
+  follow(notices: NoticeSource): () => Promise<void>;
 }
 
 export function createEventIndexer(deps: { storage: Storage; logger: Logger }): EventIndexer {
@@ -68,7 +71,10 @@ export function createEventIndexer(deps: { storage: Storage; logger: Logger }): 
       });
       // Events stored before this version (or while the server was down mid-batch) are indexed from the start.
       void run();
-      return unsubscribe;
+      return () => {
+        unsubscribe();
+        return chain;
+      };
     },
   };
 }
