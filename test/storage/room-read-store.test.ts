@@ -74,6 +74,22 @@ async function insertGroup(
   }
 }
 
+/** Five groups: a snapshot (1), a delta on it (2), a removal and an addition on 2 (3), a member on 3 (4), a branch off 2 (5). */
+async function insertGroupChain(knex: Knex): Promise<void> {
+  await insertGroup(knex, 1, null, [
+    ['m.room.create', '', '$create'],
+    ['m.room.member', ALICE, '$join'],
+    ['m.room.name', '', '$name1'],
+  ]);
+  await insertGroup(knex, 2, 1, [['m.room.name', '', '$name2']]);
+  await insertGroup(knex, 3, 2, [
+    ['m.room.name', '', null],
+    ['m.room.topic', '', '$topic'],
+  ]);
+  await insertGroup(knex, 4, 3, [['m.room.member', BOB, '$bob']]);
+  await insertGroup(knex, 5, 2, [['m.room.member', ALICE, '$leave']]);
+}
+
 function store(s: KnexStorage): KnexRoomReadStore {
   return new KnexRoomReadStore(s.knex, s.dialect);
 }
@@ -142,18 +158,7 @@ describeStorage('room read store', (h) => {
 
   test('state groups: deltas over a snapshot, removals, and chains resolved through the cache', async () => {
     const s = await h.open();
-    await insertGroup(s.knex, 1, null, [
-      ['m.room.create', '', '$create'],
-      ['m.room.member', ALICE, '$join'],
-      ['m.room.name', '', '$name1'],
-    ]);
-    await insertGroup(s.knex, 2, 1, [['m.room.name', '', '$name2']]);
-    await insertGroup(s.knex, 3, 2, [
-      ['m.room.name', '', null],
-      ['m.room.topic', '', '$topic'],
-    ]);
-    await insertGroup(s.knex, 4, 3, [['m.room.member', BOB, '$bob']]);
-    await insertGroup(s.knex, 5, 2, [['m.room.member', ALICE, '$leave']]);
+    await insertGroupChain(s.knex);
     for (const [id, before, after] of [
       ['$e1', 1, 2],
       ['$e2', 2, 3],
@@ -374,18 +379,7 @@ describeStorage('room read store', (h) => {
 describeStorage('room read store, batched reads', (h) => {
   test('each batched read answers what its single-room read does, state groups resolved from a cold cache', async () => {
     const s = await h.open();
-    await insertGroup(s.knex, 1, null, [
-      ['m.room.create', '', '$create'],
-      ['m.room.member', ALICE, '$join'],
-      ['m.room.name', '', '$name1'],
-    ]);
-    await insertGroup(s.knex, 2, 1, [['m.room.name', '', '$name2']]);
-    await insertGroup(s.knex, 3, 2, [
-      ['m.room.name', '', null],
-      ['m.room.topic', '', '$topic'],
-    ]);
-    await insertGroup(s.knex, 4, 3, [['m.room.member', BOB, '$bob']]);
-    await insertGroup(s.knex, 5, 2, [['m.room.member', ALICE, '$leave']]);
+    await insertGroupChain(s.knex);
     for (let i = 1; i <= 6; i++) await insertEvent(s.knex, { id: `$e${i}`, so: i });
     await insertEvent(s.knex, { id: '$out', so: 7, outlier: true });
     await insertEvent(s.knex, { id: '$soft', so: 8, softFailed: true });
