@@ -74,7 +74,7 @@ export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promis
   const shared: SharedRoomData = {
     receipts: groupByRoom(receipts),
     accountData: accountByRoom,
-    typingChanged: new Set(since === null ? [] : c.typing.changedRooms(incRooms, since.typing)),
+    typingChanged: new Set(since === null ? [] : c.typing.changedRooms(incRooms, since.typing, c.to.typing)),
     lazyMembers: deps.lazyMembers,
   };
 

@@ -50,13 +50,18 @@ export class TypingTracker {
     return [...(this.rooms.get(roomId)?.users.keys() ?? [])];
   }
 
-  /** Of these rooms, those whose typing list changed after `since` (everything when since is in the future). */
-  changedRooms(roomIds: Iterable<RoomId>, since: number): RoomId[] {
+  /**
+   * Of these rooms, those whose typing list changed after `since` and at or before `upTo` (everything up to
+   * `upTo` when since is in the future). A sync's token carries `upTo`, the position it took before building:
+   * a room that changed after it is left to the next sync (its notice wakes that one), since sending its newer
+   * list now under the older position would make the next sync send it again.
+   */
+  changedRooms(roomIds: Iterable<RoomId>, since: number, upTo: number = this.position): RoomId[] {
     const effective = since > this.position ? -1 : since;
     const out: RoomId[] = [];
     for (const r of roomIds) {
       const room = this.rooms.get(r);
-      if (room && room.lastChange > effective) out.push(r);
+      if (room && room.lastChange > effective && room.lastChange <= upTo) out.push(r);
     }
     return out;
   }

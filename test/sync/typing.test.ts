@@ -43,3 +43,15 @@ test('changedRooms reports rooms changed after a position, and everything for a 
   assert.deepEqual(typing.changedRooms(['!a:x', '!b:x'], 99), ['!a:x', '!b:x']);
   typing.close();
 });
+
+test('changedRooms leaves a room changed after the sync took its position to the next sync', () => {
+  const { typing } = tracker();
+  typing.setTyping('!a:x', '@a:x', true);
+  const taken = typing.currentPosition();
+  // The sync took its position; then a typing notice lands before it reads the rooms.
+  typing.setTyping('!b:x', '@a:x', true);
+  assert.deepEqual(typing.changedRooms(['!a:x', '!b:x'], 0, taken), ['!a:x']);
+  // The next sync, from that position, gets it.
+  assert.deepEqual(typing.changedRooms(['!a:x', '!b:x'], taken, typing.currentPosition()), ['!b:x']);
+  typing.close();
+});
