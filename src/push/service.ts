@@ -7,7 +7,7 @@ import type { DeviceId, RoomId, UserId } from '../types/ids.js';
 import type { JsonObject } from '../types/json.js';
 import type { NoticeSource, StreamNotice } from '../types/notices.js';
 import type { Requester } from '../types/requester.js';
-import { isRead, readPositions, readPositionsInRooms, roomCounts, type ReadPositions } from './counts.js';
+import { isRead, readPositions, readPositionsInRooms, roomCounts, type ReadPositions, type RoomCounts } from './counts.js';
 import { createEvaluator, type PassMembers } from './evaluator.js';
 import { createGatewaySender, type GatewaySenderOptions } from './gateway-sender.js';
 import { createRulesetCache } from './ruleset-cache.js';
@@ -303,11 +303,14 @@ export function createPushService(deps: PushServiceDeps): PushService {
       await caughtUp(eventsPosition);
       const out = new Map<RoomId, { room: UnreadCounts; threads: Record<string, UnreadCounts> }>();
       const reads = await readPositionsInRooms(storage, userId, roomIds);
-      for (const roomId of roomIds) {
-        const c = await roomCounts(storage, userId, roomId, reads.get(roomId));
+      // Asked together, so the store reads the push actions of all these rooms in a few statements (an
+      // initial sync asks for every joined room) rather than one per room.
+      const counts = await Promise.all(roomIds.map((roomId) => roomCounts(storage, userId, roomId, reads.get(roomId))));
+      roomIds.forEach((roomId, i) => {
+        const c = counts[i] as RoomCounts;
         if (!threaded) {
           out.set(roomId, { room: { notification_count: c.notificationCount, highlight_count: c.highlightCount }, threads: {} });
-          continue;
+          return;
         }
         const main = c.threads.get('main');
         const threads: Record<string, UnreadCounts> = {};
@@ -316,7 +319,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
           threads[threadId] = { notification_count: t.notificationCount, highlight_count: t.highlightCount };
         }
         out.set(roomId, { room: { notification_count: main?.notificationCount ?? 0, highlight_count: main?.highlightCount ?? 0 }, threads });
-      }
+      });
       return out;
     },
 

@@ -51,6 +51,31 @@ describeStorage('coalesced per-user reads', (h) => {
     assert.equal(count, 2, 'one statement per room');
   });
 
+  test("one user's push actions in many rooms, each room past its own read position, in few statements", async () => {
+    const storage = await h.open();
+    const { push } = storage;
+    const rows: PushActionRow[] = [];
+    let so = 0;
+    for (let r = 0; r < 150; r++) {
+      for (let k = 0; k < 3; k++) rows.push(action({ userId: '@a:x', eventId: `$a${r}-${k}`, roomId: `!r${r}:x`, streamOrdering: ++so }));
+      // Another user's rows in the same rooms must not leak into @a's answers.
+      rows.push(action({ userId: '@b:x', eventId: `$b${r}`, roomId: `!r${r}:x`, streamOrdering: ++so }));
+    }
+    await push.addPushActions(rows);
+    // Room r is read past its second row for even r, past nothing for odd r; one room asked twice.
+    const asks: Array<[string, string, number]> = Array.from({ length: 150 }, (_, r) => ['@a:x', `!r${r}:x`, r % 2 === 0 ? r * 4 + 2 : -1]);
+    asks.push(['@a:x', '!r1:x', 6], ['@a:x', '!none:x', -1]);
+    const alone: PushActionRow[][] = [];
+    for (const [u, r, after] of asks) alone.push(await push.getRoomPushActions(u, r, after));
+    const { result, count } = await statements(storage.knex, () => Promise.all(asks.map(([u, r, after]) => push.getRoomPushActions(u, r, after))));
+    assert.deepEqual(result, alone);
+    assert.deepEqual(result[0]?.map((x) => x.streamOrdering), [3]);
+    assert.deepEqual(result[1]?.map((x) => x.streamOrdering), [5, 6, 7]);
+    assert.deepEqual(result[150]?.map((x) => x.streamOrdering), [7]);
+    assert.deepEqual(result[151], []);
+    assert.equal(count, 2, 'one statement per 100 rooms of one user');
+  });
+
   test("receipts of many users in the same rooms, each user's own, in one statement", async () => {
     const storage = await h.open();
     const { userData } = storage;

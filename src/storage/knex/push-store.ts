@@ -114,6 +114,9 @@ function toQueue(r: QueueDbRow): PushQueueRow {
   };
 }
 
+/** Rooms per statement when one user's rooms are read together: keeps each statement's OR list plannable. */
+const ROOMS_PER_STATEMENT = 100;
+
 interface RoomActionsKey {
   userId: string;
   roomId: string;
@@ -223,6 +226,9 @@ export class KnexPushStore implements PushStore {
    * (user_id, room_id, stream_ordering) index serves each term).
    */
   private async readRoomPushActions(keys: readonly RoomActionsKey[]): Promise<PushActionRow[][]> {
+    // A batch of one user's many rooms (an initial sync's unread counts) is read per user instead: one
+    // statement per room would be one per room of the sync.
+    if (new Set(keys.map((k) => k.userId)).size < new Set(keys.map((k) => k.roomId)).size) return this.readUserRoomsPushActions(keys);
     const out: PushActionRow[][] = keys.map(() => []);
     for (const group of groupKeys(keys, (k) => k.roomId).values()) {
       const roomId = (group[0] as { key: RoomActionsKey }).key.roomId;
@@ -249,6 +255,37 @@ export class KnexPushStore implements PushStore {
       for (const { key, index } of group) {
         // A user asking with two read positions in one batch gets each answer past its own position.
         out[index] = (byUser.get(key.userId) ?? []).filter((r) => num(r.stream_ordering, 'event_push_actions.stream_ordering') > key.after).map(toAction);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One statement per user and chunk of rooms: `user_id = ? AND ((room_id = ? AND stream_ordering > ?) OR ...)`,
+   * each room past that room's own read position (the (user_id, room_id, stream_ordering) index serves each term).
+   */
+  private async readUserRoomsPushActions(keys: readonly RoomActionsKey[]): Promise<PushActionRow[][]> {
+    const out: PushActionRow[][] = keys.map(() => []);
+    for (const group of groupKeys(keys, (k) => k.userId).values()) {
+      const userId = (group[0] as { key: RoomActionsKey }).key.userId;
+      for (let i = 0; i < group.length; i += ROOMS_PER_STATEMENT) {
+        const chunk = group.slice(i, i + ROOMS_PER_STATEMENT);
+        const rows: ActionDbRow[] = await this.knex('event_push_actions')
+          .where({ user_id: userId })
+          .andWhere((w) => {
+            for (const { key } of chunk) void w.orWhere((t) => t.where({ room_id: key.roomId }).andWhere('stream_ordering', '>', key.after));
+          })
+          .orderBy('stream_ordering', 'asc');
+        const byRoom = new Map<string, ActionDbRow[]>();
+        for (const r of rows) {
+          const list = byRoom.get(r.room_id);
+          if (list) list.push(r);
+          else byRoom.set(r.room_id, [r]);
+        }
+        for (const { key, index } of chunk) {
+          // The same room asked twice with two read positions gets each answer past its own position.
+          out[index] = (byRoom.get(key.roomId) ?? []).filter((r) => num(r.stream_ordering, 'event_push_actions.stream_ordering') > key.after).map(toAction);
+        }
       }
     }
     return out;
