@@ -54,14 +54,22 @@ export class CoalescedReads<K, V> {
   }
 }
 
+/** Groups `items` by `groupOf`, in their order: a batch's rows handed back to the requests they answer. */
+export function groupBy<T>(items: readonly T[], groupOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const g = groupOf(item);
+    const list = groups.get(g);
+    if (list) list.push(item);
+    else groups.set(g, [item]);
+  }
+  return groups;
+}
+
 /** Groups `keys` by `groupOf`, keeping each key's index, so a batch load can run one query per group. */
 export function groupKeys<K>(keys: readonly K[], groupOf: (key: K) => string): Map<string, Array<{ key: K; index: number }>> {
-  const groups = new Map<string, Array<{ key: K; index: number }>>();
-  keys.forEach((key, index) => {
-    const g = groupOf(key);
-    const list = groups.get(g);
-    if (list) list.push({ key, index });
-    else groups.set(g, [{ key, index }]);
-  });
-  return groups;
+  return groupBy(
+    keys.map((key, index) => ({ key, index })),
+    (k) => groupOf(k.key),
+  );
 }

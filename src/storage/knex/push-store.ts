@@ -12,7 +12,7 @@ import type { JsonObject, JsonValue } from '../../types/json.js';
 import type { Dialect } from './dialect.js';
 import { toSafeNumber } from './dialect.js';
 import { KnexStreamPositionStore } from './stream-position-store.js';
-import { CoalescedReads, groupKeys } from './coalesced-reads.js';
+import { CoalescedReads, groupBy, groupKeys } from './coalesced-reads.js';
 
 // The knex implementation of PushStore (tables of migrations/0008_push.ts).
 
@@ -246,12 +246,7 @@ export class KnexPushStore implements PushStore {
           }
         })
         .orderBy('stream_ordering', 'asc');
-      const byUser = new Map<string, ActionDbRow[]>();
-      for (const r of rows) {
-        const list = byUser.get(r.user_id);
-        if (list) list.push(r);
-        else byUser.set(r.user_id, [r]);
-      }
+      const byUser = groupBy(rows, (r) => r.user_id);
       for (const { key, index } of group) {
         // A user asking with two read positions in one batch gets each answer past its own position.
         out[index] = (byUser.get(key.userId) ?? []).filter((r) => num(r.stream_ordering, 'event_push_actions.stream_ordering') > key.after).map(toAction);
@@ -276,12 +271,7 @@ export class KnexPushStore implements PushStore {
             for (const { key } of chunk) void w.orWhere((t) => t.where({ room_id: key.roomId }).andWhere('stream_ordering', '>', key.after));
           })
           .orderBy('stream_ordering', 'asc');
-        const byRoom = new Map<string, ActionDbRow[]>();
-        for (const r of rows) {
-          const list = byRoom.get(r.room_id);
-          if (list) list.push(r);
-          else byRoom.set(r.room_id, [r]);
-        }
+        const byRoom = groupBy(rows, (r) => r.room_id);
         for (const { key, index } of chunk) {
           // The same room asked twice with two read positions gets each answer past its own position.
           out[index] = (byRoom.get(key.roomId) ?? []).filter((r) => num(r.stream_ordering, 'event_push_actions.stream_ordering') > key.after).map(toAction);

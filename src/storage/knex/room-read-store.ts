@@ -16,7 +16,7 @@ import {
 } from './room-read-rows.js';
 import { RoomBatchReads } from './room-read-batch.js';
 import { StateGroupCache, StateGroupResolver } from './room-read-state.js';
-import { CoalescedReads, groupKeys } from './coalesced-reads.js';
+import { CoalescedReads, groupBy, groupKeys } from './coalesced-reads.js';
 
 // The read side of the room store (tables of migrations/0002_rooms.ts). The room writer (room-write-store.ts)
 // fills the tables; KnexRoomStore composes both halves.
@@ -88,16 +88,6 @@ function partialStateRoom(r: PartialStateRow): PartialStateRoom {
     joinedVia: r.joined_via,
     servers: Array.isArray(servers) ? servers.filter((s): s is string => typeof s === 'string') : [],
   };
-}
-
-function rowsByUser(rows: readonly MembershipDbRow[]): Map<string, MembershipDbRow[]> {
-  const byUser = new Map<string, MembershipDbRow[]>();
-  for (const r of rows) {
-    const list = byUser.get(r.user_id);
-    if (list) list.push(r);
-    else byUser.set(r.user_id, [r]);
-  }
-  return byUser;
 }
 
 export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
@@ -336,7 +326,7 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
       .select('room_id', 'user_id', 'membership', 'event_id', 'stream_ordering')
       .modify((q) => (userIds.length === 1 ? q.where({ user_id: userIds[0] }) : q.whereIn('user_id', [...new Set(userIds)])))
       .orderBy('stream_ordering', 'asc');
-    const byUser = rowsByUser(rows);
+    const byUser = groupBy(rows, (r) => r.user_id);
     // Fresh row objects per request: two syncs of one user must not share what they may change.
     return userIds.map((id) => (byUser.get(id) ?? []).map(toMembershipRow));
   }
@@ -347,7 +337,7 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
     for (const group of groupKeys(keys, (k) => `${k.from}:${k.to}`).values()) {
       const { from, to } = (group[0] as { key: { from: number; to: number } }).key;
       const userIds = [...new Set(group.map((g) => g.key.userId))];
-      const byUser = rowsByUser(await this.membershipChanges(userIds, from, to));
+      const byUser = groupBy(await this.membershipChanges(userIds, from, to), (r) => r.user_id);
       for (const { key, index } of group) out[index] = (byUser.get(key.userId) ?? []).map(toMembershipRow);
     }
     return out;

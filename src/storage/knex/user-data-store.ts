@@ -9,7 +9,7 @@ import type {
 import type { JsonObject } from '../../types/json.js';
 import type { Dialect } from './dialect.js';
 import { toSafeNumber } from './dialect.js';
-import { CoalescedReads, groupKeys } from './coalesced-reads.js';
+import { CoalescedReads, groupBy, groupKeys } from './coalesced-reads.js';
 
 // The knex implementation of UserDataStore (tables of migrations/0004_user_data.ts).
 
@@ -211,12 +211,7 @@ export class KnexUserDataStore implements UserDataStore {
         .whereIn('room_id', [...roomIds])
         .whereIn('receipt_type', [...receiptTypes])
         .modify((q) => (userIds.length === 1 ? q.andWhere('user_id', userIds[0]) : q.whereIn('user_id', userIds)));
-      const byUser = new Map<string, ReceiptDbRow[]>();
-      for (const r of rows) {
-        const list = byUser.get(r.user_id);
-        if (list) list.push(r);
-        else byUser.set(r.user_id, [r]);
-      }
+      const byUser = groupBy(rows, (r) => r.user_id);
       for (const { key, index } of group) out[index] = (byUser.get(key.userId) ?? []).map(toReceipt);
     }
     return out;
