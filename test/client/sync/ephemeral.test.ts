@@ -21,15 +21,18 @@ describe('typing, receipts, read markers and presence', () => {
   after(() => server.close());
 
   test('typing wakes the other member, shows in ephemeral, and expires', async () => {
+    // The route's first request compiles its body schema (half a second on a slow machine, longer than the
+    // typing timeout below): do that before timing anything.
+    await alice.ok('PUT', `/v3/rooms/${enc(roomId)}/typing/${enc(alice.user.userId)}`, { typing: false });
     const { next_batch } = await sync(bob);
     const poll = sync(bob, { since: next_batch, timeout: 10_000 });
-    const put = await alice.ok('PUT', `/v3/rooms/${enc(roomId)}/typing/${enc(alice.user.userId)}`, { typing: true, timeout: 400 });
+    const put = await alice.ok('PUT', `/v3/rooms/${enc(roomId)}/typing/${enc(alice.user.userId)}`, { typing: true, timeout: 1_000 });
     assertMatchesSpec('client-server', 'put', '/_matrix/client/v3/rooms/{roomId}/typing/{userId}', 200, put);
     const body: J = await poll;
     const typing = body.rooms.join[roomId].ephemeral.events.find((e: J) => e.type === 'm.typing');
     assert.deepEqual(typing.content.user_ids, [alice.user.userId]);
     // The timeout ends it: the next long-poll wakes with an empty list.
-    const stopped: J = await sync(bob, { since: body.next_batch, timeout: 5_000 });
+    const stopped: J = await sync(bob, { since: body.next_batch, timeout: 10_000 });
     const t2 = stopped.rooms.join[roomId].ephemeral.events.find((e: J) => e.type === 'm.typing');
     assert.deepEqual(t2.content.user_ids, []);
   });
