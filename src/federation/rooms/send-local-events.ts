@@ -35,18 +35,22 @@ export function startSendingLocalEvents(deps: FederationRoomsDeps): () => Promis
   };
 
   const handle = async (notices: StreamNotice[]): Promise<void> => {
-    const byRoom = new Map<RoomId, number[]>();
+    const byRoom = new Map<RoomId, { positions: number[]; remoteTarget: boolean }>();
     for (const n of notices) {
       const roomId = n.roomIds?.[0];
       if (roomId === undefined) continue;
-      const list = byRoom.get(roomId);
-      if (list === undefined) byRoom.set(roomId, [n.position]);
-      else list.push(n.position);
+      let room = byRoom.get(roomId);
+      if (room === undefined) byRoom.set(roomId, (room = { positions: [], remoteTarget: false }));
+      room.positions.push(n.position);
+      // A member event's notice names its target: one on another server is told even if it is not joined.
+      if (n.userIds?.some((u) => serverNameOf(u) !== ours) === true) room.remoteTarget = true;
     }
-    for (const [roomId, positions] of byRoom) {
+    for (const [roomId, { positions, remoteTarget }] of byRoom) {
+      const joined = await joinedServers(deps.storage, roomId);
+      // A room of this server's users alone (the common case of a family or bot server): nothing to read.
+      if (!remoteTarget && [...joined].every((s) => s === ours)) continue;
       const local = (await eventsAt(roomId, positions)).filter((e) => serverNameOf(e.pdu.sender) === ours);
       if (local.length === 0) continue;
-      const joined = await joinedServers(deps.storage, roomId);
       for (const event of local) {
         const destinations = new Set(joined);
         if (event.pdu.type === 'm.room.member' && typeof event.pdu.state_key === 'string') {
