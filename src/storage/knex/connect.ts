@@ -11,6 +11,9 @@ const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 const PG_INT8_OID = 20;
 
+/** WAL pages (4 KiB) at which a COMMIT checkpoints by itself when the checkpoint worker fell behind. */
+const BACKSTOP_CHECKPOINT_PAGES = 10_000;
+
 /**
  * Stream ids, timestamps and counts are int8 in Postgres, which pg returns as strings by default.
  * They all fit in 2^53, so parse them as numbers, and fail the query loudly rather than round.
@@ -65,6 +68,10 @@ function sqliteConfig(path: string, logger: Logger): Knex.Config {
           conn.pragma('journal_mode = WAL');
           conn.pragma('foreign_keys = ON');
           conn.pragma('synchronous = NORMAL');
+          // A worker thread checkpoints (wal-checkpointer.ts); SQLite's own, inside a COMMIT on the event
+          // loop, is the backstop (default 1,000 pages), and what checkpoints when the worker is not running (light
+          // traffic): a higher threshold means fewer of them, each writing back pages rewritten many times over.
+          if (!inMemory) conn.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
           conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
           cachePreparedStatements(conn);
           done(null, conn);

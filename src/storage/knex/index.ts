@@ -1,8 +1,10 @@
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { DatabaseConfig } from '../../config/types.js';
 import { connect } from './connect.js';
 import { dialectFor } from './dialect.js';
 import { KnexStorage } from './knex-storage.js';
+import { startWalCheckpointer } from './wal-checkpointer.js';
 
 export { KnexStorage, ServerNameMismatchError } from './knex-storage.js';
 export type { Dialect } from './dialect.js';
@@ -24,5 +26,7 @@ export async function openStorage(config: DatabaseConfig, logger: Logger): Promi
     throw err;
   }
   log.debug(config.engine === 'sqlite' ? { path: config.path } : {}, 'database opened');
-  return new KnexStorage(knex, dialectFor(config.engine), log);
+  const onDisk = config.engine === 'sqlite' && config.path !== ':memory:' && config.path !== '';
+  const checkpointer = onDisk ? startWalCheckpointer(resolve(config.path), log) : null;
+  return new KnexStorage(knex, dialectFor(config.engine), log, checkpointer !== null ? () => checkpointer.stop() : undefined);
 }

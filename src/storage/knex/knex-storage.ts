@@ -59,6 +59,8 @@ export class KnexStorage implements Storage {
     readonly knex: Knex,
     readonly dialect: Dialect,
     private readonly logger: Logger,
+    /** Runs before the connections close (the SQLite checkpoint worker's stop). */
+    private readonly beforeClose?: () => Promise<void>,
   ) {
     this.engine = dialect.engine;
     this.serverKeys = new KnexServerKeyStore(knex, dialect);
@@ -119,7 +121,10 @@ export class KnexStorage implements Storage {
   }
 
   close(): Promise<void> {
-    this.closed ??= this.knex.destroy();
+    this.closed ??= (async () => {
+      await this.beforeClose?.();
+      await this.knex.destroy();
+    })();
     return this.closed;
   }
 }
