@@ -25,8 +25,6 @@ Database.prototype.prepare = function (this: unknown, sql: string) {
   if (times.counting) {
     const n = (counts.get(sql) ?? 0) + 1;
     counts.set(sql, n);
-    // STACK_FOR=<substring>: where a statement comes from (async stacks).
-    if (n === 1 && process.env.STACK_FOR && sql.includes(process.env.STACK_FOR)) process.stderr.write(`${sql}\n${new Error().stack}\n`);
   }
   return prepare.call(this, sql);
 };

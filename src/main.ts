@@ -168,6 +168,8 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     profiles: {
       getProfile: (userId) => need(users, 'users').getProfile(userId),
     },
+    // Push actions are written in the room writer's transaction (the push service is built below).
+    pushActions: { evaluate: (events, rooms) => services.push.evaluateForCommit(events, rooms) },
   });
   // Relations and search indexes follow the events stream (reads catch the indexer up first).
   const eventIndexer = createEventIndexer({ storage, logger: logger.child({ component: 'event-index' }) });

@@ -30,7 +30,11 @@ export function timeSqliteStatements(): StatementTimes {
       } finally {
         if (times.counting) {
           times.spent.set(this.source, (times.spent.get(this.source) ?? 0) + performance.now() - t);
-          times.runs.set(this.source, (times.runs.get(this.source) ?? 0) + 1);
+          const n = (times.runs.get(this.source) ?? 0) + 1;
+          times.runs.set(this.source, n);
+          // STACK_FOR=<substring>: where a statement comes from (async stacks), for its first two runs.
+          const needle = process.env.STACK_FOR;
+          if (n <= 2 && needle !== undefined && needle !== '' && this.source.includes(needle)) process.stderr.write(`${this.source.slice(0, 400)}\n${new Error().stack}\n`);
         }
       }
     };

@@ -13,9 +13,11 @@ import type { PushActionRow, Storage, StoredEvent } from '../storage/interfaces/
 import type { RoomId, UserId } from '../types/ids.js';
 import type { JsonObject, JsonValue } from '../types/json.js';
 
-// Runs the push rules of every local member of a room over one newly persisted event and stores the
-// resulting actions (those that notify or highlight) per user. The rooms writer announces events through
-// 'events' notices; the push service feeds them here in stream order.
+// Runs the push rules of every local member of a room over one event and returns the resulting actions (those
+// that notify or highlight) per user. The room writer's group commit asks for its events' rows before writing
+// them (they land in the same transaction); the push service's start-up catch-up feeds stored events here too.
+// Events of one pass are evaluated in stream order over members and power levels that the pass's own
+// membership and power-level events keep up to date, since those events may not be in the database yet.
 
 export interface EvaluatorDeps {
   storage: Storage;
@@ -39,6 +41,16 @@ export interface PassMembers {
   local: UserId[];
   /** The room's power levels as the rules read them, once per pass (read when an event has a recipient). */
   levels?: Promise<PassLevels>;
+  /** The pass's own m.room.create and m.room.power_levels events, newer than the database's current state. */
+  create?: StoredEvent;
+  powerLevels?: StoredEvent;
+  /** `displayNames` and `local` belong to another pass too (forkPass): copied before they change. */
+  shared?: boolean;
+}
+
+/** A pass that starts where `pass` ended, leaving `pass` as it is. */
+export function forkPass(pass: PassMembers): PassMembers {
+  return { ...pass, shared: true };
 }
 
 interface PassLevels {
@@ -51,28 +63,57 @@ export function createEvaluator(deps: EvaluatorDeps) {
   const cache = new PushMatcherCache();
   const suffix = `:${deps.serverName}`;
 
-  async function readLevels(roomId: RoomId): Promise<PassLevels> {
-    const room = await storage.rooms.getRoom(roomId);
-    const version = (room && findRoomVersion(room.roomVersion)) ?? roomVersion(DEFAULT_ROOM_VERSION);
-    const pl = powerLevelsView(
-      version,
-      await storage.rooms.getCurrentStateEvent(roomId, 'm.room.power_levels', ''),
-      await storage.rooms.getCurrentStateEvent(roomId, 'm.room.create', ''),
-    );
+  async function readLevels(roomId: RoomId, pass: PassMembers): Promise<PassLevels> {
+    const create = pass.create ?? (await storage.rooms.getCurrentStateEvent(roomId, 'm.room.create', ''));
+    const fromCreate = typeof create?.pdu.content.room_version === 'string' ? create.pdu.content.room_version : null;
+    const versionId = fromCreate ?? (await storage.rooms.getRoom(roomId))?.roomVersion ?? null;
+    const version = (versionId !== null ? findRoomVersion(versionId) : undefined) ?? roomVersion(DEFAULT_ROOM_VERSION);
+    const pl = powerLevelsView(version, pass.powerLevels ?? (await storage.rooms.getCurrentStateEvent(roomId, 'm.room.power_levels', '')), create ?? undefined);
     return { userLevel: (userId) => pl.userLevel(userId), notificationPowerLevels: { room: pl.notificationLevel('room') } };
+  }
+
+  /** Moves the pass past `ev`: later events of the pass see its membership or power-level change. */
+  function apply(pass: PassMembers, ev: StoredEvent): void {
+    const { pdu } = ev;
+    if (typeof pdu.state_key !== 'string') return;
+    if (pdu.type === 'm.room.create' && pdu.state_key === '') {
+      pass.create = ev;
+      delete pass.levels;
+    } else if (pdu.type === 'm.room.power_levels' && pdu.state_key === '') {
+      pass.powerLevels = ev;
+      delete pass.levels;
+    } else if (pdu.type === 'm.room.member') {
+      if (pass.shared === true) {
+        pass.displayNames = new Map(pass.displayNames);
+        pass.local = [...pass.local];
+        pass.shared = false;
+      }
+      const userId = pdu.state_key;
+      const was = pass.displayNames.has(userId);
+      if (pdu.content.membership === 'join') {
+        pass.displayNames.set(userId, typeof pdu.content.displayname === 'string' ? pdu.content.displayname : null);
+        if (!was) {
+          pass.count++;
+          if (userId.endsWith(suffix)) pass.local.push(userId);
+        }
+      } else if (was) {
+        pass.displayNames.delete(userId);
+        pass.count--;
+        pass.local = pass.local.filter((u) => u !== userId);
+      }
+    }
   }
 
   /**
    * `batch` is shared by the events of one evaluation pass: the joined members are read once per room and
-   * pass (they are the current members either way, the pass starting after its events were persisted), not
-   * once per event, which read a 10,000-member room's whole member list for each of its events.
+   * pass, then moved along by the pass's own events (`apply`), not read once per event, which read a
+   * 10,000-member room's whole member list for each of its events.
    */
-  return async function evaluateEvent(ev: StoredEvent, batch?: Map<RoomId, PassMembers>): Promise<PushActionRow[]> {
+  return async function evaluateEvent(ev: StoredEvent, batch: Map<RoomId, PassMembers> = new Map()): Promise<PushActionRow[]> {
     if (ev.outlier || ev.softFailed || ev.rejectedReason !== null) return [];
-    const pdu = ev.pdu;
     const roomId: RoomId = ev.roomId;
     // One query for the joined members and their display names (not one member event per user).
-    let pass = batch?.get(roomId);
+    let pass = batch.get(roomId);
     if (pass === undefined) {
       const members = await storage.rooms.getJoinedMemberNames(roomId);
       pass = {
@@ -80,8 +121,16 @@ export function createEvaluator(deps: EvaluatorDeps) {
         displayNames: new Map(members.map((m) => [m.userId, m.displayName])),
         local: members.map((m) => m.userId).filter((u) => u.endsWith(suffix)),
       };
-      batch?.set(roomId, pass);
+      batch.set(roomId, pass);
     }
+    const rows = await rowsFor(ev, pass);
+    apply(pass, ev);
+    return rows;
+  };
+
+  async function rowsFor(ev: StoredEvent, pass: PassMembers): Promise<PushActionRow[]> {
+    const pdu = ev.pdu;
+    const roomId: RoomId = ev.roomId;
     const { displayNames } = pass;
     const recipients = new Set(pass.local);
     recipients.delete(pdu.sender);
@@ -92,7 +141,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
     if (recipients.size === 0) return [];
 
     // Current power levels, like the members: read once per room and pass, not three reads per event.
-    pass.levels ??= readLevels(roomId);
+    pass.levels ??= readLevels(roomId, pass);
     const levels = await pass.levels;
     const senderPowerLevel = levels.userLevel(pdu.sender);
     const { notificationPowerLevels } = levels;
@@ -132,5 +181,5 @@ export function createEvaluator(deps: EvaluatorDeps) {
       });
     }
     return rows;
-  };
+  }
 }

@@ -1,20 +1,21 @@
 import { invalidParam, missingParam } from '../errors/index.js';
 import type { Logger } from '../http/logger.js';
 import type { PushAction, PushRuleset } from '../protocol/index.js';
-import { serializeEvents } from '../rooms/index.js';
-import type { PushActionRow, PusherRow, Storage } from '../storage/interfaces/index.js';
+import { serializeEvents, type PushActionsPort } from '../rooms/index.js';
+import type { PushActionRow, PushEvaluationBatch, PusherRow, Storage, StoredEvent } from '../storage/interfaces/index.js';
 import type { DeviceId, RoomId, UserId } from '../types/ids.js';
 import type { JsonObject } from '../types/json.js';
 import type { NoticeSource, StreamNotice } from '../types/notices.js';
 import type { Requester } from '../types/requester.js';
 import { isRead, readPositions, readPositionsInRooms, roomCounts, type ReadPositions, type RoomCounts } from './counts.js';
-import { createEvaluator, type PassMembers } from './evaluator.js';
+import { createEvaluator, forkPass, type PassMembers } from './evaluator.js';
 import { createGatewaySender, type GatewaySenderOptions } from './gateway-sender.js';
 import { createRulesetCache } from './ruleset-cache.js';
 
-// Notification counts, GET /notifications and pushers. Subscribes to 'events' notices: each new event is
-// evaluated for the room's local members (evaluator.ts), notifying results are stored and, for users with
-// pushers, queued for the push gateways (gateway-sender.ts).
+// Notification counts, GET /notifications and pushers. The room writer asks for the push actions of the
+// events it is about to commit (evaluateForCommit: the room's local members' rules, evaluator.ts) and writes
+// them in the same transaction; for users with pushers the deliveries to the push gateways
+// (gateway-sender.ts) are queued there too.
 
 export interface PushServiceDeps {
   storage: Storage;
@@ -54,8 +55,13 @@ export interface PushService {
   getNotifications(requester: Requester, opts: { from?: string; limit: number; only?: string }): Promise<JsonObject>;
   /** Counts of joined rooms for /sync; `threaded` splits thread counts out of the main timeline (spec). */
   unreadCounts(userId: UserId, roomIds: readonly RoomId[], threaded: boolean, eventsPosition: number): Promise<Map<RoomId, { room: UnreadCounts; threads: Record<string, UnreadCounts> }>>;
-  /** Resolves once events up to `position` were evaluated (bounded wait), so counts include them. */
-  caughtUp(position: number): Promise<void>;
+  /**
+   * Resolves once the start-up catch-up is done (bounded wait), so counts include the events it evaluates;
+   * every event committed since start was evaluated in its own transaction.
+   */
+  caughtUp(): Promise<void>;
+  /** The room writer's port (rooms' PushActionsPort): rows for a group commit's events, written with them. */
+  evaluateForCommit: PushActionsPort['evaluate'];
   /** Stops evaluating new events; resolves once the batch in flight is written (or has failed). */
   close(): Promise<void>;
 }
@@ -65,6 +71,10 @@ const MAX_APP_ID = 64;
 const POSITION_STREAM = 'push_evaluation';
 const POSITION_INSTANCE = 'master';
 const MAX_PUSHKEY = 512;
+/** Events per read of the start-up catch-up. */
+const CATCH_UP_BATCH = 1000;
+/** Rooms whose evaluation pass is kept between commits (a 10,000-member room's pass is ~1 MB). */
+const MAX_KEPT_PASSES = 256;
 const NOTIFY_PATH = '/_matrix/push/v1/notify';
 
 function pusherJson(p: PusherRow): JsonObject {
@@ -106,33 +116,17 @@ export function createPushService(deps: PushServiceDeps): PushService {
     if (change.deleted !== undefined && change.deleted.length > 0) await storage.push.deletePushersOfDevices(change.userId, change.deleted);
   });
 
-  // Notices are handled one after another so rooms are evaluated in stream order.
-  let chain: Promise<void> = Promise.resolve();
-  let pending = 0;
-  let processed = -1;
-  let start: Promise<number> | null = null;
-  const lastByRoom = new Map<RoomId, number>();
   let closed = false;
 
   /**
-   * Evaluates the rooms of `notice` up to its position. `first` is the lowest position of the notices merged
-   * into it (where evaluation starts when nothing was evaluated yet). All rows of the batch are written
-   * together, so a burst of sends costs a few writes, not a few per event.
+   * The local members' push actions for `events` (stream order) and the deliveries to their pushers.
+   * `members`: the passes to start from (rooms not in it are read from the database); left holding each
+   * room's pass after the events.
    */
-  const handle = async (notice: StreamNotice, first = notice.position): Promise<void> => {
-    start ??= storage.rooms.getMaxStreamOrdering().then((m) => Math.min(m, first - 1));
-    const startAt = await start;
-    const rows: PushActionRow[] = [];
-    const done: RoomId[] = [];
-    const members = new Map<RoomId, PassMembers>();
-    for (const roomId of notice.roomIds ?? []) {
-      const from = lastByRoom.get(roomId) ?? startAt;
-      if (notice.position <= from) continue;
-      const events = await storage.rooms.getRoomEventsInRange(roomId, from, notice.position, 'f', 1000);
-      for (const ev of events) rows.push(...(await evaluate(ev, members)));
-      done.push(roomId);
-    }
-    const notifying = rows.filter((r) => r.notify);
+  const evaluateEvents = async (events: readonly StoredEvent[], members = new Map<RoomId, PassMembers>()): Promise<Omit<PushEvaluationBatch, 'position'>> => {
+    const actions: PushActionRow[] = [];
+    for (const ev of events) actions.push(...(await evaluate(ev, members)));
+    const notifying = actions.filter((r) => r.notify);
     // One query for the pushers of every notified user of the batch.
     const users = [...new Set(notifying.map((r) => r.userId))];
     const pushers = users.length === 0 ? [] : (await storage.push.getPushersOfUsers(users)).filter((p) => p.kind === 'http');
@@ -141,95 +135,72 @@ export function createPushService(deps: PushServiceDeps): PushService {
     const queue = notifying.flatMap((row) =>
       (byUser.get(row.userId) ?? []).map((p) => ({ pusherId: p.id, userId: row.userId, eventId: row.eventId, roomId: row.roomId, actions: row.actions, nextAttemptTs: now() })),
     );
-    // The actions, the deliveries and the position land together; the in-memory positions advance only
-    // after, so a failure retries the same ranges (push actions are idempotent per user and event).
-    const reached = Math.max(processed, notice.position);
-    await storage.push.recordEvaluation({ actions: rows, queue, position: { stream: POSITION_STREAM, instance: POSITION_INSTANCE, value: reached } });
-    for (const roomId of done) lastByRoom.set(roomId, notice.position);
-    processed = reached;
-    if (queue.length > 0) sender.kick();
+    return { actions, queue };
   };
 
-  // A transient database error (e.g. no free pool connection under load) must not lose counts: retry the
-  // notice with backoff before giving up on it.
-  const handleWithRetry = async (notice: StreamNotice, first = notice.position): Promise<void> => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await handle(notice, first);
-        return;
-      } catch (err) {
-        if (closed || attempt >= 5) throw err;
-        logger.warn({ err, position: notice.position, attempt }, 'push evaluation failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+  // Events are evaluated as the room writer commits them, in its transaction (`evaluateForCommit`). Events
+  // stored after the saved position without that (by a version that evaluated after commit and stopped
+  // before it got to them) are evaluated once at start, room by room. Until that is done, commits leave the
+  // position alone, so a restart in the middle does the catch-up again (rows are idempotent).
+  let caughtUpAtStart = false;
+  const startUp = (async () => {
+    const saved = await storage.streamPositions.getPosition(POSITION_STREAM, POSITION_INSTANCE);
+    const max = await storage.rooms.getMaxStreamOrdering();
+    if (saved !== null && saved < max) {
+      for (const r of await storage.push.getRoomsWithEventsInRange(saved, max)) {
+        for (let from = saved; from < r.maxStreamOrdering && !closed; ) {
+          const events = await storage.rooms.getRoomEventsInRange(r.roomId, from, r.maxStreamOrdering, 'f', CATCH_UP_BATCH);
+          await storage.push.recordEvaluation({ ...(await evaluateEvents(events)), position: null });
+          from = events.length < CATCH_UP_BATCH ? r.maxStreamOrdering : (events.at(-1) as StoredEvent).streamOrdering;
+        }
+        if (closed) return;
       }
     }
-  };
+    await storage.push.recordEvaluation({ actions: [], queue: [], position: { stream: POSITION_STREAM, instance: POSITION_INSTANCE, value: max } });
+    caughtUpAtStart = true;
+  })().catch((err: unknown) => logger.error({ err }, 'push catch-up failed'));
 
-  // Notices that arrive while a batch is being evaluated wait here and are then handled as one batch.
-  let waiting: StreamNotice[] = [];
-  const enqueue = (notice: StreamNotice): void => {
-    waiting.push(notice);
-    if (waiting.length > 1) return; // the batch is already scheduled
-    pending++;
-    chain = chain
-      .then(() => {
-        const batch = waiting;
-        waiting = [];
-        const merged: StreamNotice = {
-          stream: 'events',
-          position: Math.max(...batch.map((n) => n.position)),
-          roomIds: [...new Set(batch.flatMap((n) => n.roomIds ?? []))],
-        };
-        return handleWithRetry(merged, Math.min(...batch.map((n) => n.position)));
-      })
-      .catch((err: unknown) => logger.error({ err }, 'push evaluation failed'))
-      .finally(() => {
-        pending--;
-      });
-  };
-  // Events persisted after the last evaluated position (a crash between commit and evaluation, or another
-  // process writing while we were down) are evaluated first, room by room, before live notices.
-  pending++;
-  chain = (async () => {
-    const saved = await storage.streamPositions.getPosition(POSITION_STREAM, POSITION_INSTANCE);
-    if (saved === null) return;
-    start = Promise.resolve(saved);
-    const max = await storage.rooms.getMaxStreamOrdering();
-    for (const r of await storage.push.getRoomsWithEventsInRange(saved, max)) {
-      if (closed) return;
-      await handle({ stream: 'events', position: r.maxStreamOrdering, roomIds: [r.roomId] });
-    }
-  })()
-    .catch((err: unknown) => logger.error({ err }, 'push catch-up failed'))
-    .finally(() => {
-      pending--;
-    });
+  // Deliveries written with a commit go to the gateways once the commit's notice says it landed.
+  let kickAt: number | null = null;
   const unsubscribe = deps.notices.subscribe((notice) => {
-    if (notice.stream !== 'events' || closed) return;
-    enqueue(notice);
+    if (notice.stream !== 'events' || kickAt === null || notice.position < kickAt) return;
+    kickAt = null;
+    sender.kick();
   });
   // Pushes left in the queue by a previous run.
   sender.kick();
 
-  const caughtUp = async (position: number): Promise<void> => {
-    // Bounded: a position may never get a notice here (another process wrote it), and sync must not hang.
-    const deadline = now() + 2_000;
-    let idleSince: number | null = null;
-    while (processed < position && now() < deadline && start !== null) {
-      if (pending > 0) {
-        idleSince = null;
-        await chain;
-        continue;
-      }
-      // The writer publishes right after its commit; a short idle wait covers that gap.
-      idleSince ??= now();
-      if (now() - idleSince > 50) {
-        // No notice for this position (an outlier, or written elsewhere): do not make later syncs wait for it.
-        processed = Math.max(processed, position);
-        return;
-      }
-      await sleep(5);
+  // Each room's members and power levels after its last committed group, so a burst of messages reads them
+  // once, not once per commit. Used only when the room writer vouches that nothing changed the room in between
+  // (`rooms.from`) and kept only when the group's own events account for every change (`rooms.drafts`).
+  const passes = new Map<RoomId, PassMembers>();
+  const evaluateForCommit: PushService['evaluateForCommit'] = async (events, rooms) => {
+    const members = new Map<RoomId, PassMembers>();
+    for (const roomId of rooms?.from ?? []) {
+      const known = passes.get(roomId);
+      if (known !== undefined) members.set(roomId, forkPass(known));
     }
+    const { actions, queue } = await evaluateEvents(events, members);
+    const high = Math.max(...events.map((e) => e.streamOrdering));
+    const position = caughtUpAtStart ? { stream: POSITION_STREAM, instance: POSITION_INSTANCE, value: high } : null;
+    const batch = actions.length === 0 && queue.length === 0 && position === null ? null : { actions, queue, position };
+    const committed = (): void => {
+      if (queue.length > 0) kickAt = Math.max(kickAt ?? high, high);
+      for (const roomId of new Set(events.map((e) => e.roomId))) {
+        const pass = members.get(roomId);
+        passes.delete(roomId);
+        if (pass === undefined || rooms?.drafts.has(roomId) !== true) continue;
+        passes.set(roomId, pass);
+        if (passes.size > MAX_KEPT_PASSES) passes.delete(passes.keys().next().value as RoomId);
+      }
+    };
+    return { batch, committed };
+  };
+
+  const caughtUp = async (): Promise<void> => {
+    if (caughtUpAtStart) return;
+    // Bounded: sync must not hang on a long catch-up after an upgrade.
+    await Promise.race([startUp, sleep(2_000)]);
   };
 
   return {
@@ -300,7 +271,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
     },
 
     async unreadCounts(userId, roomIds, threaded, eventsPosition) {
-      await caughtUp(eventsPosition);
+      await caughtUp();
       const out = new Map<RoomId, { room: UnreadCounts; threads: Record<string, UnreadCounts> }>();
       const reads = await readPositionsInRooms(storage, userId, roomIds);
       // Asked together, so the store reads the push actions of all these rooms in a few statements (an
@@ -324,13 +295,14 @@ export function createPushService(deps: PushServiceDeps): PushService {
     },
 
     caughtUp,
+    evaluateForCommit,
 
     async close() {
       closed = true;
       unsubscribe();
       rulesets.close();
       sender.close();
-      await chain;
+      await startUp;
     },
   };
 }

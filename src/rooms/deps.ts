@@ -1,7 +1,7 @@
 import type { Config } from '../config/types.js';
 import type { SigningKey } from '../crypto/index.js';
 import type { Logger } from '../http/logger.js';
-import type { Storage } from '../storage/interfaces/index.js';
+import type { PushEvaluationBatch, Storage, StoredEvent } from '../storage/interfaces/index.js';
 import type { NoticeSink } from '../types/notices.js';
 import type { RoomId, UserId } from '../types/ids.js';
 import type { JsonObject } from '../types/json.js';
@@ -32,6 +32,20 @@ export interface RemoteMembershipPort {
   invite(roomId: RoomId, roomVersion: string, event: Pdu, inviteRoomState: readonly JsonObject[]): Promise<Pdu>;
 }
 
+/**
+ * Push evaluation of events about to be written (src/push, wired in main.ts): the local members' push
+ * actions and gateway deliveries, written in the same transaction as the events (derived-rows.ts).
+ */
+export interface PushActionsPort {
+  /**
+   * Rows for `events` (in stream order, one group commit; `batch` null when there is nothing to write).
+   * `rooms.from`: rooms whose state before the group is the state after their last committed group (the
+   * evaluator may go on from what it knew then); `rooms.drafts`: rooms whose state after the group follows
+   * from these events alone. `committed` is called once the rows landed.
+   */
+  evaluate(events: readonly StoredEvent[], rooms: { from: ReadonlySet<RoomId>; drafts: ReadonlySet<RoomId> }): Promise<{ batch: PushEvaluationBatch | null; committed(): void }>;
+}
+
 export interface RoomServiceDeps {
   /** Absent: rooms on other servers cannot be joined (404). */
   remoteMembership?: RemoteMembershipPort;
@@ -42,4 +56,6 @@ export interface RoomServiceDeps {
   notices: NoticeSink;
   profiles: ProfileLookup;
   now: () => number;
+  /** Absent: no push actions are written (tests of rooms alone). */
+  pushActions?: PushActionsPort;
 }

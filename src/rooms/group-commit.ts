@@ -1,4 +1,4 @@
-import type { EventToPersist, PersistEventBatch, Storage } from '../storage/interfaces/index.js';
+import type { DerivedRows, EventToPersist, PersistEventBatch, Storage } from '../storage/interfaces/index.js';
 import type { RoomId } from '../types/ids.js';
 
 // Group commit for the room writer. Each COMMIT costs the database a WAL write of every page the
@@ -11,8 +11,24 @@ import type { RoomId } from '../types/ids.js';
 // its own, in order, and a batch that fails poisons its `lineage`: every later batch of that lineage is
 // refused without being tried, because it references events that never landed.
 
+/**
+ * Where a batch's events were built: on a draft that went on from the room's last commit through this writer
+ * ('kept-draft'), on a draft just loaded from the database or a new room ('fresh-draft'), or elsewhere
+ * (received over federation: its current state may come from state resolution, not from its events alone).
+ */
+export type BatchOrigin = 'kept-draft' | 'fresh-draft';
+
+/** A group's batches with their stream orderings, as the store gets them. */
+export type OrderedBatch = PersistEventBatch & { origin?: BatchOrigin };
+
+/**
+ * Rows to write with a group's events (derived-rows.ts), and what to do once they are committed (a reader
+ * that keeps state across groups may keep this group's only then: a failed group is retried batch by batch).
+ */
+export type DeriveRows = (batches: readonly OrderedBatch[]) => Promise<{ rows: DerivedRows; committed(): void }>;
+
 /** A room's events to persist, without stream orderings (they are allocated when the group is written). */
-export type PendingBatch = Omit<PersistEventBatch, 'events'> & { events: readonly EventToPersist[] };
+export type PendingBatch = Omit<PersistEventBatch, 'events'> & { events: readonly EventToPersist[]; origin?: BatchOrigin };
 
 /** What later batches of a room build on; `failed` once one of its batches could not be persisted. */
 export interface Lineage {
@@ -40,7 +56,11 @@ export class GroupCommitter {
   /** The last submitted commit of each room with one in flight or waiting (failures swallowed). */
   private readonly lastOfRoom = new Map<RoomId, Promise<unknown>>();
 
-  constructor(private readonly storage: Pick<Storage, 'rooms' | 'streamIdGenerator'>) {}
+  constructor(
+    private readonly storage: Pick<Storage, 'rooms' | 'streamIdGenerator'>,
+    /** Rows written with the group's events (derived-rows.ts); none when absent. */
+    private readonly derive?: DeriveRows,
+  ) {}
 
   /**
    * Queues a batch; resolves with its stream orderings once it is committed (rejects if it is not). The
@@ -135,7 +155,9 @@ export class GroupCommitter {
       return { ...b, events: b.events.map((e, i) => ({ ...e, streamOrdering: orderings[i] as number })) };
     });
     try {
-      await this.storage.rooms.persistEventBatches(withOrdering);
+      const derived = this.derive === undefined ? undefined : await this.derive(withOrdering);
+      await this.storage.rooms.persistEventBatches(withOrdering, derived?.rows);
+      derived?.committed();
     } finally {
       // Committed or rolled back: either way the ids are finished (a rolled-back id is a permanent gap).
       allocation.done();

@@ -4,7 +4,8 @@ import type { EventToPersist, PartialStateRoom, RoomRow } from '../storage/inter
 import type { EventId, RoomId } from '../types/ids.js';
 import type { StateKey } from '../types/pdu.js';
 import type { RoomServiceDeps } from './deps.js';
-import { GroupCommitter, type Lineage } from './group-commit.js';
+import { createRowDeriver } from './derived-rows.js';
+import { GroupCommitter, type BatchOrigin, type Lineage } from './group-commit.js';
 import { RoomDraft, type DraftContext } from './room-draft.js';
 import { RoomLocks } from './room-lock.js';
 
@@ -38,6 +39,11 @@ export class RoomWriter {
   private readonly versions = new Map<RoomId, RoomVersion>();
   /** Drafts whose commit failed; their later events build on events that never landed. */
   private readonly lineages = new WeakMap<RoomDraft, Lineage>();
+  /**
+   * Kept drafts handed to a flow and not persisted since: nothing but this writer changed their room since
+   * their last commit, so a reader that followed that commit may go on from it (derived-rows.ts).
+   */
+  private readonly continued = new WeakSet<RoomDraft>();
   /** Client transactions queued but not committed yet, so a retry racing the commit finds its event. */
   private readonly pendingTxns = new Map<string, Promise<EventId | undefined>>();
   private readonly committer: GroupCommitter;
@@ -46,7 +52,7 @@ export class RoomWriter {
   private lowestOrdering: Promise<number> | null = null;
 
   constructor(private readonly deps: RoomServiceDeps) {
-    this.committer = new GroupCommitter(deps.storage);
+    this.committer = new GroupCommitter(deps.storage, createRowDeriver({ ...(deps.pushActions ? { push: deps.pushActions } : {}), logger: deps.logger, now: deps.now }));
     let lastCreateTs = 0;
     this.draftContext = {
       serverName: deps.config.serverName,
@@ -79,13 +85,18 @@ export class RoomWriter {
     this.drafts.delete(roomId);
     if (kept !== undefined && kept.version.id === version.id && this.lineages.get(kept)?.failed !== true) {
       // Only this writer writes the room, and the draft holds its uncommitted events.
-      if (this.committer.hasPending(roomId)) return kept;
+      if (this.committer.hasPending(roomId)) return this.continue(kept);
       const current = await this.deps.storage.rooms.getForwardExtremities(roomId);
       const ours = new Set(kept.extremityIds());
-      if (current.length === ours.size && current.every((id) => ours.has(id))) return kept;
+      if (current.length === ours.size && current.every((id) => ours.has(id))) return this.continue(kept);
     }
     await this.committer.settled(roomId);
     return RoomDraft.load(this.draftContext, version, roomId);
+  }
+
+  private continue(draft: RoomDraft): RoomDraft {
+    this.continued.add(draft);
+    return draft;
   }
 
   private keepDraft(draft: RoomDraft): void {
@@ -228,7 +239,8 @@ export class RoomWriter {
     if (lineage === undefined) this.lineages.set(draft, (lineage = { failed: false }));
     if (lineage.failed) return Promise.reject(new Error(`room ${draft.roomId}: an earlier write of this draft failed`));
     const events = draft.pending.splice(0);
-    return this.write(draft.roomId, events, draft.extremityIds(), stateChanged ? new Map(draft.state) : null, room, undefined, lineage);
+    const origin = this.continued.delete(draft) ? 'kept-draft' : 'fresh-draft';
+    return this.write(draft.roomId, events, draft.extremityIds(), stateChanged ? new Map(draft.state) : null, room, undefined, lineage, origin);
   }
 
   private async write(
@@ -239,10 +251,12 @@ export class RoomWriter {
     room?: RoomRow,
     partialState?: PartialStateRoom,
     lineage: Lineage | null = null,
+    origin?: BatchOrigin,
   ): Promise<void> {
     if (events.length === 0) return;
     const batch = {
       roomId,
+      ...(origin !== undefined ? { origin } : {}),
       events,
       newForwardExtremities: extremities,
       newCurrentState: currentState,

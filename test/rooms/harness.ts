@@ -7,7 +7,7 @@ import {
   stateKey,
   type RoomVersion,
 } from '../../src/protocol/index.js';
-import { createRoomService, type RoomService } from '../../src/rooms/index.js';
+import { createRoomService, type PushActionsPort, type RoomService } from '../../src/rooms/index.js';
 import type { Storage, StoredEvent } from '../../src/storage/interfaces/index.js';
 import type { RoomId } from '../../src/types/ids.js';
 import type { StreamNotice } from '../../src/types/notices.js';
@@ -31,7 +31,7 @@ export interface RoomHarness {
 
 export function roomHarness(
   storage: Storage,
-  opts: { signingKey?: SigningKey; defaultRoomVersion?: string; now?: () => number } = {},
+  opts: { signingKey?: SigningKey; defaultRoomVersion?: string; now?: () => number; pushActions?: PushActionsPort } = {},
 ): RoomHarness {
   const signingKey = opts.signingKey ?? generateSigningKey('test');
   const notices: StreamNotice[] = [];
@@ -44,6 +44,7 @@ export function roomHarness(
     notices: { publish: (n) => notices.push(n) },
     profiles: { getProfile: async (u) => profiles.get(u) ?? { displayname: null, avatar_url: null } },
     now: opts.now ?? (() => Date.now()),
+    ...(opts.pushActions !== undefined ? { pushActions: opts.pushActions } : {}),
   });
   return {
     rooms,

@@ -7,7 +7,8 @@ import { redactedBy, relationOf, searchRowOf } from './extract.js';
 // writer needs no change. Reads call catchUp() first, which indexes everything committed so far, so a client
 // that sends an edit and then asks for relations always sees it. Runs are chained: one at a time.
 
-const INDEXER_NAME = 'relations_search';
+/** The index's row of event_index_position (the room writer's group commit moves it too, derived-rows.ts). */
+export const INDEXER_NAME = 'relations_search';
 const BATCH = 500;
 
 export interface EventIndexer {

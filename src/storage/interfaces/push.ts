@@ -64,8 +64,8 @@ export interface PushQueueRow {
 export interface PushEvaluationBatch {
   actions: readonly PushActionRow[];
   queue: ReadonlyArray<Omit<PushQueueRow, 'id' | 'attempts'>>;
-  /** The evaluator's row of stream_positions. */
-  position: { stream: string; instance: string; value: number };
+  /** The evaluator's row of stream_positions; null leaves it where it is. */
+  position: { stream: string; instance: string; value: number } | null;
 }
 
 export interface PushStore {

@@ -1,33 +1,12 @@
 import type { EventId, RoomId, UserId } from '../../types/ids.js';
+import type { RelationRow, SearchRow } from './index-rows.js';
 import type { Direction, StoredEvent } from './rooms.js';
 
 // Relations (m.relates_to of persisted events) and the full-text search index. Both are derived from the
-// events table by the indexer in src/rooms/relations, which records its progress under a name.
+// events table: by the room writer's group commit in the transaction that writes them, and by the indexer in
+// src/rooms/relations, which records its progress under a name.
 
-export interface RelationRow {
-  eventId: EventId;
-  relatesToId: EventId;
-  relType: string;
-  roomId: RoomId;
-  sender: UserId;
-  type: string;
-  aggregationKey: string | null;
-  streamOrdering: number;
-  originServerTs: number;
-  isState: boolean;
-}
-
-export interface SearchRow {
-  eventId: EventId;
-  roomId: RoomId;
-  sender: UserId;
-  type: string;
-  /** content.body, content.name or content.topic */
-  key: string;
-  value: string;
-  streamOrdering: number;
-  originServerTs: number;
-}
+export type { RelationRow, SearchRow } from './index-rows.js';
 
 export interface RelationsQuery {
   relType?: string;

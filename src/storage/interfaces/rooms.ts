@@ -1,5 +1,7 @@
 import type { EventId, RoomId, UserId } from '../../types/ids.js';
 import type { Pdu, StateKey } from '../../types/pdu.js';
+import type { PushEvaluationBatch } from './push.js';
+import type { RelationRow, SearchRow } from './index-rows.js';
 
 // The room store: events, the DAG, state snapshots, current state and memberships (tables of
 // migrations/0002_rooms.ts). The room writer (src/rooms) is the only caller of the write methods; sync and
@@ -182,6 +184,27 @@ export interface PersistEventBatch {
   partialState?: PartialStateRoom;
 }
 
+/**
+ * Rows derived from a group's events, written in the group's transaction so a send costs one commit, not one
+ * for the events and one for each reader that would otherwise derive them afterwards.
+ */
+export interface DerivedRows {
+  /** The local members' push actions and gateway deliveries (src/push). */
+  push?: PushEvaluationBatch;
+  /**
+   * Relation and search rows (src/rooms/relations). `advance`: the group's events are exactly the orderings
+   * (from, to], so the index `name`'s position moves to `to` if it stands in [from, to) (everything before
+   * was indexed already); otherwise the indexer's own pass covers the gap later (the rows are idempotent).
+   */
+  index?: {
+    name: string;
+    advance: { from: number; to: number } | null;
+    relations: readonly RelationRow[];
+    search: readonly SearchRow[];
+    redacted: readonly EventId[];
+  };
+}
+
 /** Write side, used only by the room writer in src/rooms (one writer per room). */
 export interface RoomWriteStore {
   createRoom(row: RoomRow): Promise<void>;
@@ -194,9 +217,9 @@ export interface RoomWriteStore {
   /**
    * Persists several batches (of one room or several) in ONE transaction, in the order given, so a later
    * batch may build on an earlier one: the room writer's group commit (src/rooms/group-commit.ts). Either
-   * all of them land or none does.
+   * all of them land or none does, together with `derived`.
    */
-  persistEventBatches(batches: readonly PersistEventBatch[]): Promise<void>;
+  persistEventBatches(batches: readonly PersistEventBatch[], derived?: DerivedRows): Promise<void>;
   /**
    * Ends a room's partial state in one transaction: stores the state events it lacked (outliers), replaces
    * the state recorded before and after each event since the join with the full state, sets the current

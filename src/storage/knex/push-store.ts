@@ -184,36 +184,13 @@ export class KnexPushStore implements PushStore {
   }
 
   async addPushActions(rows: readonly PushActionRow[]): Promise<void> {
-    await this.insertActions(this.knex, rows);
+    await insertActions(this.knex, this.dialect, rows);
   }
 
   // One transaction instead of three: each commit costs SQLite a WAL write of every page it touched (and
-  // Postgres a flush), and push evaluation runs after every burst of sends.
+  // Postgres a flush).
   async recordEvaluation(batch: PushEvaluationBatch): Promise<void> {
-    await this.knex.transaction(async (trx) => {
-      await this.insertActions(trx, batch.actions);
-      await this.insertQueue(trx, batch.queue);
-      await new KnexStreamPositionStore(trx, this.dialect).setPosition(batch.position.stream, batch.position.instance, batch.position.value);
-    });
-  }
-
-  private async insertActions(db: Knex, rows: readonly PushActionRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    const dbRows = rows.map((r) => ({
-      user_id: r.userId,
-      event_id: r.eventId,
-      room_id: r.roomId,
-      stream_ordering: r.streamOrdering,
-      thread_id: r.threadId,
-      notify: r.notify,
-      highlight: r.highlight,
-      actions_json: JSON.stringify(r.actions),
-      ts: r.ts,
-    }));
-    const size = this.dialect.batchSize(9);
-    for (let i = 0; i < dbRows.length; i += size) {
-      await db('event_push_actions').insert(dbRows.slice(i, i + size)).onConflict(['user_id', 'stream_ordering']).ignore();
-    }
+    await this.knex.transaction((trx) => writePushEvaluation(trx, this.dialect, batch));
   }
 
   getRoomPushActions(userId: string, roomId: string, after: number): Promise<PushActionRow[]> {
@@ -390,25 +367,7 @@ export class KnexPushStore implements PushStore {
   }
 
   async enqueuePush(rows: ReadonlyArray<Omit<PushQueueRow, 'id' | 'attempts'>>): Promise<void> {
-    await this.insertQueue(this.knex, rows);
-  }
-
-  private async insertQueue(db: Knex, rows: ReadonlyArray<Omit<PushQueueRow, 'id' | 'attempts'>>): Promise<void> {
-    if (rows.length === 0) return;
-    const dbRows = rows.map((r) => ({
-      pusher_id: r.pusherId,
-      user_id: r.userId,
-      event_id: r.eventId,
-      room_id: r.roomId,
-      actions_json: JSON.stringify(r.actions),
-      attempts: 0,
-      next_attempt_ts: r.nextAttemptTs,
-      created_ts: r.nextAttemptTs,
-    }));
-    const size = this.dialect.batchSize(8);
-    for (let i = 0; i < dbRows.length; i += size) {
-      await db('push_queue').insert(dbRows.slice(i, i + size)).onConflict(['pusher_id', 'event_id']).ignore();
-    }
+    await insertQueue(this.knex, this.dialect, rows);
   }
 
   async duePushes(now: number, limit: number): Promise<PushQueueRow[]> {
@@ -427,5 +386,52 @@ export class KnexPushStore implements PushStore {
 
   async reschedulePush(id: number, attempts: number, nextAttemptTs: number): Promise<void> {
     await this.knex('push_queue').where({ id }).update({ attempts, next_attempt_ts: nextAttemptTs });
+  }
+}
+
+/**
+ * Writes an evaluation's push actions, gateway deliveries and (when given) the evaluator's position with `db`:
+ * the push store's own transaction, or the room writer's, which writes them with the events they belong to.
+ */
+export async function writePushEvaluation(db: Knex, dialect: Dialect, batch: PushEvaluationBatch): Promise<void> {
+  await insertActions(db, dialect, batch.actions);
+  await insertQueue(db, dialect, batch.queue);
+  if (batch.position !== null) await new KnexStreamPositionStore(db, dialect).setPosition(batch.position.stream, batch.position.instance, batch.position.value);
+}
+
+async function insertActions(db: Knex, dialect: Dialect, rows: readonly PushActionRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const dbRows = rows.map((r) => ({
+    user_id: r.userId,
+    event_id: r.eventId,
+    room_id: r.roomId,
+    stream_ordering: r.streamOrdering,
+    thread_id: r.threadId,
+    notify: r.notify,
+    highlight: r.highlight,
+    actions_json: JSON.stringify(r.actions),
+    ts: r.ts,
+  }));
+  const size = dialect.batchSize(9);
+  for (let i = 0; i < dbRows.length; i += size) {
+    await db('event_push_actions').insert(dbRows.slice(i, i + size)).onConflict(['user_id', 'stream_ordering']).ignore();
+  }
+}
+
+async function insertQueue(db: Knex, dialect: Dialect, rows: ReadonlyArray<Omit<PushQueueRow, 'id' | 'attempts'>>): Promise<void> {
+  if (rows.length === 0) return;
+  const dbRows = rows.map((r) => ({
+    pusher_id: r.pusherId,
+    user_id: r.userId,
+    event_id: r.eventId,
+    room_id: r.roomId,
+    actions_json: JSON.stringify(r.actions),
+    attempts: 0,
+    next_attempt_ts: r.nextAttemptTs,
+    created_ts: r.nextAttemptTs,
+  }));
+  const size = dialect.batchSize(8);
+  for (let i = 0; i < dbRows.length; i += size) {
+    await db('push_queue').insert(dbRows.slice(i, i + size)).onConflict(['pusher_id', 'event_id']).ignore();
   }
 }

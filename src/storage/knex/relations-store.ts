@@ -60,29 +60,8 @@ export class KnexRelationsStore implements RelationsStore {
   }
 
   async indexBatch(batch: Parameters<RelationsStore['indexBatch']>[0]): Promise<void> {
-    const search = searchDialect(this.dialect);
     await this.knex.transaction(async (trx) => {
-      const rows = batch.relations.map((r) => ({
-        event_id: r.eventId,
-        relates_to_id: r.relatesToId,
-        rel_type: r.relType,
-        room_id: r.roomId,
-        sender: r.sender,
-        type: r.type,
-        aggregation_key: r.aggregationKey,
-        stream_ordering: r.streamOrdering,
-        origin_server_ts: r.originServerTs,
-        is_state: r.isState,
-      }));
-      const size = this.dialect.batchSize(10);
-      for (let i = 0; i < rows.length; i += size) {
-        await trx('event_relations').insert(rows.slice(i, i + size)).onConflict('event_id').ignore();
-      }
-      await search.insert(trx, batch.search);
-      if (batch.redacted.length > 0) {
-        await trx('event_relations').whereIn('event_id', [...batch.redacted]).delete();
-        await search.remove(trx, batch.redacted);
-      }
+      await writeIndexRows(trx, this.dialect, batch);
       // Only forwards: two indexers over one database (workers) may finish out of order; rows are idempotent.
       const current: { position: unknown } | undefined = await trx('event_index_position').select('position').where({ name: batch.name }).first();
       if (current === undefined) await trx('event_index_position').insert({ name: batch.name, position: batch.position });
@@ -198,4 +177,40 @@ export class KnexRelationsStore implements RelationsStore {
         : [{ rootId: r.relates_to_id, count: toSafeNumber(r.n, 'count'), latestEventId: latest, latestStreamOrdering: position }];
     });
   }
+}
+
+type IndexRows = Pick<Parameters<RelationsStore['indexBatch']>[0], 'relations' | 'search' | 'redacted'>;
+
+/** Writes relation and search rows (idempotent) and drops those of redacted events, with `db`. */
+export async function writeIndexRows(db: Knex, dialect: Dialect, batch: IndexRows): Promise<void> {
+  const rows = batch.relations.map((r) => ({
+    event_id: r.eventId,
+    relates_to_id: r.relatesToId,
+    rel_type: r.relType,
+    room_id: r.roomId,
+    sender: r.sender,
+    type: r.type,
+    aggregation_key: r.aggregationKey,
+    stream_ordering: r.streamOrdering,
+    origin_server_ts: r.originServerTs,
+    is_state: r.isState,
+  }));
+  const size = dialect.batchSize(10);
+  for (let i = 0; i < rows.length; i += size) {
+    await db('event_relations').insert(rows.slice(i, i + size)).onConflict('event_id').ignore();
+  }
+  const search = searchDialect(dialect);
+  await search.insert(db, batch.search);
+  if (batch.redacted.length > 0) {
+    await db('event_relations').whereIn('event_id', [...batch.redacted]).delete();
+    await search.remove(db, batch.redacted);
+  }
+}
+
+/**
+ * Moves index `name` to `to` if it stands in [from, to): everything up to `from` was indexed before and the
+ * caller indexed (from, to]. One statement; a missing row or a gap leaves it to the indexer's own pass.
+ */
+export async function advanceIndexPosition(db: Knex, name: string, from: number, to: number): Promise<void> {
+  await db('event_index_position').where({ name }).andWhere('position', '>=', from).andWhere('position', '<', to).update({ position: to });
 }

@@ -23,8 +23,8 @@ export class KnexRoomStore extends KnexRoomReadStore implements RoomStore {
   persistEvents(batch: Parameters<RoomWriteStore['persistEvents']>[0]): Promise<void> {
     return this.writer.persistEvents(batch);
   }
-  persistEventBatches(batches: Parameters<RoomWriteStore['persistEventBatches']>[0]): Promise<void> {
-    return this.writer.persistEventBatches(batches);
+  persistEventBatches(...args: Parameters<RoomWriteStore['persistEventBatches']>): Promise<void> {
+    return this.writer.persistEventBatches(...args);
   }
   completePartialState(batch: Parameters<RoomWriteStore['completePartialState']>[0]): Promise<void> {
     return this.writer.completePartialState(batch);

@@ -1,9 +1,11 @@
 import type { Knex } from 'knex';
 import type { EventId, RoomId, UserId } from '../../types/ids.js';
 import type { Pdu, StateKey } from '../../types/pdu.js';
-import type { EventToPersist, RoomRow, RoomWriteStore } from '../interfaces/index.js';
+import type { DerivedRows, EventToPersist, RoomRow, RoomWriteStore } from '../interfaces/index.js';
 import type { Dialect } from './dialect.js';
 import { DeferredRows } from './deferred-rows.js';
+import { writePushEvaluation } from './push-store.js';
+import { advanceIndexPosition, writeIndexRows } from './relations-store.js';
 import { StateGroupWriter, type ResolvedGroup } from './room-write-state-groups.js';
 import { writeCurrentState } from './room-write-current-state.js';
 import { deleteDeadStateGroups, findDeadStateGroups } from './state-group-gc.js';
@@ -49,7 +51,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     await this.persistEventBatches([batch]);
   }
 
-  async persistEventBatches(batches: readonly PersistBatch[]): Promise<void> {
+  async persistEventBatches(batches: readonly PersistBatch[], derived?: DerivedRows): Promise<void> {
     if (batches.every((b) => b.events.length === 0 && b.room === undefined)) return;
     await this.groups.prepare(this.knex);
     const written: ResolvedGroup[] = [];
@@ -67,6 +69,12 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
         await this.persistBatch(trx, batch, localAfter, written, deferred, (lastExtremities.get(batch.roomId) ?? i) > i);
       }
       await deferred.flush(trx);
+      if (derived?.push !== undefined) await writePushEvaluation(trx, this.dialect, derived.push);
+      if (derived?.index !== undefined) {
+        const { name, advance } = derived.index;
+        await writeIndexRows(trx, this.dialect, derived.index);
+        if (advance !== null) await advanceIndexPosition(trx, name, advance.from, advance.to);
+      }
     });
     this.groups.remember(written);
     for (const [eventId, group] of localAfter) {
@@ -215,9 +223,11 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
       const prevIds = [...new Set(pdu.prev_events.map(refId))];
       if (prevIds.length > 0) {
         deferred.add('event_edges', prevIds.map((p) => ({ event_id: ev.eventId, prev_event_id: p, room_id: ev.roomId })));
-        await this.updateBackwardExtremities(trx, ev.roomId, prevIds, localAfter);
+        // An event built here points at the room's forward extremities, events we hold; and being new, it was
+        // nobody's missing prev event. Two statements per message less.
+        if (ev.builtHere !== true) await this.updateBackwardExtremities(trx, ev.roomId, prevIds, localAfter);
       }
-      await trx('backward_extremities').where({ room_id: ev.roomId, event_id: ev.eventId }).del();
+      if (ev.builtHere !== true) await trx('backward_extremities').where({ room_id: ev.roomId, event_id: ev.eventId }).del();
       if (ev.stateBefore !== null) {
         const base = await this.baseGroup(trx, prevIds, localAfter);
         const before = await this.groups.write(trx, ev.roomId, base, ev.stateBefore);
