@@ -26,7 +26,7 @@ describe('typing, receipts, read markers and presence', () => {
     await alice.ok('PUT', `/v3/rooms/${enc(roomId)}/typing/${enc(alice.user.userId)}`, { typing: false });
     const { next_batch } = await sync(bob);
     const poll = sync(bob, { since: next_batch, timeout: 10_000 });
-    const put = await alice.ok('PUT', `/v3/rooms/${enc(roomId)}/typing/${enc(alice.user.userId)}`, { typing: true, timeout: 1_000 });
+    const put = await alice.ok('PUT', `/v3/rooms/${enc(roomId)}/typing/${enc(alice.user.userId)}`, { typing: true, timeout: 3_000 });
     assertMatchesSpec('client-server', 'put', '/_matrix/client/v3/rooms/{roomId}/typing/{userId}', 200, put);
     const body: J = await poll;
     const typing = body.rooms.join[roomId].ephemeral.events.find((e: J) => e.type === 'm.typing');
