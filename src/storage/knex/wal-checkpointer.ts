@@ -11,14 +11,14 @@ import type { Logger } from 'pino';
 // far higher automatic threshold only as a backstop, should the worker fall behind.
 //
 // A worker thread costs ~8 MB of memory, so it runs only while there is writing to keep up with: it starts
-// once the WAL file was written in two looks in a row (a second apart), and ends itself after half a minute
+// once the WAL file was written in two looks in a row (a second apart), and ends itself after ten seconds
 // in which no new page was written. (Trimming the WAL after each checkpoint, to watch its size instead, cost
 // a COMMIT ~1 ms in file truncation and regrowth.)
 
 /** How often the worker checkpoints (a PASSIVE checkpoint of an empty WAL costs a few microseconds). */
 const INTERVAL_MS = 200;
-/** The worker ends after this many checkpoints in a row that found no new page. */
-const IDLE_TICKS = 150;
+/** The worker ends after this many checkpoints in a row (10 s) that found no new page. */
+const IDLE_TICKS = 50;
 /** How often the server looks at the WAL file while no worker runs. */
 const WATCH_MS = 1_000;
 
