@@ -5,7 +5,7 @@ import { serializeEvents, type PushActionsPort } from '../rooms/index.js';
 import type { PushActionRow, PushEvaluationBatch, PusherRow, Storage, StoredEvent } from '../storage/interfaces/index.js';
 import type { DeviceId, RoomId, UserId } from '../types/ids.js';
 import type { JsonObject } from '../types/json.js';
-import type { NoticeSource, StreamNotice } from '../types/notices.js';
+import type { NoticeSource } from '../types/notices.js';
 import type { Requester } from '../types/requester.js';
 import { isRead, readPositions, readPositionsInRooms, roomCounts, type ReadPositions, type RoomCounts } from './counts.js';
 import { createEvaluator, forkPass, type PassMembers } from './evaluator.js';
@@ -54,7 +54,7 @@ export interface PushService {
   setPusher(requester: Requester, body: SetPusherBody): Promise<void>;
   getNotifications(requester: Requester, opts: { from?: string; limit: number; only?: string }): Promise<JsonObject>;
   /** Counts of joined rooms for /sync; `threaded` splits thread counts out of the main timeline (spec). */
-  unreadCounts(userId: UserId, roomIds: readonly RoomId[], threaded: boolean, eventsPosition: number): Promise<Map<RoomId, { room: UnreadCounts; threads: Record<string, UnreadCounts> }>>;
+  unreadCounts(userId: UserId, roomIds: readonly RoomId[], threaded: boolean): Promise<Map<RoomId, { room: UnreadCounts; threads: Record<string, UnreadCounts> }>>;
   /**
    * Resolves once the start-up catch-up is done (bounded wait), so counts include the events it evaluates;
    * every event committed since start was evaluated in its own transaction.
@@ -62,7 +62,7 @@ export interface PushService {
   caughtUp(): Promise<void>;
   /** The room writer's port (rooms' PushActionsPort): rows for a group commit's events, written with them. */
   evaluateForCommit: PushActionsPort['evaluate'];
-  /** Stops evaluating new events; resolves once the batch in flight is written (or has failed). */
+  /** Stops the start-up catch-up and gateway delivery; resolves once the catch-up's batch in flight is written. */
   close(): Promise<void>;
 }
 
@@ -176,7 +176,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
   const passes = new Map<RoomId, PassMembers>();
   const evaluateForCommit: PushService['evaluateForCommit'] = async (events, rooms) => {
     const members = new Map<RoomId, PassMembers>();
-    for (const roomId of rooms?.from ?? []) {
+    for (const roomId of rooms.from) {
       const known = passes.get(roomId);
       if (known !== undefined) members.set(roomId, forkPass(known));
     }
@@ -189,7 +189,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
       for (const roomId of new Set(events.map((e) => e.roomId))) {
         const pass = members.get(roomId);
         passes.delete(roomId);
-        if (pass === undefined || rooms?.drafts.has(roomId) !== true) continue;
+        if (pass === undefined || !rooms.drafts.has(roomId)) continue;
         passes.set(roomId, pass);
         if (passes.size > MAX_KEPT_PASSES) passes.delete(passes.keys().next().value as RoomId);
       }
@@ -270,7 +270,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
       return out;
     },
 
-    async unreadCounts(userId, roomIds, threaded, eventsPosition) {
+    async unreadCounts(userId, roomIds, threaded) {
       await caughtUp();
       const out = new Map<RoomId, { room: UnreadCounts; threads: Record<string, UnreadCounts> }>();
       const reads = await readPositionsInRooms(storage, userId, roomIds);

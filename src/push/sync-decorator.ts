@@ -6,11 +6,11 @@ import type { PushService } from './service.js';
 // unread_notifications counts only the main timeline.
 export function unreadCountsDecorator(push: () => PushService): JoinedRoomDecorator {
   return {
-    async decorate({ requester, filter, join, toEvents }) {
+    async decorate({ requester, filter, join }) {
       const roomIds = Object.keys(join);
       if (roomIds.length === 0) return;
       const threaded = filter.room?.timeline?.unread_thread_notifications === true;
-      const counts = await push().unreadCounts(requester.userId, roomIds, threaded, toEvents);
+      const counts = await push().unreadCounts(requester.userId, roomIds, threaded);
       for (const roomId of roomIds) {
         const section = join[roomId];
         const c = counts.get(roomId);

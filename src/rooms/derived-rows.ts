@@ -4,7 +4,7 @@ import type { RoomId } from '../types/ids.js';
 import type { PushActionsPort } from './deps.js';
 import type { DeriveRows, OrderedBatch } from './group-commit.js';
 import { INDEXER_NAME } from './relations/indexer.js';
-import { redactedBy, relationOf, searchRowOf } from './relations/extract.js';
+import { indexRowsOf } from './relations/extract.js';
 
 // What a group commit writes besides its events, in the same transaction: the relation and search rows
 // (pure extraction, relations/extract.ts) and the local members' push actions (src/push, through the port).
@@ -33,24 +33,13 @@ export function createRowDeriver(deps: { push?: PushActionsPort; logger: Logger;
     const now = deps.now();
     const events = batches.flatMap((b) => b.events.map((e) => asStored(e, now)));
     if (events.length === 0) return { rows: {}, committed: () => undefined };
-    const relations = [];
-    const search = [];
-    const redacted = [];
-    for (const ev of events) {
-      const rel = relationOf(ev);
-      if (rel !== null) relations.push(rel);
-      const row = searchRowOf(ev);
-      if (row !== null) search.push(row);
-      const target = redactedBy(ev);
-      if (target !== null) redacted.push(target);
-    }
     // The index position may move over this group only if its orderings leave no gap (another writer's
     // events in between are the indexer's to cover).
     const orderings = events.map((e) => e.streamOrdering).sort((a, b) => a - b);
     const low = orderings[0] as number;
     const high = orderings.at(-1) as number;
     const advance = high - low + 1 === orderings.length ? { from: low - 1, to: high } : null;
-    const rows: DerivedRows = { index: { name: INDEXER_NAME, advance, relations, search, redacted } };
+    const rows: DerivedRows = { index: { name: INDEXER_NAME, advance, ...indexRowsOf(events) } };
     let committed = (): void => undefined;
     if (deps.push !== undefined) {
       try {

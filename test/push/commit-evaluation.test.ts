@@ -38,6 +38,16 @@ function pending(roomId: string, streamOrdering: number, pdu: Record<string, unk
   };
 }
 
+/** alice's public room with bob joined, on a room service built with `opts` (the push port, or none). */
+async function aliceAndBob(storage: Storage, opts: Parameters<typeof roomHarness>[1] = {}) {
+  const rooms = roomHarness(storage, opts);
+  const alice = rooms.user('alice');
+  const bob = rooms.user('bob');
+  const { room_id } = await rooms.rooms.createRoom(alice, { preset: 'public_chat' });
+  await rooms.rooms.join(bob, room_id, {});
+  return { rooms, alice, bob, room_id };
+}
+
 const NONE = { from: new Set<string>(), drafts: new Set<string>() };
 
 /** Rows for events of one commit that is not continued from anything. */
@@ -50,11 +60,7 @@ describeStorage('push evaluation in the room writer', (h) => {
     const storage = await h.open();
     const push = pushService(storage);
     try {
-      const rooms = roomHarness(storage, { pushActions: { evaluate: (events, r) => push.evaluateForCommit(events, r) } });
-      const alice = rooms.user('alice');
-      const bob = rooms.user('bob');
-      const { room_id } = await rooms.rooms.createRoom(alice, { preset: 'public_chat' });
-      await rooms.rooms.join(bob, room_id, {});
+      const { rooms, alice, bob, room_id } = await aliceAndBob(storage, { pushActions: { evaluate: (events, r) => push.evaluateForCommit(events, r) } });
       const { event_id } = await rooms.rooms.sendMessageEvent(alice, room_id, 'm.room.message', { msgtype: 'm.text', body: 'hi bob' }, 't1');
       const actions = await storage.push.getRoomPushActions(bob.userId, room_id, 0);
       assert.deepEqual(
@@ -72,11 +78,7 @@ describeStorage('push evaluation in the room writer', (h) => {
     const storage = await h.open();
     const push = pushService(storage);
     try {
-      const rooms = roomHarness(storage);
-      const alice = rooms.user('alice');
-      const bob = rooms.user('bob');
-      const { room_id } = await rooms.rooms.createRoom(alice, { preset: 'public_chat' });
-      await rooms.rooms.join(bob, room_id, {});
+      const { alice, bob, room_id } = await aliceAndBob(storage);
       const carol = `@carol:${SERVER}`;
       const batch = await evaluateAlone(push, [
         // carol joins and bob leaves, neither in the database yet, then alice says something.
@@ -99,11 +101,7 @@ describeStorage('push evaluation in the room writer', (h) => {
     const storage = await h.open();
     const push = pushService(storage);
     try {
-      const rooms = roomHarness(storage);
-      const alice = rooms.user('alice');
-      const bob = rooms.user('bob');
-      const { room_id } = await rooms.rooms.createRoom(alice, { preset: 'public_chat' });
-      await rooms.rooms.join(bob, room_id, {});
+      const { alice, bob, room_id } = await aliceAndBob(storage);
       // bob (power level 0) may not notify the whole room under the default levels (50 for @room)...
       const atRoom = { msgtype: 'm.text', body: '@room look', 'm.mentions': { room: true } };
       const before = await evaluateAlone(push, [pending(room_id, 2_000_001, { type: 'm.room.message', sender: bob.userId, content: atRoom })]);
@@ -161,11 +159,7 @@ describeStorage('push evaluation in the room writer', (h) => {
   test('events stored after the saved position without evaluation are evaluated at start', async () => {
     const storage = await h.open();
     // A room written with no push evaluation at all (as by a version that evaluated after commit and stopped first).
-    const rooms = roomHarness(storage);
-    const alice = rooms.user('alice');
-    const bob = rooms.user('bob');
-    const { room_id } = await rooms.rooms.createRoom(alice, { preset: 'public_chat' });
-    await rooms.rooms.join(bob, room_id, {});
+    const { rooms, alice, bob, room_id } = await aliceAndBob(storage);
     const saved = await storage.rooms.getMaxStreamOrdering();
     await storage.push.recordEvaluation({ actions: [], queue: [], position: { stream: 'push_evaluation', instance: 'master', value: saved } });
     const sent = [];
@@ -188,17 +182,13 @@ describeStorage('push evaluation in the room writer', (h) => {
 
   test('a send whose push evaluation fails is still stored, without notifications', async () => {
     const storage = await h.open();
-    const rooms = roomHarness(storage, {
+    const { rooms, alice, bob, room_id } = await aliceAndBob(storage, {
       pushActions: {
         evaluate: async () => {
           throw new Error('Unable to acquire a connection');
         },
       },
     });
-    const alice = rooms.user('alice');
-    const bob = rooms.user('bob');
-    const { room_id } = await rooms.rooms.createRoom(alice, { preset: 'public_chat' });
-    await rooms.rooms.join(bob, room_id, {});
     const { event_id } = await rooms.rooms.sendMessageEvent(alice, room_id, 'm.room.message', { msgtype: 'm.text', body: 'still here' }, 't1');
     assert.ok(await storage.rooms.getEvent(event_id));
     assert.deepEqual(await storage.push.getRoomPushActions(bob.userId, room_id, 0), []);

@@ -67,3 +67,19 @@ export function redactedBy(ev: StoredEvent): EventId | null {
   if (ev.pdu.type !== 'm.room.redaction' || !indexable(ev)) return null;
   return ev.pdu.redacts ?? stringAt(ev.pdu.content, 'redacts') ?? null;
 }
+
+/** The relation and search rows of `events`, and the events their redactions remove from both indexes. */
+export function indexRowsOf(events: readonly StoredEvent[]): { relations: RelationRow[]; search: SearchRow[]; redacted: EventId[] } {
+  const relations: RelationRow[] = [];
+  const search: SearchRow[] = [];
+  const redacted: EventId[] = [];
+  for (const ev of events) {
+    const rel = relationOf(ev);
+    if (rel !== null) relations.push(rel);
+    const row = searchRowOf(ev);
+    if (row !== null) search.push(row);
+    const target = redactedBy(ev);
+    if (target !== null) redacted.push(target);
+  }
+  return { relations, search, redacted };
+}

@@ -1,7 +1,7 @@
 import type { Logger } from '../../http/logger.js';
 import type { Storage } from '../../storage/interfaces/index.js';
 import type { NoticeSource } from '../../types/notices.js';
-import { redactedBy, relationOf, searchRowOf } from './extract.js';
+import { indexRowsOf } from './extract.js';
 
 // Follows the events stream and fills event_relations and event_search from the stored events, so the room
 // writer needs no change. Reads call catchUp() first, which indexes everything committed so far, so a client
@@ -33,18 +33,7 @@ export function createEventIndexer(deps: { storage: Storage; logger: Logger }): 
       const events = await storage.relations.getEventsAfter(position, upTo, BATCH);
       const last = events.at(-1);
       const next = events.length < BATCH || last === undefined ? upTo : last.streamOrdering;
-      const relations = [];
-      const search = [];
-      const redacted = [];
-      for (const ev of events) {
-        const rel = relationOf(ev);
-        if (rel !== null) relations.push(rel);
-        const row = searchRowOf(ev);
-        if (row !== null) search.push(row);
-        const target = redactedBy(ev);
-        if (target !== null) redacted.push(target);
-      }
-      await storage.relations.indexBatch({ name: INDEXER_NAME, position: next, relations, search, redacted });
+      await storage.relations.indexBatch({ name: INDEXER_NAME, position: next, ...indexRowsOf(events) });
       position = next;
     }
   }
