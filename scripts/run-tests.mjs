@@ -40,9 +40,9 @@ if (!process.env.HS_TEST_REDIS) skipped.push('Redis suites (set HS_TEST_REDIS=re
 for (const s of skipped) process.stdout.write(`# skipping ${s}\n`);
 
 const concurrency = process.env.HS_TEST_CONCURRENCY ?? String(Math.max(2, availableParallelism()));
-// --test-force-exit: matrix-js-sdk leaves timers (up to ~2 minutes) behind after stopClient(), which would keep
-// every interop test file alive long after its assertions finished. Our own servers are closed by each test.
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', `--test-concurrency=${concurrency}`, ...files], {
+// Not --test-force-exit: with concurrency it loses reports (see test/helpers/exit-after-tests.ts, which does its
+// job instead: matrix-js-sdk leaves timers of up to ~2 minutes behind after stopClient()).
+const child = spawn(process.execPath, ['--import', 'tsx', '--import', './test/helpers/exit-after-tests.ts', '--test', `--test-concurrency=${concurrency}`, ...files], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, NODE_ENV: 'test' },
