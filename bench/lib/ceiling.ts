@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { listenBare } from './bare-koa.js';
-import { processRss, ROOT, spawnUntil, stopChild } from './server.js';
+import { processRss, processRssAnon, ROOT, spawnUntil, stopChild } from './server.js';
 
 /**
  * The node arguments that run the bare koa ceiling as its own process. Plain node on bare-koa.ts transpiled
@@ -24,6 +24,8 @@ export function bareKoaProcessArgs(): string[] {
 export interface Ceiling {
   baseUrl: string;
   rss(): number;
+  /** The anonymous part of that RSS (see BenchServer.rssAnon). */
+  rssAnon(): number;
   close(): Promise<void>;
 }
 
@@ -31,10 +33,10 @@ export async function startCeiling(child: boolean): Promise<Ceiling> {
   if (child) {
     const { child: proc, match } = await spawnUntil(bareKoaProcessArgs(), /listening on (http:\/\/\S+)/);
     const pid = proc.pid ?? -1;
-    return { baseUrl: match, rss: () => processRss(pid), close: () => stopChild(proc) };
+    return { baseUrl: match, rss: () => processRss(pid), rssAnon: () => processRssAnon(pid), close: () => stopChild(proc) };
   }
   const { baseUrl, server } = await listenBare();
-  return { baseUrl, rss: () => process.memoryUsage().rss, close: () => closeServer(server) };
+  return { baseUrl, rss: () => process.memoryUsage().rss, rssAnon: () => processRssAnon('self'), close: () => closeServer(server) };
 }
 
 function closeServer(server: Server): Promise<void> {

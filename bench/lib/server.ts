@@ -25,16 +25,44 @@ export interface BenchServer {
   mode: string;
   /** Resident set size in bytes of the process running the server. */
   rss(): number;
+  /**
+   * The anonymous part of that RSS (heap, stacks, malloc): what the process itself allocated. The rest is
+   * file-backed, mostly the node binary's pages, shared with every other node process and varying with which
+   * code paths have run.
+   */
+  rssAnon(): number;
   /** CPU time (user + system) the server process used so far, in ms: the server's alone only as a child. */
   cpuMs(): number;
   close(): Promise<void>;
 }
 
-/** How `hearth start` is spawned: the built CLI when dist/ exists, else the TypeScript source through tsx. */
+/**
+ * How `hearth start` is spawned: the built CLI when dist/ exists, else the TypeScript source through tsx, with
+ * the Node options `npm start` passes (package.json's start script), so a benchmark measures what operators run.
+ */
 export function cliCommand(): { args: string[]; label: string } {
+  const flags = startScriptNodeFlags();
   const built = join(ROOT, 'dist', 'src', 'cli', 'hearth.mjs');
-  if (existsSync(built)) return { args: [built], label: 'node dist/src/cli/hearth.mjs' };
-  return { args: ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')], label: 'node --import tsx src/cli/main.ts' };
+  if (existsSync(built)) return { args: [...flags, built], label: ['node', ...flags, 'dist/src/cli/hearth.mjs'].join(' ') };
+  return { args: [...flags, '--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')], label: ['node', ...flags, '--import tsx src/cli/main.ts'].join(' ') };
+}
+
+/**
+ * The `--` options between `node` and the script in package.json's start script; HS_BENCH_NODE_FLAGS (space
+ * separated, may be empty) replaces them, to weigh another setting against them.
+ */
+export function startScriptNodeFlags(): string[] {
+  const override = process.env.HS_BENCH_NODE_FLAGS;
+  if (override !== undefined) return override.split(/\s+/).filter(Boolean);
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.trim().split(/\s+/);
+  if (words[0] !== 'node') throw new Error(`package.json's start script does not run node: ${pkg.scripts.start}`);
+  const flags: string[] = [];
+  for (const w of words.slice(1)) {
+    if (!w.startsWith('--')) break;
+    flags.push(w);
+  }
+  return flags;
 }
 
 /** Rate limits a benchmark must not measure: every limiter Synapse's config names, opened wide. */
@@ -88,9 +116,18 @@ export async function prepareConfig(engine: Engine): Promise<PreparedConfig> {
 }
 
 /** RSS of another process from /proc (Linux); NaN where /proc is missing. */
-export function processRss(pid: number): number {
+export function processRss(pid: number | 'self'): number {
+  return procStatusBytes(pid, 'VmRSS');
+}
+
+/** The anonymous part of a process's RSS, from /proc (Linux); NaN where /proc is missing. */
+export function processRssAnon(pid: number | 'self'): number {
+  return procStatusBytes(pid, 'RssAnon');
+}
+
+function procStatusBytes(pid: number | 'self', field: string): number {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m?.[1] ? Number(m[1]) * 1024 : Number.NaN;
   } catch {
     return Number.NaN;
@@ -165,6 +202,7 @@ export async function startBenchServer(engine: Engine, opts: { child: boolean })
         engine,
         mode: 'child process',
         rss: () => processRss(pid),
+        rssAnon: () => processRssAnon(pid),
         cpuMs: () => processCpuMs(pid),
         async close() {
           await stopChild(child);
@@ -181,6 +219,7 @@ export async function startBenchServer(engine: Engine, opts: { child: boolean })
       engine,
       mode: 'in-process',
       rss: () => process.memoryUsage().rss,
+      rssAnon: () => processRssAnon('self'),
       cpuMs: () => {
         const u = process.cpuUsage();
         return (u.user + u.system) / 1000;

@@ -48,10 +48,29 @@ export function shouldCollect(s: IdleGcSample, o: IdleGcOptions): boolean {
 /**
  * V8's `gc()`, without putting it on our global object: the flag exposes it in contexts created after it is set,
  * so a fresh context hands us its function. The flag changes nothing else.
+ *
+ * The collection it returns also compacts old space. A full collection frees dead objects but gives back only
+ * pages left entirely empty, and after minutes of traffic most old-space pages keep a few survivors: measured
+ * after 60 s of light traffic, old space held 25 MB of pages for ~18 MB of live objects, and a synthetic heap
+ * with one survivor in twenty kept all of its 150 MB. Compaction moves the survivors together and releases the
+ * rest. V8 decides per collection whether to compact, reading the flag as each one starts, so it is switched on
+ * for ours alone; the cost is the pause (two full collections, tens of ms for our heap), which only an idle
+ * process pays.
  */
 export function exposeGc(): () => void {
   setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
+  const gc = runInNewContext('gc') as () => void;
+  return () => {
+    // Compaction picks its pages from what the previous marking found live; a collection right after much
+    // has died would leave those pages where they are. So: one to find what lives, one to compact.
+    gc();
+    setFlagsFromString('--compact-on-every-full-gc');
+    try {
+      gc();
+    } finally {
+      setFlagsFromString('--no-compact-on-every-full-gc');
+    }
+  };
 }
 
 export interface IdleCollectorDeps {
@@ -81,6 +100,11 @@ export function startIdleCollector(deps: IdleCollectorDeps): IdleCollector {
     });
   let baseline = heapBytes();
   let mark: EventLoopUtilization | undefined = utilization(undefined).mark;
+  // Start-up (module initialisation, migrations, caches filled) leaves a young generation grown to ~8 MB and
+  // dead objects in old space, all before this collector measures its first baseline; the first idle look
+  // collects them (78 -> 67 MB RSS) instead of leaving it to V8's memory reducer, which did it 10-20 s after
+  // start, or not before the first traffic.
+  let startUpGarbage = true;
 
   const tick = (): boolean => {
     const u = utilization(mark);
@@ -88,7 +112,9 @@ export function startIdleCollector(deps: IdleCollectorDeps): IdleCollector {
     const now = heapBytes();
     // V8's own collections, and its delayed release after ours, lower the floor growth is counted from.
     baseline = Math.min(baseline, now);
-    if (!shouldCollect({ utilization: u.value, heapBytes: now, baselineBytes: baseline }, o)) return false;
+    const idleAfterStart = startUpGarbage && u.value < o.idleUtilization;
+    if (!idleAfterStart && !shouldCollect({ utilization: u.value, heapBytes: now, baselineBytes: baseline }, o)) return false;
+    startUpGarbage = false;
     const t0 = performance.now();
     gc();
     baseline = heapBytes();
