@@ -76,6 +76,12 @@ const CATCH_UP_BATCH = 1000;
 /** Rooms whose evaluation pass is kept between commits (a 10,000-member room's pass is ~1 MB). */
 const MAX_KEPT_PASSES = 256;
 const NOTIFY_PATH = '/_matrix/push/v1/notify';
+/**
+ * New push actions are written room first and moved into the per-user table in batches (storage
+ * rotatePushActions): this long after the commit that wrote them, at most this many rows per transaction.
+ */
+const ROTATE_DELAY_MS = 250;
+const ROTATE_MAX_ROWS = 2_000;
 
 function pusherJson(p: PusherRow): JsonObject {
   const out: JsonObject = {
@@ -160,6 +166,30 @@ export function createPushService(deps: PushServiceDeps): PushService {
     caughtUpAtStart = true;
   })().catch((err: unknown) => logger.error({ err }, 'push catch-up failed'));
 
+  // Moving written push actions into the per-user table: one move at a time, started a moment after the first
+  // commit that wrote some, and repeated at once while a move finds more than it may take.
+  let rotateTimer: NodeJS.Timeout | null = null;
+  let rotating: Promise<void> = Promise.resolve();
+  const scheduleRotation = (delayMs: number): void => {
+    if (rotateTimer !== null || closed) return;
+    rotateTimer = setTimeout(() => {
+      rotating = (async () => {
+        let moved = 0;
+        try {
+          moved = await storage.push.rotatePushActions(ROTATE_MAX_ROWS);
+        } catch (err) {
+          // Rows stay where they are, read from there; the next commit with push actions tries again.
+          logger.warn({ err }, 'moving push actions failed');
+        }
+        rotateTimer = null;
+        if (moved >= ROTATE_MAX_ROWS) scheduleRotation(0);
+      })();
+    }, delayMs);
+    rotateTimer.unref();
+  };
+  // Rows a previous run wrote but did not move.
+  void startUp.then(() => scheduleRotation(0));
+
   // Deliveries written with a commit go to the gateways once the commit's notice says it landed.
   let kickAt: number | null = null;
   const unsubscribe = deps.notices.subscribe((notice) => {
@@ -186,6 +216,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
     const batch = actions.length === 0 && queue.length === 0 && position === null ? null : { actions, queue, position };
     const committed = (): void => {
       if (queue.length > 0) kickAt = Math.max(kickAt ?? high, high);
+      if (actions.length > 0) scheduleRotation(ROTATE_DELAY_MS);
       for (const roomId of new Set(events.map((e) => e.roomId))) {
         const pass = members.get(roomId);
         passes.delete(roomId);
@@ -302,7 +333,9 @@ export function createPushService(deps: PushServiceDeps): PushService {
       unsubscribe();
       rulesets.close();
       sender.close();
+      if (rotateTimer !== null) clearTimeout(rotateTimer);
       await startUp;
+      await rotating;
     },
   };
 }

@@ -83,6 +83,57 @@ describeStorage('push store', (h) => {
     assert.deepEqual(n[0]?.actions, ['notify']);
   });
 
+  test('push actions are moved to the per-user table in whole events, and every read sees each row once throughout', async () => {
+    const storage = await h.open();
+    const { push } = storage;
+    const members = ['@b:x', '@c:x', '@d:x'];
+    const event = (n: number, roomId: string, highlight = false) => members.map((userId) => action({ userId, eventId: `$${n}`, streamOrdering: n, roomId, highlight }));
+    await push.addPushActions([...event(1, '!r:x'), ...event(2, '!s:x', true), ...event(3, '!r:x'), ...event(4, '!r:x')]);
+    const reads = async () => ({
+      room: (await push.getRoomPushActions('@c:x', '!r:x', 1)).map((r) => r.eventId),
+      rooms: (await push.getRoomsWithPushActions('@c:x', 1)).sort(),
+      notifications: (await push.getNotifications('@c:x', { before: 4, limit: 2, onlyHighlight: false })).map((r) => [r.eventId, r.highlight]),
+      highlights: (await push.getNotifications('@c:x', { before: null, limit: 5, onlyHighlight: true })).map((r) => r.eventId),
+    });
+    const expected = { room: ['$3', '$4'], rooms: ['!r:x', '!s:x'], notifications: [['$3', false], ['$2', true]], highlights: ['$2'] };
+    const count = async (table: string) => Number(((await storage.knex(table).count({ n: '*' })) as Array<{ n: unknown }>)[0]?.n);
+    assert.deepEqual(await reads(), expected);
+
+    // At most four rows per move, in whole events: the first move takes event 1 and event 2 (six rows).
+    assert.equal(await push.rotatePushActions(4), 6);
+    assert.equal(await count('event_push_actions'), 6);
+    assert.equal(await count('event_push_actions_staging'), 6);
+    assert.deepEqual(await reads(), expected, 'half moved');
+
+    // The same event evaluated again while its rows are in the per-user table: still one row, the first.
+    await push.addPushActions([action({ userId: '@c:x', eventId: '$2', streamOrdering: 2, roomId: '!s:x', highlight: false })]);
+    assert.deepEqual(await reads(), expected, 'a second evaluation of a moved event');
+    assert.equal(await push.rotatePushActions(100), 7);
+    assert.equal(await count('event_push_actions'), 12);
+    assert.equal(await count('event_push_actions_staging'), 0);
+    assert.deepEqual(await reads(), expected, 'all moved');
+    assert.equal(await push.rotatePushActions(100), 0, 'nothing waiting');
+    assert.deepEqual((await push.getRoomPushActions('@b:x', '!r:x', -1)).map((r) => r.eventId), ['$1', '$3', '$4']);
+  });
+
+  test('a move leaves alone the rows of a transaction that commits while it runs (PostgreSQL, where writers are concurrent)', async (t) => {
+    if (h.engine !== 'postgres') return t.skip('SQLite has one writer: nothing commits during a move');
+    const storage = await h.open();
+    const { push } = storage;
+    await push.addPushActions([action({ eventId: '$2', streamOrdering: 2 })]);
+    // A room writer took stream ordering 1 before the move, and commits after the move's snapshot.
+    const writer = await storage.knex.transaction();
+    await writer('event_push_actions_staging').insert({
+      room_id: '!r:x', stream_ordering: 1, user_id: '@b:x', event_id: '$1', thread_id: 'main', notify: true, highlight: false, actions_json: '["notify"]', ts: 1,
+    });
+    const moved = push.rotatePushActions(100);
+    assert.equal(await moved, 1);
+    await writer.commit();
+    assert.deepEqual((await push.getRoomPushActions('@b:x', '!r:x', -1)).map((r) => r.eventId), ['$1', '$2'], 'the late row is neither lost nor doubled');
+    assert.equal(await push.rotatePushActions(100), 1, 'the next move takes it');
+    assert.deepEqual((await push.getRoomPushActions('@b:x', '!r:x', -1)).map((r) => r.eventId), ['$1', '$2']);
+  });
+
   test('pushers upsert per (user, app, key); deleting removes queued pushes; queue due/reschedule', async () => {
     const { push } = await h.open();
     const base = {

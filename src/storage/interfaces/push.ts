@@ -92,6 +92,13 @@ export interface PushStore {
   /** A user's rows newest first with stream_ordering < before (all when null), optionally highlights only. */
   getNotifications(userId: UserId, opts: { before: number | null; limit: number; onlyHighlight: boolean }): Promise<PushActionRow[]>;
 
+  /**
+   * Moves the oldest stored push actions, about `maxRows` of them (whole events), from where new rows are
+   * written to where a user's rows are kept together; returns how many it moved (0: nothing waiting). Readers
+   * see every row before, during and after a move.
+   */
+  rotatePushActions(maxRows: number): Promise<number>;
+
   /** Rooms with timeline events in (from, to], each with its highest stream ordering there (catch-up after a restart). */
   getRoomsWithEventsInRange(from: number, to: number): Promise<Array<{ roomId: RoomId; maxStreamOrdering: number }>>;
 

@@ -123,6 +123,28 @@ interface RoomActionsKey {
   after: number;
 }
 
+// Push actions live in two tables (migrations/0024_push_actions_staging.ts): new rows go to the staging table,
+// keyed room first, so one message's rows for every member share a page or two; rotatePushActions moves them in
+// batches to the main table, keyed user first for the readers. Every read asks both in one statement (UNION ALL:
+// one snapshot, so a move in between neither hides a row nor shows it twice), and a row in both (an event
+// evaluated again after its rows moved) counts once, as the main table has it.
+const ACTIONS = 'event_push_actions';
+const STAGING = 'event_push_actions_staging';
+const ACTION_COLUMNS = ['user_id', 'event_id', 'room_id', 'stream_ordering', 'thread_id', 'notify', 'highlight', 'actions_json', 'ts'];
+
+async function fromBoth(knex: Knex, read: (table: string) => Knex.QueryBuilder, order: 'asc' | 'desc'): Promise<ActionDbRow[]> {
+  // Each side wrapped as a subquery: SQLite takes no ORDER BY or LIMIT on a member of a compound select. The
+  // columns are named, in one order: a compound select matches them by position, and the tables' orders differ.
+  const side = (table: string, staged: 0 | 1) => knex.select([...ACTION_COLUMNS, knex.raw(`${staged} as staged`)]).from(read(table).as(staged ? 's' : 'k'));
+  const rows: Array<ActionDbRow & { staged: unknown }> = await side(ACTIONS, 0).unionAll(side(STAGING, 1));
+  const kept = new Set<string>();
+  for (const r of rows) if (!bool(r.staged)) kept.add(`${r.user_id}\u0000${String(r.stream_ordering)}`);
+  const so = (r: ActionDbRow) => num(r.stream_ordering, 'event_push_actions.stream_ordering');
+  return rows
+    .filter((r) => !bool(r.staged) || !kept.has(`${r.user_id}\u0000${String(r.stream_ordering)}`))
+    .sort(order === 'asc' ? (a, b) => so(a) - so(b) : (a, b) => so(b) - so(a));
+}
+
 /** Users per coalesced push-actions read (coalesced-reads.ts). */
 const USER_BATCH = 500;
 
@@ -215,14 +237,19 @@ export class KnexPushStore implements PushStore {
         if (users) users.add(key.userId);
         else usersAfter.set(key.after, new Set([key.userId]));
       }
-      const rows: ActionDbRow[] = await this.knex('event_push_actions')
-        .where({ room_id: roomId })
-        .andWhere((w) => {
-          for (const [after, users] of usersAfter) {
-            void w.orWhere((t) => (users.size === 1 ? t.where({ user_id: [...users][0] }) : t.whereIn('user_id', [...users])).andWhere('stream_ordering', '>', after));
-          }
-        })
-        .orderBy('stream_ordering', 'asc');
+      const rows = await fromBoth(
+        this.knex,
+        (table) =>
+          this.knex(table)
+            .where({ room_id: roomId })
+            .andWhere((w) => {
+              for (const [after, users] of usersAfter) {
+                void w.orWhere((t) => (users.size === 1 ? t.where({ user_id: [...users][0] }) : t.whereIn('user_id', [...users])).andWhere('stream_ordering', '>', after));
+              }
+            })
+            .orderBy('stream_ordering', 'asc'),
+        'asc',
+      );
       const byUser = groupBy(rows, (r) => r.user_id);
       for (const { key, index } of group) {
         // A user asking with two read positions in one batch gets each answer past its own position.
@@ -242,12 +269,17 @@ export class KnexPushStore implements PushStore {
       const userId = (group[0] as { key: RoomActionsKey }).key.userId;
       for (let i = 0; i < group.length; i += ROOMS_PER_STATEMENT) {
         const chunk = group.slice(i, i + ROOMS_PER_STATEMENT);
-        const rows: ActionDbRow[] = await this.knex('event_push_actions')
-          .where({ user_id: userId })
-          .andWhere((w) => {
-            for (const { key } of chunk) void w.orWhere((t) => t.where({ room_id: key.roomId }).andWhere('stream_ordering', '>', key.after));
-          })
-          .orderBy('stream_ordering', 'asc');
+        const rows = await fromBoth(
+          this.knex,
+          (table) =>
+            this.knex(table)
+              .where({ user_id: userId })
+              .andWhere((w) => {
+                for (const { key } of chunk) void w.orWhere((t) => t.where({ room_id: key.roomId }).andWhere('stream_ordering', '>', key.after));
+              })
+              .orderBy('stream_ordering', 'asc'),
+          'asc',
+        );
         const byRoom = groupBy(rows, (r) => r.room_id);
         for (const { key, index } of chunk) {
           // The same room asked twice with two read positions gets each answer past its own position.
@@ -259,19 +291,55 @@ export class KnexPushStore implements PushStore {
   }
 
   async getRoomsWithPushActions(userId: string, after: number): Promise<string[]> {
-    const rows: Array<{ room_id: string }> = await this.knex('event_push_actions')
-      .distinct('room_id')
-      .where({ user_id: userId })
-      .andWhere('stream_ordering', '>', after);
+    const side = (table: string) => this.knex(table).select('room_id').where({ user_id: userId }).andWhere('stream_ordering', '>', after);
+    const rows: Array<{ room_id: string }> = await side(ACTIONS).union(side(STAGING));
     return rows.map((r) => r.room_id);
   }
 
   async getNotifications(userId: string, opts: { before: number | null; limit: number; onlyHighlight: boolean }): Promise<PushActionRow[]> {
-    const q = this.knex('event_push_actions').where({ user_id: userId });
-    if (opts.before !== null) q.andWhere('stream_ordering', '<', opts.before);
-    if (opts.onlyHighlight) q.andWhere({ highlight: true });
-    const rows: ActionDbRow[] = await q.orderBy('stream_ordering', 'desc').limit(opts.limit);
-    return rows.map(toAction);
+    const rows = await fromBoth(this.knex, (table) => {
+      const q = this.knex(table).where({ user_id: userId });
+      if (opts.before !== null) q.andWhere('stream_ordering', '<', opts.before);
+      if (opts.onlyHighlight) q.andWhere({ highlight: true });
+      return q.orderBy('stream_ordering', 'desc').limit(opts.limit);
+    }, 'desc');
+    return rows.slice(0, opts.limit).map(toAction);
+  }
+
+  async rotatePushActions(maxRows: number): Promise<number> {
+    return this.knex.transaction(async (trx): Promise<number> => {
+      // Whole events: the cut is a stream position, and every row at or before it moves.
+      const nth: { stream_ordering: unknown } | undefined = await trx(STAGING).select('stream_ordering').orderBy('stream_ordering', 'asc').offset(Math.max(0, maxRows - 1)).limit(1).first();
+      const last: { m?: unknown } | undefined = nth ? undefined : await trx(STAGING).max({ m: 'stream_ordering' }).first();
+      const cutValue = nth ? nth.stream_ordering : last?.m;
+      if (cutValue === null || cutValue === undefined) return 0;
+      const cut = num(cutValue, 'event_push_actions_staging.stream_ordering');
+      const columns = ACTION_COLUMNS.map(() => '??').join(', ');
+      // Inserted in the main table's key order, so each user's page is visited once per move. A row already
+      // there (an event evaluated twice) keeps the first evaluation, as a direct insert would.
+      if (this.dialect.engine === 'postgres') {
+        // One statement, so one snapshot: a room writer's transaction that commits rows at or below the cut
+        // while this runs (its stream orderings were taken before ours) is neither deleted unmoved nor moved
+        // twice. Its rows stay for the next move.
+        const moved = await trx.raw(
+          `with moved as (delete from ?? where ?? <= ? returning *), ins as (insert into ?? (${columns}) select ${columns} from moved order by ??, ?? on conflict do nothing) select count(*) as n from moved`,
+          [STAGING, 'stream_ordering', cut, ACTIONS, ...ACTION_COLUMNS, ...ACTION_COLUMNS, 'user_id', 'stream_ordering'],
+        );
+        return num((moved as { rows: Array<{ n: unknown }> }).rows[0]?.n, 'moved push actions');
+      }
+      // SQLite: this transaction holds the database's one write lock from its first write to its commit.
+      await trx.raw(`insert into ?? (${columns}) select ${columns} from ?? where ?? <= ? order by ??, ?? on conflict do nothing`, [
+        ACTIONS,
+        ...ACTION_COLUMNS,
+        ...ACTION_COLUMNS,
+        STAGING,
+        'stream_ordering',
+        cut,
+        'user_id',
+        'stream_ordering',
+      ]);
+      return trx(STAGING).where('stream_ordering', '<=', cut).delete();
+    });
   }
 
   async getRoomsWithEventsInRange(from: number, to: number): Promise<Array<{ roomId: string; maxStreamOrdering: number }>> {
@@ -414,7 +482,7 @@ async function insertActions(db: Knex, dialect: Dialect, rows: readonly PushActi
   }));
   const size = dialect.batchSize(9);
   for (let i = 0; i < dbRows.length; i += size) {
-    await db('event_push_actions').insert(dbRows.slice(i, i + size)).onConflict(['user_id', 'stream_ordering']).ignore();
+    await db(STAGING).insert(dbRows.slice(i, i + size)).onConflict(['room_id', 'stream_ordering', 'user_id']).ignore();
   }
 }
 

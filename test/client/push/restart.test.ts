@@ -52,6 +52,7 @@ test('a push that failed before a restart is retried after it', async () => {
       assert.ok(before !== null && before > 0);
       await storage.streamPositions.setPosition('push_evaluation', 'master', 0);
       await storage.knex('event_push_actions').delete();
+      await storage.knex('event_push_actions_staging').delete();
     } finally {
       await storage.close();
     }
