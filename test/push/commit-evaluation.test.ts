@@ -74,6 +74,23 @@ describeStorage('push evaluation in the room writer', (h) => {
     }
   });
 
+  test('push actions a commit wrote are moved to the per-user table a moment later', async () => {
+    const storage = await h.open();
+    const push = pushService(storage);
+    try {
+      const { rooms, alice, bob, room_id } = await aliceAndBob(storage, { pushActions: { evaluate: (events, r) => push.evaluateForCommit(events, r) } });
+      const sent: string[] = [];
+      for (let i = 0; i < 3; i++) sent.push((await rooms.rooms.sendMessageEvent(alice, room_id, 'm.room.message', { msgtype: 'm.text', body: `hi ${i}` }, `t${i}`)).event_id);
+      const count = async (table: string) => Number(((await storage.knex(table).count({ n: '*' })) as Array<{ n: unknown }>)[0]?.n);
+      const deadline = Date.now() + 5_000;
+      while ((await count('event_push_actions_staging')) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await count('event_push_actions_staging'), 0);
+      assert.deepEqual((await storage.knex('event_push_actions').select('event_id').where({ user_id: bob.userId }).orderBy('stream_ordering')).map((r: { event_id: string }) => r.event_id), sent);
+    } finally {
+      await push.close();
+    }
+  });
+
   test('a membership change earlier in the same commit decides who a later message notifies', async () => {
     const storage = await h.open();
     const push = pushService(storage);
