@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 
-// New push actions land in event_push_actions_staging, keyed room first, and are moved into
-// event_push_actions (keyed user first) in batches a moment later (src/storage/knex/push-store.ts,
-// rotatePushActions).
+// On SQLite, the push actions of an event that notifies many members land in event_push_actions_staging, keyed
+// room first, and are moved into event_push_actions (keyed user first) in batches a moment later
+// (src/storage/knex/push-store.ts: insertActions, rotatePushActions).
 //
 // A notifying message writes one row per room member. In a user-leading B-tree each of those rows lands on that
 // user's own leaf page, so a message in a 50-member room dirtied ~49 pages in each of two B-trees, and every

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeStorage } from '../helpers/storage.js';
 import type { PushActionRow } from '../../src/storage/interfaces/index.js';
+import { STAGE_MIN_ROWS } from '../../src/storage/knex/push-store.js';
 
 function action(over: Partial<PushActionRow>): PushActionRow {
   return {
@@ -83,33 +84,38 @@ describeStorage('push store', (h) => {
     assert.deepEqual(n[0]?.actions, ['notify']);
   });
 
-  test('push actions are moved to the per-user table in whole events, and every read sees each row once throughout', async () => {
+  test('push actions of big rooms are staged (SQLite) and moved in whole events; every read sees each row once throughout', async () => {
     const storage = await h.open();
     const { push } = storage;
-    const members = ['@b:x', '@c:x', '@d:x'];
-    const event = (n: number, roomId: string, highlight = false) => members.map((userId) => action({ userId, eventId: `$${n}`, streamOrdering: n, roomId, highlight }));
-    await push.addPushActions([...event(1, '!r:x'), ...event(2, '!s:x', true), ...event(3, '!r:x'), ...event(4, '!r:x')]);
+    const staging = h.engine === 'sqlite';
+    const members = ['@b:x', '@c:x', '@d:x', '@e:x', '@f:x', '@g:x', '@h:x', '@i:x'];
+    assert.equal(members.length, STAGE_MIN_ROWS);
+    const event = (n: number, roomId: string, highlight = false, who = members) => who.map((userId) => action({ userId, eventId: `$${n}`, streamOrdering: n, roomId, highlight }));
+    // Event 5 notifies two members: too few rows to stage.
+    await push.addPushActions([...event(1, '!r:x'), ...event(2, '!s:x', true), ...event(3, '!r:x'), ...event(4, '!r:x'), ...event(5, '!r:x', false, ['@c:x', '@d:x'])]);
     const reads = async () => ({
       room: (await push.getRoomPushActions('@c:x', '!r:x', 1)).map((r) => r.eventId),
       rooms: (await push.getRoomsWithPushActions('@c:x', 1)).sort(),
-      notifications: (await push.getNotifications('@c:x', { before: 4, limit: 2, onlyHighlight: false })).map((r) => [r.eventId, r.highlight]),
+      notifications: (await push.getNotifications('@c:x', { before: 5, limit: 2, onlyHighlight: false })).map((r) => [r.eventId, r.highlight]),
       highlights: (await push.getNotifications('@c:x', { before: null, limit: 5, onlyHighlight: true })).map((r) => r.eventId),
     });
-    const expected = { room: ['$3', '$4'], rooms: ['!r:x', '!s:x'], notifications: [['$3', false], ['$2', true]], highlights: ['$2'] };
+    const expected = { room: ['$3', '$4', '$5'], rooms: ['!r:x', '!s:x'], notifications: [['$4', false], ['$3', false]], highlights: ['$2'] };
     const count = async (table: string) => Number(((await storage.knex(table).count({ n: '*' })) as Array<{ n: unknown }>)[0]?.n);
+    assert.equal(await count('event_push_actions_staging'), staging ? 32 : 0);
+    assert.equal(await count('event_push_actions'), staging ? 2 : 34);
     assert.deepEqual(await reads(), expected);
 
-    // At most four rows per move, in whole events: the first move takes event 1 and event 2 (six rows).
-    assert.equal(await push.rotatePushActions(4), 6);
-    assert.equal(await count('event_push_actions'), 6);
-    assert.equal(await count('event_push_actions_staging'), 6);
+    // At most ten rows per move, in whole events: the first move takes events 1 and 2 (sixteen rows).
+    assert.equal(await push.rotatePushActions(10), staging ? 16 : 0);
+    assert.equal(await count('event_push_actions_staging'), staging ? 16 : 0);
     assert.deepEqual(await reads(), expected, 'half moved');
 
-    // The same event evaluated again while its rows are in the per-user table: still one row, the first.
-    await push.addPushActions([action({ userId: '@c:x', eventId: '$2', streamOrdering: 2, roomId: '!s:x', highlight: false })]);
+    // Event 2 evaluated again after its rows moved: still one row each, the first evaluation's.
+    await push.addPushActions(event(2, '!s:x', false));
     assert.deepEqual(await reads(), expected, 'a second evaluation of a moved event');
-    assert.equal(await push.rotatePushActions(100), 7);
-    assert.equal(await count('event_push_actions'), 12);
+    // Moved with the rest (24 rows) and dropped as duplicates there.
+    assert.equal(await push.rotatePushActions(100), staging ? 24 : 0);
+    assert.equal(await count('event_push_actions'), 34);
     assert.equal(await count('event_push_actions_staging'), 0);
     assert.deepEqual(await reads(), expected, 'all moved');
     assert.equal(await push.rotatePushActions(100), 0, 'nothing waiting');
@@ -120,15 +126,18 @@ describeStorage('push store', (h) => {
     if (h.engine !== 'postgres') return t.skip('SQLite has one writer: nothing commits during a move');
     const storage = await h.open();
     const { push } = storage;
-    await push.addPushActions([action({ eventId: '$2', streamOrdering: 2 })]);
+    // PostgreSQL writes push actions directly to the per-user table; these rows are staged by hand.
+    const staged = (n: number) => ({ room_id: '!r:x', stream_ordering: n, user_id: '@b:x', event_id: `$${n}`, thread_id: 'main', notify: true, highlight: false, actions_json: '["notify"]', ts: n });
+    await storage.knex('event_push_actions_staging').insert(staged(2));
     // A room writer took stream ordering 1 before the move, and commits after the move's snapshot.
     const writer = await storage.knex.transaction();
-    await writer('event_push_actions_staging').insert({
-      room_id: '!r:x', stream_ordering: 1, user_id: '@b:x', event_id: '$1', thread_id: 'main', notify: true, highlight: false, actions_json: '["notify"]', ts: 1,
-    });
-    const moved = push.rotatePushActions(100);
-    assert.equal(await moved, 1);
-    await writer.commit();
+    try {
+      await writer('event_push_actions_staging').insert(staged(1));
+      assert.equal(await push.rotatePushActions(100), 1);
+      await writer.commit();
+    } finally {
+      if (!writer.isCompleted()) await writer.rollback();
+    }
     assert.deepEqual((await push.getRoomPushActions('@b:x', '!r:x', -1)).map((r) => r.eventId), ['$1', '$2'], 'the late row is neither lost nor doubled');
     assert.equal(await push.rotatePushActions(100), 1, 'the next move takes it');
     assert.deepEqual((await push.getRoomPushActions('@b:x', '!r:x', -1)).map((r) => r.eventId), ['$1', '$2']);

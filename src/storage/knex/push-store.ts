@@ -123,9 +123,10 @@ interface RoomActionsKey {
   after: number;
 }
 
-// Push actions live in two tables (migrations/0024_push_actions_staging.ts): new rows go to the staging table,
-// keyed room first, so one message's rows for every member share a page or two; rotatePushActions moves them in
-// batches to the main table, keyed user first for the readers. Every read asks both in one statement (UNION ALL:
+// Push actions live in two tables (migrations/0024_push_actions_staging.ts): on SQLite, the rows of an event that
+// notifies many members go to the staging table, keyed room first, so that message's rows share a page or two
+// (insertActions says when); rotatePushActions moves them in batches to the main table, keyed user first for
+// the readers, where all other rows are written directly. Every read asks both in one statement (UNION ALL:
 // one snapshot, so a move in between neither hides a row nor shows it twice), and a row in both (an event
 // evaluated again after its rows moved) counts once, as the main table has it.
 const ACTIONS = 'event_push_actions';
@@ -467,7 +468,25 @@ export async function writePushEvaluation(db: Knex, dialect: Dialect, batch: Pus
   if (batch.position !== null) await new KnexStreamPositionStore(db, dialect).setPosition(batch.position.stream, batch.position.instance, batch.position.value);
 }
 
+/**
+ * Events with at least this many push action rows have them staged (SQLite only). Below it, the rows of one
+ * event touch about as many pages wherever they go, and staging would only add the move.
+ */
+export const STAGE_MIN_ROWS = 8;
+
 async function insertActions(db: Knex, dialect: Dialect, rows: readonly PushActionRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  // Staging pays on SQLite, which writes every page a commit dirtied into its WAL whole: a big room's message
+  // dirtied a page per member there. PostgreSQL logs each index entry, not the page, wherever it lands, so a
+  // move would only write every row twice (measured: 4-12% fewer sends per second with staging there).
+  const perEvent = new Map<number, number>();
+  for (const r of rows) perEvent.set(r.streamOrdering, (perEvent.get(r.streamOrdering) ?? 0) + 1);
+  const staged = (r: PushActionRow) => dialect.engine === 'sqlite' && (perEvent.get(r.streamOrdering) ?? 0) >= STAGE_MIN_ROWS;
+  await insertActionRows(db, dialect, STAGING, rows.filter(staged), ['room_id', 'stream_ordering', 'user_id']);
+  await insertActionRows(db, dialect, ACTIONS, rows.filter((r) => !staged(r)), ['user_id', 'stream_ordering']);
+}
+
+async function insertActionRows(db: Knex, dialect: Dialect, table: string, rows: readonly PushActionRow[], key: string[]): Promise<void> {
   if (rows.length === 0) return;
   const dbRows = rows.map((r) => ({
     user_id: r.userId,
@@ -482,7 +501,7 @@ async function insertActions(db: Knex, dialect: Dialect, rows: readonly PushActi
   }));
   const size = dialect.batchSize(9);
   for (let i = 0; i < dbRows.length; i += size) {
-    await db(STAGING).insert(dbRows.slice(i, i + size)).onConflict(['room_id', 'stream_ordering', 'user_id']).ignore();
+    await db(table).insert(dbRows.slice(i, i + size)).onConflict(key).ignore();
   }
 }
 
