@@ -124,13 +124,21 @@ export async function serveApp(app: Koa): Promise<{ baseUrl: string; close(): Pr
 
 /** A port free on 127.0.0.1 right now, for processes that must be told their port before they listen. */
 export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', resolve);
-  });
-  const addr = srv.address();
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  if (!addr || typeof addr !== 'object') throw new Error('no port');
-  return addr.port;
+  // Below Linux's ephemeral range (32768-60999): a port the kernel hands out for listen(0) is one it also hands
+  // out as the local port of outgoing connections, and between our check and the caller's listen, another
+  // test's HTTP client took one (EADDRINUSE in a full run). Here only another test picking the same random
+  // port in that window can collide.
+  for (let attempt = 0; ; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const srv = createServer();
+    const ok = await new Promise<boolean>((resolve) => {
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (ok) {
+      await new Promise<void>((resolve) => srv.close(() => resolve()));
+      return port;
+    }
+    if (attempt >= 50) throw new Error('no free port below the ephemeral range');
+  }
 }
