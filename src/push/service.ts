@@ -77,8 +77,9 @@ const CATCH_UP_BATCH = 1000;
 const MAX_KEPT_PASSES = 256;
 const NOTIFY_PATH = '/_matrix/push/v1/notify';
 /**
- * New push actions are written room first and moved into the per-user table in batches (storage
- * rotatePushActions): this long after the commit that wrote them, at most this many rows per transaction.
+ * Push actions the store staged room first (a big room's message, on SQLite) are moved into the per-user table
+ * in batches (storage rotatePushActions): this long after the commit that wrote them, at most this many rows
+ * per transaction.
  */
 const ROTATE_DELAY_MS = 250;
 const ROTATE_MAX_ROWS = 2_000;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
+import type { Knex } from 'knex';
 import type { DatabaseConfig } from '../../src/config/types.js';
 import type { StorageEngine } from '../../src/storage/interfaces/index.js';
 import { openStorage } from '../../src/storage/knex/index.js';
@@ -177,4 +178,10 @@ export function describeStorage(name: string, body: (ctx: StorageTestContext) =>
     after(cleanup);
     body(ctx);
   });
+}
+
+/** How many rows `table` holds. */
+export async function countRows(knex: Knex, table: string): Promise<number> {
+  const row: { n?: unknown } | undefined = await knex(table).count({ n: '*' }).first();
+  return Number(row?.n);
 }

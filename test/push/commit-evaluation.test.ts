@@ -4,7 +4,7 @@ import { createPushService, type PushService } from '../../src/push/service.js';
 import { defaultRuleset } from '../../src/protocol/push/index.js';
 import { createInProcessNoticeHub } from '../../src/workers/notice-hub.js';
 import type { Storage, StoredEvent } from '../../src/storage/interfaces/index.js';
-import { describeStorage, testLogger } from '../helpers/storage.js';
+import { countRows, describeStorage, testLogger } from '../helpers/storage.js';
 import { roomHarness, SERVER } from '../rooms/harness.js';
 import { STAGE_MIN_ROWS } from '../../src/storage/knex/push-store.js';
 
@@ -81,7 +81,7 @@ describeStorage('push evaluation in the room writer', (h) => {
     try {
       const { rooms, alice, bob, room_id } = await aliceAndBob(storage, { pushActions: { evaluate: (events, r) => push.evaluateForCommit(events, r) } });
       for (let i = 0; i < STAGE_MIN_ROWS; i++) await rooms.rooms.join(rooms.user(`member${i}`), room_id, {});
-      const count = async (table: string) => Number(((await storage.knex(table).count({ n: '*' })) as Array<{ n: unknown }>)[0]?.n);
+      const count = (table: string) => countRows(storage.knex, table);
       const staged: number[] = [];
       const stagedNow = async () => staged.push(await count('event_push_actions_staging'));
       const sent: string[] = [];

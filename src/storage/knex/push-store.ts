@@ -133,18 +133,8 @@ const ACTIONS = 'event_push_actions';
 const STAGING = 'event_push_actions_staging';
 const ACTION_COLUMNS = ['user_id', 'event_id', 'room_id', 'stream_ordering', 'thread_id', 'notify', 'highlight', 'actions_json', 'ts'];
 
-async function fromBoth(knex: Knex, read: (table: string) => Knex.QueryBuilder, order: 'asc' | 'desc'): Promise<ActionDbRow[]> {
-  // Each side wrapped as a subquery: SQLite takes no ORDER BY or LIMIT on a member of a compound select. The
-  // columns are named, in one order: a compound select matches them by position, and the tables' orders differ.
-  const side = (table: string, staged: 0 | 1) => knex.select([...ACTION_COLUMNS, knex.raw(`${staged} as staged`)]).from(read(table).as(staged ? 's' : 'k'));
-  const rows: Array<ActionDbRow & { staged: unknown }> = await side(ACTIONS, 0).unionAll(side(STAGING, 1));
-  const kept = new Set<string>();
-  for (const r of rows) if (!bool(r.staged)) kept.add(`${r.user_id}\u0000${String(r.stream_ordering)}`);
-  const so = (r: ActionDbRow) => num(r.stream_ordering, 'event_push_actions.stream_ordering');
-  return rows
-    .filter((r) => !bool(r.staged) || !kept.has(`${r.user_id}\u0000${String(r.stream_ordering)}`))
-    .sort(order === 'asc' ? (a, b) => so(a) - so(b) : (a, b) => so(b) - so(a));
-}
+/** A push action's identity in either table: one row per user and event. */
+const actionKey = (r: ActionDbRow): string => `${r.user_id}\u0000${String(r.stream_ordering)}`;
 
 /** Users per coalesced push-actions read (coalesced-reads.ts). */
 const USER_BATCH = 500;
@@ -216,6 +206,20 @@ export class KnexPushStore implements PushStore {
     await this.knex.transaction((trx) => writePushEvaluation(trx, this.dialect, batch));
   }
 
+  /**
+   * `read`'s rows from both tables in stream order, one statement. Each side is wrapped as a subquery (SQLite
+   * takes no ORDER BY or LIMIT on a member of a compound select) and names its columns in one order (a compound
+   * select matches them by position, and the tables' orders differ).
+   */
+  private async fromBoth(read: (table: string) => Knex.QueryBuilder, order: 'asc' | 'desc'): Promise<ActionDbRow[]> {
+    const side = (table: string, staged: 0 | 1) =>
+      this.knex.select([...ACTION_COLUMNS, this.knex.raw(`${staged} as staged`)]).from(read(table).orderBy('stream_ordering', order).as(staged ? 's' : 'k'));
+    const rows: Array<ActionDbRow & { staged: unknown }> = await side(ACTIONS, 0).unionAll(side(STAGING, 1));
+    const kept = new Set(rows.filter((r) => !bool(r.staged)).map(actionKey));
+    const so = (r: ActionDbRow) => num(r.stream_ordering, 'event_push_actions.stream_ordering');
+    return rows.filter((r) => !bool(r.staged) || !kept.has(actionKey(r))).sort(order === 'asc' ? (a, b) => so(a) - so(b) : (a, b) => so(b) - so(a));
+  }
+
   getRoomPushActions(userId: string, roomId: string, after: number): Promise<PushActionRow[]> {
     return this.roomActions.get({ userId, roomId, after });
   }
@@ -238,8 +242,7 @@ export class KnexPushStore implements PushStore {
         if (users) users.add(key.userId);
         else usersAfter.set(key.after, new Set([key.userId]));
       }
-      const rows = await fromBoth(
-        this.knex,
+      const rows = await this.fromBoth(
         (table) =>
           this.knex(table)
             .where({ room_id: roomId })
@@ -247,8 +250,7 @@ export class KnexPushStore implements PushStore {
               for (const [after, users] of usersAfter) {
                 void w.orWhere((t) => (users.size === 1 ? t.where({ user_id: [...users][0] }) : t.whereIn('user_id', [...users])).andWhere('stream_ordering', '>', after));
               }
-            })
-            .orderBy('stream_ordering', 'asc'),
+            }),
         'asc',
       );
       const byUser = groupBy(rows, (r) => r.user_id);
@@ -270,15 +272,13 @@ export class KnexPushStore implements PushStore {
       const userId = (group[0] as { key: RoomActionsKey }).key.userId;
       for (let i = 0; i < group.length; i += ROOMS_PER_STATEMENT) {
         const chunk = group.slice(i, i + ROOMS_PER_STATEMENT);
-        const rows = await fromBoth(
-          this.knex,
+        const rows = await this.fromBoth(
           (table) =>
             this.knex(table)
               .where({ user_id: userId })
               .andWhere((w) => {
                 for (const { key } of chunk) void w.orWhere((t) => t.where({ room_id: key.roomId }).andWhere('stream_ordering', '>', key.after));
-              })
-              .orderBy('stream_ordering', 'asc'),
+              }),
           'asc',
         );
         const byRoom = groupBy(rows, (r) => r.room_id);
@@ -298,11 +298,11 @@ export class KnexPushStore implements PushStore {
   }
 
   async getNotifications(userId: string, opts: { before: number | null; limit: number; onlyHighlight: boolean }): Promise<PushActionRow[]> {
-    const rows = await fromBoth(this.knex, (table) => {
+    const rows = await this.fromBoth((table) => {
       const q = this.knex(table).where({ user_id: userId });
       if (opts.before !== null) q.andWhere('stream_ordering', '<', opts.before);
       if (opts.onlyHighlight) q.andWhere({ highlight: true });
-      return q.orderBy('stream_ordering', 'desc').limit(opts.limit);
+      return q.limit(opts.limit);
     }, 'desc');
     return rows.slice(0, opts.limit).map(toAction);
   }
