@@ -64,7 +64,7 @@ export class KnexStorage implements Storage {
   ) {
     this.engine = dialect.engine;
     this.serverKeys = new KnexServerKeyStore(knex, dialect);
-    this.streamPositions = new KnexStreamPositionStore(knex, dialect);
+    this.streamPositions = new KnexStreamPositionStore(knex);
     this.rooms = new KnexRoomStore(knex, dialect);
     this.accounts = new KnexAccountStore(knex, dialect);
     this.userData = new KnexUserDataStore(knex, dialect);

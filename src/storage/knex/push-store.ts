@@ -11,7 +11,8 @@ import type {
 import type { JsonObject, JsonValue } from '../../types/json.js';
 import type { Dialect } from './dialect.js';
 import { toSafeNumber } from './dialect.js';
-import { KnexStreamPositionStore } from './stream-position-store.js';
+import { setPositionQuery } from './stream-position-store.js';
+import { WriteBatch } from './write-batch.js';
 import { CoalescedReads, groupBy, groupKeys } from './coalesced-reads.js';
 
 // The knex implementation of PushStore (tables of migrations/0008_push.ts).
@@ -197,13 +198,19 @@ export class KnexPushStore implements PushStore {
   }
 
   async addPushActions(rows: readonly PushActionRow[]): Promise<void> {
-    await insertActions(this.knex, this.dialect, rows);
+    const writes = new WriteBatch(this.dialect);
+    insertActions(writes, this.knex, this.dialect, rows);
+    await writes.flush(this.knex);
   }
 
   // One transaction instead of three: each commit costs SQLite a WAL write of every page it touched (and
   // Postgres a flush).
   async recordEvaluation(batch: PushEvaluationBatch): Promise<void> {
-    await this.knex.transaction((trx) => writePushEvaluation(trx, this.dialect, batch));
+    await this.knex.transaction(async (trx) => {
+      const writes = new WriteBatch(this.dialect);
+      writePushEvaluation(writes, trx, this.dialect, batch);
+      await writes.flush(trx);
+    });
   }
 
   /**
@@ -436,7 +443,9 @@ export class KnexPushStore implements PushStore {
   }
 
   async enqueuePush(rows: ReadonlyArray<Omit<PushQueueRow, 'id' | 'attempts'>>): Promise<void> {
-    await insertQueue(this.knex, this.dialect, rows);
+    const writes = new WriteBatch(this.dialect);
+    insertQueue(writes, this.knex, this.dialect, rows);
+    await writes.flush(this.knex);
   }
 
   async duePushes(now: number, limit: number): Promise<PushQueueRow[]> {
@@ -459,13 +468,13 @@ export class KnexPushStore implements PushStore {
 }
 
 /**
- * Writes an evaluation's push actions, gateway deliveries and (when given) the evaluator's position with `db`:
+ * Adds an evaluation's push actions, gateway deliveries and (when given) the evaluator's position to `writes`:
  * the push store's own transaction, or the room writer's, which writes them with the events they belong to.
  */
-export async function writePushEvaluation(db: Knex, dialect: Dialect, batch: PushEvaluationBatch): Promise<void> {
-  await insertActions(db, dialect, batch.actions);
-  await insertQueue(db, dialect, batch.queue);
-  if (batch.position !== null) await new KnexStreamPositionStore(db, dialect).setPosition(batch.position.stream, batch.position.instance, batch.position.value);
+export function writePushEvaluation(writes: WriteBatch, db: Knex, dialect: Dialect, batch: PushEvaluationBatch): void {
+  insertActions(writes, db, dialect, batch.actions);
+  insertQueue(writes, db, dialect, batch.queue);
+  if (batch.position !== null) writes.add(setPositionQuery(db, batch.position.stream, batch.position.instance, batch.position.value, Date.now()));
 }
 
 /**
@@ -474,7 +483,7 @@ export async function writePushEvaluation(db: Knex, dialect: Dialect, batch: Pus
  */
 export const STAGE_MIN_ROWS = 8;
 
-async function insertActions(db: Knex, dialect: Dialect, rows: readonly PushActionRow[]): Promise<void> {
+function insertActions(writes: WriteBatch, db: Knex, dialect: Dialect, rows: readonly PushActionRow[]): void {
   if (rows.length === 0) return;
   // Staging pays on SQLite, which writes every page a commit dirtied into its WAL whole: a big room's message
   // dirtied a page per member there. PostgreSQL logs each index entry, not the page, wherever it lands, so a
@@ -482,11 +491,11 @@ async function insertActions(db: Knex, dialect: Dialect, rows: readonly PushActi
   const perEvent = new Map<number, number>();
   for (const r of rows) perEvent.set(r.streamOrdering, (perEvent.get(r.streamOrdering) ?? 0) + 1);
   const staged = (r: PushActionRow) => dialect.engine === 'sqlite' && (perEvent.get(r.streamOrdering) ?? 0) >= STAGE_MIN_ROWS;
-  await insertActionRows(db, dialect, STAGING, rows.filter(staged), ['room_id', 'stream_ordering', 'user_id']);
-  await insertActionRows(db, dialect, ACTIONS, rows.filter((r) => !staged(r)), ['user_id', 'stream_ordering']);
+  insertActionRows(writes, db, dialect, STAGING, rows.filter(staged), ['room_id', 'stream_ordering', 'user_id']);
+  insertActionRows(writes, db, dialect, ACTIONS, rows.filter((r) => !staged(r)), ['user_id', 'stream_ordering']);
 }
 
-async function insertActionRows(db: Knex, dialect: Dialect, table: string, rows: readonly PushActionRow[], key: string[]): Promise<void> {
+function insertActionRows(writes: WriteBatch, db: Knex, dialect: Dialect, table: string, rows: readonly PushActionRow[], key: string[]): void {
   if (rows.length === 0) return;
   const dbRows = rows.map((r) => ({
     user_id: r.userId,
@@ -501,11 +510,11 @@ async function insertActionRows(db: Knex, dialect: Dialect, table: string, rows:
   }));
   const size = dialect.batchSize(9);
   for (let i = 0; i < dbRows.length; i += size) {
-    await db(table).insert(dbRows.slice(i, i + size)).onConflict(key).ignore();
+    writes.add(db(table).insert(dbRows.slice(i, i + size)).onConflict(key).ignore());
   }
 }
 
-async function insertQueue(db: Knex, dialect: Dialect, rows: ReadonlyArray<Omit<PushQueueRow, 'id' | 'attempts'>>): Promise<void> {
+function insertQueue(writes: WriteBatch, db: Knex, dialect: Dialect, rows: ReadonlyArray<Omit<PushQueueRow, 'id' | 'attempts'>>): void {
   if (rows.length === 0) return;
   const dbRows = rows.map((r) => ({
     pusher_id: r.pusherId,
@@ -519,6 +528,6 @@ async function insertQueue(db: Knex, dialect: Dialect, rows: ReadonlyArray<Omit<
   }));
   const size = dialect.batchSize(8);
   for (let i = 0; i < dbRows.length; i += size) {
-    await db('push_queue').insert(dbRows.slice(i, i + size)).onConflict(['pusher_id', 'event_id']).ignore();
+    writes.add(db('push_queue').insert(dbRows.slice(i, i + size)).onConflict(['pusher_id', 'event_id']).ignore());
   }
 }

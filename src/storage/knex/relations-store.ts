@@ -5,6 +5,7 @@ import type { Dialect } from './dialect.js';
 import { toSafeNumber } from './dialect.js';
 import { EVENT_COLUMNS, toBool, toStoredEvent, type EventRow } from './room-read-rows.js';
 import { searchDialect } from './search-store.js';
+import { WriteBatch } from './write-batch.js';
 
 // event_relations and the indexer's position (migrations/0011_relations_search.ts). The search rows are
 // written here too, through the search dialect, so one indexer batch lands in one transaction.
@@ -61,7 +62,9 @@ export class KnexRelationsStore implements RelationsStore {
 
   async indexBatch(batch: Parameters<RelationsStore['indexBatch']>[0]): Promise<void> {
     await this.knex.transaction(async (trx) => {
-      await writeIndexRows(trx, this.dialect, batch);
+      const writes = new WriteBatch(this.dialect);
+      await writeIndexRows(trx, this.dialect, batch, writes);
+      await writes.flush(trx);
       // Only forwards: two indexers over one database (workers) may finish out of order; rows are idempotent.
       const current: { position: unknown } | undefined = await trx('event_index_position').select('position').where({ name: batch.name }).first();
       if (current === undefined) await trx('event_index_position').insert({ name: batch.name, position: batch.position });
@@ -181,8 +184,12 @@ export class KnexRelationsStore implements RelationsStore {
 
 type IndexRows = Pick<Parameters<RelationsStore['indexBatch']>[0], 'relations' | 'search' | 'redacted'>;
 
-/** Writes relation and search rows (idempotent) and drops those of redacted events, with `db`. */
-export async function writeIndexRows(db: Knex, dialect: Dialect, batch: IndexRows): Promise<void> {
+/**
+ * Writes relation and search rows (idempotent) and drops those of redacted events: the inserts go into `writes`
+ * where the engine allows; the drops run after they are flushed, since a redaction may name an event of the same
+ * batch and a combined statement's delete would not see the row its insert adds.
+ */
+export async function writeIndexRows(db: Knex.Transaction, dialect: Dialect, batch: IndexRows, writes: WriteBatch): Promise<void> {
   const rows = batch.relations.map((r) => ({
     event_id: r.eventId,
     relates_to_id: r.relatesToId,
@@ -197,11 +204,12 @@ export async function writeIndexRows(db: Knex, dialect: Dialect, batch: IndexRow
   }));
   const size = dialect.batchSize(10);
   for (let i = 0; i < rows.length; i += size) {
-    await db('event_relations').insert(rows.slice(i, i + size)).onConflict('event_id').ignore();
+    writes.add(db('event_relations').insert(rows.slice(i, i + size)).onConflict('event_id').ignore());
   }
   const search = searchDialect(dialect);
-  await search.insert(db, batch.search);
+  await search.insert(db, batch.search, writes);
   if (batch.redacted.length > 0) {
+    await writes.flush(db);
     await db('event_relations').whereIn('event_id', [...batch.redacted]).delete();
     await search.remove(db, batch.redacted);
   }
@@ -211,6 +219,6 @@ export async function writeIndexRows(db: Knex, dialect: Dialect, batch: IndexRow
  * Moves index `name` to `to` if it stands in [from, to): everything up to `from` was indexed before and the
  * caller indexed (from, to]. One statement; a missing row or a gap leaves it to the indexer's own pass.
  */
-export async function advanceIndexPosition(db: Knex, name: string, from: number, to: number): Promise<void> {
-  await db('event_index_position').where({ name }).andWhere('position', '>=', from).andWhere('position', '<', to).update({ position: to });
+export function advanceIndexPosition(db: Knex, name: string, from: number, to: number): Knex.QueryBuilder {
+  return db('event_index_position').where({ name }).andWhere('position', '>=', from).andWhere('position', '<', to).update({ position: to });
 }

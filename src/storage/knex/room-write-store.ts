@@ -3,12 +3,12 @@ import type { EventId, RoomId, UserId } from '../../types/ids.js';
 import type { Pdu, StateKey } from '../../types/pdu.js';
 import type { DerivedRows, EventToPersist, RoomRow, RoomWriteStore } from '../interfaces/index.js';
 import type { Dialect } from './dialect.js';
-import { DeferredRows } from './deferred-rows.js';
 import { writePushEvaluation } from './push-store.js';
 import { advanceIndexPosition, writeIndexRows } from './relations-store.js';
 import { StateGroupWriter, type ResolvedGroup } from './room-write-state-groups.js';
 import { writeCurrentState } from './room-write-current-state.js';
 import { deleteDeadStateGroups, findDeadStateGroups } from './state-group-gc.js';
+import { WriteBatch } from './write-batch.js';
 
 // The write side of the room store: only the room writer (src/rooms) calls it, one writer per room. Every
 // batch lands in ONE transaction; stream orderings were allocated by the caller, who marks them done and
@@ -59,22 +59,22 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     // room) build on it without a query.
     const localAfter = new Map<EventId, ResolvedGroup>();
     await this.knex.transaction(async (trx) => {
-      const deferred = new DeferredRows(this.dialect);
+      const writes = new WriteBatch(this.dialect);
       // A later batch of the same room replaces the forward extremities anyway (a group commit of a burst).
       const lastExtremities = new Map<RoomId, number>();
       batches.forEach((b, i) => {
         if (b.newForwardExtremities !== null) lastExtremities.set(b.roomId, i);
       });
       for (const [i, batch] of batches.entries()) {
-        await this.persistBatch(trx, batch, localAfter, written, deferred, (lastExtremities.get(batch.roomId) ?? i) > i);
+        await this.persistBatch(trx, batch, localAfter, written, writes, (lastExtremities.get(batch.roomId) ?? i) > i);
       }
-      await deferred.flush(trx);
-      if (derived?.push !== undefined) await writePushEvaluation(trx, this.dialect, derived.push);
+      if (derived?.push !== undefined) writePushEvaluation(writes, trx, this.dialect, derived.push);
       if (derived?.index !== undefined) {
         const { name, advance } = derived.index;
-        await writeIndexRows(trx, this.dialect, derived.index);
-        if (advance !== null) await advanceIndexPosition(trx, name, advance.from, advance.to);
+        await writeIndexRows(trx, this.dialect, derived.index, writes);
+        if (advance !== null) writes.add(advanceIndexPosition(trx, name, advance.from, advance.to));
       }
+      await writes.flush(trx);
     });
     this.groups.remember(written);
     for (const [eventId, group] of localAfter) {
@@ -88,7 +88,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     batch: PersistBatch,
     localAfter: Map<EventId, ResolvedGroup>,
     written: ResolvedGroup[],
-    deferred: DeferredRows,
+    writes: WriteBatch,
     supersededExtremities: boolean,
   ): Promise<void> {
     if (batch.room !== undefined) await trx('rooms').insert(roomDbRow(batch.room));
@@ -102,12 +102,16 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
       );
     }
     for (const ev of batch.events) {
-      await this.persistOne(trx, ev, localAfter, written, deferred);
+      await this.persistOne(trx, ev, localAfter, written, writes);
     }
     if (batch.newForwardExtremities !== null && !supersededExtremities) {
-      await trx('forward_extremities').where('room_id', batch.roomId).del();
-      const rows = [...new Set(batch.newForwardExtremities)].map((eventId) => ({ room_id: batch.roomId, event_id: eventId }));
-      if (rows.length > 0) await trx('forward_extremities').insert(rows);
+      // Kept tips are neither deleted nor inserted: in one combined statement (write-batch.ts) a delete does not
+      // see what an insert adds, and an insert would collide with the row being deleted.
+      const ids = [...new Set(batch.newForwardExtremities)];
+      const stale = trx('forward_extremities').where('room_id', batch.roomId);
+      writes.add((ids.length > 0 ? stale.whereNotIn('event_id', ids) : stale).del());
+      const rows = ids.map((eventId) => ({ room_id: batch.roomId, event_id: eventId }));
+      if (rows.length > 0) writes.add(trx('forward_extremities').insert(rows).onConflict(['room_id', 'event_id']).ignore());
     }
     if (batch.newCurrentState !== null) {
       await writeCurrentState(trx, this.dialect, batch.roomId, batch.newCurrentState, batch.events);
@@ -120,10 +124,10 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     const rewritten = new Map<EventId, number>();
     await this.knex.transaction(async (trx) => {
       const localAfter = new Map<EventId, ResolvedGroup>();
-      const deferred = new DeferredRows(this.dialect);
-      for (const ev of batch.events) await this.persistOne(trx, ev, localAfter, written, deferred);
+      const writes = new WriteBatch(this.dialect);
+      for (const ev of batch.events) await this.persistOne(trx, ev, localAfter, written, writes);
       // The event_state rows are rewritten below.
-      await deferred.flush(trx);
+      await writes.flush(trx);
       // Each event's new groups are deltas against the previous event's: events since the join are few and
       // mostly linear, and their full states differ by little.
       let base: ResolvedGroup | null = null;
@@ -179,7 +183,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     ev: BatchEvent,
     localAfter: Map<EventId, ResolvedGroup>,
     written: ResolvedGroup[],
-    deferred: DeferredRows,
+    writes: WriteBatch,
   ): Promise<void> {
     const { pdu } = ev;
     const isState = typeof pdu.state_key === 'string';
@@ -217,12 +221,12 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     });
 
     const authIds = promote ? [] : [...new Set(pdu.auth_events.map(refId))];
-    deferred.add('event_auth_edges', authIds.map((a) => ({ event_id: ev.eventId, auth_event_id: a })));
+    writes.rows('event_auth_edges', authIds.map((a) => ({ event_id: ev.eventId, auth_event_id: a })));
 
     if (!ev.outlier) {
       const prevIds = [...new Set(pdu.prev_events.map(refId))];
       if (prevIds.length > 0) {
-        deferred.add('event_edges', prevIds.map((p) => ({ event_id: ev.eventId, prev_event_id: p, room_id: ev.roomId })));
+        writes.rows('event_edges', prevIds.map((p) => ({ event_id: ev.eventId, prev_event_id: p, room_id: ev.roomId })));
         // An event built here points at the room's forward extremities, events we hold; and being new, it was
         // nobody's missing prev event. Two statements per message less.
         if (ev.builtHere !== true) await this.updateBackwardExtremities(trx, ev.roomId, prevIds, localAfter);
@@ -240,7 +244,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
         for (const g of new Set([before, after])) if (g !== base) written.push(g);
         localAfter.set(ev.eventId, after);
         // baseGroup reads event_state, but only for events outside this transaction (localAfter has the rest).
-        deferred.add('event_state', [{ event_id: ev.eventId, state_group_before: before.id, state_group_after: after.id }]);
+        writes.rows('event_state', [{ event_id: ev.eventId, state_group_before: before.id, state_group_after: after.id }]);
       }
     }
 
@@ -266,7 +270,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     }
 
     if (ev.txn !== undefined) {
-      deferred.add('event_txn_ids', [
+      writes.rows('event_txn_ids', [
         {
           user_id: ev.txn.userId,
           device_id: ev.txn.deviceId,

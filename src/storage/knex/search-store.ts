@@ -3,6 +3,7 @@ import type { EventId } from '../../types/ids.js';
 import type { SearchHit, SearchQuery, SearchRow, SearchStore } from '../interfaces/index.js';
 import type { Dialect } from './dialect.js';
 import { toSafeNumber } from './dialect.js';
+import type { WriteBatch } from './write-batch.js';
 
 // Full-text search over event_search. The one place the engines differ is how text is indexed and matched:
 // SQLite keeps an external-content FTS5 table (event_search_fts, rowid = event_search.id) ranked by bm25();
@@ -23,7 +24,8 @@ export function searchTokens(terms: readonly string[]): string[] {
 }
 
 interface SearchDialect {
-  insert(db: Db, rows: readonly SearchRow[]): Promise<void>;
+  /** Writes the rows now, or adds them to `writes` where nothing needs their result (PostgreSQL). */
+  insert(db: Db, rows: readonly SearchRow[], writes: WriteBatch): Promise<void>;
   remove(db: Db, eventIds: readonly EventId[]): Promise<void>;
   /** A query over event_search `s` restricted to matches, selecting a `rank` column (higher is better). */
   matching(db: Db, tokens: readonly string[]): Knex.QueryBuilder;
@@ -87,13 +89,14 @@ const sqliteSearch: SearchDialect = {
 };
 
 const postgresSearch: SearchDialect = {
-  async insert(db, rows) {
+  async insert(db, rows, writes) {
     for (let i = 0; i < rows.length; i += SEARCH_ROWS_PER_INSERT) {
       const part = rows.slice(i, i + SEARCH_ROWS_PER_INSERT);
-      await db.raw(
+      writes.add(db.raw(
         `INSERT INTO event_search (event_id, room_id, sender, type, key, value, stream_ordering, origin_server_ts, vector)
          VALUES ${part.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, to_tsvector('english', ?))").join(', ')} ON CONFLICT (event_id) DO NOTHING`,
         part.flatMap((r) => [r.eventId, r.roomId, r.sender, r.type, r.key, r.value, r.streamOrdering, r.originServerTs, r.value]),
+        ),
       );
     }
   },

@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import type { StreamPositionStore } from '../interfaces/index.js';
-import type { Dialect } from './dialect.js';
 import { toSafeNumber } from './dialect.js';
 
 const TABLE = 'stream_positions';
@@ -13,7 +12,6 @@ interface PositionRow {
 export class KnexStreamPositionStore implements StreamPositionStore {
   constructor(
     private readonly knex: Knex,
-    private readonly dialect: Dialect,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -26,13 +24,7 @@ export class KnexStreamPositionStore implements StreamPositionStore {
   }
 
   async setPosition(stream: string, instance: string, position: number): Promise<void> {
-    if (!Number.isSafeInteger(position)) throw new RangeError(`stream position must be a safe integer, got ${position}`);
-    await this.dialect.upsert(
-      this.knex,
-      TABLE,
-      { stream_name: stream, instance_name: instance, stream_position: position, updated_ts: this.now() },
-      ['stream_name', 'instance_name'],
-    );
+    await setPositionQuery(this.knex, stream, instance, position, this.now());
   }
 
   async getPositions(stream: string): Promise<Map<string, number>> {
@@ -42,4 +34,13 @@ export class KnexStreamPositionStore implements StreamPositionStore {
       .orderBy('instance_name');
     return new Map(rows.map((r) => [r.instance_name, toSafeNumber(r.stream_position, 'stream_position')]));
   }
+}
+
+/** The statement that records `instance`'s position in `stream` (an upsert), for a caller's own transaction. */
+export function setPositionQuery(db: Knex, stream: string, instance: string, position: number, now: number): Knex.QueryBuilder {
+  if (!Number.isSafeInteger(position)) throw new RangeError(`stream position must be a safe integer, got ${position}`);
+  return db(TABLE)
+    .insert({ stream_name: stream, instance_name: instance, stream_position: position, updated_ts: now })
+    .onConflict(['stream_name', 'instance_name'])
+    .merge(['stream_position', 'updated_ts']);
 }

@@ -1,0 +1,108 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Knex } from 'knex';
+import { WriteBatch } from '../../../src/storage/knex/write-batch.js';
+import { countRows, describeStorage } from '../../helpers/storage.js';
+
+// The writes a room-writer transaction sends together before its commit: every row and statement lands, in one
+// statement on PostgreSQL (one round trip), split only to stay under the bind-parameter limit; a failure in any
+// of them fails the transaction whole.
+
+/** Counts the statements `fn` sends; only those touching `table` when given. */
+async function statementsOf(knex: Knex, fn: () => Promise<void>): Promise<string[]> {
+  const sent: string[] = [];
+  const note = (q: { sql: string }) => sent.push(q.sql);
+  knex.on('query', note);
+  try {
+    await fn();
+  } finally {
+    knex.off('query', note);
+  }
+  return sent.filter((sql) => !/^(BEGIN|COMMIT|ROLLBACK)/i.test(sql));
+}
+
+const edge = (i: number) => ({ event_id: `$e${i}`, prev_event_id: `$p${i}`, room_id: '!r:x' });
+
+describeStorage('write batch', (h) => {
+  test('rows, statements and a delete that spares the rows inserted beside it all land', async () => {
+    const storage = await h.open();
+    const { knex, dialect } = storage;
+    await knex('forward_extremities').insert([
+      { room_id: '!r:x', event_id: '$old' },
+      { room_id: '!r:x', event_id: '$kept' },
+    ]);
+    const sent = await statementsOf(knex, () =>
+      knex.transaction(async (trx) => {
+        const writes = new WriteBatch(dialect);
+        writes.rows('event_edges', [edge(1), edge(2)]);
+        writes.rows('event_auth_edges', [{ event_id: '$e1', auth_event_id: '$create' }]);
+        writes.rows('event_edges', [edge(3)]);
+        writes.add(trx('forward_extremities').where('room_id', '!r:x').whereNotIn('event_id', ['$kept', '$new']).del());
+        writes.add(
+          trx('forward_extremities')
+            .insert([
+              { room_id: '!r:x', event_id: '$kept' },
+              { room_id: '!r:x', event_id: '$new' },
+            ])
+            .onConflict(['room_id', 'event_id'])
+            .ignore(),
+        );
+        await writes.flush(trx);
+        // Flushed and forgotten: a second flush sends nothing.
+        await writes.flush(trx);
+      }),
+    );
+    assert.equal(sent.length, dialect.engine === 'postgres' ? 1 : 4);
+    assert.equal(await countRows(knex, 'event_edges'), 3);
+    assert.equal(await countRows(knex, 'event_auth_edges'), 1);
+    const tips: Array<{ event_id: string }> = await knex('forward_extremities').select('event_id').orderBy('event_id');
+    assert.deepEqual(
+      tips.map((r) => r.event_id),
+      ['$kept', '$new'],
+    );
+  });
+
+  test('a batch over the bind-parameter budget is split, and every row still lands', async () => {
+    const storage = await h.open();
+    const { knex, dialect } = storage;
+    // 24,000 + 24,000 parameters: more than one combined statement takes (30,000).
+    const edges = 8_000;
+    const authEdges = 12_000;
+    const sent = await statementsOf(knex, () =>
+      knex.transaction(async (trx) => {
+        const writes = new WriteBatch(dialect);
+        writes.rows(
+          'event_edges',
+          Array.from({ length: edges }, (_, i) => edge(i)),
+        );
+        writes.rows(
+          'event_auth_edges',
+          Array.from({ length: authEdges }, (_, i) => ({ event_id: `$e${i}`, auth_event_id: '$create' })),
+        );
+        await writes.flush(trx);
+      }),
+    );
+    assert.equal(await countRows(knex, 'event_edges'), edges);
+    assert.equal(await countRows(knex, 'event_auth_edges'), authEdges);
+    const inserts = Math.ceil(edges / dialect.batchSize(3)) + Math.ceil(authEdges / dialect.batchSize(2));
+    assert.equal(sent.length, dialect.engine === 'postgres' ? 2 : inserts);
+  });
+
+  test('one failing write rolls back the others with the transaction', async () => {
+    const storage = await h.open();
+    const { knex, dialect } = storage;
+    await knex('event_auth_edges').insert({ event_id: '$dup', auth_event_id: '$create' });
+    await assert.rejects(
+      knex.transaction(async (trx) => {
+        await trx('event_edges').insert(edge(0));
+        const writes = new WriteBatch(dialect);
+        writes.rows('event_edges', [edge(1)]);
+        // The primary key (event_id, auth_event_id) refuses a second copy.
+        writes.rows('event_auth_edges', [{ event_id: '$dup', auth_event_id: '$create' }]);
+        await writes.flush(trx);
+      }),
+    );
+    assert.equal(await countRows(knex, 'event_edges'), 0);
+    assert.equal(await countRows(knex, 'event_auth_edges'), 1);
+  });
+});
