@@ -112,7 +112,7 @@ export class AccessTokens {
   }
 
   toRequester(record: AccessTokenRecord): Requester {
-    return { userId: record.userId, deviceId: record.deviceId, accessTokenId: record.id, isGuest: record.isGuest, appserviceId: null };
+    return { userId: record.userId, deviceId: record.deviceId, accessTokenId: record.id, isGuest: record.isGuest, appserviceId: null, suspended: record.suspended };
   }
 
   /** Notes where the device was last seen, at most once a minute per token; never fails the request. */

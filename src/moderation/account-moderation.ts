@@ -11,7 +11,7 @@ export type AccountFlag = 'suspended' | 'locked';
 export interface AccountModerationDeps {
   storage: Storage;
   serverName: string;
-  /** Drops cached access tokens of a user (the auth service's cache holds the locked flag). */
+  /** Drops cached access tokens of a user (the auth service's cache holds the locked and suspended flags). */
   forgetCachedTokens(userId: UserId): void;
 }
 

@@ -12,7 +12,7 @@ export interface ModerationDeps {
   storage: Storage;
   now: () => number;
   serverName: string;
-  /** Drops cached access tokens of a user, so a lock applies to the next request. */
+  /** Drops cached access tokens of a user, so a lock or suspension applies to the next request. */
   forgetCachedTokens(userId: UserId): void;
 }
 
@@ -46,6 +46,12 @@ export interface ModerationService {
 export function createModerationService(deps: ModerationDeps): ModerationService {
   const { storage } = deps;
   const rooms = storage.rooms;
+  // The access-token cache holds both flags (a request's writes check suspension on it).
+  const setFlag = async (userId: UserId, flag: AccountFlag, value: boolean): Promise<boolean> => {
+    const changed = await storage.directory.setAccountFlag(userId, flag, value);
+    deps.forgetCachedTokens(userId);
+    return changed;
+  };
 
   return {
     async reportEvent(reporter, roomId, eventId, reason, score) {
@@ -112,12 +118,8 @@ export function createModerationService(deps: ModerationDeps): ModerationService
       return r ? adminReportView(storage, r, true) : undefined;
     },
     deleteReport: (id) => storage.directory.deleteReport(id),
-    setSuspended: (userId, suspended) => storage.directory.setAccountFlag(userId, 'suspended', suspended),
-    async setLocked(userId, locked) {
-      const changed = await storage.directory.setAccountFlag(userId, 'locked', locked);
-      deps.forgetCachedTokens(userId);
-      return changed;
-    },
+    setSuspended: (userId, suspended) => setFlag(userId, 'suspended', suspended),
+    setLocked: (userId, locked) => setFlag(userId, 'locked', locked),
     getAccountFlag: (admin, target, flag) => getAccountFlag(deps, admin, target, flag),
     setAccountFlag: (admin, target, flag, value) => setAccountFlag(deps, admin, target, flag, value),
     async isSuspended(userId) {

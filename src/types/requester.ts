@@ -10,4 +10,9 @@ export interface Requester {
   isGuest: boolean;
   /** The appservice id when the request was made with an as_token. */
   appserviceId: string | null;
+  /**
+   * Whether the account was suspended when its access token was looked up (the token cache is dropped when an
+   * admin changes it); unknown for appservice requests, whose writes read the account instead.
+   */
+  suspended?: boolean;
 }

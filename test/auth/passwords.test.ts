@@ -30,7 +30,7 @@ test('tokens look like Synapse tokens and are stored only as digests', () => {
 test('the token cache is bounded, expires entries and forgets a user on demand', () => {
   let now = 0;
   const cache = new TokenCache(2, 1000, () => now);
-  const rec = (id: number, userId: string) => ({ id, userId, deviceId: 'D', validUntilTs: null, refreshTokenId: null, used: false, isGuest: false, deactivated: false, locked: false });
+  const rec = (id: number, userId: string) => ({ id, userId, deviceId: 'D', validUntilTs: null, refreshTokenId: null, used: false, isGuest: false, deactivated: false, locked: false, suspended: false });
   cache.set('a', rec(1, '@a:x'));
   cache.set('b', rec(2, '@b:x'));
   cache.set('c', rec(3, '@a:x'));

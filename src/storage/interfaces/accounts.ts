@@ -57,6 +57,7 @@ export interface AccessTokenRecord {
   isGuest: boolean;
   deactivated: boolean;
   locked: boolean;
+  suspended: boolean;
 }
 
 export interface NewRefreshToken {

@@ -30,7 +30,7 @@ export async function insertAccessToken(db: Db, dialect: Dialect, t: NewAccessTo
 export async function findAccessToken(db: Db, tokenHash: string): Promise<AccessTokenRecord | null> {
   const row: Record<string, unknown> | undefined = await db('access_tokens as t')
     .join('users as u', 'u.user_id', 't.user_id')
-    .select('t.id', 't.user_id', 't.device_id', 't.valid_until_ts', 't.refresh_token_id', 't.used', 'u.is_guest', 'u.deactivated', 'u.locked')
+    .select('t.id', 't.user_id', 't.device_id', 't.valid_until_ts', 't.refresh_token_id', 't.used', 'u.is_guest', 'u.deactivated', 'u.locked', 'u.suspended')
     .where('t.token_hash', tokenHash)
     .first();
   if (!row) return null;
@@ -44,6 +44,7 @@ export async function findAccessToken(db: Db, tokenHash: string): Promise<Access
     isGuest: bool(row.is_guest),
     deactivated: bool(row.deactivated),
     locked: bool(row.locked),
+    suspended: bool(row.suspended),
   };
 }
 

@@ -121,8 +121,13 @@ describe('reporting content', () => {
     const res = await call(admin, 'PUT', `${ADMIN}/suspend/${enc(mallory.userId)}`, { suspend: true });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.deepEqual(res.body, { [`user_${mallory.userId}_suspended`]: true });
+    // At once, although mallory's token was looked up (and cached) before the suspension.
+    const refused = await call(mallory, 'PUT', `${V3}/rooms/${enc(roomId)}/send/m.room.message/suspended-1`, { msgtype: 'm.text', body: 'more' });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.errcode, 'M_USER_SUSPENDED');
     const undo = await call(admin, 'PUT', `${ADMIN}/suspend/${enc(mallory.userId)}`, { suspend: false });
     assert.equal(undo.status, 200);
+    assert.equal((await call(mallory, 'PUT', `${V3}/rooms/${enc(roomId)}/send/m.room.message/suspended-2`, { msgtype: 'm.text', body: 'ok' })).status, 200);
     assert.equal((await call(admin, 'PUT', `${ADMIN}/suspend/${enc('@ghost:localhost')}`, { suspend: true })).status, 404);
     assert.equal((await call(admin, 'PUT', `${ADMIN}/suspend/${enc('@x:elsewhere')}`, { suspend: true })).status, 400);
     assert.equal((await call(alice, 'PUT', `${ADMIN}/suspend/${enc(mallory.userId)}`, { suspend: true })).status, 403);
