@@ -151,6 +151,9 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
       leaveAllRooms: (userId) => need(rooms, 'rooms').leaveAllRooms(userId),
     },
   });
+  // Relations and search indexes follow the events stream (reads catch the indexer up first); the room
+  // writer's commits index their own events and tell it so.
+  const eventIndexer = createEventIndexer({ storage, logger: logger.child({ component: 'event-index' }) });
   rooms = createRoomService({
     remoteMembership: {
       join: (userId, roomId, servers, content) => need(federationRooms, 'federationRooms').joinRemoteRoom(userId, roomId, servers, content),
@@ -170,9 +173,8 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     },
     // Push actions are written in the room writer's transaction (the push service is built below).
     pushActions: { evaluate: (events, rooms) => services.push.evaluateForCommit(events, rooms) },
+    indexAdvanced: (from, to) => eventIndexer.advanced(from, to),
   });
-  // Relations and search indexes follow the events stream (reads catch the indexer up first).
-  const eventIndexer = createEventIndexer({ storage, logger: logger.child({ component: 'event-index' }) });
   const stopIndexing = eventIndexer.follow(notices);
   // Extra CAs for outbound federation TLS (federation_custom_ca_list): read once at boot.
   const federationCa = (config.federationCustomCaList ?? []).map((p) => readFileSync(p));

@@ -58,4 +58,9 @@ export interface RoomServiceDeps {
   now: () => number;
   /** Absent: no push actions are written (tests of rooms alone). */
   pushActions?: PushActionsPort;
+  /**
+   * Told after a group commit that moved the relations/search index over (from, to] with its events (the
+   * indexer then knows it has nothing to read for them).
+   */
+  indexAdvanced?: (from: number, to: number) => void;
 }

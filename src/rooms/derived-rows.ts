@@ -28,7 +28,7 @@ function asStored(e: OrderedBatch['events'][number], receivedTs: number): Stored
   };
 }
 
-export function createRowDeriver(deps: { push?: PushActionsPort; logger: Logger; now: () => number }): DeriveRows {
+export function createRowDeriver(deps: { push?: PushActionsPort; indexAdvanced?: (from: number, to: number) => void; logger: Logger; now: () => number }): DeriveRows {
   return async (batches) => {
     const now = deps.now();
     const events = batches.flatMap((b) => b.events.map((e) => asStored(e, now)));
@@ -40,17 +40,21 @@ export function createRowDeriver(deps: { push?: PushActionsPort; logger: Logger;
     const high = orderings.at(-1) as number;
     const advance = high - low + 1 === orderings.length ? { from: low - 1, to: high } : null;
     const rows: DerivedRows = { index: { name: INDEXER_NAME, advance, ...indexRowsOf(events) } };
-    let committed = (): void => undefined;
+    let pushCommitted = (): void => undefined;
     if (deps.push !== undefined) {
       try {
         const push = await deps.push.evaluate(events, roomContinuity(batches));
         if (push.batch !== null) rows.push = push.batch;
-        committed = push.committed;
+        pushCommitted = push.committed;
       } catch (err) {
         // A send must not fail because its notifications could not be worked out: the events land without them.
         deps.logger.error({ err, from: low, to: high }, 'push evaluation failed; these events are written without notifications');
       }
     }
+    const committed = (): void => {
+      pushCommitted();
+      if (advance !== null) deps.indexAdvanced?.(advance.from, advance.to);
+    };
     return { rows, committed };
   };
 }

@@ -52,7 +52,15 @@ export class RoomWriter {
   private lowestOrdering: Promise<number> | null = null;
 
   constructor(private readonly deps: RoomServiceDeps) {
-    this.committer = new GroupCommitter(deps.storage, createRowDeriver({ ...(deps.pushActions ? { push: deps.pushActions } : {}), logger: deps.logger, now: deps.now }));
+    this.committer = new GroupCommitter(
+      deps.storage,
+      createRowDeriver({
+        ...(deps.pushActions ? { push: deps.pushActions } : {}),
+        ...(deps.indexAdvanced ? { indexAdvanced: deps.indexAdvanced } : {}),
+        logger: deps.logger,
+        now: deps.now,
+      }),
+    );
     let lastCreateTs = 0;
     this.draftContext = {
       serverName: deps.config.serverName,

@@ -31,7 +31,7 @@ export interface RoomHarness {
 
 export function roomHarness(
   storage: Storage,
-  opts: { signingKey?: SigningKey; defaultRoomVersion?: string; now?: () => number; pushActions?: PushActionsPort } = {},
+  opts: { signingKey?: SigningKey; defaultRoomVersion?: string; now?: () => number; pushActions?: PushActionsPort; indexAdvanced?: (from: number, to: number) => void } = {},
 ): RoomHarness {
   const signingKey = opts.signingKey ?? generateSigningKey('test');
   const notices: StreamNotice[] = [];
@@ -45,6 +45,7 @@ export function roomHarness(
     profiles: { getProfile: async (u) => profiles.get(u) ?? { displayname: null, avatar_url: null } },
     now: opts.now ?? (() => Date.now()),
     ...(opts.pushActions !== undefined ? { pushActions: opts.pushActions } : {}),
+    ...(opts.indexAdvanced !== undefined ? { indexAdvanced: opts.indexAdvanced } : {}),
   });
   return {
     rooms,
