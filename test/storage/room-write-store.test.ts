@@ -173,7 +173,7 @@ describeStorage('room write store', (ctx) => {
     assert.equal((await storage.rooms.getCurrentStateIds(ROOM)).has(sk('m.room.member', '@carol:test.example.org')), false);
   });
 
-  test('a group of batches writes its edges, event_state and txn ids in one INSERT per table, all readable after', async () => {
+  test('a group of batches writes its events, edges, event_state, txn ids and tips in one INSERT per table (one statement on PostgreSQL), all readable after', async () => {
     const storage = await ctx.open();
     const c = chain(storage);
     await c.add('$create', pdu('m.room.create', [], { state_key: '' }));
@@ -199,7 +199,7 @@ describeStorage('room write store', (ctx) => {
       newCurrentState: null,
     }));
     const inserts = new Map<string, number>();
-    const tables = ['event_edges', 'event_auth_edges', 'event_state', 'event_txn_ids', 'forward_extremities'];
+    const tables = ['events', 'event_edges', 'event_auth_edges', 'event_state', 'event_txn_ids', 'forward_extremities'];
     let statements = 0;
     const count = (q: { sql: string }) => {
       // On PostgreSQL the batch's writes are one statement of WITH queries (write-batch.ts).
@@ -224,6 +224,46 @@ describeStorage('room write store', (ctx) => {
     const auth: Array<{ event_id: string }> = await storage.knex('event_auth_edges').select('event_id').where('auth_event_id', '$create').whereIn('event_id', ids);
     assert.equal(auth.length, 3);
     assert.deepEqual(await storage.rooms.getForwardExtremities(ROOM), ['$g3']);
+  });
+
+  test('in one transaction, a redaction finds its target and a received event its prev events, though both were just written', async () => {
+    const storage = await ctx.open();
+    const c = chain(storage);
+    await c.add('$create', pdu('m.room.create', [], { state_key: '' }));
+    const state = new Map(c.state);
+    const ev = (id: string, p: Pdu, ordering: number, extra: Partial<EventToPersist> = {}) => ({
+      eventId: id,
+      pdu: p,
+      roomId: ROOM,
+      depth: ordering,
+      outlier: false,
+      softFailed: false,
+      rejectedReason: null,
+      stateBefore: state,
+      streamOrdering: ordering,
+      ...extra,
+    });
+    // Built here: a message and its redaction in one group commit.
+    await storage.rooms.persistEventBatches([
+      { roomId: ROOM, events: [ev('$said', pdu('m.room.message', ['$create']), 2, { builtHere: true })], newForwardExtremities: ['$said'], newCurrentState: null },
+      {
+        roomId: ROOM,
+        events: [ev('$unsaid', pdu('m.room.redaction', ['$said'], { redacts: '$said' }), 3, { builtHere: true, redactionApplies: true })],
+        newForwardExtremities: ['$unsaid'],
+        newCurrentState: null,
+      },
+    ]);
+    assert.equal((await storage.rooms.getEvent('$said'))?.redactedBy, '$unsaid');
+    // Received: the second event's prev is the first, which has no state of its own recorded (stateBefore
+    // null), so only the events table says we hold it.
+    await storage.rooms.persistEvents({
+      roomId: ROOM,
+      events: [ev('$r1', pdu('m.room.message', ['$unsaid']), 4, { stateBefore: null }), ev('$r2', pdu('m.room.message', ['$r1']), 5)],
+      newForwardExtremities: ['$r2'],
+      newCurrentState: null,
+    });
+    assert.deepEqual(await storage.rooms.getBackwardExtremities(ROOM), []);
+    assert.deepEqual(await storage.rooms.getForwardExtremities(ROOM), ['$r2']);
   });
 
   test('a failing batch rolls back entirely', async () => {

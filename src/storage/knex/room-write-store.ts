@@ -114,6 +114,8 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
       if (rows.length > 0) writes.add(trx('forward_extremities').insert(rows).onConflict(['room_id', 'event_id']).ignore());
     }
     if (batch.newCurrentState !== null) {
+      // It may read back events of earlier batches of this transaction.
+      await writes.flush(trx);
       await writeCurrentState(trx, this.dialect, batch.roomId, batch.newCurrentState, batch.events);
     }
   }
@@ -194,6 +196,11 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     // An event held as an outlier that now takes its place in the DAG (backfill reached it) is promoted.
     const promote =
       !ev.outlier && ev.builtHere !== true && (await trx('events').select('event_id').where({ event_id: ev.eventId, outlier: true }).first()) !== undefined;
+    const prevIds = ev.outlier ? [] : [...new Set(pdu.prev_events.map(refId))];
+    // An event built here points at the room's forward extremities, events we hold; and being new, it was
+    // nobody's missing prev event. Two statements per message less. Checked before this event's own rows join
+    // `writes`, so the flush that read needs is empty for a batch's first event.
+    if (prevIds.length > 0 && ev.builtHere !== true) await this.updateBackwardExtremities(trx, ev.roomId, prevIds, localAfter, writes);
     if (promote) {
       await trx('events').where('event_id', ev.eventId).update({
         stream_ordering: ev.streamOrdering,
@@ -202,35 +209,33 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
         soft_failed: ev.softFailed,
         replaces_state: replacesState,
       });
-    } else await trx('events').insert({
-      event_id: ev.eventId,
-      room_id: ev.roomId,
-      stream_ordering: ev.streamOrdering,
-      depth: ev.depth,
-      type: pdu.type,
-      state_key: isState ? pdu.state_key : null,
-      sender: pdu.sender,
-      origin_server_ts: pdu.origin_server_ts,
-      json: JSON.stringify(pdu),
-      outlier: ev.outlier,
-      soft_failed: ev.softFailed,
-      rejected_reason: ev.rejectedReason,
-      replaces_state: replacesState,
-      redacted_by: null,
-      received_ts: Date.now(),
-    });
+    } else {
+      writes.rows('events', [
+        {
+          event_id: ev.eventId,
+          room_id: ev.roomId,
+          stream_ordering: ev.streamOrdering,
+          depth: ev.depth,
+          type: pdu.type,
+          state_key: isState ? pdu.state_key : null,
+          sender: pdu.sender,
+          origin_server_ts: pdu.origin_server_ts,
+          json: JSON.stringify(pdu),
+          outlier: ev.outlier,
+          soft_failed: ev.softFailed,
+          rejected_reason: ev.rejectedReason,
+          replaces_state: replacesState,
+          redacted_by: null,
+          received_ts: Date.now(),
+        },
+      ]);
+    }
 
     const authIds = promote ? [] : [...new Set(pdu.auth_events.map(refId))];
     writes.rows('event_auth_edges', authIds.map((a) => ({ event_id: ev.eventId, auth_event_id: a })));
 
     if (!ev.outlier) {
-      const prevIds = [...new Set(pdu.prev_events.map(refId))];
-      if (prevIds.length > 0) {
-        writes.rows('event_edges', prevIds.map((p) => ({ event_id: ev.eventId, prev_event_id: p, room_id: ev.roomId })));
-        // An event built here points at the room's forward extremities, events we hold; and being new, it was
-        // nobody's missing prev event. Two statements per message less.
-        if (ev.builtHere !== true) await this.updateBackwardExtremities(trx, ev.roomId, prevIds, localAfter);
-      }
+      writes.rows('event_edges', prevIds.map((p) => ({ event_id: ev.eventId, prev_event_id: p, room_id: ev.roomId })));
       if (ev.builtHere !== true) await trx('backward_extremities').where({ room_id: ev.roomId, event_id: ev.eventId }).del();
       if (ev.stateBefore !== null) {
         const base = await this.baseGroup(trx, prevIds, localAfter);
@@ -285,6 +290,8 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     if (pdu.type === 'm.room.redaction' && accepted) {
       const target = redactsOf(pdu);
       if (target !== undefined) {
+        // The target may be an event of this transaction still in `writes`.
+        await writes.flush(trx);
         await trx('redactions').insert({ event_id: ev.eventId, redacts: target, room_id: ev.roomId }).onConflict('event_id').ignore();
         if (ev.redactionApplies === true) {
           // The first applicable redaction wins; later ones are still recorded in `redactions`.
@@ -323,9 +330,12 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     roomId: RoomId,
     prevIds: readonly EventId[],
     localAfter: ReadonlyMap<EventId, ResolvedGroup>,
+    writes: WriteBatch,
   ): Promise<void> {
     const unknown = prevIds.filter((p) => !localAfter.has(p));
     if (unknown.length === 0) return;
+    // A prev event may be one this transaction wrote and `writes` still holds.
+    await writes.flush(trx);
     const known: Array<{ event_id: string }> = await trx('events').select('event_id').whereIn('event_id', unknown).where('outlier', false);
     const knownSet = new Set(known.map((r) => r.event_id));
     const missing = unknown.filter((p) => !knownSet.has(p)).map((eventId) => ({ room_id: roomId, event_id: eventId }));

@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
 import type { Dialect } from './dialect.js';
 
-// Writes a room-writer transaction makes that nothing in the transaction reads back: edges, event_state,
-// transaction ids, forward extremities, push actions, index rows and positions. They are collected and written
-// together just before the commit:
+// Writes of a room-writer transaction: the events, their edges, event_state, transaction ids, forward
+// extremities, push actions, index rows and positions. They are collected and written together just before
+// the commit (the store flushes earlier only where it reads one of those tables back, which a message sent
+// here never needs):
 // - rows added per table go out as multi-row INSERTs (a group commit persists many events: one INSERT each
 //   cost query building, a statement run and index descents per row);
 // - on PostgreSQL every statement is also a round trip (0.1-0.3 ms on loopback, more under load) that the
