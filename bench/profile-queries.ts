@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import type { User } from './lib/client.js';
 import { call, pool, sendText, sync } from './lib/client.js';
 import { startBenchServer } from './lib/server.js';
+import { timePostgresStatements } from './lib/pg-statements.js';
 import { timeSqliteStatements } from './lib/sqlite-statements.js';
 import { buildFixture } from './scenarios/send.js';
 
@@ -17,7 +18,9 @@ const clients = Number(process.argv[fanoutMode ? 3 : 2] ?? 10);
 const perClient = fanoutMode ? 1 : Number(process.argv[3] ?? 20);
 const senders = fanoutMode ? 1 : Math.min(clients, Number(process.argv[4] ?? clients));
 const Database = createRequire(import.meta.url)('better-sqlite3') as { prototype: { prepare(sql: string): unknown } };
-const times = timeSqliteStatements();
+// HS_BENCH_ENGINE=postgres (with HS_TEST_POSTGRES): PostgreSQL, each statement's time including its round trip.
+const engine = process.env.HS_BENCH_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
+const times = engine === 'postgres' ? timePostgresStatements() : timeSqliteStatements();
 const { spent, runs } = times;
 const counts = new Map<string, number>();
 const prepare = Database.prototype.prepare;
@@ -29,7 +32,7 @@ Database.prototype.prepare = function (this: unknown, sql: string) {
   return prepare.call(this, sql);
 };
 
-const server = await startBenchServer('sqlite', { child: false });
+const server = await startBenchServer(engine, { child: false });
 try {
   const fx = await buildFixture(server.baseUrl, clients, [1], [clients]);
   const room = fx.roomSets.get(1)?.[0] as string;
@@ -71,7 +74,7 @@ try {
   const prepared = [...counts.values()].reduce((a, b) => a + b, 0);
   process.stdout.write(`${sends} sends, ${total} statements run (${(total / sends).toFixed(1)} per send), ${prepared} prepared\n`);
   const totalMs = [...spent.values()].reduce((a, b) => a + b, 0);
-  process.stdout.write(`${(totalMs / sends).toFixed(3)} ms in SQLite per send; per statement: count/send, ms/send\n`);
+  process.stdout.write(`${(totalMs / sends).toFixed(3)} ms in ${engine} per send; per statement: count/send, ms/send\n`);
   for (const [sql, total] of [...spent].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
     const n = runs.get(sql) ?? 0;
     const ms = total / sends;

@@ -51,6 +51,14 @@ export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promis
   const since = c.since;
   const incremental = since !== null && !c.fullState;
   const lists = await computeRoomLists(c, () => deps.forgottenRooms(userId));
+  // The extensions (to-device, key counts, device lists) and presence need only the room lists: their reads
+  // run beside the rooms' (on PostgreSQL each read is a round trip, so a woken sync waits for the longer chain
+  // only). Awaited below; a failure is reported there, not first as an unhandled rejection.
+  const extensions = deps.extensions.all();
+  const extensionsBuilt = Promise.all(extensions.map((ext) => ext.build(extensionContext(c, lists, ext.name))));
+  const presenceBuilt = buildPresence(c, lists.allJoined, deps.now());
+  extensionsBuilt.catch(() => undefined);
+  presenceBuilt.catch(() => undefined);
 
   // Account data: everything for initial/full syncs (and when a room is new to the client), else the changes
   // (no query at all when the stream has not moved).
@@ -134,7 +142,7 @@ export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promis
   if (globalFilter?.limit !== undefined) globalAccountData = globalAccountData.slice(0, globalFilter.limit);
   for (const d of deps.extensions.joinedRoomDecorators) await d.decorate({ requester: c.requester, filter: c.filter, join, toEvents: c.to.events });
 
-  const presence = await buildPresence(c, lists.allJoined, deps.now());
+  const presence = await presenceBuilt;
 
   const body: SyncResponseBody = {
     next_batch: formatSyncToken(c.to, deps.extensions.names()),
@@ -144,8 +152,8 @@ export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promis
   };
   let extensionUpdates = false;
   let resumeAt: Record<string, number> | undefined;
-  for (const ext of deps.extensions.all()) {
-    const result = await ext.build(extensionContext(c, lists, ext.name));
+  for (const [i, result] of (await extensionsBuilt).entries()) {
+    const ext = extensions[i] as (typeof extensions)[number];
     Object.assign(body, result.fields);
     extensionUpdates ||= result.hasUpdates;
     if (result.position !== undefined && result.position !== c.to.extra[ext.name]) (resumeAt ??= {})[ext.name] = result.position;
