@@ -167,8 +167,9 @@ export function createPushService(deps: PushServiceDeps): PushService {
     caughtUpAtStart = true;
   })().catch((err: unknown) => logger.error({ err }, 'push catch-up failed'));
 
-  // Moving written push actions into the per-user table: one move at a time, started a moment after the first
-  // commit that wrote some, and repeated at once while a move finds more than it may take.
+  // Moving staged push actions into the per-user table: one move at a time, started a moment after the first
+  // commit that wrote some (only where the store stages them), and repeated at once while a move finds more
+  // than it may take.
   let rotateTimer: NodeJS.Timeout | null = null;
   let rotating: Promise<void> = Promise.resolve();
   const scheduleRotation = (delayMs: number): void => {
@@ -217,7 +218,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
     const batch = actions.length === 0 && queue.length === 0 && position === null ? null : { actions, queue, position };
     const committed = (): void => {
       if (queue.length > 0) kickAt = Math.max(kickAt ?? high, high);
-      if (actions.length > 0) scheduleRotation(ROTATE_DELAY_MS);
+      if (actions.length > 0 && storage.push.stagesPushActions) scheduleRotation(ROTATE_DELAY_MS);
       for (const roomId of new Set(events.map((e) => e.roomId))) {
         const pass = members.get(roomId);
         passes.delete(roomId);

@@ -99,6 +99,30 @@ describeStorage('push evaluation in the room writer', (h) => {
     }
   });
 
+  test('where nothing is staged (PostgreSQL), commits with push actions start no moves', async () => {
+    const storage = await h.open();
+    assert.equal(storage.push.stagesPushActions, h.engine === 'sqlite');
+    const push = pushService(storage);
+    let moves = 0;
+    const rotate = storage.push.rotatePushActions.bind(storage.push);
+    storage.push.rotatePushActions = (maxRows) => {
+      moves++;
+      return rotate(maxRows);
+    };
+    try {
+      // The move the service starts once at start (rows an earlier run left), before anything is sent.
+      await new Promise((r) => setTimeout(r, 100));
+      const atStart = moves;
+      const { rooms, alice, room_id } = await aliceAndBob(storage, { pushActions: { evaluate: (events, r) => push.evaluateForCommit(events, r) } });
+      await rooms.rooms.sendMessageEvent(alice, room_id, 'm.room.message', { msgtype: 'm.text', body: 'hi bob' }, 't1');
+      // Past the delay after which a commit's move would run.
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(moves - atStart, h.engine === 'sqlite' ? 1 : 0);
+    } finally {
+      await push.close();
+    }
+  });
+
   test('a membership change earlier in the same commit decides who a later message notifies', async () => {
     const storage = await h.open();
     const push = pushService(storage);

@@ -98,6 +98,8 @@ export interface PushStore {
    * see every row before, during and after a move.
    */
   rotatePushActions(maxRows: number): Promise<number>;
+  /** Whether new push actions are ever staged (SQLite); when not, only rows an earlier run staged can be waiting. */
+  readonly stagesPushActions: boolean;
 
   /** Rooms with timeline events in (from, to], each with its highest stream ordering there (catch-up after a restart). */
   getRoomsWithEventsInRange(from: number, to: number): Promise<Array<{ roomId: RoomId; maxStreamOrdering: number }>>;

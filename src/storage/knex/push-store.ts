@@ -314,6 +314,10 @@ export class KnexPushStore implements PushStore {
     return rows.slice(0, opts.limit).map(toAction);
   }
 
+  get stagesPushActions(): boolean {
+    return stagesOn(this.dialect);
+  }
+
   async rotatePushActions(maxRows: number): Promise<number> {
     return this.knex.transaction(async (trx): Promise<number> => {
       // Whole events: the cut is a stream position, and every row at or before it moves.
@@ -483,14 +487,18 @@ export function writePushEvaluation(writes: WriteBatch, db: Knex, dialect: Diale
  */
 export const STAGE_MIN_ROWS = 8;
 
+// Staging pays on SQLite, which writes every page a commit dirtied into its WAL whole: a big room's message
+// dirtied a page per member there. PostgreSQL logs each index entry, not the page, wherever it lands, so a
+// move would only write every row twice (measured: 4-12% fewer sends per second with staging there).
+function stagesOn(dialect: Dialect): boolean {
+  return dialect.engine === 'sqlite';
+}
+
 function insertActions(writes: WriteBatch, db: Knex, dialect: Dialect, rows: readonly PushActionRow[]): void {
   if (rows.length === 0) return;
-  // Staging pays on SQLite, which writes every page a commit dirtied into its WAL whole: a big room's message
-  // dirtied a page per member there. PostgreSQL logs each index entry, not the page, wherever it lands, so a
-  // move would only write every row twice (measured: 4-12% fewer sends per second with staging there).
   const perEvent = new Map<number, number>();
   for (const r of rows) perEvent.set(r.streamOrdering, (perEvent.get(r.streamOrdering) ?? 0) + 1);
-  const staged = (r: PushActionRow) => dialect.engine === 'sqlite' && (perEvent.get(r.streamOrdering) ?? 0) >= STAGE_MIN_ROWS;
+  const staged = (r: PushActionRow) => stagesOn(dialect) && (perEvent.get(r.streamOrdering) ?? 0) >= STAGE_MIN_ROWS;
   insertActionRows(writes, db, dialect, STAGING, rows.filter(staged), ['room_id', 'stream_ordering', 'user_id']);
   insertActionRows(writes, db, dialect, ACTIONS, rows.filter((r) => !staged(r)), ['user_id', 'stream_ordering']);
 }
