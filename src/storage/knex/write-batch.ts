@@ -60,13 +60,20 @@ export class WriteBatch {
     let bindings = 0;
     for (const s of statements) {
       const sql = s.toSQL();
-      if (part.length > 0 && bindings + sql.bindings.length > MAX_BINDINGS) {
+      // A statement with its own WITH cannot be nested in one (PostgreSQL keeps data-modifying WITH at the top).
+      const alone = /^\s*with\b/i.test(sql.sql);
+      if (part.length > 0 && (alone || bindings + sql.bindings.length > MAX_BINDINGS)) {
         await runAsOne(trx, part);
         part = [];
         bindings = 0;
       }
       part.push(sql);
       bindings += sql.bindings.length;
+      if (alone) {
+        await runAsOne(trx, part);
+        part = [];
+        bindings = 0;
+      }
     }
     if (part.length > 0) await runAsOne(trx, part);
   }

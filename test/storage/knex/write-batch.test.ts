@@ -88,6 +88,35 @@ describeStorage('write batch', (h) => {
     assert.equal(sent.length, dialect.engine === 'postgres' ? 2 : inserts);
   });
 
+  test('a statement with its own WITH is sent on its own, between the others', async () => {
+    const storage = await h.open();
+    const { knex, dialect } = storage;
+    await knex('event_edges').insert(edge(0));
+    const sent = await statementsOf(knex, () =>
+      knex.transaction(async (trx) => {
+        const writes = new WriteBatch(dialect);
+        writes.rows('event_auth_edges', [{ event_id: '$e1', auth_event_id: '$create' }]);
+        // PostgreSQL refuses this data-modifying WITH nested in another; SQLite has no data-modifying WITH.
+        const moved = ['$moved', '$p0', '!r:x'];
+        writes.add(
+          dialect.engine === 'postgres'
+            ? trx.raw('WITH gone AS (DELETE FROM event_edges WHERE event_id = ? RETURNING event_id) INSERT INTO event_edges (event_id, prev_event_id, room_id) SELECT ?, ?, ? FROM gone', ['$e0', ...moved])
+            : trx.raw('WITH src(a, b, c) AS (VALUES (?, ?, ?)) INSERT INTO event_edges (event_id, prev_event_id, room_id) SELECT a, b, c FROM src', moved),
+        );
+        if (dialect.engine !== 'postgres') writes.add(trx('event_edges').where('event_id', '$e0').del());
+        writes.add(trx('event_edges').insert(edge(2)));
+        await writes.flush(trx);
+      }),
+    );
+    assert.equal(sent.length, dialect.engine === 'postgres' ? 3 : 4);
+    const ids: Array<{ event_id: string }> = await knex('event_edges').select('event_id').orderBy('event_id');
+    assert.deepEqual(
+      ids.map((r) => r.event_id),
+      ['$e2', '$moved'],
+    );
+    assert.equal(await countRows(knex, 'event_auth_edges'), 1);
+  });
+
   test('one failing write rolls back the others with the transaction', async () => {
     const storage = await h.open();
     const { knex, dialect } = storage;
