@@ -199,7 +199,7 @@ export class KnexPushStore implements PushStore {
 
   async addPushActions(rows: readonly PushActionRow[]): Promise<void> {
     const writes = new WriteBatch(this.dialect);
-    insertActions(writes, this.knex, this.dialect, rows);
+    insertActions(writes, this.dialect, rows);
     await writes.flush(this.knex);
   }
 
@@ -448,7 +448,7 @@ export class KnexPushStore implements PushStore {
 
   async enqueuePush(rows: ReadonlyArray<Omit<PushQueueRow, 'id' | 'attempts'>>): Promise<void> {
     const writes = new WriteBatch(this.dialect);
-    insertQueue(writes, this.knex, this.dialect, rows);
+    insertQueue(writes, rows);
     await writes.flush(this.knex);
   }
 
@@ -476,8 +476,8 @@ export class KnexPushStore implements PushStore {
  * the push store's own transaction, or the room writer's, which writes them with the events they belong to.
  */
 export function writePushEvaluation(writes: WriteBatch, db: Knex, dialect: Dialect, batch: PushEvaluationBatch): void {
-  insertActions(writes, db, dialect, batch.actions);
-  insertQueue(writes, db, dialect, batch.queue);
+  insertActions(writes, dialect, batch.actions);
+  insertQueue(writes, batch.queue);
   if (batch.position !== null) writes.add(setPositionQuery(db, batch.position.stream, batch.position.instance, batch.position.value, Date.now()));
 }
 
@@ -494,16 +494,16 @@ function stagesOn(dialect: Dialect): boolean {
   return dialect.engine === 'sqlite';
 }
 
-function insertActions(writes: WriteBatch, db: Knex, dialect: Dialect, rows: readonly PushActionRow[]): void {
+function insertActions(writes: WriteBatch, dialect: Dialect, rows: readonly PushActionRow[]): void {
   if (rows.length === 0) return;
   const perEvent = new Map<number, number>();
   for (const r of rows) perEvent.set(r.streamOrdering, (perEvent.get(r.streamOrdering) ?? 0) + 1);
   const staged = (r: PushActionRow) => stagesOn(dialect) && (perEvent.get(r.streamOrdering) ?? 0) >= STAGE_MIN_ROWS;
-  insertActionRows(writes, db, dialect, STAGING, rows.filter(staged), ['room_id', 'stream_ordering', 'user_id']);
-  insertActionRows(writes, db, dialect, ACTIONS, rows.filter((r) => !staged(r)), ['user_id', 'stream_ordering']);
+  insertActionRows(writes, STAGING, rows.filter(staged), ['room_id', 'stream_ordering', 'user_id']);
+  insertActionRows(writes, ACTIONS, rows.filter((r) => !staged(r)), ['user_id', 'stream_ordering']);
 }
 
-function insertActionRows(writes: WriteBatch, db: Knex, dialect: Dialect, table: string, rows: readonly PushActionRow[], key: string[]): void {
+function insertActionRows(writes: WriteBatch, table: string, rows: readonly PushActionRow[], key: string[]): void {
   if (rows.length === 0) return;
   const dbRows = rows.map((r) => ({
     user_id: r.userId,
@@ -516,13 +516,10 @@ function insertActionRows(writes: WriteBatch, db: Knex, dialect: Dialect, table:
     actions_json: JSON.stringify(r.actions),
     ts: r.ts,
   }));
-  const size = dialect.batchSize(9);
-  for (let i = 0; i < dbRows.length; i += size) {
-    writes.add(db(table).insert(dbRows.slice(i, i + size)).onConflict(key).ignore());
-  }
+  writes.rows(table, dbRows, key);
 }
 
-function insertQueue(writes: WriteBatch, db: Knex, dialect: Dialect, rows: ReadonlyArray<Omit<PushQueueRow, 'id' | 'attempts'>>): void {
+function insertQueue(writes: WriteBatch, rows: ReadonlyArray<Omit<PushQueueRow, 'id' | 'attempts'>>): void {
   if (rows.length === 0) return;
   const dbRows = rows.map((r) => ({
     pusher_id: r.pusherId,
@@ -534,8 +531,5 @@ function insertQueue(writes: WriteBatch, db: Knex, dialect: Dialect, rows: Reado
     next_attempt_ts: r.nextAttemptTs,
     created_ts: r.nextAttemptTs,
   }));
-  const size = dialect.batchSize(8);
-  for (let i = 0; i < dbRows.length; i += size) {
-    writes.add(db('push_queue').insert(dbRows.slice(i, i + size)).onConflict(['pusher_id', 'event_id']).ignore());
-  }
+  writes.rows('push_queue', dbRows, ['pusher_id', 'event_id']);
 }

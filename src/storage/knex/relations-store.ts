@@ -202,10 +202,7 @@ export async function writeIndexRows(db: Knex.Transaction, dialect: Dialect, bat
     origin_server_ts: r.originServerTs,
     is_state: r.isState,
   }));
-  const size = dialect.batchSize(10);
-  for (let i = 0; i < rows.length; i += size) {
-    writes.add(db('event_relations').insert(rows.slice(i, i + size)).onConflict('event_id').ignore());
-  }
+  writes.rows('event_relations', rows, ['event_id']);
   const search = searchDialect(dialect);
   await search.insert(db, batch.search, writes);
   if (batch.redacted.length > 0) {

@@ -111,7 +111,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
       const stale = trx('forward_extremities').where('room_id', batch.roomId);
       writes.add((ids.length > 0 ? stale.whereNotIn('event_id', ids) : stale).del());
       const rows = ids.map((eventId) => ({ room_id: batch.roomId, event_id: eventId }));
-      if (rows.length > 0) writes.add(trx('forward_extremities').insert(rows).onConflict(['room_id', 'event_id']).ignore());
+      writes.rows('forward_extremities', rows, ['room_id', 'event_id']);
     }
     if (batch.newCurrentState !== null) {
       // It may read back events of earlier batches of this transaction.

@@ -117,6 +117,55 @@ describeStorage('write batch', (h) => {
     assert.equal(await countRows(knex, 'event_auth_edges'), 1);
   });
 
+  test('rows keep their values (text, numbers, booleans, null), skip stored keys when asked, and survive a lone surrogate', async () => {
+    const storage = await h.open();
+    const { knex, dialect } = storage;
+    const action = (user: string, ordering: number, threadId: string, highlight: boolean) => ({
+      user_id: user,
+      event_id: `$e${ordering}`,
+      room_id: '!r:x',
+      stream_ordering: ordering,
+      thread_id: threadId,
+      notify: true,
+      highlight,
+      actions_json: '["notify"]',
+      ts: 1_700_000_000_123,
+    });
+    await knex('event_push_actions').insert(action('@a:x', 1, 'main', false));
+    await knex.transaction(async (trx) => {
+      const writes = new WriteBatch(dialect);
+      const key = ['user_id', 'stream_ordering'];
+      // The first collides with the stored row, the third with the second: both are skipped.
+      writes.rows('event_push_actions', [action('@a:x', 1, '$t', true), action('@b:x', 2, '$thread', true)], key);
+      writes.rows('event_push_actions', [action('@b:x', 2, 'main', false)], key);
+      writes.rows('event_relations', [
+        { event_id: '$r1', relates_to_id: '$e1', rel_type: 'm.annotation', room_id: '!r:x', sender: '@a:x', type: 'm.reaction', aggregation_key: 'bad \ud800 key', stream_ordering: 3, origin_server_ts: 5, is_state: false },
+        { event_id: '$r2', relates_to_id: '$e1', rel_type: 'm.annotation', room_id: '!r:x', sender: '@a:x', type: 'm.reaction', aggregation_key: '👍', stream_ordering: 4, origin_server_ts: 6, is_state: false },
+        { event_id: '$r3', relates_to_id: '$e1', rel_type: 'm.thread', room_id: '!r:x', sender: '@a:x', type: 'm.room.message', aggregation_key: null, stream_ordering: 5, origin_server_ts: 7, is_state: true },
+      ]);
+      await writes.flush(trx);
+    });
+    const rows: Array<Record<string, unknown>> = await knex('event_push_actions').select('*').orderBy('stream_ordering');
+    assert.deepEqual(
+      rows.map((r) => [r.user_id, Number(r.stream_ordering), r.thread_id, Boolean(r.highlight), Number(r.ts)]),
+      [
+        ['@a:x', 1, 'main', false, 1_700_000_000_123],
+        ['@b:x', 2, '$thread', true, 1_700_000_000_123],
+      ],
+    );
+    const relations: Array<{ aggregation_key: string | null; is_state: unknown }> = await knex('event_relations').select('aggregation_key', 'is_state').orderBy('stream_ordering');
+    assert.deepEqual(
+      relations.slice(1).map((r) => [r.aggregation_key, Boolean(r.is_state)]),
+      [
+        ['👍', false],
+        [null, true],
+      ],
+    );
+    // Stored with replacement characters (how many is the engine's affair), not refused.
+    const odd = relations[0]?.aggregation_key ?? '';
+    assert.match(odd, /^bad \ufffd+ key$/);
+  });
+
   test('one failing write rolls back the others with the transaction', async () => {
     const storage = await h.open();
     const { knex, dialect } = storage;
