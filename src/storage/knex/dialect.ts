@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { StorageEngine } from '../interfaces/index.js';
+import { jsonInserts, runCombined, runOneByOne, valuesInserts, type Row, type Weighed } from './dialect-writes.js';
 
 /**
  * The few places SQLite and PostgreSQL differ. Stores ask this object instead of branching on
@@ -36,6 +37,13 @@ export interface Dialect {
     conflictColumns: readonly string[],
     updateColumns?: readonly string[],
   ): Promise<void>;
+  /**
+   * Statements inserting `rows` of one table (same columns), skipping rows whose `ignoreConflictsOn` key is
+   * stored: multi-row INSERTs, or on PostgreSQL one JSON parameter per up to 5,000 rows (dialect-writes.ts).
+   */
+  insertRows(db: Knex, table: string, rows: readonly Row[], ignoreConflictsOn: readonly string[] | null): Weighed[];
+  /** Runs writes whose results nobody reads, in order: one by one (SQLite), or combined into few statements (PostgreSQL). */
+  runWrites(db: Knex, statements: readonly Weighed[]): Promise<void>;
   /** Rows per INSERT so that rows of `columnsPerRow` parameters stay under both limits. */
   batchSize(columnsPerRow: number): number;
   /** SQL for the server name of a user id column (all after the first ':'), so DISTINCT runs in the database. */
@@ -122,6 +130,8 @@ export function sqliteDialect(): Dialect {
     batchSize,
     serverOfUserIdSql: (column) => `substr(${column}, instr(${column}, ':') + 1)`,
     timelineSlicesSql: null,
+    insertRows: (db, table, rows, ignoreConflictsOn) => valuesInserts(db, table, rows, ignoreConflictsOn, batchSize),
+    runWrites: (_db, statements) => runOneByOne(statements),
   };
 }
 
@@ -138,6 +148,8 @@ export function postgresDialect(): Dialect {
     upsert: makeUpsert(batchSize),
     batchSize,
     serverOfUserIdSql: (column) => `substr(${column}, strpos(${column}, ':') + 1)`,
+    insertRows: (db, table, rows, ignoreConflictsOn) => jsonInserts(db, table, rows, ignoreConflictsOn, batchSize),
+    runWrites: runCombined,
     timelineSlicesSql: (slices, limit, columns) => ({
       sql:
         `select r.req, ${columns.map((c) => `e.${c}`).join(', ')} ` +

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Dialect } from './dialect.js';
+import type { Row, Statement, Weighed } from './dialect-writes.js';
 
 // Writes of a room-writer transaction: the events, their edges, event_state, transaction ids, forward
 // extremities, push actions, index rows and positions. They are collected and written together just before
@@ -16,29 +17,13 @@ import type { Dialect } from './dialect.js';
 //   VALUES list of a parameter per cell: a big room's message has a push-action row per member, and 1,200 rows
 //   of 9 columns cost knex, pg and the server's parser ~18 ms as parameters against ~12 ms as JSON (measured).
 //   Only rows of plain values (strings, numbers, booleans, null) go that way; JSON has no other kinds.
-
-type Row = Record<string, unknown>;
-type Statement = Knex.QueryBuilder | Knex.Raw;
-/** A statement and what it counts for against MAX_BINDINGS when not its parameters (a JSON row set: its cells). */
-type Weighed = { statement: Statement; weight: number | null };
-
-/** Most bind parameters in one combined statement (PostgreSQL's protocol allows 65,535); a JSON row set counts its cells. */
-const MAX_BINDINGS = 30_000;
-/** Most rows in one JSON parameter. */
-const JSON_ROWS = 5_000;
+// How each engine does it is the dialect's (dialect.ts, dialect-writes.ts); this only collects.
 
 interface TableRows {
   rows: Row[];
   /** Columns of a unique key: rows that collide with a stored one are skipped. */
   ignoreConflictsOn: readonly string[] | null;
 }
-
-/**
- * A value JSON carries exactly: a lone surrogate (client-sent JSON may hold one) would be an escape PostgreSQL's
- * JSON parser refuses, where a parameter stores U+FFFD; such rows keep the parameter path.
- */
-const plain = (v: unknown) =>
-  v === null || (typeof v === 'string' && v.isWellFormed()) || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 
 export class WriteBatch {
   /** Rows per table, in the order tables were first used (also the order they are written in). */
@@ -70,64 +55,10 @@ export class WriteBatch {
    */
   async flush(trx: Knex): Promise<void> {
     const statements: Weighed[] = [];
-    for (const [table, { rows, ignoreConflictsOn }] of this.tables) statements.push(...this.inserts(trx, table, rows, ignoreConflictsOn));
+    for (const [table, { rows, ignoreConflictsOn }] of this.tables) statements.push(...this.dialect.insertRows(trx, table, rows, ignoreConflictsOn));
     statements.push(...this.statements.map((statement) => ({ statement, weight: null })));
     this.tables.clear();
     this.statements = [];
-    if (this.dialect.engine !== 'postgres') {
-      for (const { statement } of statements) await statement;
-      return;
-    }
-    let part: Knex.Sql[] = [];
-    let bindings = 0;
-    for (const s of statements) {
-      const sql = s.statement.toSQL();
-      const weight = s.weight ?? sql.bindings.length;
-      // A statement with its own WITH cannot be nested in one (PostgreSQL keeps data-modifying WITH at the top).
-      const alone = /^\s*with\b/i.test(sql.sql);
-      if (part.length > 0 && (alone || bindings + weight > MAX_BINDINGS)) {
-        await runAsOne(trx, part);
-        part = [];
-        bindings = 0;
-      }
-      part.push(sql);
-      bindings += weight;
-      if (alone) {
-        await runAsOne(trx, part);
-        part = [];
-        bindings = 0;
-      }
-    }
-    if (part.length > 0) await runAsOne(trx, part);
+    await this.dialect.runWrites(trx, statements);
   }
-
-  private inserts(trx: Knex, table: string, rows: readonly Row[], ignoreConflictsOn: readonly string[] | null): Weighed[] {
-    const columns = Object.keys(rows[0] as Row);
-    const out: Weighed[] = [];
-    if (this.dialect.engine === 'postgres' && rows.every((r) => columns.every((c) => plain(r[c])))) {
-      const cols = columns.map(() => '??').join(', ');
-      const conflict = ignoreConflictsOn === null ? '' : ` ON CONFLICT (${ignoreConflictsOn.map(() => '??').join(', ')}) DO NOTHING`;
-      const sql = `INSERT INTO ?? (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::??, ?)${conflict}`;
-      for (let i = 0; i < rows.length; i += JSON_ROWS) {
-        const part = rows.slice(i, i + JSON_ROWS);
-        const statement = trx.raw(sql, [table, ...columns, ...columns, table, JSON.stringify(part), ...(ignoreConflictsOn ?? [])]);
-        out.push({ statement, weight: part.length * columns.length });
-      }
-      return out;
-    }
-    const size = this.dialect.batchSize(columns.length);
-    for (let i = 0; i < rows.length; i += size) {
-      const insert = trx(table).insert(rows.slice(i, i + size));
-      out.push({ statement: ignoreConflictsOn === null ? insert : insert.onConflict([...ignoreConflictsOn]).ignore(), weight: null });
-    }
-    return out;
-  }
-}
-
-/** `WITH w0 AS (first), w1 AS (second) last`: one statement, one round trip. */
-async function runAsOne(trx: Knex, part: readonly Knex.Sql[]): Promise<void> {
-  const last = part.length - 1;
-  const withs = part.slice(0, last).map((s, i) => `w${i} AS (${s.sql})`);
-  const sql = withs.length === 0 ? (part[last] as Knex.Sql).sql : `WITH ${withs.join(', ')} ${(part[last] as Knex.Sql).sql}`;
-  await trx.raw(sql, part.flatMap((s) => [...s.bindings]));
 }

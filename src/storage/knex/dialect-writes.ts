@@ -1,0 +1,86 @@
+import type { Knex } from 'knex';
+
+// How each engine sends a batch of writes nobody reads the results of (write-batch.ts says why): part of the
+// dialect (dialect.ts), so stores and the batch itself never branch on the engine.
+
+export type Row = Record<string, unknown>;
+export type Statement = Knex.QueryBuilder | Knex.Raw;
+/** A statement and what it counts for against a combined statement's budget when not its parameters. */
+export type Weighed = { statement: Statement; weight: number | null };
+
+/** Most bind parameters in one combined statement (PostgreSQL's protocol allows 65,535); a JSON row set counts its cells. */
+const MAX_BINDINGS = 30_000;
+/** Most rows in one JSON parameter. */
+const JSON_ROWS = 5_000;
+
+/**
+ * A value JSON carries exactly: a lone surrogate (client-sent JSON may hold one) would be an escape PostgreSQL's
+ * JSON parser refuses, where a parameter stores U+FFFD; such rows keep the parameter path.
+ */
+const plain = (v: unknown) =>
+  v === null || (typeof v === 'string' && v.isWellFormed()) || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+
+/** Multi-row INSERTs of at most `batchSize(columns)` rows each (both engines; PostgreSQL's fallback). */
+export function valuesInserts(db: Knex, table: string, rows: readonly Row[], ignoreConflictsOn: readonly string[] | null, batchSize: (columns: number) => number): Weighed[] {
+  const size = batchSize(Object.keys(rows[0] as Row).length);
+  const out: Weighed[] = [];
+  for (let i = 0; i < rows.length; i += size) {
+    const insert = db(table).insert(rows.slice(i, i + size));
+    out.push({ statement: ignoreConflictsOn === null ? insert : insert.onConflict([...ignoreConflictsOn]).ignore(), weight: null });
+  }
+  return out;
+}
+
+/** PostgreSQL: rows as one JSON parameter expanded by json_populate_recordset, where every value is plain. */
+export function jsonInserts(db: Knex, table: string, rows: readonly Row[], ignoreConflictsOn: readonly string[] | null, batchSize: (columns: number) => number): Weighed[] {
+  const columns = Object.keys(rows[0] as Row);
+  if (!rows.every((r) => columns.every((c) => plain(r[c])))) return valuesInserts(db, table, rows, ignoreConflictsOn, batchSize);
+  const cols = columns.map(() => '??').join(', ');
+  const conflict = ignoreConflictsOn === null ? '' : ` ON CONFLICT (${ignoreConflictsOn.map(() => '??').join(', ')}) DO NOTHING`;
+  const sql = `INSERT INTO ?? (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::??, ?)${conflict}`;
+  const out: Weighed[] = [];
+  for (let i = 0; i < rows.length; i += JSON_ROWS) {
+    const part = rows.slice(i, i + JSON_ROWS);
+    const statement = db.raw(sql, [table, ...columns, ...columns, table, JSON.stringify(part), ...(ignoreConflictsOn ?? [])]);
+    out.push({ statement, weight: part.length * columns.length });
+  }
+  return out;
+}
+
+/** SQLite: one after another (in-process, no round trip to save). */
+export async function runOneByOne(statements: readonly Weighed[]): Promise<void> {
+  for (const { statement } of statements) await statement;
+}
+
+/** PostgreSQL: as few statements as the budget allows, each a chain of data-modifying WITH queries. */
+export async function runCombined(db: Knex, statements: readonly Weighed[]): Promise<void> {
+  let part: Knex.Sql[] = [];
+  let bindings = 0;
+  for (const s of statements) {
+    const sql = s.statement.toSQL();
+    const weight = s.weight ?? sql.bindings.length;
+    // A statement with its own WITH cannot be nested in one (PostgreSQL keeps data-modifying WITH at the top).
+    const alone = /^\s*with\b/i.test(sql.sql);
+    if (part.length > 0 && (alone || bindings + weight > MAX_BINDINGS)) {
+      await runAsOne(db, part);
+      part = [];
+      bindings = 0;
+    }
+    part.push(sql);
+    bindings += weight;
+    if (alone) {
+      await runAsOne(db, part);
+      part = [];
+      bindings = 0;
+    }
+  }
+  if (part.length > 0) await runAsOne(db, part);
+}
+
+/** `WITH w0 AS (first), w1 AS (second) last`: one statement, one round trip. */
+async function runAsOne(db: Knex, part: readonly Knex.Sql[]): Promise<void> {
+  const last = part.length - 1;
+  const withs = part.slice(0, last).map((s, i) => `w${i} AS (${s.sql})`);
+  const sql = withs.length === 0 ? (part[last] as Knex.Sql).sql : `WITH ${withs.join(', ')} ${(part[last] as Knex.Sql).sql}`;
+  await db.raw(sql, part.flatMap((s) => [...s.bindings]));
+}
