@@ -42,7 +42,8 @@ const FULL_STATE_POLL_MS = 100;
 
 /**
  * A room joined with partial state knows few of its members until the background resync ends; member lists
- * wait for it (as Synapse's do), up to a bound after which they answer with the members known so far.
+ * and a remote user's member event wait for it (as Synapse's do), up to a bound after which they answer with
+ * what is known so far.
  */
 async function awaitFullState(ctx: ReaderContext, roomId: RoomId): Promise<void> {
   const end = ctx.now() + FULL_STATE_WAIT_MS;
@@ -92,6 +93,8 @@ export async function getStateEvent(
   const access = await assertUserInRoomOrVisible(ctx.store, roomId, requester.userId);
   let event: StoredEvent | undefined;
   if (access.upTo === null) {
+    // Partial state holds every non-member event and our own users' memberships, not other servers' members.
+    if (type === 'm.room.member' && !stateKey.endsWith(`:${ctx.config.serverName}`)) await awaitFullState(ctx, roomId);
     event = await ctx.store.getCurrentStateEvent(roomId, type, stateKey);
   } else {
     const id = (await readableStateIds(ctx, access)).get(`${type}\u0000${stateKey}`);

@@ -93,6 +93,19 @@ describe('federation: joining a large room with partial state', () => {
     const sync = await api(hs2, bob, 'GET', '/_matrix/client/v3/sync?timeout=0');
     assert.ok(roomId in ((sync.body.rooms as { join?: Record<string, unknown> }).join ?? {}), 'sync shows the room');
 
+    // A member event of hs1's user is not in the partial state: its read waits for the resync (held back
+    // here) instead of answering 404; hs2's own user's is there and answers at once.
+    const own = await api(hs2, bob, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.member/${enc(bob.userId)}`);
+    assert.equal(own.body.membership, 'join');
+    const abort = new AbortController();
+    const remote = fetch(`${hs2.server.baseUrl}/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.member/${enc(member.userId)}`, {
+      headers: { Authorization: `Bearer ${bob.accessToken}` },
+      signal: abort.signal,
+    }).then((r) => r.status, () => 'aborted');
+    const early = await Promise.race([remote, new Promise((r) => setTimeout(() => r('waiting'), 500))]);
+    abort.abort();
+    assert.equal(early, 'waiting');
+
     await send(hs2, bob, roomId, 'hello from a partial join');
     await until('hs1 sees the first message', async () => (await bodies(hs1, alice, roomId)).includes('hello from a partial join'));
     // A member hs2 has never heard of: its message is authorised by its own auth events while partial.
@@ -111,6 +124,8 @@ describe('federation: joining a large room with partial state', () => {
     assert.ok(joined.includes(member.userId) && joined.includes(alice.userId) && joined.includes(bob.userId));
     const members = await api(hs2, bob, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/members?membership=join`);
     assert.equal((members.body.chunk as unknown[]).length, MEMBERS + 1);
+    const remote = await api(hs2, bob, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.member/${enc(member.userId)}`);
+    assert.equal(remote.body.membership, 'join');
     // Events after the resync are judged on the full state.
     await send(hs1, member, roomId, 'after the resync');
     await until('hs2 sees a message after the resync', async () => (await bodies(hs2, bob, roomId)).includes('after the resync'));
