@@ -105,8 +105,9 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
       await this.persistOne(trx, ev, localAfter, written, writes);
     }
     if (batch.newForwardExtremities !== null && !supersededExtremities) {
-      // Kept tips are neither deleted nor inserted: in one combined statement (write-batch.ts) a delete does not
-      // see what an insert adds, and an insert would collide with the row being deleted.
+      // Tips that stay are not deleted, and their insert is skipped as a conflict: in one combined statement
+      // (write-batch.ts) a delete does not see what an insert adds, and an insert would collide with a row
+      // being deleted.
       const ids = [...new Set(batch.newForwardExtremities)];
       const stale = trx('forward_extremities').where('room_id', batch.roomId);
       writes.add((ids.length > 0 ? stale.whereNotIn('event_id', ids) : stale).del());
