@@ -5,9 +5,13 @@ import { buildConfig } from '../../src/config/build.js';
 import type { Config } from '../../src/config/types.js';
 import { createLogger, type Logger, type LogLevel } from '../../src/http/logger.js';
 import { startHomeserver, type ListenAddress } from '../../src/main.js';
+import { createServerDatabase, postgresTestUrl } from './storage.js';
 
 // Boots the real server (startHomeserver, the same path `hearth start` takes) on 127.0.0.1 with a random port,
 // SQLite and a fresh signing key in a temp directory that close() deletes. Integration tests build on this.
+// HS_TEST_SERVER_ENGINE=postgres (with HS_TEST_POSTGRES) gives each server started here a PostgreSQL database
+// of its own instead, dropped with it, so the server-level suites can be run on that engine too; a test that
+// chooses its database keeps it.
 
 export interface TestServer {
   /** e.g. http://127.0.0.1:41234 (no trailing slash) */
@@ -92,20 +96,30 @@ export async function bootTestServer(config: Config, dir: string, opts: TestServ
   };
 }
 
+/** The database HS_TEST_SERVER_ENGINE asks for, when the test did not choose one; null: SQLite in the directory. */
+async function serverDatabase(overrides: Partial<Config>): Promise<{ overrides: Partial<Config>; drop(): Promise<void> }> {
+  const admin = postgresTestUrl();
+  if (process.env.HS_TEST_SERVER_ENGINE !== 'postgres' || admin === null || overrides.database !== undefined) return { overrides, drop: async () => undefined };
+  const db = await createServerDatabase(admin);
+  return { overrides: { ...overrides, database: db.config }, drop: db.drop };
+}
+
 export async function startTestServer(overrides: Partial<Config> = {}, opts: TestServerOptions = {}): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'hearth-test-'));
+  const db = await serverDatabase(overrides);
+  const remove = () => rm(dir, { recursive: true, force: true }).finally(() => db.drop());
   try {
-    const server = await bootTestServer(testServerConfig(dir, overrides), dir, opts);
+    const server = await bootTestServer(testServerConfig(dir, db.overrides), dir, opts);
     let closed: Promise<void> | null = null;
     return {
       ...server,
       close() {
-        closed ??= server.close().finally(() => rm(dir, { recursive: true, force: true }));
+        closed ??= server.close().finally(remove);
         return closed;
       },
     };
   } catch (e) {
-    await rm(dir, { recursive: true, force: true });
+    await remove();
     throw e;
   }
 }
@@ -122,10 +136,11 @@ export interface RestartableServer {
 
 export async function restartableServer(overrides: Partial<Config> = {}, opts: TestServerOptions = {}): Promise<RestartableServer> {
   const dir = await mkdtemp(join(tmpdir(), 'hearth-restart-'));
-  const config = testServerConfig(dir, overrides);
+  const db = await serverDatabase(overrides);
+  const config = testServerConfig(dir, db.overrides);
   return {
     config,
     boot: () => bootTestServer(config, dir, opts),
-    dispose: () => rm(dir, { recursive: true, force: true }),
+    dispose: () => rm(dir, { recursive: true, force: true }).finally(() => db.drop()),
   };
 }

@@ -80,6 +80,26 @@ function randomName(prefix: string): string {
 }
 
 /**
+ * A throw-away PostgreSQL database of its own (for a whole server), created on the admin connection `adminUrl`;
+ * drop() ends its connections and removes it.
+ */
+export async function createServerDatabase(adminUrl: string): Promise<{ config: DatabaseConfig; drop(): Promise<void> }> {
+  const name = randomName('hs_server_');
+  await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const config: DatabaseConfig = { engine: 'postgres', host: null, port: null, user: null, password: null, database: null, connectionString: url.toString(), poolMin: 0, poolMax: 10 };
+  return {
+    config,
+    drop: () =>
+      withClient(adminUrl, async (c) => {
+        await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+        await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
+      }),
+  };
+}
+
+/**
  * One fresh database per suite (CREATE DATABASE is slow, ~0.1-0.5 s), and within it one fresh
  * schema per `createDatabase()`, selected through the connection's search_path. Each test thus
  * still starts from an empty namespace; the database is dropped when the suite ends.
