@@ -5,13 +5,12 @@
 // the process CPU per sync (the in-process client's share is small: one request).
 import { createRoom, pool, registerUsers, sendText, sync, type User } from './lib/client.js';
 import { startBenchServer } from './lib/server.js';
-import { timePostgresStatements } from './lib/pg-statements.js';
-import { timeSqliteStatements } from './lib/sqlite-statements.js';
+import { timeStatements } from './lib/pg-statements.js';
 
 const roomCount = Number(process.argv[2] ?? 1000);
 const repeats = Number(process.argv[3] ?? 3);
 const engine = process.argv[4] === 'postgres' ? 'postgres' : 'sqlite';
-const times = engine === 'postgres' ? timePostgresStatements() : timeSqliteStatements();
+const times = timeStatements(engine);
 const { spent, runs } = times;
 
 const server = await startBenchServer(engine, { child: false });

@@ -6,8 +6,7 @@ import { createRequire } from 'node:module';
 import type { User } from './lib/client.js';
 import { call, pool, sendText, sync } from './lib/client.js';
 import { startBenchServer } from './lib/server.js';
-import { timePostgresStatements } from './lib/pg-statements.js';
-import { timeSqliteStatements } from './lib/sqlite-statements.js';
+import { timeStatements } from './lib/pg-statements.js';
 import { buildFixture } from './scenarios/send.js';
 
 // `fanout N`: instead, N members long-poll one room and one message wakes them all (per woken sync).
@@ -20,7 +19,7 @@ const senders = fanoutMode ? 1 : Math.min(clients, Number(process.argv[4] ?? cli
 const Database = createRequire(import.meta.url)('better-sqlite3') as { prototype: { prepare(sql: string): unknown } };
 // HS_BENCH_ENGINE=postgres (with HS_TEST_POSTGRES): PostgreSQL, each statement's time including its round trip.
 const engine = process.env.HS_BENCH_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
-const times = engine === 'postgres' ? timePostgresStatements() : timeSqliteStatements();
+const times = timeStatements(engine);
 const { spent, runs } = times;
 const counts = new Map<string, number>();
 const prepare = Database.prototype.prepare;

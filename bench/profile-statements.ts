@@ -3,16 +3,15 @@
 // 50 members, 1 client: the send scenario's one client in a 50-member room; postgres needs HS_TEST_POSTGRES and
 // its times include each statement's round trip). Unlike profile-queries.ts, which counts a few sends, this
 // runs long enough for WAL checkpoints and the database's growth to show in the figures.
-import { timePostgresStatements } from './lib/pg-statements.js';
+import { timeStatements } from './lib/pg-statements.js';
 import { startBenchServer } from './lib/server.js';
-import { timeSqliteStatements } from './lib/sqlite-statements.js';
 import { buildFixture, sendLoad } from './scenarios/send.js';
 
 const seconds = Number(process.argv[2] ?? 8);
 const members = Number(process.argv[3] ?? 50);
 const clients = Math.min(members, Number(process.argv[4] ?? 1));
 const engine = process.argv[5] === 'postgres' ? 'postgres' : 'sqlite';
-const times = engine === 'postgres' ? timePostgresStatements() : timeSqliteStatements();
+const times = timeStatements(engine);
 const server = await startBenchServer(engine, { child: false });
 try {
   const fx = await buildFixture(server.baseUrl, members, [1], [members]);

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { StatementTimes } from './sqlite-statements.js';
+import { timeSqliteStatements, type StatementTimes } from './sqlite-statements.js';
 
 // Counts every node-postgres query run in this process, by statement text, with the time from sending it to
 // its answer (round trip included: on PostgreSQL that wait is what many small statements cost). For profiling
@@ -38,4 +38,9 @@ export function timePostgresStatements(): StatementTimes {
     return result;
   };
   return times;
+}
+
+/** The statement timer of `engine` (each wraps its driver once). */
+export function timeStatements(engine: 'sqlite' | 'postgres'): StatementTimes {
+  return engine === 'postgres' ? timePostgresStatements() : timeSqliteStatements();
 }

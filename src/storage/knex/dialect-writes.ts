@@ -56,25 +56,22 @@ export async function runOneByOne(statements: readonly Weighed[]): Promise<void>
 export async function runCombined(db: Knex, statements: readonly Weighed[]): Promise<void> {
   let part: Knex.Sql[] = [];
   let bindings = 0;
+  const send = async () => {
+    if (part.length > 0) await runAsOne(db, part);
+    part = [];
+    bindings = 0;
+  };
   for (const s of statements) {
     const sql = s.statement.toSQL();
     const weight = s.weight ?? sql.bindings.length;
     // A statement with its own WITH cannot be nested in one (PostgreSQL keeps data-modifying WITH at the top).
     const alone = /^\s*with\b/i.test(sql.sql);
-    if (part.length > 0 && (alone || bindings + weight > MAX_BINDINGS)) {
-      await runAsOne(db, part);
-      part = [];
-      bindings = 0;
-    }
+    if (alone || bindings + weight > MAX_BINDINGS) await send();
     part.push(sql);
     bindings += weight;
-    if (alone) {
-      await runAsOne(db, part);
-      part = [];
-      bindings = 0;
-    }
+    if (alone) await send();
   }
-  if (part.length > 0) await runAsOne(db, part);
+  await send();
 }
 
 /** `WITH w0 AS (first), w1 AS (second) last`: one statement, one round trip. */
