@@ -20,6 +20,12 @@ import type { AppserviceEntry } from './registry.js';
 // otherwise scan new events from the service's position and store the interesting ones as the next
 // transaction (body and position move together in one DB transaction). One transaction in flight, so the
 // service sees events in stream order; retries reuse the stored txn id and body byte for byte.
+//
+// The queue is the only writer of its service's position and transactions, so it keeps both in memory once
+// read at start instead of reading them back every round. An acknowledged transaction's row is deleted in the
+// database transaction that stores the next one, or before the queue goes idle: a busy service costs one
+// commit per transaction, not two. A crash in between resends that transaction under its txn id, which
+// services deduplicate (the spec asks them to), as a crash between the PUT and the delete always could.
 
 export interface QueueOptions {
   /** Most events in one transaction (Synapse sends at most 100). */
@@ -81,6 +87,10 @@ export class AppserviceQueue {
   private retryAtTs: number | null = null;
   private deliveredTxns = 0;
   private deliveredEvents = 0;
+  /** The events position as stored (null until the loop has read it). */
+  private position: number | null = null;
+  /** A delivered transaction whose row is not deleted yet, with its event count. */
+  private acknowledged: { txnId: number; eventCount: number } | null = null;
 
   constructor(
     readonly entry: AppserviceEntry,
@@ -110,13 +120,16 @@ export class AppserviceQueue {
 
   async status(): Promise<QueueStatus> {
     const store = this.deps.storage.appservices;
+    const acked = this.acknowledged;
     const pending = await store.countPendingTxns(this.entry.id);
+    // A delivered transaction still stored is not pending (unless its row went in the meantime).
+    const stillStored = acked !== null && acked === this.acknowledged && pending.txns > 0;
     return {
       id: this.entry.id,
       url: this.entry.reg.url,
       eventsPosition: await store.getEventsPosition(this.entry.id),
-      pendingTransactions: pending.txns,
-      pendingEvents: pending.events,
+      pendingTransactions: Math.max(0, pending.txns - (stillStored ? 1 : 0)),
+      pendingEvents: Math.max(0, pending.events - (stillStored ? acked.eventCount : 0)),
       lastSuccessTs: this.lastSuccessTs,
       lastErrorTs: this.lastErrorTs,
       lastError: this.lastError,
@@ -148,35 +161,72 @@ export class AppserviceQueue {
   private async loop(): Promise<void> {
     const store = this.deps.storage.appservices;
     const id = this.entry.id;
+    this.position = await store.getEventsPosition(id);
     // A service seen for the first time starts at the present, not at the beginning of history.
-    if ((await store.getEventsPosition(id)) === null) await store.initPosition(id, await this.deps.storage.rooms.getMaxStreamOrdering());
+    if (this.position === null) {
+      const now = await this.eventsUpTo();
+      await store.initPosition(id, now);
+      this.position = (await store.getEventsPosition(id)) ?? now;
+    }
+    // Transactions an earlier run stored and did not get acknowledged go first, oldest first.
+    let txn: PendingTxn | undefined = await store.getOldestTxn(id);
+    let fromEarlierRun = txn !== undefined;
     while (!this.closed) {
-      const txn = await store.getOldestTxn(id);
       if (txn !== undefined) {
         if (this.retryAtTs !== null && this.retryAtTs > this.deps.now()) {
           await this.sleep(this.retryAtTs - this.deps.now());
           continue;
         }
         const error = await this.send(txn.txnId, txn.body);
-        if (error === null) {
-          await store.deleteTxn(id, txn.txnId);
-          this.noteSuccess(txn.eventCount);
-        } else {
+        if (error !== null) {
           this.noteFailure(txn.txnId, error);
+          continue;
+        }
+        this.noteSuccess(txn.eventCount);
+        this.acknowledged = { txnId: txn.txnId, eventCount: txn.eventCount };
+        txn = undefined;
+        if (fromEarlierRun) {
+          await this.deleteAcknowledged();
+          txn = await store.getOldestTxn(id);
+          fromEarlierRun = txn !== undefined;
         }
         continue;
       }
-      if (!(await this.buildNext())) await this.sleep(null);
+      const next = await this.buildNext();
+      if (next === 'idle') {
+        await this.deleteAcknowledged();
+        await this.sleep(null);
+      } else if (next !== 'moved') {
+        txn = next;
+      }
     }
+    await this.deleteAcknowledged();
   }
 
-  /** Stores the next transaction (or moves past uninteresting events); false when there is nothing to do. */
-  private async buildNext(): Promise<boolean> {
+  /** The highest events position every lower event of which is committed: rooms commit out of order. */
+  private async eventsUpTo(): Promise<number> {
+    return (await this.deps.storage.streamIdGenerator('events', 'stream_ordering')).currentToken();
+  }
+
+  private async deleteAcknowledged(): Promise<void> {
+    const acked = this.acknowledged;
+    if (acked === null) return;
+    await this.deps.storage.appservices.deleteTxn(this.entry.id, acked.txnId);
+    if (this.acknowledged === acked) this.acknowledged = null;
+  }
+
+  /**
+   * Stores the next transaction and returns it; 'moved' when the scan only moved positions past what did not
+   * concern the service, 'idle' when there is nothing to do.
+   */
+  private async buildNext(): Promise<PendingTxn | 'moved' | 'idle'> {
     const { storage, options, ephemeral } = this.deps;
     const store = storage.appservices;
     const id = this.entry.id;
-    const from = (await store.getEventsPosition(id)) ?? 0;
-    const to = await storage.rooms.getMaxStreamOrdering();
+    const from = this.position ?? 0;
+    // Not MAX(stream_ordering): an event committed above one still being written would move the position
+    // past the lower one, which would then never be delivered.
+    const to = await this.eventsUpTo();
     const scanned = from < to ? await store.getEventsInRange(from, to, options.scanLimit) : [];
     const facts = memoRoomFacts(roomFacts(storage.rooms));
     const picked = [];
@@ -197,13 +247,14 @@ export class AppserviceQueue {
       let progressed = false;
       if (position > from) {
         await store.setEventsPosition(id, position);
+        this.position = position;
         progressed = true;
       }
       if (device !== null && (device.to.toDevice > device.from.toDevice || device.to.deviceLists > device.from.deviceLists)) {
         await store.setDevicePositions(id, device.to);
         progressed = true;
       }
-      return progressed;
+      return progressed ? 'moved' : 'idle';
     }
     const events = await serializeEvents(picked, { store: storage.rooms, now: this.deps.now() });
     const eph = ephemeral.drain(this.entry);
@@ -215,12 +266,22 @@ export class AppserviceQueue {
     }
     if (device !== null) await this.addDeviceData(body, device, facts, [...picked.map((e) => e.roomId), ...roomsOf(eph)]);
     const text = JSON.stringify(body);
-    const txnId = await store.createTxn(id, () => text, picked.length, position, this.deps.now(), device?.to);
+    const acked = this.acknowledged;
+    const txnId = await store.createTxn(id, {
+      body: () => text,
+      eventCount: picked.length,
+      position,
+      now: this.deps.now(),
+      ...(device ? { devicePositions: device.to } : {}),
+      ...(acked ? { acknowledged: acked.txnId } : {}),
+    });
+    this.position = position;
+    if (this.acknowledged === acked) this.acknowledged = null;
     this.deps.logger.debug(
       { appservice: id, txnId, events: picked.length, ephemeral: eph.length, toDevice: device?.toDevice.length ?? 0, position },
       'appservice transaction queued',
     );
-    return true;
+    return { txnId, body: text, eventCount: picked.length };
   }
 
   /** The to-device messages and device-list changes since the service's positions (which start at the present). */
@@ -283,6 +344,13 @@ export class AppserviceQueue {
     this.lastError = error;
     this.deps.logger.warn({ appservice: this.entry.id, txnId, error, failures: this.failures, retryInMs: delay }, 'appservice transaction failed; backing off');
   }
+}
+
+/** A stored transaction as the queue sends it. */
+interface PendingTxn {
+  txnId: number;
+  body: string;
+  eventCount: number;
 }
 
 interface DeviceScan {

@@ -14,8 +14,8 @@ describeStorage('appservice store', (h) => {
       await s.initPosition('a', 5);
       await s.initPosition('a', 99); // no-op once the row exists
       assert.equal(await s.getEventsPosition('a'), 5);
-      const t1 = await s.createTxn('a', (id) => JSON.stringify({ id }), 3, 10, 1000);
-      const t2 = await s.createTxn('a', (id) => JSON.stringify({ id }), 2, 12, 1001);
+      const t1 = await s.createTxn('a', { body: (id) => JSON.stringify({ id }), eventCount: 3, position: 10, now: 1000 });
+      const t2 = await s.createTxn('a', { body: (id) => JSON.stringify({ id }), eventCount: 2, position: 12, now: 1001 });
       assert.equal(t2, t1 + 1);
       assert.equal(await s.getEventsPosition('a'), 12);
       assert.deepEqual(await s.countPendingTxns('a'), { txns: 2, events: 5 });
@@ -27,7 +27,11 @@ describeStorage('appservice store', (h) => {
       await s.deleteTxn('a', t2);
       assert.deepEqual(await s.countPendingTxns('a'), { txns: 0, events: 0 });
       // Ids never restart after the queue drained.
-      assert.equal(await s.createTxn('a', () => '{}', 1, 13, 1002), t2 + 1);
+      assert.equal(await s.createTxn('a', { body: () => '{}', eventCount: 1, position: 13, now: 1002 }), t2 + 1);
+      // The next transaction takes the acknowledged one's row with it.
+      const t4 = await s.createTxn('a', { body: () => '{}', eventCount: 4, position: 14, now: 1003, acknowledged: t2 + 1 });
+      assert.deepEqual(await s.countPendingTxns('a'), { txns: 1, events: 4 });
+      assert.equal((await s.getOldestTxn('a'))?.txnId, t4);
       await s.setEventsPosition('b', 7);
       assert.equal(await s.getEventsPosition('b'), 7);
     } finally {
@@ -59,11 +63,11 @@ describeStorage('appservice store', (h) => {
       await s.setDevicePositions('d', { toDevice: 3, deviceLists: 4 });
       assert.deepEqual(await s.getDevicePositions('d'), { toDevice: 3, deviceLists: 4 });
       await s.initPosition('e', 1);
-      await s.createTxn('e', () => '{}', 0, 2, 1000, { toDevice: 7, deviceLists: 8 });
+      await s.createTxn('e', { body: () => '{}', eventCount: 0, position: 2, now: 1000, devicePositions: { toDevice: 7, deviceLists: 8 } });
       assert.deepEqual(await s.getDevicePositions('e'), { toDevice: 7, deviceLists: 8 });
       assert.equal(await s.getEventsPosition('e'), 2);
       // A transaction without device positions leaves them where they were.
-      await s.createTxn('e', () => '{}', 1, 3, 1001);
+      await s.createTxn('e', { body: () => '{}', eventCount: 1, position: 3, now: 1001 });
       assert.deepEqual(await s.getDevicePositions('e'), { toDevice: 7, deviceLists: 8 });
 
       const msg = (n: number) => ({ type: 'm.test', sender: '@s:x', content: { n } });

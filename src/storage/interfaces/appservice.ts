@@ -14,6 +14,17 @@ export interface PendingAppserviceTxn {
   createdTs: number;
 }
 
+export interface NewAppserviceTxn {
+  body: (txnId: number) => string;
+  eventCount: number;
+  /** The events position the transaction takes the service to. */
+  position: number;
+  now: number;
+  devicePositions?: { toDevice: number; deviceLists: number };
+  /** A delivered transaction whose row goes with this commit. */
+  acknowledged?: number;
+}
+
 /** How far the to-device and device-list streams were put into transactions (null: not started yet). */
 export interface AppserviceDevicePositions {
   toDevice: number | null;
@@ -37,17 +48,10 @@ export interface AppserviceStore {
   /** Moves the position past events none of which interested the service. */
   setEventsPosition(asId: string, position: number): Promise<void>;
   /**
-   * In one database transaction: allocates the next txn id, stores the body, and moves the events position to
-   * `position`. Returns the txn id.
+   * In one database transaction: allocates the next txn id, stores the body, moves the events position (and
+   * the device positions, when given) and deletes the `acknowledged` transaction, when given. Returns the txn id.
    */
-  createTxn(
-    asId: string,
-    body: (txnId: number) => string,
-    eventCount: number,
-    position: number,
-    now: number,
-    devicePositions?: { toDevice: number; deviceLists: number },
-  ): Promise<number>;
+  createTxn(asId: string, txn: NewAppserviceTxn): Promise<number>;
   getDevicePositions(asId: string): Promise<AppserviceDevicePositions>;
   /** Moves the device stream positions past messages and changes none of which concerned the service. */
   setDevicePositions(asId: string, positions: { toDevice: number; deviceLists: number }): Promise<void>;

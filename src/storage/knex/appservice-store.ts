@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { AppserviceDevicePositions, AppserviceStore, InboxRow, PendingAppserviceTxn, StoredEvent } from '../interfaces/index.js';
+import type { AppserviceDevicePositions, AppserviceStore, InboxRow, NewAppserviceTxn, PendingAppserviceTxn, StoredEvent } from '../interfaces/index.js';
 import type { JsonObject } from '../../types/json.js';
 import type { RoomId } from '../../types/ids.js';
 import type { Dialect } from './dialect.js';
@@ -43,24 +43,18 @@ export class KnexAppserviceStore implements AppserviceStore {
     await this.dialect.upsert(this.knex, 'appservice_stream', { as_id: asId, events_position: position }, ['as_id']);
   }
 
-  async createTxn(
-    asId: string,
-    body: (txnId: number) => string,
-    eventCount: number,
-    position: number,
-    now: number,
-    devicePositions?: { toDevice: number; deviceLists: number },
-  ): Promise<number> {
+  async createTxn(asId: string, txn: NewAppserviceTxn): Promise<number> {
     return this.knex.transaction(async (trx) => {
       const row: { last_txn_id: unknown } | undefined = await trx('appservice_stream').select('last_txn_id').where({ as_id: asId }).first();
       const txnId = (row === undefined ? 0 : toSafeNumber(row.last_txn_id, 'appservice_stream.last_txn_id')) + 1;
-      await trx('appservice_txns').insert({ as_id: asId, txn_id: txnId, body: body(txnId), event_count: eventCount, created_ts: now });
-      const devices =
-        devicePositions === undefined ? {} : { to_device_position: devicePositions.toDevice, device_lists_position: devicePositions.deviceLists };
+      if (txn.acknowledged !== undefined) await trx('appservice_txns').where({ as_id: asId, txn_id: txn.acknowledged }).delete();
+      await trx('appservice_txns').insert({ as_id: asId, txn_id: txnId, body: txn.body(txnId), event_count: txn.eventCount, created_ts: txn.now });
+      const d = txn.devicePositions;
+      const devices = d === undefined ? {} : { to_device_position: d.toDevice, device_lists_position: d.deviceLists };
       if (row === undefined) {
-        await trx('appservice_stream').insert({ as_id: asId, events_position: position, last_txn_id: txnId, ...devices });
+        await trx('appservice_stream').insert({ as_id: asId, events_position: txn.position, last_txn_id: txnId, ...devices });
       } else {
-        await trx('appservice_stream').update({ events_position: position, last_txn_id: txnId, ...devices }).where({ as_id: asId });
+        await trx('appservice_stream').update({ events_position: txn.position, last_txn_id: txnId, ...devices }).where({ as_id: asId });
       }
       return txnId;
     });
