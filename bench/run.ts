@@ -66,13 +66,8 @@ export const scenarios: Scenario[] = [
   },
   {
     name: 'appservice',
-    describe: '8: appservice transaction throughput and send-to-delivery latency for one bridge',
-    async run(quick) {
-      const { run } = await import('./appservice.js');
-      const parameters = { messages: quick ? 200 : 2000 };
-      const result = await run(parameters);
-      return { scenario: 'appservice', parameters, rows: [{ ...result }] };
-    },
+    describe: '8: appservice delivery to one bridge: events/s and send-to-bridge latency, next to the same sends without the bridge',
+    run: async (quick) => (await import('./scenarios/appservice.js')).run(quick),
   },
   {
     name: 'federation-join',

@@ -81,8 +81,8 @@ export interface PreparedConfig {
   cleanup(): Promise<void>;
 }
 
-/** Writes homeserver.yaml (port 0, fresh database) into a new temp directory. */
-export async function prepareConfig(engine: Engine): Promise<PreparedConfig> {
+/** Writes homeserver.yaml (port 0, fresh database, `extra` keys on top) into a new temp directory. */
+export async function prepareConfig(engine: Engine, extra: Record<string, unknown> = {}): Promise<PreparedConfig> {
   const dir = await mkdtemp(join(tmpdir(), 'hearth-bench-'));
   const pgDb = engine === 'postgres' ? await createPostgresDatabase() : null;
   const database = pgDb
@@ -102,6 +102,7 @@ export async function prepareConfig(engine: Engine): Promise<PreparedConfig> {
     // interleave with the figures.
     log_level: 'error',
     ...openRateLimits(),
+    ...extra,
   };
   const configPath = join(dir, 'homeserver.yaml');
   await writeFile(configPath, stringify(config));
@@ -191,8 +192,8 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startBenchServer(engine: Engine, opts: { child: boolean }): Promise<BenchServer> {
-  const prepared = await prepareConfig(engine);
+export async function startBenchServer(engine: Engine, opts: { child: boolean; extra?: Record<string, unknown> }): Promise<BenchServer> {
+  const prepared = await prepareConfig(engine, opts.extra);
   try {
     if (opts.child) {
       const { child, match } = await spawnUntil([...cliCommand().args, 'start', '--config', prepared.configPath], /listening on (http:\/\/\S+)/);
