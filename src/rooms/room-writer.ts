@@ -14,9 +14,10 @@ import { RoomLocks } from './room-lock.js';
 // orderings done after commit and only then publishes the notices (see room-lock.ts for the lock order).
 //
 // The draft a flow persisted is kept for the room's next flow: loading one reads the room's whole current
-// state, its extremities and the auth events, which was most of the reads of a message send. A kept draft is
-// used only while the room's forward extremities in the database are still the ones it ends on (one indexed
-// read), so an event persisted by any other path sends the next flow back to the database.
+// state, its extremities and the auth events, which was most of the reads of a message send. Every other
+// path that writes a room (events received over federation, a partial-state resync) goes through this
+// writer and drops the room's kept draft, so the next flow loads from the database. (Checking the database's
+// extremities against the draft's on every flow cost a round trip per message on PostgreSQL.)
 //
 // Writes go through a group commit (group-commit.ts). A flow appends under the lock, queues its events and
 // releases the lock; it resolves only after the commit. The room's next flow continues on the kept draft
@@ -87,17 +88,14 @@ export class RoomWriter {
     return version;
   }
 
-  /** The kept draft of the room if the database still ends where it does, else a freshly loaded one. */
+  /** The kept draft of the room, else a freshly loaded one. */
   private async takeDraft(version: RoomVersion, roomId: RoomId): Promise<RoomDraft> {
     const kept = this.drafts.get(roomId);
     this.drafts.delete(roomId);
-    if (kept !== undefined && kept.version.id === version.id && this.lineages.get(kept)?.failed !== true) {
-      // Only this writer writes the room, and the draft holds its uncommitted events.
-      if (this.committer.hasPending(roomId)) return this.continue(kept);
-      const current = await this.deps.storage.rooms.getForwardExtremities(roomId);
-      const ours = new Set(kept.extremityIds());
-      if (current.length === ours.size && current.every((id) => ours.has(id))) return this.continue(kept);
-    }
+    // Only this writer writes a room's events and extremities (the store's room writes are called from here
+    // alone), and every write but a flow's own commit drops the room's kept draft: a kept draft that did not
+    // fail ends where the database does, or will once its pending events commit.
+    if (kept !== undefined && kept.version.id === version.id && this.lineages.get(kept)?.failed !== true) return this.continue(kept);
     await this.committer.settled(roomId);
     return RoomDraft.load(this.draftContext, version, roomId);
   }

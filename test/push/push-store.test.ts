@@ -143,6 +143,27 @@ describeStorage('push store', (h) => {
     assert.deepEqual((await push.getRoomPushActions('@b:x', '!r:x', -1)).map((r) => r.eventId), ['$1', '$2']);
   });
 
+  test('the pushers of users are read afresh after every change, whoever it concerns', async () => {
+    const { push } = await h.open();
+    const base = { userId: '@b:x', accessTokenId: null, deviceId: 'PHONE', kind: 'http', appId: 'app', pushkey: 'k', appDisplayName: 'App', deviceDisplayName: 'Phone', profileTag: null, lang: 'en', data: { url: 'https://p/_matrix/push/v1/notify' }, createdTs: 1 };
+    const of = async (...users: string[]) => (await push.getPushersOfUsers(users)).map((p) => `${p.userId} ${p.pushkey} ${p.lang}`);
+    assert.deepEqual(await of('@b:x', '@c:x'), []);
+    await push.upsertPusher(base);
+    assert.deepEqual(await of('@b:x', '@c:x'), ['@b:x k en']);
+    await push.upsertPusher({ ...base, lang: 'fr' });
+    assert.deepEqual(await of('@b:x'), ['@b:x k fr']);
+    // Another user registering the same app and key takes it over (as POST /pushers/set does with append false).
+    await push.upsertPusher({ ...base, userId: '@c:x' });
+    await push.deletePushersOfOthers('@c:x', 'app', 'k');
+    assert.deepEqual(await of('@b:x', '@c:x'), ['@c:x k en']);
+    await push.deletePushersOfDevices('@c:x', ['PHONE']);
+    assert.deepEqual(await of('@c:x'), []);
+    await push.upsertPusher({ ...base, pushkey: 'k2' });
+    assert.deepEqual(await of('@b:x', '@b:x'), ['@b:x k2 en']);
+    await push.deletePusher('@b:x', 'app', 'k2');
+    assert.deepEqual(await of('@b:x'), []);
+  });
+
   test('pushers upsert per (user, app, key); deleting removes queued pushes; queue due/reschedule', async () => {
     const { push } = await h.open();
     const base = {

@@ -105,7 +105,7 @@ export interface PushStore {
   getRoomsWithEventsInRange(from: number, to: number): Promise<Array<{ roomId: RoomId; maxStreamOrdering: number }>>;
 
   getPushers(userId: UserId): Promise<PusherRow[]>;
-  /** The pushers of several users in one query (push evaluation of one event). */
+  /** The pushers of several users (push evaluation of one event), each user's in id order. */
   getPushersOfUsers(userIds: readonly UserId[]): Promise<PusherRow[]>;
   getPusherById(id: number): Promise<PusherRow | undefined>;
   /** Inserts or updates the pusher keyed by (user, app_id, pushkey); returns its id. */

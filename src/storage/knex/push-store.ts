@@ -140,9 +140,19 @@ const actionKey = (r: ActionDbRow): string => `${r.user_id}\u0000${String(r.stre
 /** Users per coalesced push-actions read (coalesced-reads.ts). */
 const USER_BATCH = 500;
 
+/** Users whose pushers are kept at most; past it the cache starts over. */
+const MAX_CACHED_PUSHER_USERS = 50_000;
+
 export class KnexPushStore implements PushStore {
   /** One room's unread rows for each member woken by a message there, read together (coalesced-reads.ts). */
   private readonly roomActions = new CoalescedReads<RoomActionsKey, PushActionRow[]>((keys) => this.readRoomPushActions(keys), USER_BATCH);
+  /**
+   * Each user's pushers, as the room writer asks for every notified member of every message (a round trip
+   * per message on PostgreSQL). Pushers change rarely and only through this store, so any change empties
+   * it; a read that a change overtook does not fill it (`pusherChanges`).
+   */
+  private readonly pushersByUser = new Map<string, readonly PusherRow[]>();
+  private pusherChanges = 0;
 
   constructor(
     private readonly knex: Knex,
@@ -372,13 +382,27 @@ export class KnexPushStore implements PushStore {
   }
 
   async getPushersOfUsers(userIds: readonly string[]): Promise<PusherRow[]> {
-    const out: PusherRow[] = [];
-    const size = this.dialect.maxBindParams - 100;
-    for (let i = 0; i < userIds.length; i += size) {
-      const rows: PusherDbRow[] = await this.knex('pushers').whereIn('user_id', userIds.slice(i, i + size)).orderBy('id', 'asc');
-      out.push(...rows.map(toPusher));
+    const missing = [...new Set(userIds.filter((u) => !this.pushersByUser.has(u)))];
+    const read = new Map<string, PusherRow[]>(missing.map((u) => [u, []]));
+    if (missing.length > 0) {
+      const changes = this.pusherChanges;
+      const size = this.dialect.maxBindParams - 100;
+      for (let i = 0; i < missing.length; i += size) {
+        const rows: PusherDbRow[] = await this.knex('pushers').whereIn('user_id', missing.slice(i, i + size)).orderBy('id', 'asc');
+        for (const r of rows) read.get(r.user_id)?.push(toPusher(r));
+      }
+      if (changes === this.pusherChanges) {
+        if (this.pushersByUser.size + read.size > MAX_CACHED_PUSHER_USERS) this.pushersByUser.clear();
+        for (const [u, rows] of read) this.pushersByUser.set(u, rows);
+      }
     }
-    return out;
+    return [...new Set(userIds)].flatMap((u) => this.pushersByUser.get(u) ?? read.get(u) ?? []);
+  }
+
+  /** After a change to the pushers table has committed. */
+  private pushersChanged(): void {
+    this.pusherChanges += 1;
+    this.pushersByUser.clear();
   }
 
   async getPusherById(id: number): Promise<PusherRow | undefined> {
@@ -401,7 +425,7 @@ export class KnexPushStore implements PushStore {
       data_json: JSON.stringify(row.data),
       created_ts: row.createdTs,
     };
-    return this.knex.transaction(async (trx) => {
+    const id = await this.knex.transaction(async (trx) => {
       const key = { user_id: row.userId, app_id: row.appId, pushkey: row.pushkey };
       const existing = (await trx('pushers').where(key).first()) as { id: unknown } | undefined;
       if (existing) {
@@ -411,6 +435,8 @@ export class KnexPushStore implements PushStore {
       }
       return this.dialect.insertReturningId(trx, 'pushers', values, 'id');
     });
+    this.pushersChanged();
+    return id;
   }
 
   async deletePusher(userId: string, appId: string, pushkey: string): Promise<void> {
@@ -421,6 +447,7 @@ export class KnexPushStore implements PushStore {
       await trx('push_queue').whereIn('pusher_id', list).delete();
       await trx('pushers').whereIn('id', list).delete();
     });
+    this.pushersChanged();
   }
 
   async deletePushersOfDevices(userId: string, deviceIds: readonly string[]): Promise<void> {
@@ -434,6 +461,7 @@ export class KnexPushStore implements PushStore {
         await trx('pushers').whereIn('id', list).delete();
       }
     });
+    this.pushersChanged();
   }
 
   async deletePushersOfOthers(userId: string, appId: string, pushkey: string): Promise<void> {
@@ -444,6 +472,7 @@ export class KnexPushStore implements PushStore {
       await trx('push_queue').whereIn('pusher_id', list).delete();
       await trx('pushers').whereIn('id', list).delete();
     });
+    this.pushersChanged();
   }
 
   async enqueuePush(rows: ReadonlyArray<Omit<PushQueueRow, 'id' | 'attempts'>>): Promise<void> {
