@@ -6,18 +6,17 @@ import type { PushService } from './service.js';
 // unread_notifications counts only the main timeline.
 export function unreadCountsDecorator(push: () => PushService): JoinedRoomDecorator {
   return {
-    async decorate({ requester, filter, join }) {
-      const roomIds = Object.keys(join);
-      if (roomIds.length === 0) return;
+    async prepare({ requester, filter, roomIds }) {
       const threaded = filter.room?.timeline?.unread_thread_notifications === true;
       const counts = await push().unreadCounts(requester.userId, roomIds, threaded);
-      for (const roomId of roomIds) {
-        const section = join[roomId];
-        const c = counts.get(roomId);
-        if (!section || !c) continue;
-        section.unread_notifications = { ...c.room };
-        if (threaded) Object.assign(section, { unread_thread_notifications: c.threads });
-      }
+      return (join) => {
+        for (const [roomId, section] of Object.entries(join)) {
+          const c = counts.get(roomId);
+          if (!c) continue;
+          section.unread_notifications = { ...c.room };
+          if (threaded) Object.assign(section, { unread_thread_notifications: c.threads });
+        }
+      };
     },
   };
 }

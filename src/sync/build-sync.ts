@@ -60,6 +60,13 @@ export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promis
   extensionsBuilt.catch(() => undefined);
   presenceBuilt.catch(() => undefined);
 
+  const fullRooms = lists.joinedFull.map((r) => r.roomId);
+  const incRooms = lists.joinedIncremental.map((r) => r.roomId);
+  // Which incremental rooms have new events, read beside the account data and receipts below.
+  const changedRooms =
+    incRooms.length > 0 && since !== null && since.events < c.to.events ? c.reads.roomsChangedSince(incRooms, since.events, c.to.events) : Promise.resolve(new Set<RoomId>());
+  changedRooms.catch(() => undefined);
+
   // Account data: everything for initial/full syncs (and when a room is new to the client), else the changes
   // (no query at all when the stream has not moved).
   const accountFrom = incremental && lists.newlyJoined.length === 0 ? since.accountData : EVERYTHING;
@@ -72,8 +79,6 @@ export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promis
       : accountRows,
   );
 
-  const fullRooms = lists.joinedFull.map((r) => r.roomId);
-  const incRooms = lists.joinedIncremental.map((r) => r.roomId);
   const receipts: ReceiptRow[] = [];
   if (fullRooms.length > 0) receipts.push(...(await c.userData.getReceipts(fullRooms, { from: EVERYTHING, to: c.to.receipts })));
   if (incRooms.length > 0 && since !== null && since.receipts < c.to.receipts) {
@@ -87,6 +92,18 @@ export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promis
   };
 
   const join: Record<RoomId, NonNullable<Awaited<ReturnType<typeof buildJoinedRoom>>>> = {};
+  const changed = await changedRooms;
+  const incToBuild =
+    since === null
+      ? []
+      : lists.joinedIncremental.filter((row) => changed.has(row.roomId) || shared.typingChanged.has(row.roomId) || shared.receipts.has(row.roomId) || shared.accountData.has(row.roomId));
+  // The decorators (unread counts) read for every room that may get a section while the sections are built.
+  const mayHaveSection = [...fullRooms, ...incToBuild.map((row) => row.roomId)];
+  const decorations =
+    mayHaveSection.length === 0
+      ? []
+      : deps.extensions.joinedRoomDecorators.map((d) => d.prepare({ requester: c.requester, filter: c.filter, roomIds: mayHaveSection, toEvents: c.to.events }));
+  for (const d of decorations) d.catch(() => undefined);
   // Full sections (an initial sync's every room) are built side by side over batched reads; the sections
   // still go into the response in the order of the room lists.
   const batched = lists.joinedFull.length + lists.left.length > 1 ? batchedComputation(c) : c;
@@ -95,14 +112,9 @@ export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promis
     const section = fullSections[i];
     if (section) join[row.roomId] = section;
   });
-  if (incRooms.length > 0 && since !== null) {
-    const changed = since.events < c.to.events ? await c.reads.roomsChangedSince(incRooms, since.events, c.to.events) : new Set<RoomId>();
-    for (const row of lists.joinedIncremental) {
-      const r = row.roomId;
-      if (!changed.has(r) && !shared.typingChanged.has(r) && !shared.receipts.has(r) && !shared.accountData.has(r)) continue;
-      const section = await buildJoinedRoom(c, row, false, shared);
-      if (section) join[r] = section;
-    }
+  for (const row of incToBuild) {
+    const section = await buildJoinedRoom(c, row, false, shared);
+    if (section) join[row.roomId] = section;
   }
 
   const invite: Record<RoomId, { invite_state: { events: JsonObject[] } }> = {};
@@ -140,7 +152,7 @@ export async function buildSync(c: SyncComputation, deps: BuildSyncDeps): Promis
     }
   }
   if (globalFilter?.limit !== undefined) globalAccountData = globalAccountData.slice(0, globalFilter.limit);
-  for (const d of deps.extensions.joinedRoomDecorators) await d.decorate({ requester: c.requester, filter: c.filter, join, toEvents: c.to.events });
+  for (const apply of await Promise.all(decorations)) apply(join);
 
   const presence = await presenceBuilt;
 

@@ -82,8 +82,17 @@ export interface DefaultAccountData {
 
 /** Adds per-room fields to the joined room sections of a response (push: unread_notifications). */
 export interface JoinedRoomDecorator {
-  /** `toEvents`: the events-stream position the response covers. */
-  decorate(ctx: { requester: Requester; filter: SyncFilterJson; join: Record<RoomId, JoinedRoomSection>; toEvents: number }): Promise<void>;
+  /**
+   * Reads what the decorator needs for the rooms that may get a section (`roomIds`, known before the sections
+   * are built, so these reads run beside theirs) and resolves to what adds its fields to the sections built,
+   * which are among those rooms. `toEvents`: the events-stream position the response covers.
+   */
+  prepare(ctx: {
+    requester: Requester;
+    filter: SyncFilterJson;
+    roomIds: readonly RoomId[];
+    toEvents: number;
+  }): Promise<(join: Record<RoomId, JoinedRoomSection>) => void>;
 }
 
 export class SyncExtensionRegistry {

@@ -99,13 +99,18 @@ export async function buildJoinedRoom(
   const membersChanged = [...tas.timeline, ...tas.state].some((e) => e.pdu.type === 'm.room.member');
   if (!full && tas.timeline.length === 0 && tas.state.length === 0 && ephemeral.length === 0 && accountData.length === 0) return null;
 
+  // Side by side: on PostgreSQL each of their reads is a round trip.
+  const [timelineEvents, stateEvents, summary] = await Promise.all([
+    serialize(c, tas.timeline),
+    serialize(c, tas.state),
+    full || membersChanged ? buildRoomSummary(c.rooms, roomId, c.requester.userId, c.summaries, (r) => c.reads.currentStateMark(r)) : {},
+  ]);
   const section: JoinedRoomSection = {
-    timeline: { events: await serialize(c, tas.timeline), limited: tas.limited, prev_batch: tas.prevBatch },
+    timeline: { events: timelineEvents, limited: tas.limited, prev_batch: tas.prevBatch },
     ephemeral: { events: ephemeral },
     account_data: { events: accountData },
-    summary: full || membersChanged ? await buildRoomSummary(c.rooms, roomId, c.requester.userId, c.summaries, (r) => c.reads.currentStateMark(r)) : {},
+    summary,
   };
-  const stateEvents = await serialize(c, tas.state);
   if (c.useStateAfter) section[c.stateAfterField] = { events: stateEvents };
   else section.state = { events: stateEvents };
   return section;
