@@ -1,0 +1,80 @@
+// Splits send-to-sync wake-up (scenario 4) into the send and what follows it:
+// `node --import tsx bench/profile-wake.ts [rounds]` (HS_BENCH_ENGINE=postgres with HS_TEST_POSTGRES for PostgreSQL).
+// Prints p50/p90/p99 of the wake-up, of the send alone, and of the sync's arrival after the send returned (the
+// server runs from dist/ in its own process: `npm run build` first). TRACE=1 runs the server in this process
+// instead and prints the PostgreSQL statements of the last round in the order they ran, each with its start
+// (ms after the send started) and its duration: on PostgreSQL every statement is a round trip, and which of
+// them wait for each other is what the wake-up is made of.
+import pg from 'pg';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createRoom, joinRoom, registerUsers, sendText, type User } from './lib/client.js';
+import { startBenchServer } from './lib/server.js';
+import { percentile, round } from './lib/stats.js';
+import { since, waitFor } from './scenarios/wake.js';
+
+const rounds = Number(process.argv[2] ?? 300);
+const engine = process.env.HS_BENCH_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
+const trace = process.env.TRACE === '1';
+const WARM_UP = Math.min(20, Math.floor(rounds / 2));
+
+const lines: string[] = [];
+let tracing = false;
+let t0 = 0;
+if (trace) {
+  type Query = (this: unknown, ...args: unknown[]) => unknown;
+  const proto = pg.Client.prototype as unknown as Record<string, Query>;
+  const original = proto.query as Query;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    const first = args[0];
+    const text = typeof first === 'string' ? first : String((first as { text?: unknown } | null)?.text ?? '?');
+    const start = performance.now();
+    const last = args.length - 1;
+    const callback = args[last];
+    if (tracing && typeof callback === 'function') {
+      args[last] = function (this: unknown, ...a: unknown[]) {
+        lines.push(`${(start - t0).toFixed(2).padStart(7)} +${(performance.now() - start).toFixed(2).padStart(5)}  ${text.slice(0, 110)}`);
+        return (callback as (...x: unknown[]) => unknown).apply(this, a);
+      };
+    }
+    return original.apply(this, args);
+  };
+}
+
+const server = await startBenchServer(engine, { child: !trace });
+try {
+  const [a, b] = (await registerUsers(server.baseUrl, 'wake', 2)) as [User, User];
+  const room = await createRoom(server.baseUrl, a);
+  await joinRoom(server.baseUrl, b, room);
+  let token = await since(server, a);
+  const wake: number[] = [];
+  const send: number[] = [];
+  const after: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    let release: (id: string) => void = () => undefined;
+    const got = waitFor(server, a, token, new Promise<string>((r) => (release = r)));
+    await sleep(5); // the long-poll parks
+    tracing = trace && i === rounds - 1;
+    lines.length = 0;
+    t0 = performance.now();
+    const id = await sendText(server.baseUrl, b, room, `wake ${i}`);
+    const t1 = performance.now();
+    release(id);
+    const { at, next } = await got;
+    token = next;
+    if (tracing) {
+      await sleep(50); // statements still running after the sync answered
+      tracing = false;
+      lines.push(`send returned ${(t1 - t0).toFixed(2)} ms, sync arrived ${(at - t0).toFixed(2)} ms`);
+    }
+    if (i < WARM_UP) continue;
+    wake.push(at - t0);
+    send.push(t1 - t0);
+    after.push(at - t1);
+  }
+  const f = (x: number[]) => `p50 ${round(percentile(x, 50), 2)} / p90 ${round(percentile(x, 90), 2)} / p99 ${round(percentile(x, 99), 2)} ms`;
+  process.stdout.write(`${engine} (${server.mode}): wake-up ${f(wake)}; send ${f(send)}; sync after the send returned ${f(after)}\n`);
+  if (trace) process.stdout.write(`${lines.join('\n')}\n`);
+} finally {
+  await server.close();
+}
