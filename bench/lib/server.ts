@@ -41,28 +41,39 @@ export interface BenchServer {
  * the Node options `npm start` passes (package.json's start script), so a benchmark measures what operators run.
  */
 export function cliCommand(): { args: string[]; label: string } {
-  const flags = startScriptNodeFlags();
+  const { env, flags } = startScript();
+  const node = [...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'node', ...flags];
   const built = join(ROOT, 'dist', 'src', 'cli', 'hearth.mjs');
-  if (existsSync(built)) return { args: [...flags, built], label: ['node', ...flags, 'dist/src/cli/hearth.mjs'].join(' ') };
-  return { args: [...flags, '--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')], label: ['node', ...flags, '--import tsx src/cli/main.ts'].join(' ') };
+  if (existsSync(built)) return { args: [...flags, built], label: [...node, 'dist/src/cli/hearth.mjs'].join(' ') };
+  return { args: [...flags, '--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')], label: [...node, '--import tsx src/cli/main.ts'].join(' ') };
 }
 
 /**
- * The `--` options between `node` and the script in package.json's start script; HS_BENCH_NODE_FLAGS (space
- * separated, may be empty) replaces them, to weigh another setting against them.
+ * package.json's start script, read as `[exec] [env] [NAME=value ...] node [--option ...] script`: the environment it gives
+ * node (variables already set here win, to weigh another value) and the `--` options between `node` and the
+ * script (HS_BENCH_NODE_FLAGS, space separated, may be empty, replaces them).
  */
-export function startScriptNodeFlags(): string[] {
-  const override = process.env.HS_BENCH_NODE_FLAGS;
-  if (override !== undefined) return override.split(/\s+/).filter(Boolean);
+export function startScript(): { env: Record<string, string>; flags: string[] } {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
   const words = pkg.scripts.start.trim().split(/\s+/);
+  // `exec env A=1 node ...`: the shell npm runs the script in hands over to node (which then gets npm's signals).
+  if (words[0] === 'exec') words.shift();
+  if (words[0] === 'env') words.shift();
+  const env: Record<string, string> = {};
+  while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0] as string)) {
+    const word = words.shift() as string;
+    const name = word.slice(0, word.indexOf('='));
+    env[name] = process.env[name] ?? word.slice(name.length + 1);
+  }
   if (words[0] !== 'node') throw new Error(`package.json's start script does not run node: ${pkg.scripts.start}`);
+  const override = process.env.HS_BENCH_NODE_FLAGS;
+  if (override !== undefined) return { env, flags: override.split(/\s+/).filter(Boolean) };
   const flags: string[] = [];
   for (const w of words.slice(1)) {
     if (!w.startsWith('--')) break;
     flags.push(w);
   }
-  return flags;
+  return { env, flags };
 }
 
 /** Rate limits a benchmark must not measure: every limiter Synapse's config names, opened wide. */
@@ -147,9 +158,12 @@ export function processCpuMs(pid: number): number {
   }
 }
 
-/** Spawns a node process and resolves once a stdout line matches `ready` (its first capture group is returned). */
+/**
+ * Spawns a node process and resolves once a stdout line matches `ready` (its first capture group is returned).
+ * Every node process a benchmark spawns (the server, bare koa) gets the environment `npm start` gives node.
+ */
 export function spawnUntil(args: string[], ready: RegExp, timeoutMs = 60_000): Promise<{ child: ChildProcess; match: string }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...startScript().env } });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
