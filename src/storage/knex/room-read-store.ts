@@ -3,6 +3,7 @@ import type { EventId, RoomId, UserId } from '../../types/ids.js';
 import type { StateKey } from '../../types/pdu.js';
 import type { Direction, Membership, MembershipRow, PartialStateRoom, RoomReadStore, RoomRow, StoredEvent } from '../interfaces/index.js';
 import type { Dialect } from './dialect.js';
+import type { RoomChangeLog } from './room-change-log.js';
 import { toSafeNumber } from './dialect.js';
 import {
   chunks,
@@ -106,6 +107,8 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
   constructor(
     private readonly knex: Knex,
     private readonly dialect: Dialect,
+    /** What the writes of this process recorded (room-change-log.ts); without it every question goes to the database. */
+    private readonly changes?: RoomChangeLog,
   ) {
     this.inListSize = Math.max(1, dialect.maxBindParams - 100);
     this.states = new StateGroupResolver(knex, this.inListSize, new StateGroupCache(STATE_CACHE_WEIGHT));
@@ -382,8 +385,16 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
   }
 
   async getRoomsChangedSince(roomIds: readonly RoomId[], from: number, to: number): Promise<Set<RoomId>> {
+    if (to <= from) return new Set();
+    const known = this.changes?.changedSince(roomIds, from, to);
+    if (known === undefined || known === null) return this.readRoomsChangedSince(roomIds, from, to);
+    if (known.unsure.length === 0) return known.changed;
+    for (const roomId of await this.readRoomsChangedSince(known.unsure, from, to)) known.changed.add(roomId);
+    return known.changed;
+  }
+
+  private async readRoomsChangedSince(roomIds: readonly RoomId[], from: number, to: number): Promise<Set<RoomId>> {
     const out = new Set<RoomId>();
-    if (to <= from) return out;
     for (const part of chunks([...new Set(roomIds)], this.inListSize)) {
       const rows: Array<{ room_id: string }> = await this.knex('events')
         .distinct('room_id')

@@ -3,6 +3,7 @@ import type { EventId, RoomId, UserId } from '../../types/ids.js';
 import type { Pdu, StateKey } from '../../types/pdu.js';
 import type { DerivedRows, EventToPersist, RoomRow, RoomWriteStore } from '../interfaces/index.js';
 import type { Dialect } from './dialect.js';
+import type { RoomChangeLog } from './room-change-log.js';
 import { writePushEvaluation } from './push-store.js';
 import { advanceIndexPosition, writeIndexRows } from './relations-store.js';
 import { StateGroupWriter, type ResolvedGroup } from './room-write-state-groups.js';
@@ -41,6 +42,8 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
   constructor(
     private readonly knex: Knex,
     private readonly dialect: Dialect,
+    /** Told of every committed batch (room-change-log.ts). */
+    private readonly changes?: RoomChangeLog,
   ) {}
 
   async createRoom(row: RoomRow): Promise<void> {
@@ -76,6 +79,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
       }
       await writes.flush(trx);
     });
+    this.changes?.record(batches.flatMap((b) => b.events.map((e) => ({ ...e, roomId: b.roomId }))));
     this.groups.remember(written);
     for (const [eventId, group] of localAfter) {
       this.groupAfter.set(eventId, group.id);

@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RoomChangeLog, type RecordedEvent } from '../../../src/storage/knex/room-change-log.js';
+
+// The in-memory answer to "which rooms got timeline events in (from, to]" must equal the database's for every
+// range it claims to cover, and decline the rest.
+
+const ev = (roomId: string, streamOrdering: number, extra: Partial<RecordedEvent> = {}): RecordedEvent => ({
+  roomId,
+  streamOrdering,
+  outlier: false,
+  softFailed: false,
+  rejectedReason: null,
+  ...extra,
+});
+
+const sorted = (r: { changed: Set<string>; unsure: string[] } | null) => (r === null ? null : { changed: [...r.changed].sort(), unsure: [...r.unsure].sort() });
+
+test('covers nothing before the first write, then everything from just below it', () => {
+  const log = new RoomChangeLog();
+  assert.equal(log.changedSince(['!a'], 0, 10), null);
+  log.record([ev('!a', 11), ev('!b', 12)]);
+  assert.equal(log.changedSince(['!a'], 9, 12), null, 'position 10 may hold an event from before');
+  assert.deepEqual(sorted(log.changedSince(['!a', '!b', '!c'], 10, 12)), { changed: ['!a', '!b'], unsure: [] });
+  assert.deepEqual(sorted(log.changedSince(['!a', '!b', '!c'], 11, 12)), { changed: ['!b'], unsure: [] });
+  assert.deepEqual(sorted(log.changedSince(['!a', '!b'], 12, 20)), { changed: [], unsure: [] });
+});
+
+test('a room whose latest event is past the range is left to the database', () => {
+  const log = new RoomChangeLog();
+  log.record([ev('!a', 5)]);
+  log.record([ev('!a', 9), ev('!b', 7)]);
+  assert.deepEqual(sorted(log.changedSince(['!a', '!b'], 4, 8)), { changed: ['!b'], unsure: ['!a'] });
+});
+
+test('outliers, soft-failed, rejected and backfilled events are not timeline news', () => {
+  const log = new RoomChangeLog();
+  log.record([ev('!a', 3, { outlier: true }), ev('!b', 4, { softFailed: true }), ev('!c', 5, { rejectedReason: 'auth' }), ev('!d', -7)]);
+  assert.deepEqual(sorted(log.changedSince(['!a', '!b', '!c', '!d'], 2, 10)), { changed: [], unsure: [] });
+});
+
+test('past its room bound it starts over from the latest position it saw', () => {
+  const log = new RoomChangeLog(2);
+  log.record([ev('!a', 1), ev('!b', 2)]);
+  log.record([ev('!c', 3)]);
+  assert.equal(log.changedSince(['!a'], 0, 3), null);
+  assert.equal(log.changedSince(['!a'], 2, 3), null);
+  log.record([ev('!a', 4)]);
+  assert.deepEqual(sorted(log.changedSince(['!a', '!c'], 3, 4)), { changed: ['!a'], unsure: [] });
+});
