@@ -5,10 +5,10 @@
 // instead and prints the PostgreSQL statements of the last round in the order they ran, each with its start
 // (ms after the send started) and its duration: on PostgreSQL every statement is a round trip, and which of
 // them wait for each other is what the wake-up is made of.
-import pg from 'pg';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRoom, joinRoom, registerUsers, sendText, type User } from './lib/client.js';
+import { observePostgresStatements } from './lib/pg-statements.js';
 import { startBenchServer } from './lib/server.js';
 import { percentile, round } from './lib/stats.js';
 import { since, waitFor } from './scenarios/wake.js';
@@ -22,23 +22,9 @@ const lines: string[] = [];
 let tracing = false;
 let t0 = 0;
 if (trace) {
-  type Query = (this: unknown, ...args: unknown[]) => unknown;
-  const proto = pg.Client.prototype as unknown as Record<string, Query>;
-  const original = proto.query as Query;
-  proto.query = function (this: unknown, ...args: unknown[]) {
-    const first = args[0];
-    const text = typeof first === 'string' ? first : String((first as { text?: unknown } | null)?.text ?? '?');
-    const start = performance.now();
-    const last = args.length - 1;
-    const callback = args[last];
-    if (tracing && typeof callback === 'function') {
-      args[last] = function (this: unknown, ...a: unknown[]) {
-        lines.push(`${(start - t0).toFixed(2).padStart(7)} +${(performance.now() - start).toFixed(2).padStart(5)}  ${text.slice(0, 110)}`);
-        return (callback as (...x: unknown[]) => unknown).apply(this, a);
-      };
-    }
-    return original.apply(this, args);
-  };
+  observePostgresStatements((text, sentAt) =>
+    tracing ? (answeredAt) => lines.push(`${(sentAt - t0).toFixed(2).padStart(7)} +${(answeredAt - sentAt).toFixed(2).padStart(5)}  ${text.slice(0, 110)}`) : undefined,
+  );
 }
 
 const server = await startBenchServer(engine, { child: !trace });

@@ -7,21 +7,20 @@ import { timeSqliteStatements, type StatementTimes } from './sqlite-statements.j
 
 type Query = (this: unknown, ...args: unknown[]) => unknown;
 
-/** Wraps pg.Client#query once; counts while `counting` is true. */
-export function timePostgresStatements(): StatementTimes {
-  const times: StatementTimes = { spent: new Map(), runs: new Map(), counting: false };
+/**
+ * Tells `onSend` of every node-postgres query run in this process from now on (its text, when it was sent);
+ * the function it returns, if any, is called with the time the answer came (performance.now()). Each call
+ * wraps pg.Client#query once more.
+ */
+export function observePostgresStatements(onSend: (text: string, sentAt: number) => ((answeredAt: number) => void) | undefined): void {
   const proto = pg.Client.prototype as unknown as Record<string, Query>;
   const original = proto.query as Query;
   proto.query = function (this: unknown, ...args: unknown[]) {
     const first = args[0];
     const text = typeof first === 'string' ? first : typeof first === 'object' && first !== null && 'text' in first ? String((first as { text: unknown }).text) : '?';
-    const counting = times.counting;
-    const t = performance.now();
-    const note = () => {
-      if (!counting) return;
-      times.spent.set(text, (times.spent.get(text) ?? 0) + performance.now() - t);
-      times.runs.set(text, (times.runs.get(text) ?? 0) + 1);
-    };
+    const answered = onSend(text, performance.now());
+    if (answered === undefined) return original.apply(this, args);
+    const note = () => answered(performance.now());
     // knex passes a callback (the query then returns nothing): time to the callback.
     const last = args.length - 1;
     const callback = args[last];
@@ -37,6 +36,18 @@ export function timePostgresStatements(): StatementTimes {
     else note();
     return result;
   };
+}
+
+/** Counts every statement by text, with its time from sending to answer, while `counting` is true when it is sent. */
+export function timePostgresStatements(): StatementTimes {
+  const times: StatementTimes = { spent: new Map(), runs: new Map(), counting: false };
+  observePostgresStatements((text, sentAt) => {
+    if (!times.counting) return undefined;
+    return (answeredAt) => {
+      times.spent.set(text, (times.spent.get(text) ?? 0) + answeredAt - sentAt);
+      times.runs.set(text, (times.runs.get(text) ?? 0) + 1);
+    };
+  });
   return times;
 }
 

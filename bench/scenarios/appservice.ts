@@ -1,6 +1,4 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -9,8 +7,9 @@ import { call, createRoom, pool, registerUsers, sendText, type User } from '../l
 import { engines, type Engine } from '../lib/engines.js';
 import { startBenchServer } from '../lib/server.js';
 import { percentile, round } from '../lib/stats.js';
+import { startFakeAppservice, waitFor } from '../../test/appservice/fake-appservice.js';
 
-// Scenario 8, appservice delivery: one bridge (a plain HTTP listener in this process) has a user in a room;
+// Scenario 8, appservice delivery: one bridge (the tests' fake service, in this process) has a user in a room;
 // `clients` users send `messages` messages into it as fast as they can, and the bridge receives them in
 // transactions. Figures: events/s until the bridge holds the last message, and latency from the start of a
 // send request to the event's arrival at the bridge. Ceiling in the same run: the same sends into a room the
@@ -18,47 +17,6 @@ import { percentile, round } from '../lib/stats.js';
 
 const HS_TOKEN = 'bench-hs-token';
 const AS_TOKEN = 'bench-as-token';
-
-interface Receiver {
-  url: string;
-  /** performance.now() of each event's first arrival, by event id. */
-  arrivals: Map<string, number>;
-  transactions: Set<string>;
-  close(): Promise<void>;
-}
-
-/** The bridge: accepts every transaction once (by txn id, as the spec asks) and notes when each event arrived. */
-async function startReceiver(): Promise<Receiver> {
-  const arrivals = new Map<string, number>();
-  const transactions = new Set<string>();
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const now = performance.now();
-      const txn = /^\/_matrix\/app\/v1\/transactions\/([^/?]+)/.exec(req.url ?? '');
-      const ok = req.headers.authorization === `Bearer ${HS_TOKEN}`;
-      if (ok && req.method === 'PUT' && txn?.[1] && !transactions.has(txn[1])) {
-        transactions.add(txn[1]);
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { events?: Array<{ event_id?: string }> };
-        for (const e of body.events ?? []) if (e.event_id && !arrivals.has(e.event_id)) arrivals.set(e.event_id, now);
-      }
-      res.writeHead(ok ? 200 : 403, { 'Content-Type': 'application/json' });
-      res.end(ok ? '{}' : '{"errcode":"M_FORBIDDEN"}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    arrivals,
-    transactions,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 interface Sent {
   /** performance.now() when each send request started, by event id. */
@@ -90,17 +48,9 @@ async function sendAll(baseUrl: string, users: User[], roomId: string, messages:
   return { started, latencies, t0, sendMs: performance.now() - t0 };
 }
 
-async function until(what: string, done: () => boolean, timeoutMs: number): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!done()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
 async function runEngine(engine: Engine, o: { messages: number; clients: number; child: boolean }): Promise<Array<Record<string, unknown>>> {
   const dir = await mkdtemp(join(tmpdir(), 'hearth-bench-as-'));
-  const receiver = await startReceiver();
+  const receiver = await startFakeAppservice(HS_TOKEN);
   try {
     const registration = join(dir, 'bench-bridge.yaml');
     await writeFile(
@@ -123,7 +73,7 @@ async function runEngine(engine: Engine, o: { messages: number; clients: number;
       // once the bridge has everything sent so far, the setup's events included.
       await sendAll(server.baseUrl, users, plain, o.clients * 5, 'warm-up');
       const warm = await sendAll(server.baseUrl, users, bridged, o.clients * 5, 'warm-up');
-      await until('the warm-up at the bridge', () => [...warm.started.keys()].every((id) => receiver.arrivals.has(id)), 30_000);
+      await waitFor(() => [...warm.started.keys()].every((id) => receiver.arrivedAt.has(id)), 30_000, 'the warm-up at the bridge');
 
       // Plain, bridged, bridged, plain, half the messages each: a drift over the run (the database warming, a
       // neighbour's load) weighs on both sides alike.
@@ -132,7 +82,7 @@ async function runEngine(engine: Engine, o: { messages: number; clients: number;
       const delivery: number[] = [];
       let aloneMs = 0;
       let deliveredMs = 0;
-      const txnsBefore = receiver.transactions.size;
+      const txnsBefore = new Set(receiver.puts.map((p) => p.txnId)).size;
       for (const side of ['plain', 'bridged', 'bridged', 'plain']) {
         if (side === 'plain') {
           const sent = await sendAll(server.baseUrl, users, plain, half, 'plain');
@@ -141,10 +91,10 @@ async function runEngine(engine: Engine, o: { messages: number; clients: number;
           continue;
         }
         const sent = await sendAll(server.baseUrl, users, bridged, half, 'bridged');
-        await until('every message at the bridge', () => [...sent.started.keys()].every((id) => receiver.arrivals.has(id)), 120_000);
+        await waitFor(() => [...sent.started.keys()].every((id) => receiver.arrivedAt.has(id)), 120_000, 'every message at the bridge');
         let last = 0;
         for (const [id, t] of sent.started) {
-          const at = receiver.arrivals.get(id) as number;
+          const at = receiver.arrivedAt.get(id) as number;
           last = Math.max(last, at);
           delivery.push(at - t);
         }
@@ -153,7 +103,7 @@ async function runEngine(engine: Engine, o: { messages: number; clients: number;
       const deliveredPerS = (2 * half) / (deliveredMs / 1000);
       const alonePerS = (2 * half) / (aloneMs / 1000);
       const aloneLatencies50 = percentile(aloneLatencies, 50);
-      const txns = receiver.transactions.size - txnsBefore;
+      const txns = new Set(receiver.puts.map((p) => p.txnId)).size - txnsBefore;
       return [
         { db: engine, figure: 'events/s delivered to the bridge', value: round(deliveredPerS, 0), ceiling: round(alonePerS, 0), ratio: round(deliveredPerS / alonePerS, 2), note: `ceiling: the same sends into a room without the bridge; ${2 * half} messages in ${txns} transactions` },
         { db: engine, figure: 'send start to bridge p50 ms', value: round(percentile(delivery, 50), 1), ceiling: round(aloneLatencies50, 1), ratio: round(percentile(delivery, 50) / aloneLatencies50, 2), note: 'ceiling: the send request alone' },

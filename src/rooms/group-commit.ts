@@ -85,11 +85,6 @@ export class GroupCommitter {
     return done;
   }
 
-  /** Whether the room has a batch that is not committed (or failed) yet. */
-  hasPending(roomId: RoomId): boolean {
-    return this.lastOfRoom.has(roomId);
-  }
-
   /** Resolves once every batch of the room submitted so far is committed or failed. */
   async settled(roomId: RoomId): Promise<void> {
     await this.lastOfRoom.get(roomId);

@@ -22,9 +22,9 @@ import { RoomLocks } from './room-lock.js';
 // Writes go through a group commit (group-commit.ts). A flow appends under the lock, queues its events and
 // releases the lock; it resolves only after the commit. The room's next flow continues on the kept draft
 // meanwhile, so a burst of sends to one room is built while the previous ones are being committed and they
-// share one transaction. While a room has uncommitted events its draft is ahead of the database: the
-// extremity check is skipped, and everything that reads the room from the database instead of the draft
-// (`locked`, a fresh draft) first waits for them to settle. A failed commit poisons the draft (see Lineage).
+// share one transaction. While a room has uncommitted events its draft is ahead of the database, so
+// everything that reads the room from the database instead of the draft (`locked`, a fresh draft) first waits
+// for them to settle. A failed commit poisons the draft (see Lineage).
 
 /** Rooms whose draft is kept (most recently written); a draft holds the room's current state ids. */
 const MAX_KEPT_DRAFTS = 256;

@@ -11,6 +11,8 @@ export interface FakeAppservice {
   puts: Array<{ txnId: string; body: Record<string, unknown>; auth: string | undefined }>;
   /** Events of distinct transactions, in arrival order. */
   events: Array<Record<string, unknown>>;
+  /** performance.now() when each event (by id) first arrived, its transaction's body read. */
+  arrivedAt: Map<string, number>;
   ephemeral: Array<Record<string, unknown>>;
   /** Answer transactions with this status (200 = accept). */
   status: number;
@@ -31,7 +33,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startFakeAppservice(hsToken: string, port = 0): Promise<FakeAppservice> {
   const seen = new Set<string>();
-  const fake: FakeAppservice = { url: '', port: 0, puts: [], events: [], ephemeral: [], status: 200, pings: [], onUserQuery: async () => 404, onAliasQuery: async () => 404, protocols: {}, close: async () => undefined };
+  const fake: FakeAppservice = { url: '', port: 0, puts: [], events: [], arrivedAt: new Map(), ephemeral: [], status: 200, pings: [], onUserQuery: async () => 404, onAliasQuery: async () => 404, protocols: {}, close: async () => undefined };
   const server: Server = createServer((req, res) => {
     void (async () => {
       const text = await readBody(req);
@@ -49,7 +51,10 @@ export async function startFakeAppservice(hsToken: string, port = 0): Promise<Fa
         if (fake.status !== 200) return reply(fake.status, { errcode: 'M_UNKNOWN', error: 'down' });
         if (!seen.has(txn[1])) {
           seen.add(txn[1]);
-          fake.events.push(...((body.events as Array<Record<string, unknown>>) ?? []));
+          const events = (body.events as Array<Record<string, unknown>>) ?? [];
+          const now = performance.now();
+          for (const e of events) if (typeof e.event_id === 'string' && !fake.arrivedAt.has(e.event_id)) fake.arrivedAt.set(e.event_id, now);
+          fake.events.push(...events);
           fake.ephemeral.push(...((body.ephemeral as Array<Record<string, unknown>>) ?? []));
         }
         return reply(200, {});

@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from 'knex';
-import { AppserviceQueue, DEFAULT_QUEUE_OPTIONS } from '../../src/appservice/queue.js';
+import { AppserviceQueue, DEFAULT_QUEUE_OPTIONS, type QueueOptions } from '../../src/appservice/queue.js';
 import { AppserviceEntry } from '../../src/appservice/registry.js';
 import type { Registration } from '../../src/appservice/registration.js';
+import type { KnexStorage } from '../../src/storage/knex/index.js';
 import { describeStorage, testLogger } from '../helpers/storage.js';
 import { startFakeAppservice, waitFor } from './fake-appservice.js';
 
@@ -53,21 +54,27 @@ async function insertMessage(knex: Knex, eventId: string, so: number): Promise<v
   });
 }
 
+/** A queue for the fake service on `storage`, started, once it has stored its starting position. */
+async function startQueue(storage: KnexStorage, url: string, options: Partial<QueueOptions> = {}): Promise<AppserviceQueue> {
+  const queue = new AppserviceQueue(new AppserviceEntry(registration(url), 'example.org'), {
+    storage,
+    logger: testLogger(),
+    now: Date.now,
+    options: { ...DEFAULT_QUEUE_OPTIONS, ...options },
+    ephemeral: { drain: () => [], hasPending: () => false },
+  });
+  queue.start();
+  for (let i = 0; i < 100 && (await storage.appservices.getEventsPosition('q')) === null; i++) await sleep(10);
+  return queue;
+}
+
 describeStorage('appservice queue', (h) => {
   test('an event committed above one still being written waits for it, so neither is skipped', async () => {
     const storage = await h.open();
     const fake = await startFakeAppservice(HS_TOKEN);
-    const queue = new AppserviceQueue(new AppserviceEntry(registration(fake.url), 'example.org'), {
-      storage,
-      logger: testLogger(),
-      now: Date.now,
-      options: DEFAULT_QUEUE_OPTIONS,
-      ephemeral: { drain: () => [], hasPending: () => false },
-    });
+    const queue = await startQueue(storage, fake.url);
     try {
       const ids = await storage.streamIdGenerator('events', 'stream_ordering');
-      queue.start();
-      for (let i = 0; i < 100 && (await storage.appservices.getEventsPosition('q')) === null; i++) await sleep(10);
       // Two rooms' writes: the lower id is still being written when the higher one commits.
       const low = ids.getNext();
       const high = ids.getNext();
@@ -91,17 +98,9 @@ describeStorage('appservice queue', (h) => {
   test('a delivered transaction is not left stored once the queue is idle, and the position is saved', async () => {
     const storage = await h.open();
     const fake = await startFakeAppservice(HS_TOKEN);
-    const queue = new AppserviceQueue(new AppserviceEntry(registration(fake.url), 'example.org'), {
-      storage,
-      logger: testLogger(),
-      now: Date.now,
-      options: { ...DEFAULT_QUEUE_OPTIONS, maxEvents: 2 },
-      ephemeral: { drain: () => [], hasPending: () => false },
-    });
+    const queue = await startQueue(storage, fake.url, { maxEvents: 2 });
     try {
       const ids = await storage.streamIdGenerator('events', 'stream_ordering');
-      queue.start();
-      for (let i = 0; i < 100 && (await storage.appservices.getEventsPosition('q')) === null; i++) await sleep(10);
       const batch = ids.getNextMany(5);
       for (const id of batch.ids) await insertMessage(storage.knex, `$m${id}`, id);
       batch.done();

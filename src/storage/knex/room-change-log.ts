@@ -15,7 +15,6 @@ import type { RoomId } from '../../types/ids.js';
 const MAX_ROOMS = 100_000;
 
 export interface RecordedEvent {
-  roomId: RoomId;
   streamOrdering: number;
   outlier: boolean;
   softFailed: boolean;
@@ -30,16 +29,18 @@ export class RoomChangeLog {
 
   constructor(private readonly maxRooms = MAX_ROOMS) {}
 
-  /** Committed events (call after the commit, before their orderings are marked done). */
-  record(events: Iterable<RecordedEvent>): void {
+  /** Committed batches of events, by room (call after the commit, before their orderings are marked done). */
+  record(batches: Iterable<{ roomId: RoomId; events: Iterable<RecordedEvent> }>): void {
     let lowest = Number.POSITIVE_INFINITY;
-    for (const e of events) {
-      // Negative orderings are history (backfill), never news to an incremental sync.
-      if (e.streamOrdering <= 0) continue;
-      lowest = Math.min(lowest, e.streamOrdering);
-      this.highest = Math.max(this.highest, e.streamOrdering);
-      if (e.outlier || e.softFailed || e.rejectedReason !== null) continue;
-      if ((this.latest.get(e.roomId) ?? Number.NEGATIVE_INFINITY) < e.streamOrdering) this.latest.set(e.roomId, e.streamOrdering);
+    for (const { roomId, events } of batches) {
+      for (const e of events) {
+        // Negative orderings are history (backfill), never news to an incremental sync.
+        if (e.streamOrdering <= 0) continue;
+        lowest = Math.min(lowest, e.streamOrdering);
+        this.highest = Math.max(this.highest, e.streamOrdering);
+        if (e.outlier || e.softFailed || e.rejectedReason !== null) continue;
+        if ((this.latest.get(roomId) ?? Number.NEGATIVE_INFINITY) < e.streamOrdering) this.latest.set(roomId, e.streamOrdering);
+      }
     }
     // Writes of positive orderings come one transaction at a time (the group commit), so everything below
     // the first one recorded was committed before this process wrote anything.

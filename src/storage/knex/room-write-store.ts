@@ -79,7 +79,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
       }
       await writes.flush(trx);
     });
-    this.changes?.record(batches.flatMap((b) => b.events.map((e) => ({ ...e, roomId: b.roomId }))));
+    this.changes?.record(batches);
     this.groups.remember(written);
     for (const [eventId, group] of localAfter) {
       this.groupAfter.set(eventId, group.id);

@@ -5,13 +5,9 @@ import { RoomChangeLog, type RecordedEvent } from '../../../src/storage/knex/roo
 // The in-memory answer to "which rooms got timeline events in (from, to]" must equal the database's for every
 // range it claims to cover, and decline the rest.
 
-const ev = (roomId: string, streamOrdering: number, extra: Partial<RecordedEvent> = {}): RecordedEvent => ({
+const ev = (roomId: string, streamOrdering: number, extra: Partial<RecordedEvent> = {}) => ({
   roomId,
-  streamOrdering,
-  outlier: false,
-  softFailed: false,
-  rejectedReason: null,
-  ...extra,
+  events: [{ streamOrdering, outlier: false, softFailed: false, rejectedReason: null, ...extra }],
 });
 
 const sorted = (r: { changed: Set<string>; unsure: string[] } | null) => (r === null ? null : { changed: [...r.changed].sort(), unsure: [...r.unsure].sort() });
