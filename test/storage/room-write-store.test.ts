@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EventToPersist } from '../../src/storage/interfaces/index.js';
 import type { KnexStorage } from '../../src/storage/knex/index.js';
+import { KnexRoomStore } from '../../src/storage/knex/room-store.js';
 import { MAX_DELTA_DEPTH } from '../../src/storage/knex/room-write-state-groups.js';
 import type { Pdu, StateKey } from '../../src/types/pdu.js';
 import { handMadePdu, sk } from '../helpers/hand-made-pdus.js';
@@ -104,6 +105,36 @@ describeStorage('room write store', (ctx) => {
     assert.equal(last?.stateKey, bob);
     assert.equal(last?.eventId, null);
     assert.deepEqual(deltas.map((d) => d.eventId), ['$create', '$join', '$leave', '$inv', null]);
+  });
+
+  test("reads served from what the writes keep (a user's rooms, membership changes, an event's state) follow every commit", async () => {
+    const storage = await ctx.open();
+    const c = chain(storage);
+    const bob = '@bob:test.example.org';
+    const rooms = async () => (await storage.rooms.getRoomsForUser(bob)).map((m) => [m.roomId, m.membership]);
+    await c.add('$create', pdu('m.room.create', [], { state_key: '' }));
+    assert.deepEqual(await rooms(), []);
+    const beforeJoin = c.ordering;
+    await c.add('$join', pdu('m.room.member', ['$create'], { state_key: bob, content: { membership: 'join' } }));
+    assert.deepEqual(await rooms(), [[ROOM, 'join']]);
+    assert.deepEqual((await storage.rooms.getRoomsForUser(bob, ['invite'])).length, 0);
+    assert.deepEqual((await storage.rooms.getMembershipChangesForUser(bob, beforeJoin, c.ordering)).map((m) => m.eventId), ['$join']);
+    await c.add('$msg', pdu('m.room.message', ['$join']));
+    assert.deepEqual(await storage.rooms.getMembershipChangesForUser(bob, c.ordering - 1, c.ordering), []);
+    assert.deepEqual(await storage.rooms.getStateIdsBeforeEvent('$msg'), c.state);
+    // State resolution drops bob's membership without a member event of its own.
+    const without = new Map(c.state);
+    without.delete(sk('m.room.member', bob));
+    await c.add('$x', pdu('m.room.message', ['$msg']), {}, without);
+    assert.deepEqual(await rooms(), []);
+    await c.add('$leave', pdu('m.room.member', ['$x'], { state_key: bob, content: { membership: 'leave' } }));
+    assert.deepEqual(await rooms(), [[ROOM, 'leave']]);
+    assert.deepEqual((await storage.rooms.getMembershipChangesForUser(bob, c.ordering - 1, c.ordering)).map((m) => m.eventId), ['$leave']);
+    // Another store on the same database (a restarted process) reads the same from the tables.
+    const fresh = new KnexRoomStore(storage.knex, storage.dialect);
+    assert.deepEqual((await fresh.getRoomsForUser(bob)).map((m) => [m.roomId, m.membership]), [[ROOM, 'leave']]);
+    assert.deepEqual((await fresh.getMembershipChangesForUser(bob, beforeJoin, c.ordering)).map((m) => m.eventId), ['$join', '$leave']);
+    assert.deepEqual(await fresh.getStateIdsBeforeEvent('$msg'), await storage.rooms.getStateIdsBeforeEvent('$msg'));
   });
 
   test('a soft-failed membership is stored but enters neither the membership history nor the member list', async () => {
@@ -292,6 +323,63 @@ describeStorage('room write store', (ctx) => {
     // and the store keeps working afterwards
     await c.add('$next', pdu('m.room.name', ['$create'], { state_key: '' }));
     assert.equal((await storage.rooms.getStateIdsAfterEvent('$next'))?.get(sk('m.room.name', '')), '$next');
+  });
+
+  test('a commit that only adds rows is one statement without BEGIN and COMMIT on PostgreSQL; one that must run a statement first gets a transaction', async () => {
+    const storage = await ctx.open();
+    const c = chain(storage);
+    await c.add('$create', pdu('m.room.create', [], { state_key: '' }));
+    const message = (id: string, prev: string, ordering: number) => ({
+      roomId: ROOM,
+      events: [
+        {
+          eventId: id,
+          pdu: pdu('m.room.message', [prev]),
+          roomId: ROOM,
+          depth: ordering,
+          outlier: false,
+          softFailed: false,
+          rejectedReason: null,
+          stateBefore: new Map(c.state),
+          streamOrdering: ordering,
+          builtHere: true,
+        },
+      ],
+      newForwardExtremities: [id],
+      newCurrentState: null,
+    });
+    const seen: string[] = [];
+    const on = (q: { sql: string }) => seen.push(q.sql.trim().replace(/;$/, '').split(/\s+/)[0]?.toUpperCase() ?? '');
+    const statementsOf = async (fn: () => Promise<unknown>) => {
+      seen.length = 0;
+      storage.knex.on('query', on);
+      try {
+        await fn();
+      } finally {
+        storage.knex.off('query', on);
+      }
+      return [...seen];
+    };
+    const pg = storage.dialect.engine === 'postgres';
+    const messages = await statementsOf(() => storage.rooms.persistEventBatches([message('$m1', '$create', 2), message('$m2', '$m1', 3)]));
+    // SQLite runs in this process: a transaction costs it no round trip, so it keeps one.
+    if (pg) assert.deepEqual(messages, ['WITH']);
+    else assert.deepEqual([messages[0], messages.at(-1)], ['BEGIN', 'COMMIT']);
+    assert.deepEqual(await storage.rooms.getForwardExtremities(ROOM), ['$m2']);
+    assert.deepEqual(await storage.rooms.getStateIdsAfterEvent('$m2'), c.state);
+    c.ordering = 3;
+    c.last = '$m2';
+    // A state event reads the current state first: a transaction on both engines.
+    const state = await statementsOf(() => c.add('$topic', pdu('m.room.topic', ['$m2'], { state_key: '', content: { topic: 't' } })));
+    assert.equal(state[0], 'BEGIN');
+    assert.equal(state.at(-1), 'COMMIT');
+    assert.equal((await storage.rooms.getCurrentStateIds(ROOM)).get(sk('m.room.topic', '')), '$topic');
+    // A failing one-statement commit writes nothing, and the store goes on.
+    await assert.rejects(storage.rooms.persistEventBatches([message('$dup1', '$topic', 5), message('$dup2', '$dup1', 5)]));
+    assert.equal(await storage.rooms.getEvent('$dup1'), undefined);
+    assert.deepEqual(await storage.rooms.getForwardExtremities(ROOM), ['$topic']);
+    await storage.rooms.persistEventBatches([message('$m3', '$topic', 6)]);
+    assert.deepEqual(await storage.rooms.getForwardExtremities(ROOM), ['$m3']);
   });
 
   test('aliases: create, duplicate, move, delete; public flag', async () => {

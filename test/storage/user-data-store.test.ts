@@ -64,6 +64,41 @@ describeStorage('user data store', (h) => {
     assert.deepEqual(await userData.getUserReceiptsInRooms([], '@a:x', ['m.read']), []);
   });
 
+  test("a user's read receipts in a room are read once, then kept until one of them changes", async () => {
+    const storage = await h.open();
+    const { userData } = storage;
+    let statements = 0;
+    const count = () => statements++;
+    storage.knex.on('query', count);
+    try {
+      const base = { roomId: '!r:x', receiptType: 'm.read', userId: '@a:x', threadId: '', eventId: '$1', data: {}, streamId: 1 };
+      await userData.putReceipt(base);
+      const ids = async () => (await userData.getUserReceiptsInRooms(['!r:x', '!s:x'], '@a:x', ['m.read', 'm.read.private'])).map((x) => x.eventId).sort();
+      statements = 0;
+      assert.deepEqual(await ids(), ['$1']);
+      assert.equal(statements, 1);
+      assert.deepEqual(await ids(), ['$1']);
+      assert.equal(statements, 1, 'the second read is answered from memory');
+      // Other users' receipts, and other types, leave it alone; the user's own in the room do not.
+      await userData.putReceipt({ ...base, userId: '@b:x', eventId: '$2', streamId: 2 });
+      statements = 0;
+      assert.deepEqual(await ids(), ['$1']);
+      assert.equal(statements, 0);
+      await userData.putReceipt({ ...base, roomId: '!s:x', receiptType: 'm.read.private', eventId: '$3', streamId: 3 });
+      await userData.putReceipt({ ...base, threadId: 'main', eventId: '$4', streamId: 4 });
+      assert.deepEqual(await ids(), ['$1', '$3', '$4']);
+      // Asked for another type, from what is kept.
+      assert.deepEqual((await userData.getUserReceiptsInRooms(['!s:x'], '@a:x', ['m.read'])).map((x) => x.eventId), []);
+      // A receipt written while a read runs is seen by the next read.
+      const running = ids();
+      await userData.putReceipt({ ...base, eventId: '$5', streamId: 5 });
+      await running;
+      assert.deepEqual(await ids(), ['$3', '$4', '$5']);
+    } finally {
+      storage.knex.off('query', count);
+    }
+  });
+
   test('presence is one row per user with changes by stream id', async () => {
     const { userData } = await h.open();
     await userData.putPresence({ userId: '@a:x', state: 'online', statusMsg: 'hi', lastActiveTs: 10, currentlyActive: true, streamId: 1 });

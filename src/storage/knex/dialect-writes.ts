@@ -54,10 +54,27 @@ export async function runOneByOne(statements: readonly Weighed[]): Promise<void>
 
 /** PostgreSQL: as few statements as the budget allows, each a chain of data-modifying WITH queries. */
 export async function runCombined(db: Knex, statements: readonly Weighed[]): Promise<void> {
+  for (const part of combine(statements)) await runAsOne(db, part);
+}
+
+/**
+ * PostgreSQL: the writes as one statement, which is atomic without a transaction around it; false, with
+ * nothing run, when they do not fit in one.
+ */
+export async function runCombinedAsOne(db: Knex, statements: readonly Weighed[]): Promise<boolean> {
+  const parts = combine(statements);
+  if (parts.length > 1) return false;
+  if (parts[0] !== undefined) await runAsOne(db, parts[0]);
+  return true;
+}
+
+/** The statements grouped into combined ones, in order, each within the bindings budget. */
+function combine(statements: readonly Weighed[]): Knex.Sql[][] {
+  const parts: Knex.Sql[][] = [];
   let part: Knex.Sql[] = [];
   let bindings = 0;
-  const send = async () => {
-    if (part.length > 0) await runAsOne(db, part);
+  const close = () => {
+    if (part.length > 0) parts.push(part);
     part = [];
     bindings = 0;
   };
@@ -66,12 +83,13 @@ export async function runCombined(db: Knex, statements: readonly Weighed[]): Pro
     const weight = s.weight ?? sql.bindings.length;
     // A statement with its own WITH cannot be nested in one (PostgreSQL keeps data-modifying WITH at the top).
     const alone = /^\s*with\b/i.test(sql.sql);
-    if (alone || bindings + weight > MAX_BINDINGS) await send();
+    if (alone || bindings + weight > MAX_BINDINGS) close();
     part.push(sql);
     bindings += weight;
-    if (alone) await send();
+    if (alone) close();
   }
-  await send();
+  close();
+  return parts;
 }
 
 /** `WITH w0 AS (first), w1 AS (second) last`: one statement, one round trip. */

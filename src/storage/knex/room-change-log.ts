@@ -1,4 +1,4 @@
-import type { RoomId } from '../../types/ids.js';
+import type { RoomId, UserId } from '../../types/ids.js';
 
 // Which rooms got timeline events after a position, kept in memory as the room writes commit: every
 // incremental /sync asks it for all of the user's rooms (a statement with the whole room list otherwise: 25 ms
@@ -10,11 +10,16 @@ import type { RoomId } from '../../types/ids.js';
 // (before the first write of this process, or before the log last started over) are not covered, and neither
 // is a room whose latest event lies past the asked range (one earlier in it cannot be told apart): the caller
 // asks the database for those.
+//
+// It also keeps each user's latest membership event (any membership, outliers such as remote invites
+// included), so a woken sync learns that the user's memberships did not change since its position without the
+// statement over room_memberships.
 
 /** Rooms kept at most; past it the log starts over from the latest position it recorded. */
 const MAX_ROOMS = 100_000;
 
 export interface RecordedEvent {
+  pdu: { type: string; state_key?: unknown };
   streamOrdering: number;
   outlier: boolean;
   softFailed: boolean;
@@ -23,6 +28,7 @@ export interface RecordedEvent {
 
 export class RoomChangeLog {
   private readonly latest = new Map<RoomId, number>();
+  private readonly latestMembership = new Map<UserId, number>();
   /** Positions at or below it are not covered; null until the first write is recorded. */
   private floor: number | null = null;
   private highest = 0;
@@ -38,6 +44,10 @@ export class RoomChangeLog {
         if (e.streamOrdering <= 0) continue;
         lowest = Math.min(lowest, e.streamOrdering);
         this.highest = Math.max(this.highest, e.streamOrdering);
+        if (e.pdu.type === 'm.room.member' && typeof e.pdu.state_key === 'string') {
+          const userId = e.pdu.state_key as UserId;
+          if ((this.latestMembership.get(userId) ?? Number.NEGATIVE_INFINITY) < e.streamOrdering) this.latestMembership.set(userId, e.streamOrdering);
+        }
         if (e.outlier || e.softFailed || e.rejectedReason !== null) continue;
         if ((this.latest.get(roomId) ?? Number.NEGATIVE_INFINITY) < e.streamOrdering) this.latest.set(roomId, e.streamOrdering);
       }
@@ -45,8 +55,9 @@ export class RoomChangeLog {
     // Writes of positive orderings come one transaction at a time (the group commit), so everything below
     // the first one recorded was committed before this process wrote anything.
     if (this.floor === null && lowest !== Number.POSITIVE_INFINITY) this.floor = lowest - 1;
-    if (this.latest.size > this.maxRooms) {
+    if (this.latest.size > this.maxRooms || this.latestMembership.size > this.maxRooms) {
       this.latest.clear();
+      this.latestMembership.clear();
       this.floor = this.highest;
     }
   }
@@ -66,5 +77,11 @@ export class RoomChangeLog {
       else unsure.push(roomId);
     }
     return { changed, unsure };
+  }
+
+  /** True when the user certainly has no membership event after `from`; false when it may (or the log cannot tell). */
+  membershipsUnchangedSince(userId: UserId, from: number): boolean {
+    if (this.floor === null || from < this.floor) return false;
+    return (this.latestMembership.get(userId) ?? Number.NEGATIVE_INFINITY) <= from;
   }
 }

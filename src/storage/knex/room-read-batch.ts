@@ -4,6 +4,7 @@ import type { StateKey } from '../../types/pdu.js';
 import type { Membership, MembershipRow, StoredEvent } from '../interfaces/index.js';
 import type { Dialect } from './dialect.js';
 import { toSafeNumber } from './dialect.js';
+import type { RecentEventGroups } from './recent-event-groups.js';
 import { chunks, EVENT_COLUMNS, liveTimeline, toMembershipRow, toStoredEvent, type EventRow, type MembershipDbRow } from './room-read-rows.js';
 import type { StateGroupResolver } from './room-read-state.js';
 
@@ -31,6 +32,8 @@ export class RoomBatchReads {
     private readonly knex: Knex,
     private readonly dialect: Dialect,
     private readonly states: StateGroupResolver,
+    /** Groups of the events this process wrote last: the ones woken syncs ask about. */
+    private readonly recent?: RecentEventGroups,
   ) {
     this.inListSize = Math.max(1, dialect.maxBindParams - 100);
     this.branches = Math.max(1, Math.min(MAX_TIMELINE_BRANCHES, dialect.maxRowsPerInsert));
@@ -88,7 +91,13 @@ export class RoomBatchReads {
 
   async stateIdsBeforeEvents(eventIds: readonly EventId[]): Promise<Map<EventId, Map<StateKey, EventId>>> {
     const groupOf = new Map<EventId, number>();
-    for (const part of chunks([...new Set(eventIds)], this.inListSize)) {
+    const unknown: EventId[] = [];
+    for (const eventId of new Set(eventIds)) {
+      const recent = this.recent?.get(eventId);
+      if (recent !== undefined) groupOf.set(eventId, recent.before);
+      else unknown.push(eventId);
+    }
+    for (const part of chunks(unknown, this.inListSize)) {
       const rows: Array<{ event_id: string; state_group_before: unknown }> = await this.knex('event_state')
         .select('event_id', 'state_group_before')
         .whereIn('event_id', part);

@@ -3,7 +3,7 @@ import type { EventId, RoomId, UserId } from '../../types/ids.js';
 import type { StateKey } from '../../types/pdu.js';
 import type { Direction, Membership, MembershipRow, PartialStateRoom, RoomReadStore, RoomRow, StoredEvent } from '../interfaces/index.js';
 import type { Dialect } from './dialect.js';
-import type { RoomChangeLog } from './room-change-log.js';
+import type { RoomMemory } from './room-memory.js';
 import { toSafeNumber } from './dialect.js';
 import {
   chunks,
@@ -107,12 +107,12 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
   constructor(
     private readonly knex: Knex,
     private readonly dialect: Dialect,
-    /** What the writes of this process recorded (room-change-log.ts); without it every question goes to the database. */
-    private readonly changes?: RoomChangeLog,
+    /** What the writes of this process keep (room-memory.ts); without it every question goes to the database. */
+    private readonly memory?: RoomMemory,
   ) {
     this.inListSize = Math.max(1, dialect.maxBindParams - 100);
     this.states = new StateGroupResolver(knex, this.inListSize, new StateGroupCache(STATE_CACHE_WEIGHT));
-    this.batch = new RoomBatchReads(knex, dialect, this.states);
+    this.batch = new RoomBatchReads(knex, dialect, this.states, memory?.eventGroups);
   }
 
   getRoomEventsBeforeMany(requests: ReadonlyArray<{ roomId: RoomId; from: number; to: number }>, limit: number): Promise<StoredEvent[][]> {
@@ -263,6 +263,8 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
     eventId: EventId,
     column: 'state_group_before' | 'state_group_after',
   ): Promise<Map<StateKey, EventId> | undefined> {
+    const recent = this.memory?.eventGroups.get(eventId);
+    if (recent !== undefined) return this.states.resolve(column === 'state_group_before' ? recent.before : recent.after);
     const row: Record<string, unknown> | undefined = await this.knex('event_state').select(column).where({ event_id: eventId }).first();
     if (row === undefined) return undefined;
     return this.states.resolve(toSafeNumber(row[column], `event_state.${column}`));
@@ -280,7 +282,18 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
   }
 
   async getRoomsForUser(userId: UserId, memberships?: readonly Membership[]): Promise<MembershipRow[]> {
-    if (memberships === undefined) return this.roomsForUsers.get(userId);
+    const cache = this.memory?.userRooms;
+    if (memberships === undefined || cache !== undefined) {
+      let rows = cache?.get(userId);
+      if (rows === undefined) {
+        const started = cache?.startRead() ?? 0;
+        rows = await this.roomsForUsers.get(userId);
+        cache?.fill(started, userId, rows);
+      }
+      if (memberships === undefined) return rows;
+      const wanted = new Set<string>(memberships);
+      return rows.filter((r) => wanted.has(r.membership));
+    }
     const q = this.knex('current_memberships')
       .select('room_id', 'user_id', 'membership', 'event_id', 'stream_ordering')
       .where({ user_id: userId })
@@ -320,6 +333,8 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
   }
 
   getMembershipChangesForUser(userId: UserId, from: number, to: number): Promise<MembershipRow[]> {
+    // Most woken syncs: nothing about the user's memberships was written since their position.
+    if (to <= from || this.memory?.changes.membershipsUnchangedSince(userId, from) === true) return Promise.resolve([]);
     return this.changesForUsers.get({ userId, from, to });
   }
 
@@ -386,7 +401,7 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
 
   async getRoomsChangedSince(roomIds: readonly RoomId[], from: number, to: number): Promise<Set<RoomId>> {
     if (to <= from) return new Set();
-    const known = this.changes?.changedSince(roomIds, from, to);
+    const known = this.memory?.changes.changedSince(roomIds, from, to);
     if (known === undefined || known === null) return this.readRoomsChangedSince(roomIds, from, to);
     if (known.unsure.length === 0) return known.changed;
     for (const roomId of await this.readRoomsChangedSince(known.unsure, from, to)) known.changed.add(roomId);

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { RoomId, UserId } from '../../types/ids.js';
 import type { RoomRow, RoomStore, RoomWriteStore } from '../interfaces/index.js';
 import type { Dialect } from './dialect.js';
-import { RoomChangeLog } from './room-change-log.js';
+import { newRoomMemory, type RoomMemory } from './room-memory.js';
 import { KnexRoomReadStore } from './room-read-store.js';
 import { KnexRoomWriteStore } from './room-write-store.js';
 
@@ -12,10 +12,10 @@ export class KnexRoomStore extends KnexRoomReadStore implements RoomStore {
   private readonly writer: KnexRoomWriteStore;
   private readonly db: Knex;
 
-  constructor(knex: Knex, dialect: Dialect, changes = new RoomChangeLog()) {
-    super(knex, dialect, changes);
+  constructor(knex: Knex, dialect: Dialect, memory: RoomMemory = newRoomMemory()) {
+    super(knex, dialect, memory);
     this.db = knex;
-    this.writer = new KnexRoomWriteStore(knex, dialect, changes);
+    this.writer = new KnexRoomWriteStore(knex, dialect, memory);
   }
 
   createRoom(row: RoomRow): Promise<void> {

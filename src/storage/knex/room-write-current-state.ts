@@ -1,12 +1,13 @@
 import type { Knex } from 'knex';
-import type { EventId, RoomId } from '../../types/ids.js';
+import type { EventId, RoomId, UserId } from '../../types/ids.js';
 import type { Pdu, StateKey } from '../../types/pdu.js';
 import type { EventToPersist } from '../interfaces/index.js';
 import type { Dialect } from './dialect.js';
 
 // Replaces a room's current state inside the persisting transaction: current_state rows, one
 // current_state_delta_stream row per changed key (what incremental sync reads), and current_memberships
-// for member keys. Only changed keys are touched, so a message in a large room costs one SELECT.
+// for member keys. Only changed keys are touched, so a message in a large room costs one SELECT. Returns the
+// users whose current_memberships rows changed.
 
 const SEP = '\u0000';
 
@@ -32,7 +33,7 @@ export async function writeCurrentState(
   roomId: RoomId,
   next: ReadonlyMap<StateKey, EventId>,
   batch: ReadonlyArray<EventToPersist & { streamOrdering: number }>,
-): Promise<void> {
+): Promise<Set<UserId>> {
   const rows: CurrentRow[] = await trx('current_state').select('type', 'state_key', 'event_id').where('room_id', roomId);
   const old = new Map<StateKey, EventId>(rows.map((r) => [`${r.type}${SEP}${r.state_key}`, r.event_id]));
 
@@ -40,7 +41,8 @@ export async function writeCurrentState(
   for (const [k, v] of next) if (old.get(k) !== v) changed.push([k, v]);
   const removed: StateKey[] = [];
   for (const k of old.keys()) if (!next.has(k)) removed.push(k);
-  if (changed.length === 0 && removed.length === 0) return;
+  const members = new Set<UserId>();
+  if (changed.length === 0 && removed.length === 0) return members;
 
   // The PDUs of the new entries: from the batch, else (state resolution picked an older event) from the table.
   const inBatch = new Map(batch.map((e) => [e.eventId, e]));
@@ -79,12 +81,16 @@ export async function writeCurrentState(
     });
     if (membership !== null) {
       memberUpserts.push({ room_id: roomId, user_id: stateKey, membership, event_id: id, stream_ordering: orderingOf(id) });
+      members.add(stateKey as UserId);
     }
   }
   for (const k of removed) {
     const [type, stateKey] = split(k);
     await trx('current_state').where({ room_id: roomId, type, state_key: stateKey }).del();
-    if (type === 'm.room.member') await trx('current_memberships').where({ room_id: roomId, user_id: stateKey }).del();
+    if (type === 'm.room.member') {
+      await trx('current_memberships').where({ room_id: roomId, user_id: stateKey }).del();
+      members.add(stateKey as UserId);
+    }
     deltas.push({
       stream_ordering: maxOrdering,
       room_id: roomId,
@@ -98,4 +104,5 @@ export async function writeCurrentState(
   await dialect.upsert(trx, 'current_memberships', memberUpserts, ['room_id', 'user_id']);
   deltas.sort((a, b) => Number(a.stream_ordering) - Number(b.stream_ordering));
   for (let i = 0; i < deltas.length; i += 500) await trx('current_state_delta_stream').insert(deltas.slice(i, i + 500));
+  return members;
 }

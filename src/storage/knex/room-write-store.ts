@@ -3,12 +3,14 @@ import type { EventId, RoomId, UserId } from '../../types/ids.js';
 import type { Pdu, StateKey } from '../../types/pdu.js';
 import type { DerivedRows, EventToPersist, RoomRow, RoomWriteStore } from '../interfaces/index.js';
 import type { Dialect } from './dialect.js';
-import type { RoomChangeLog } from './room-change-log.js';
+import type { EventGroups } from './recent-event-groups.js';
+import { newRoomMemory, type RoomMemory } from './room-memory.js';
 import { writePushEvaluation } from './push-store.js';
 import { advanceIndexPosition, writeIndexRows } from './relations-store.js';
 import { StateGroupWriter, type ResolvedGroup } from './room-write-state-groups.js';
 import { writeCurrentState } from './room-write-current-state.js';
 import { deleteDeadStateGroups, findDeadStateGroups } from './state-group-gc.js';
+import { NeedsTransaction, statementsOnly } from './statements-only.js';
 import { WriteBatch } from './write-batch.js';
 
 // The write side of the room store: only the room writer (src/rooms) calls it, one writer per room. Every
@@ -17,6 +19,19 @@ import { WriteBatch } from './write-batch.js';
 
 type PersistBatch = Parameters<RoomWriteStore['persistEvents']>[0];
 type BatchEvent = EventToPersist & { streamOrdering: number };
+/** An event's groups as its transaction wrote them: the after group resolved, for the next event's delta. */
+type LocalGroups = { before: number; after: ResolvedGroup };
+
+/** What collecting a commit gathered, for its flush and for what the process keeps once it committed. */
+interface Collected {
+  writes: WriteBatch;
+  /** State groups the commit writes. */
+  written: ResolvedGroup[];
+  /** Each event's groups, so later events (of this batch or a later batch of the same room) build on them without a query. */
+  localAfter: Map<EventId, LocalGroups>;
+  /** Users whose current memberships the commit changes. */
+  members: Set<UserId>;
+}
 
 const SEP = '\u0000';
 
@@ -36,15 +51,18 @@ function stringOrNull(v: unknown): string | null {
 
 export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnResponse' | 'putInboundTxnResponse'> {
   private readonly groups = new StateGroupWriter();
-  /** State group after recently persisted events: the next event's prev is almost always one of them. */
-  private readonly groupAfter = new Map<EventId, number>();
+  /** Builds the statements of a commit tried without a transaction (commitAsOneStatement); null where writes are not combined. */
+  private readonly statementsOnly: Knex | null;
 
   constructor(
     private readonly knex: Knex,
     private readonly dialect: Dialect,
-    /** Told of every committed batch (room-change-log.ts). */
-    private readonly changes?: RoomChangeLog,
-  ) {}
+    /** Told of every commit (room-memory.ts); its event groups also serve the next event's write. */
+    private readonly memory: RoomMemory = newRoomMemory(),
+  ) {
+    this.statementsOnly = dialect.runWritesAsOne !== null ? statementsOnly(knex.client.config.client as string) : null;
+  }
+
 
   async createRoom(row: RoomRow): Promise<void> {
     await this.knex('rooms').insert(roomDbRow(row));
@@ -57,44 +75,68 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
   async persistEventBatches(batches: readonly PersistBatch[], derived?: DerivedRows): Promise<void> {
     if (batches.every((b) => b.events.length === 0 && b.room === undefined)) return;
     await this.groups.prepare(this.knex);
-    const written: ResolvedGroup[] = [];
-    // State after each event of the transaction, so later events (of this batch or a later batch of the same
-    // room) build on it without a query.
-    const localAfter = new Map<EventId, ResolvedGroup>();
-    await this.knex.transaction(async (trx) => {
-      const writes = new WriteBatch(this.dialect);
-      // A later batch of the same room replaces the forward extremities anyway (a group commit of a burst).
-      const lastExtremities = new Map<RoomId, number>();
-      batches.forEach((b, i) => {
-        if (b.newForwardExtremities !== null) lastExtremities.set(b.roomId, i);
-      });
-      for (const [i, batch] of batches.entries()) {
-        await this.persistBatch(trx, batch, localAfter, written, writes, (lastExtremities.get(batch.roomId) ?? i) > i);
-      }
-      if (derived?.push !== undefined) writePushEvaluation(writes, trx, this.dialect, derived.push);
-      if (derived?.index !== undefined) {
-        const { name, advance } = derived.index;
-        await writeIndexRows(trx, this.dialect, derived.index, writes);
-        if (advance !== null) writes.add(advanceIndexPosition(trx, name, advance.from, advance.to));
-      }
-      await writes.flush(trx);
-    });
-    this.changes?.record(batches);
-    this.groups.remember(written);
-    for (const [eventId, group] of localAfter) {
-      this.groupAfter.set(eventId, group.id);
-      if (this.groupAfter.size > 1_000) this.groupAfter.delete(this.groupAfter.keys().next().value as EventId);
+    const commit =
+      (await this.commitAsOneStatement(batches, derived)) ??
+      (await this.knex.transaction(async (trx) => {
+        const collected = await this.collect(trx, batches, derived);
+        await collected.writes.flush(trx);
+        return collected;
+      }));
+    this.memory.changes.record(batches);
+    if (commit.members.size > 0) this.memory.userRooms.invalidate(commit.members);
+    this.groups.remember(commit.written);
+    for (const [eventId, g] of commit.localAfter) this.memory.eventGroups.set(eventId, { before: g.before, after: g.after.id });
+  }
+
+  /**
+   * Most commits on PostgreSQL (messages, a burst of them) only add rows: collected against a knex that runs
+   * nothing (statements-only.ts), they go out as one statement, atomic by itself, and the commit saves BEGIN's
+   * and COMMIT's round trips. Null when the commit must run a statement before its writes (state, membership,
+   * events from other servers) or its writes do not fit in one statement: the caller then does it all again
+   * in a transaction.
+   */
+  private async commitAsOneStatement(batches: readonly PersistBatch[], derived: DerivedRows | undefined): Promise<Collected | null> {
+    if (this.statementsOnly === null) return null;
+    let collected: Collected;
+    try {
+      // Typed as a transaction for the collecting code, which never commits or rolls back what it is handed.
+      collected = await this.collect(this.statementsOnly as Knex.Transaction, batches, derived);
+    } catch (err) {
+      if (err instanceof NeedsTransaction) return null;
+      throw err;
     }
+    return (await collected.writes.flushAsOne(this.knex)) ? collected : null;
+  }
+
+  /** Everything the batches write: statements run on `trx` as needed, rows and writes collected in `writes`. */
+  private async collect(trx: Knex.Transaction, batches: readonly PersistBatch[], derived: DerivedRows | undefined): Promise<Collected> {
+    const c: Collected = { writes: new WriteBatch(this.dialect), written: [], localAfter: new Map(), members: new Set() };
+    // A later batch of the same room replaces the forward extremities anyway (a group commit of a burst).
+    const lastExtremities = new Map<RoomId, number>();
+    batches.forEach((b, i) => {
+      if (b.newForwardExtremities !== null) lastExtremities.set(b.roomId, i);
+    });
+    for (const [i, batch] of batches.entries()) {
+      const superseded = (lastExtremities.get(batch.roomId) ?? i) > i;
+      for (const u of await this.persistBatch(trx, batch, c.localAfter, c.written, c.writes, superseded)) c.members.add(u);
+    }
+    if (derived?.push !== undefined) writePushEvaluation(c.writes, trx, this.dialect, derived.push);
+    if (derived?.index !== undefined) {
+      const { name, advance } = derived.index;
+      await writeIndexRows(trx, this.dialect, derived.index, c.writes);
+      if (advance !== null) c.writes.add(advanceIndexPosition(trx, name, advance.from, advance.to));
+    }
+    return c;
   }
 
   private async persistBatch(
     trx: Knex.Transaction,
     batch: PersistBatch,
-    localAfter: Map<EventId, ResolvedGroup>,
+    localAfter: Map<EventId, LocalGroups>,
     written: ResolvedGroup[],
     writes: WriteBatch,
     supersededExtremities: boolean,
-  ): Promise<void> {
+  ): Promise<Set<UserId>> {
     if (batch.room !== undefined) await trx('rooms').insert(roomDbRow(batch.room));
     if (batch.partialState !== undefined) {
       const p = batch.partialState;
@@ -121,16 +163,18 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     if (batch.newCurrentState !== null) {
       // It may read back events of earlier batches of this transaction.
       await writes.flush(trx);
-      await writeCurrentState(trx, this.dialect, batch.roomId, batch.newCurrentState, batch.events);
+      return writeCurrentState(trx, this.dialect, batch.roomId, batch.newCurrentState, batch.events);
     }
+    return new Set();
   }
 
   async completePartialState(batch: Parameters<RoomWriteStore['completePartialState']>[0]): Promise<void> {
     await this.groups.prepare(this.knex);
     const written: ResolvedGroup[] = [];
-    const rewritten = new Map<EventId, number>();
+    const rewritten = new Map<EventId, EventGroups>();
+    let members = new Set<UserId>();
     await this.knex.transaction(async (trx) => {
-      const localAfter = new Map<EventId, ResolvedGroup>();
+      const localAfter = new Map<EventId, LocalGroups>();
       const writes = new WriteBatch(this.dialect);
       for (const ev of batch.events) await this.persistOne(trx, ev, localAfter, written, writes);
       // The event_state rows are rewritten below.
@@ -143,7 +187,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
         const after = await this.groups.write(trx, batch.roomId, before, stateAfter);
         for (const g of new Set([before, after])) if (g !== base) written.push(g);
         await trx('event_state').where('event_id', eventId).update({ state_group_before: before.id, state_group_after: after.id });
-        rewritten.set(eventId, after.id);
+        rewritten.set(eventId, { before: before.id, after: after.id });
         base = after;
       }
       const softFailed = [...(batch.softFailed ?? [])];
@@ -158,13 +202,16 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
         const rows = [...new Set(batch.newForwardExtremities)].map((eventId) => ({ room_id: batch.roomId, event_id: eventId }));
         if (rows.length > 0) await trx('forward_extremities').insert(rows);
       }
-      await writeCurrentState(trx, this.dialect, batch.roomId, batch.newCurrentState, batch.events);
+      members = await writeCurrentState(trx, this.dialect, batch.roomId, batch.newCurrentState, batch.events);
       await trx('partial_state_rooms').where('room_id', batch.roomId).del();
     });
+    // Outliers all, so no timeline news; but their member events are rows of room_memberships.
+    this.memory.changes.record([batch]);
+    if (members.size > 0) this.memory.userRooms.invalidate(members);
     this.groups.remember(written);
     // The partial groups these events had are no longer theirs: new deltas must not build on them (the GC
     // deletes them once nothing else does).
-    for (const [eventId, group] of rewritten) if (this.groupAfter.has(eventId)) this.groupAfter.set(eventId, group);
+    for (const [eventId, groups] of rewritten) this.memory.eventGroups.set(eventId, groups);
   }
 
   findDeadStateGroups(limit: number): Promise<Map<RoomId, number[]>> {
@@ -176,7 +223,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     if (deleted.length > 0) {
       const gone = new Set(deleted);
       this.groups.forget(gone);
-      for (const [eventId, group] of this.groupAfter) if (gone.has(group)) this.groupAfter.delete(eventId);
+      this.memory.eventGroups.forgetGroups(gone);
     }
     return deleted;
   }
@@ -188,7 +235,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
   private async persistOne(
     trx: Knex.Transaction,
     ev: BatchEvent,
-    localAfter: Map<EventId, ResolvedGroup>,
+    localAfter: Map<EventId, LocalGroups>,
     written: ResolvedGroup[],
     writes: WriteBatch,
   ): Promise<void> {
@@ -252,7 +299,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
           after = await this.groups.write(trx, ev.roomId, before, next);
         }
         for (const g of new Set([before, after])) if (g !== base) written.push(g);
-        localAfter.set(ev.eventId, after);
+        localAfter.set(ev.eventId, { before: before.id, after });
         // baseGroup reads event_state, but only for events outside this transaction (localAfter has the rest).
         writes.rows('event_state', [{ event_id: ev.eventId, state_group_before: before.id, state_group_after: after.id }]);
       }
@@ -310,16 +357,16 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
   private async baseGroup(
     trx: Knex.Transaction,
     prevIds: readonly EventId[],
-    localAfter: ReadonlyMap<EventId, ResolvedGroup>,
+    localAfter: ReadonlyMap<EventId, LocalGroups>,
   ): Promise<ResolvedGroup | null> {
     for (const p of prevIds) {
       const local = localAfter.get(p);
-      if (local !== undefined) return local;
+      if (local !== undefined) return local.after;
     }
     if (prevIds.length === 0) return null;
     for (const p of prevIds) {
-      const id = this.groupAfter.get(p);
-      if (id !== undefined) return this.groups.resolve(trx, id);
+      const recent = this.memory.eventGroups.get(p);
+      if (recent !== undefined) return this.groups.resolve(trx, recent.after);
     }
     const row: { state_group_after: unknown } | undefined = await trx('event_state')
       .select('state_group_after')
@@ -334,7 +381,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     trx: Knex.Transaction,
     roomId: RoomId,
     prevIds: readonly EventId[],
-    localAfter: ReadonlyMap<EventId, ResolvedGroup>,
+    localAfter: ReadonlyMap<EventId, LocalGroups>,
     writes: WriteBatch,
   ): Promise<void> {
     const unknown = prevIds.filter((p) => !localAfter.has(p));

@@ -84,16 +84,29 @@ function toPresence(r: PresenceDbRow): PresenceRow {
 interface UserReceiptsKey {
   roomIds: readonly string[];
   userId: string;
-  receiptTypes: readonly string[];
 }
 
 /** Users per coalesced receipts read, and the longest room list coalesced (coalesced-reads.ts). */
 const USER_BATCH = 500;
 const MAX_COALESCED_ROOMS = 16;
+/** (user, room) pairs whose receipts are kept at most; past it the cache starts over. */
+const MAX_CACHED_RECEIPT_PAIRS = 100_000;
+
+function pairKey(userId: string, roomId: string): string {
+  return `${userId}\n${roomId}`;
+}
 
 export class KnexUserDataStore implements UserDataStore {
   /** The read receipts behind each woken member's unread counts, read together (coalesced-reads.ts). */
   private readonly userReceipts = new CoalescedReads<UserReceiptsKey, ReceiptRow[]>((keys) => this.readUserReceipts(keys), USER_BATCH);
+  /**
+   * Every receipt of a user in a room, for the unread counts of the user's syncs: each woken sync needs its
+   * user's read position in the room, which changes far less often than messages arrive (on PostgreSQL the
+   * read was a round trip in front of the counts' own). Receipts are written only through putReceipt, which
+   * drops the pair after its write; a read fills the cache only if no receipt was written while it ran.
+   */
+  private readonly receiptsOf = new Map<string, readonly ReceiptRow[]>();
+  private receiptWrites = 0;
 
   private readonly presenceOfUser = new CoalescedReads<string, PresenceRow | undefined>(async (ids) => {
     const rows = new Map((await this.presenceOfUsers([...new Set(ids)])).map((r) => [r.userId, r]));
@@ -180,6 +193,8 @@ export class KnexUserDataStore implements UserDataStore {
       },
       ['room_id', 'receipt_type', 'user_id', 'thread_id'],
     );
+    this.receiptWrites++;
+    this.receiptsOf.delete(pairKey(row.userId, row.roomId));
   }
 
   async getReceipts(roomIds: readonly string[], range?: { from: number; to: number }): Promise<ReceiptRow[]> {
@@ -195,21 +210,38 @@ export class KnexUserDataStore implements UserDataStore {
   }
 
   async getUserReceiptsInRooms(roomIds: readonly string[], userId: string, receiptTypes: readonly string[]): Promise<ReceiptRow[]> {
-    // Long room lists (initial syncs) are one user's own business: read them in chunks as they are.
-    if (roomIds.length > 0 && roomIds.length <= MAX_COALESCED_ROOMS) return this.userReceipts.get({ roomIds, userId, receiptTypes });
-    return this.userReceiptsInRooms(roomIds, userId, receiptTypes);
+    const out: ReceiptRow[] = [];
+    const missing: string[] = [];
+    for (const roomId of new Set(roomIds)) {
+      const rows = this.receiptsOf.get(pairKey(userId, roomId));
+      if (rows === undefined) missing.push(roomId);
+      else out.push(...rows);
+    }
+    if (missing.length > 0) {
+      const writes = this.receiptWrites;
+      // Long room lists (initial syncs) are one user's own business: read them in chunks as they are.
+      const rows = missing.length <= MAX_COALESCED_ROOMS ? await this.userReceipts.get({ roomIds: missing, userId }) : await this.userReceiptsInRooms(missing, userId);
+      if (writes === this.receiptWrites) {
+        if (this.receiptsOf.size + missing.length > MAX_CACHED_RECEIPT_PAIRS) this.receiptsOf.clear();
+        const byRoom = groupBy(rows, (r) => r.roomId);
+        for (const roomId of missing) this.receiptsOf.set(pairKey(userId, roomId), byRoom.get(roomId) ?? []);
+      }
+      out.push(...rows);
+    }
+    const types = new Set(receiptTypes);
+    // Copies: the cached rows are shared with later readers.
+    return out.filter((r) => types.has(r.receiptType)).map((r) => ({ ...r }));
   }
 
-  /** One statement per distinct (rooms, types) in the batch, for all its users. */
+  /** One statement per distinct room list in the batch, for all its users (every receipt type: the cache keeps them all). */
   private async readUserReceipts(keys: readonly UserReceiptsKey[]): Promise<ReceiptRow[][]> {
     const out: ReceiptRow[][] = keys.map(() => []);
-    const groups = groupKeys(keys, (k) => `${[...k.roomIds].sort().join('\0')}\n${[...k.receiptTypes].sort().join('\0')}`);
+    const groups = groupKeys(keys, (k) => [...k.roomIds].sort().join('\0'));
     for (const group of groups.values()) {
-      const { roomIds, receiptTypes } = (group[0] as { key: UserReceiptsKey }).key;
+      const { roomIds } = (group[0] as { key: UserReceiptsKey }).key;
       const userIds = [...new Set(group.map((g) => g.key.userId))];
       const rows: ReceiptDbRow[] = await this.knex('receipts')
         .whereIn('room_id', [...roomIds])
-        .whereIn('receipt_type', [...receiptTypes])
         .modify((q) => (userIds.length === 1 ? q.andWhere('user_id', userIds[0]) : q.whereIn('user_id', userIds)));
       const byUser = groupBy(rows, (r) => r.user_id);
       for (const { key, index } of group) out[index] = (byUser.get(key.userId) ?? []).map(toReceipt);
@@ -217,13 +249,12 @@ export class KnexUserDataStore implements UserDataStore {
     return out;
   }
 
-  private async userReceiptsInRooms(roomIds: readonly string[], userId: string, receiptTypes: readonly string[]): Promise<ReceiptRow[]> {
+  private async userReceiptsInRooms(roomIds: readonly string[], userId: string): Promise<ReceiptRow[]> {
     const out: ReceiptRow[] = [];
-    const chunk = Math.max(1, this.dialect.maxBindParams - 8 - receiptTypes.length);
+    const chunk = Math.max(1, this.dialect.maxBindParams - 8);
     for (let i = 0; i < roomIds.length; i += chunk) {
       const rows: ReceiptDbRow[] = await this.knex('receipts')
         .whereIn('room_id', roomIds.slice(i, i + chunk))
-        .whereIn('receipt_type', receiptTypes)
         .andWhere('user_id', userId);
       for (const r of rows) out.push(toReceipt(r));
     }

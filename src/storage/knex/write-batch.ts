@@ -61,4 +61,17 @@ export class WriteBatch {
     this.statements = [];
     await this.dialect.runWrites(trx, statements);
   }
+
+  /**
+   * Writes everything collected as one statement, outside any transaction (dialect.runWritesAsOne); false,
+   * with nothing written, where the engine has no such statement or the writes do not fit in one.
+   */
+  async flushAsOne(db: Knex): Promise<boolean> {
+    const run = this.dialect.runWritesAsOne;
+    if (run === null) return false;
+    const statements: Weighed[] = [];
+    for (const [table, { rows, ignoreConflictsOn }] of this.tables) statements.push(...this.dialect.insertRows(db, table, rows, ignoreConflictsOn));
+    statements.push(...this.statements.map((statement) => ({ statement, weight: null })));
+    return run(db, statements);
+  }
 }

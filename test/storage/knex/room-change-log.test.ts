@@ -7,8 +7,10 @@ import { RoomChangeLog, type RecordedEvent } from '../../../src/storage/knex/roo
 
 const ev = (roomId: string, streamOrdering: number, extra: Partial<RecordedEvent> = {}) => ({
   roomId,
-  events: [{ streamOrdering, outlier: false, softFailed: false, rejectedReason: null, ...extra }],
+  events: [{ pdu: { type: 'm.room.message' }, streamOrdering, outlier: false, softFailed: false, rejectedReason: null, ...extra }],
 });
+const member = (roomId: string, userId: string, streamOrdering: number, extra: Partial<RecordedEvent> = {}) =>
+  ev(roomId, streamOrdering, { pdu: { type: 'm.room.member', state_key: userId }, ...extra });
 
 const sorted = (r: { changed: Set<string>; unsure: string[] } | null) => (r === null ? null : { changed: [...r.changed].sort(), unsure: [...r.unsure].sort() });
 
@@ -43,4 +45,31 @@ test('past its room bound it starts over from the latest position it saw', () =>
   assert.equal(log.changedSince(['!a'], 2, 3), null);
   log.record([ev('!a', 4)]);
   assert.deepEqual(sorted(log.changedSince(['!a', '!c'], 3, 4)), { changed: ['!a'], unsure: [] });
+});
+
+test('tells a user whose memberships did not change since a covered position', () => {
+  const log = new RoomChangeLog();
+  assert.equal(log.membershipsUnchangedSince('@a:x', 0), false, 'nothing covered before the first write');
+  log.record([ev('!a', 5), member('!a', '@a:x', 6)]);
+  assert.equal(log.membershipsUnchangedSince('@a:x', 3), false, 'below the floor');
+  assert.equal(log.membershipsUnchangedSince('@a:x', 5), false, 'the join at 6 is after 5');
+  assert.equal(log.membershipsUnchangedSince('@a:x', 6), true);
+  assert.equal(log.membershipsUnchangedSince('@b:x', 4), true, 'no membership event of @b:x since the floor');
+  // Outliers (a remote invite) and soft-failed events still count: the membership tables may hold them.
+  log.record([member('!b', '@b:x', 7, { outlier: true }), member('!c', '@c:x', 8, { softFailed: true })]);
+  assert.equal(log.membershipsUnchangedSince('@b:x', 6), false);
+  assert.equal(log.membershipsUnchangedSince('@c:x', 7), false);
+  assert.equal(log.membershipsUnchangedSince('@c:x', 8), true);
+  // A member event's state key, not its sender, names the user.
+  log.record([ev('!a', 9, { pdu: { type: 'm.room.member', state_key: '@d:x' } })]);
+  assert.equal(log.membershipsUnchangedSince('@a:x', 8), true);
+  assert.equal(log.membershipsUnchangedSince('@d:x', 8), false);
+});
+
+test('past its user bound it forgets memberships and starts over', () => {
+  const log = new RoomChangeLog(2);
+  log.record([member('!a', '@a:x', 1), member('!a', '@b:x', 2)]);
+  log.record([member('!a', '@c:x', 3)]);
+  assert.equal(log.membershipsUnchangedSince('@a:x', 2), false, 'positions before the restart are not covered');
+  assert.equal(log.membershipsUnchangedSince('@a:x', 3), true);
 });
