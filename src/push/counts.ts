@@ -50,20 +50,13 @@ export function isRead(row: PushActionRow, read: ReadPositions): boolean {
 
 export async function roomCounts(storage: Storage, userId: UserId, roomId: RoomId, known?: ReadPositions): Promise<RoomCounts> {
   const read = known ?? (await readPositions(storage, userId, roomId));
-  const rows = await storage.push.getRoomPushActions(userId, roomId, read.unthreaded);
+  // The store counts what isRead would leave: rows past the unthreaded receipt and past their thread's own.
+  const counted = await storage.push.countUnreadPushActions(userId, roomId, { after: read.unthreaded, threads: read.threads });
   const out: RoomCounts = { notificationCount: 0, highlightCount: 0, threads: new Map() };
-  for (const row of rows) {
-    if (isRead(row, read)) continue;
-    const t = out.threads.get(row.threadId) ?? { notificationCount: 0, highlightCount: 0 };
-    if (row.notify) {
-      out.notificationCount++;
-      t.notificationCount++;
-    }
-    if (row.highlight) {
-      out.highlightCount++;
-      t.highlightCount++;
-    }
-    out.threads.set(row.threadId, t);
+  for (const [threadId, c] of counted) {
+    out.notificationCount += c.notify;
+    out.highlightCount += c.highlight;
+    out.threads.set(threadId, { notificationCount: c.notify, highlightCount: c.highlight });
   }
   return out;
 }

@@ -7,6 +7,7 @@ import type { Storage, StoredEvent } from '../../src/storage/interfaces/index.js
 import { countRows, describeStorage, testLogger } from '../helpers/storage.js';
 import { roomHarness, SERVER } from '../rooms/harness.js';
 import { STAGE_MIN_ROWS } from '../../src/storage/knex/push-store.js';
+import { roomPushActions } from '../helpers/push-actions.js';
 
 // Push actions are worked out by the room writer's group commit and land in the events' own transaction: a
 // send that returned has its notifications stored, with no evaluation pass after the commit.
@@ -63,13 +64,13 @@ describeStorage('push evaluation in the room writer', (h) => {
     try {
       const { rooms, alice, bob, room_id } = await aliceAndBob(storage, { pushActions: { evaluate: (events, r) => push.evaluateForCommit(events, r) } });
       const { event_id } = await rooms.rooms.sendMessageEvent(alice, room_id, 'm.room.message', { msgtype: 'm.text', body: 'hi bob' }, 't1');
-      const actions = await storage.push.getRoomPushActions(bob.userId, room_id, 0);
+      const actions = await roomPushActions(storage.push, bob.userId, room_id, 0);
       assert.deepEqual(
         actions.map((a) => [a.eventId, a.notify]),
         [[event_id, true]],
       );
       // The sender is not notified of their own message.
-      assert.deepEqual(await storage.push.getRoomPushActions(alice.userId, room_id, 0), []);
+      assert.deepEqual(await roomPushActions(storage.push, alice.userId, room_id, 0), []);
     } finally {
       await push.close();
     }
@@ -213,12 +214,12 @@ describeStorage('push evaluation in the room writer', (h) => {
     await storage.push.recordEvaluation({ actions: [], queue: [], position: { stream: 'push_evaluation', instance: 'master', value: saved } });
     const sent = [];
     for (let i = 0; i < 3; i++) sent.push((await rooms.rooms.sendMessageEvent(alice, room_id, 'm.room.message', { msgtype: 'm.text', body: `m${i}` }, `t${i}`)).event_id);
-    assert.deepEqual(await storage.push.getRoomPushActions(bob.userId, room_id, 0), []);
+    assert.deepEqual(await roomPushActions(storage.push, bob.userId, room_id, 0), []);
 
     const push = pushService(storage);
     try {
       await push.caughtUp();
-      const actions = await storage.push.getRoomPushActions(bob.userId, room_id, 0);
+      const actions = await roomPushActions(storage.push, bob.userId, room_id, 0);
       assert.deepEqual(
         actions.map((a) => a.eventId),
         sent,
@@ -240,6 +241,6 @@ describeStorage('push evaluation in the room writer', (h) => {
     });
     const { event_id } = await rooms.rooms.sendMessageEvent(alice, room_id, 'm.room.message', { msgtype: 'm.text', body: 'still here' }, 't1');
     assert.ok(await storage.rooms.getEvent(event_id));
-    assert.deepEqual(await storage.push.getRoomPushActions(bob.userId, room_id, 0), []);
+    assert.deepEqual(await roomPushActions(storage.push, bob.userId, room_id, 0), []);
   });
 });

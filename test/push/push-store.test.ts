@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { countRows, describeStorage } from '../helpers/storage.js';
 import type { PushActionRow } from '../../src/storage/interfaces/index.js';
 import { STAGE_MIN_ROWS } from '../../src/storage/knex/push-store.js';
+import { roomPushActions } from '../helpers/push-actions.js';
 
 function action(over: Partial<PushActionRow>): PushActionRow {
   return {
@@ -51,14 +52,14 @@ describeStorage('push store', (h) => {
     const { push, streamPositions } = storage;
     const delivery = (eventId: string) => ({ pusherId: 7, userId: '@b:x', eventId, roomId: '!r:x', actions: ['notify'], nextAttemptTs: 10 });
     await push.recordEvaluation({ actions: [action({ eventId: '$1', streamOrdering: 1 })], queue: [delivery('$1')], position: { stream: 'push', instance: 'main', value: 5 } });
-    assert.deepEqual((await push.getRoomPushActions('@b:x', '!r:x', -1)).map((r) => r.eventId), ['$1']);
+    assert.deepEqual((await roomPushActions(push, '@b:x', '!r:x', -1)).map((r) => r.eventId), ['$1']);
     assert.deepEqual((await push.duePushes(100, 10)).map((r) => r.eventId), ['$1']);
     assert.equal(await streamPositions.getPosition('push', 'main'), 5);
     // The position write fails last: the actions and deliveries before it in the pass are rolled back.
     await assert.rejects(
       push.recordEvaluation({ actions: [action({ eventId: '$2', streamOrdering: 2 })], queue: [delivery('$2')], position: { stream: 'push', instance: 'main', value: 2 ** 60 } }),
     );
-    assert.deepEqual((await push.getRoomPushActions('@b:x', '!r:x', -1)).map((r) => r.eventId), ['$1']);
+    assert.deepEqual((await roomPushActions(push, '@b:x', '!r:x', -1)).map((r) => r.eventId), ['$1']);
     assert.deepEqual((await push.duePushes(100, 10)).map((r) => r.eventId), ['$1']);
     assert.equal(await streamPositions.getPosition('push', 'main'), 5);
   });
@@ -72,9 +73,9 @@ describeStorage('push store', (h) => {
       action({ eventId: '$1', streamOrdering: 1, userId: '@c:x' }),
     ]);
     await push.addPushActions([action({ eventId: '$1', streamOrdering: 1, highlight: true })]);
-    const room = await push.getRoomPushActions('@b:x', '!r:x', -1);
+    const room = await roomPushActions(push, '@b:x', '!r:x', -1);
     assert.deepEqual(room.map((r) => [r.eventId, r.highlight, r.threadId]), [['$1', false, 'main'], ['$2', true, '$root']]);
-    assert.deepEqual((await push.getRoomPushActions('@b:x', '!r:x', 1)).map((r) => r.eventId), ['$2']);
+    assert.deepEqual((await roomPushActions(push, '@b:x', '!r:x', 1)).map((r) => r.eventId), ['$2']);
     assert.deepEqual((await push.getRoomsWithPushActions('@b:x', -1)).sort(), ['!r:x', '!s:x']);
     assert.deepEqual((await push.getRoomsWithPushActions('@b:x', 2)), ['!s:x']);
     const n = await push.getNotifications('@b:x', { before: null, limit: 2, onlyHighlight: false });
@@ -94,12 +95,22 @@ describeStorage('push store', (h) => {
     // Event 5 notifies two members: too few rows to stage.
     await push.addPushActions([...event(1, '!r:x'), ...event(2, '!s:x', true), ...event(3, '!r:x'), ...event(4, '!r:x'), ...event(5, '!r:x', false, ['@c:x', '@d:x'])]);
     const reads = async () => ({
-      room: (await push.getRoomPushActions('@c:x', '!r:x', 1)).map((r) => r.eventId),
+      room: (await roomPushActions(push, '@c:x', '!r:x', 1)).map((r) => r.eventId),
       rooms: (await push.getRoomsWithPushActions('@c:x', 1)).sort(),
       notifications: (await push.getNotifications('@c:x', { before: 5, limit: 2, onlyHighlight: false })).map((r) => [r.eventId, r.highlight]),
       highlights: (await push.getNotifications('@c:x', { before: null, limit: 5, onlyHighlight: true })).map((r) => r.eventId),
+      // Counted in the database: each row once, as the main table has it.
+      counts: [...(await push.countUnreadPushActions('@c:x', '!r:x', { after: 1, threads: new Map() }))],
+      highlighted: [...(await push.countUnreadPushActions('@c:x', '!s:x', { after: -1, threads: new Map() }))],
     });
-    const expected = { room: ['$3', '$4', '$5'], rooms: ['!r:x', '!s:x'], notifications: [['$4', false], ['$3', false]], highlights: ['$2'] };
+    const expected = {
+      room: ['$3', '$4', '$5'],
+      rooms: ['!r:x', '!s:x'],
+      notifications: [['$4', false], ['$3', false]],
+      highlights: ['$2'],
+      counts: [['main', { notify: 3, highlight: 0 }]],
+      highlighted: [['main', { notify: 1, highlight: 1 }]],
+    };
     const count = (table: string) => countRows(storage.knex, table);
     assert.equal(await count('event_push_actions_staging'), staging ? 32 : 0);
     assert.equal(await count('event_push_actions'), staging ? 2 : 34);
@@ -119,7 +130,7 @@ describeStorage('push store', (h) => {
     assert.equal(await count('event_push_actions_staging'), 0);
     assert.deepEqual(await reads(), expected, 'all moved');
     assert.equal(await push.rotatePushActions(100), 0, 'nothing waiting');
-    assert.deepEqual((await push.getRoomPushActions('@b:x', '!r:x', -1)).map((r) => r.eventId), ['$1', '$3', '$4']);
+    assert.deepEqual((await roomPushActions(push, '@b:x', '!r:x', -1)).map((r) => r.eventId), ['$1', '$3', '$4']);
   });
 
   test('a move leaves alone the rows of a transaction that commits while it runs (PostgreSQL, where writers are concurrent)', async (t) => {
@@ -138,9 +149,9 @@ describeStorage('push store', (h) => {
     } finally {
       if (!writer.isCompleted()) await writer.rollback();
     }
-    assert.deepEqual((await push.getRoomPushActions('@b:x', '!r:x', -1)).map((r) => r.eventId), ['$1', '$2'], 'the late row is neither lost nor doubled');
+    assert.deepEqual((await roomPushActions(push, '@b:x', '!r:x', -1)).map((r) => r.eventId), ['$1', '$2'], 'the late row is neither lost nor doubled');
     assert.equal(await push.rotatePushActions(100), 1, 'the next move takes it');
-    assert.deepEqual((await push.getRoomPushActions('@b:x', '!r:x', -1)).map((r) => r.eventId), ['$1', '$2']);
+    assert.deepEqual((await roomPushActions(push, '@b:x', '!r:x', -1)).map((r) => r.eventId), ['$1', '$2']);
   });
 
   test('the pushers of users are read afresh after every change, whoever it concerns', async () => {

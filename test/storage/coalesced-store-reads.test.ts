@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Knex } from 'knex';
 import { describeStorage } from '../helpers/storage.js';
-import type { PushActionRow } from '../../src/storage/interfaces/index.js';
+import type { PushActionRow, ThreadCounts, UnreadFloor } from '../../src/storage/interfaces/index.js';
 
 // Woken syncs ask their per-user reads at once (src/storage/knex/coalesced-reads.ts): the stores answer them
 // with one statement per kind, and each caller must get exactly what it would have got asking alone.
@@ -25,55 +25,64 @@ async function statements<T>(knex: Knex, fn: () => Promise<T>): Promise<{ result
 }
 
 describeStorage('coalesced per-user reads', (h) => {
-  test('push actions of many users in one room, each past their own read position, in one statement', async () => {
+  test('unread counts of many users in one room, each past their own read position, in one statement', async () => {
     const storage = await h.open();
     const { push } = storage;
     const rows: PushActionRow[] = [];
     for (const [i, user] of ['@a:x', '@b:x', '@c:x'].entries()) {
-      for (let so = 1; so <= 4; so++) rows.push(action({ userId: user, eventId: `$${user}${so}`, streamOrdering: so, highlight: so === 4 && i === 1 }));
+      for (let so = 1; so <= 4; so++) rows.push(action({ userId: user, eventId: `$${user}${so}`, streamOrdering: so, highlight: so === 4 && i === 1, threadId: so === 2 ? '$root' : 'main' }));
     }
     rows.push(action({ userId: '@a:x', eventId: '$other', roomId: '!s:x', streamOrdering: 5 }));
     await push.addPushActions(rows);
-    const asks: Array<[string, string, number]> = [
-      ['@a:x', '!r:x', -1],
-      ['@b:x', '!r:x', 2],
-      ['@c:x', '!r:x', 2],
-      ['@a:x', '!r:x', 3],
-      ['@d:x', '!r:x', -1],
-      ['@a:x', '!s:x', -1],
+    const none = new Map<string, number>();
+    const asks: Array<[string, string, UnreadFloor]> = [
+      ['@a:x', '!r:x', { after: -1, threads: none }],
+      ['@b:x', '!r:x', { after: 1, threads: none }],
+      ['@c:x', '!r:x', { after: 1, threads: new Map([['main', 3]]) }],
+      ['@a:x', '!r:x', { after: 3, threads: none }],
+      ['@d:x', '!r:x', { after: -1, threads: none }],
+      ['@a:x', '!s:x', { after: -1, threads: new Map([['main', -5]]) }],
     ];
-    const alone: PushActionRow[][] = [];
-    for (const [u, r, after] of asks) alone.push(await push.getRoomPushActions(u, r, after));
-    const { result, count } = await statements(storage.knex, () => Promise.all(asks.map(([u, r, after]) => push.getRoomPushActions(u, r, after))));
+    const alone: Array<Map<string, ThreadCounts>> = [];
+    for (const [u, r, floor] of asks) alone.push(await push.countUnreadPushActions(u, r, floor));
+    const { result, count } = await statements(storage.knex, () => Promise.all(asks.map(([u, r, floor]) => push.countUnreadPushActions(u, r, floor))));
     assert.deepEqual(result, alone);
-    assert.deepEqual(result.map((rs) => rs.map((x) => x.streamOrdering)), [[1, 2, 3, 4], [3, 4], [3, 4], [4], [], [5]]);
-    assert.equal(result[1]?.[1]?.highlight, true);
-    assert.equal(count, 2, 'one statement per room');
+    const flat = (m: Map<string, ThreadCounts> | undefined) => Object.fromEntries([...(m ?? new Map<string, ThreadCounts>())].map(([t, c]) => [t, [c.notify, c.highlight]]));
+    assert.deepEqual(result.map(flat), [
+      { main: [3, 0], $root: [1, 0] },
+      { main: [2, 1], $root: [1, 0] },
+      { main: [1, 0], $root: [1, 0] },
+      { main: [1, 0] },
+      {},
+      { main: [1, 0] },
+    ]);
+    assert.equal(count, 3, 'one statement per room, and one more for the user asking with two read positions');
   });
 
-  test("one user's push actions in many rooms, each room past its own read position, in few statements", async () => {
+  test("one user's unread counts in many rooms, each room past its own read position, in few statements", async () => {
     const storage = await h.open();
     const { push } = storage;
     const rows: PushActionRow[] = [];
     let so = 0;
     for (let r = 0; r < 150; r++) {
-      for (let k = 0; k < 3; k++) rows.push(action({ userId: '@a:x', eventId: `$a${r}-${k}`, roomId: `!r${r}:x`, streamOrdering: ++so }));
+      for (let k = 0; k < 3; k++) rows.push(action({ userId: '@a:x', eventId: `$a${r}-${k}`, roomId: `!r${r}:x`, streamOrdering: ++so, highlight: k === 2 }));
       // Another user's rows in the same rooms must not leak into @a's answers.
       rows.push(action({ userId: '@b:x', eventId: `$b${r}`, roomId: `!r${r}:x`, streamOrdering: ++so }));
     }
     await push.addPushActions(rows);
     // Room r is read past its second row for even r, past nothing for odd r; one room asked twice.
-    const asks: Array<[string, string, number]> = Array.from({ length: 150 }, (_, r) => ['@a:x', `!r${r}:x`, r % 2 === 0 ? r * 4 + 2 : -1]);
-    asks.push(['@a:x', '!r1:x', 6], ['@a:x', '!none:x', -1]);
-    const alone: PushActionRow[][] = [];
-    for (const [u, r, after] of asks) alone.push(await push.getRoomPushActions(u, r, after));
-    const { result, count } = await statements(storage.knex, () => Promise.all(asks.map(([u, r, after]) => push.getRoomPushActions(u, r, after))));
+    const floor = (after: number): UnreadFloor => ({ after, threads: new Map() });
+    const asks: Array<[string, string, UnreadFloor]> = Array.from({ length: 150 }, (_, r) => ['@a:x', `!r${r}:x`, floor(r % 2 === 0 ? r * 4 + 2 : -1)]);
+    asks.push(['@a:x', '!r1:x', floor(6)], ['@a:x', '!none:x', floor(-1)]);
+    const alone: Array<Map<string, ThreadCounts>> = [];
+    for (const [u, r, f] of asks) alone.push(await push.countUnreadPushActions(u, r, f));
+    const { result, count } = await statements(storage.knex, () => Promise.all(asks.map(([u, r, f]) => push.countUnreadPushActions(u, r, f))));
     assert.deepEqual(result, alone);
-    assert.deepEqual(result[0]?.map((x) => x.streamOrdering), [3]);
-    assert.deepEqual(result[1]?.map((x) => x.streamOrdering), [5, 6, 7]);
-    assert.deepEqual(result[150]?.map((x) => x.streamOrdering), [7]);
-    assert.deepEqual(result[151], []);
-    assert.equal(count, 2, 'one statement per 100 rooms of one user');
+    assert.deepEqual(result[0]?.get('main'), { notify: 1, highlight: 1 });
+    assert.deepEqual(result[1]?.get('main'), { notify: 3, highlight: 1 });
+    assert.deepEqual(result[150]?.get('main'), { notify: 1, highlight: 1 });
+    assert.deepEqual(result[151], new Map());
+    assert.equal(count, 3, 'one statement per 100 rooms of one user, and one more for the room asked twice');
   });
 
   test("receipts of many users in the same rooms, each user's own, in one statement", async () => {

@@ -21,6 +21,18 @@ export interface StoredPushRuleOverride {
   actions: JsonValue[] | null;
 }
 
+/** Where a user has read a room up to (push/counts.ts): one position for every thread, and later ones of some. */
+export interface UnreadFloor {
+  after: number;
+  threads: ReadonlyMap<string, number>;
+}
+
+/** Unread rows of one thread: those that notify and those that highlight. */
+export interface ThreadCounts {
+  notify: number;
+  highlight: number;
+}
+
 export interface PushActionRow {
   userId: UserId;
   eventId: EventId;
@@ -85,8 +97,11 @@ export interface PushStore {
    * queued and the stream position it reached (so a restart resumes exactly after what was written).
    */
   recordEvaluation(batch: PushEvaluationBatch): Promise<void>;
-  /** A user's notifying rows of one room with stream_ordering > after, oldest first. */
-  getRoomPushActions(userId: UserId, roomId: RoomId, after: number): Promise<PushActionRow[]>;
+  /**
+   * A user's unread rows of one room, counted per thread id: those past `floor.after` and, in a thread
+   * `floor.threads` names, past that thread's own position.
+   */
+  countUnreadPushActions(userId: UserId, roomId: RoomId, floor: UnreadFloor): Promise<Map<string, ThreadCounts>>;
   /** Rooms where the user has push action rows with stream_ordering > after. */
   getRoomsWithPushActions(userId: UserId, after: number): Promise<RoomId[]>;
   /** A user's rows newest first with stream_ordering < before (all when null), optionally highlights only. */

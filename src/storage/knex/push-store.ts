@@ -6,6 +6,8 @@ import type {
   PushQueueRow,
   PushStore,
   StoredPushRule,
+  ThreadCounts,
+  UnreadFloor,
   StoredPushRuleOverride,
 } from '../interfaces/index.js';
 import type { JsonObject, JsonValue } from '../../types/json.js';
@@ -118,10 +120,53 @@ function toQueue(r: QueueDbRow): PushQueueRow {
 /** Rooms per statement when one user's rooms are read together: keeps each statement's OR list plannable. */
 const ROOMS_PER_STATEMENT = 100;
 
-interface RoomActionsKey {
+interface UnreadCountKey {
   userId: string;
   roomId: string;
-  after: number;
+  floor: UnreadFloor;
+}
+
+/** Keys with equal floors share a term of the counting statement. */
+function floorSignature(floor: UnreadFloor): string {
+  return JSON.stringify([floor.after, [...floor.threads].filter(([, p]) => p > floor.after).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+}
+
+/** Unread: past the floor, and not in a thread read further than it. */
+function unreadTerm(q: Knex.QueryBuilder, table: string, floor: UnreadFloor): Knex.QueryBuilder {
+  void q.andWhere(`${table}.stream_ordering`, '>', floor.after);
+  for (const [threadId, position] of floor.threads) {
+    if (position > floor.after) void q.andWhereNot((t) => t.where(`${table}.thread_id`, threadId).andWhere(`${table}.stream_ordering`, '<=', position));
+  }
+  return q;
+}
+
+/**
+ * Splits keys into runs in which each `varying` value comes with one floor (the counts come back grouped by
+ * that value): a user's two devices woken together share a run, a user asking with two floors (two read
+ * positions in one batch) gets two. Almost always one run.
+ */
+function distinctRounds<T extends { key: UnreadCountKey }>(items: readonly T[], varying: (k: UnreadCountKey) => string): T[][] {
+  const rounds: T[][] = [];
+  const floors: Array<Map<string, string>> = [];
+  for (const item of items) {
+    const v = varying(item.key);
+    const floor = floorSignature(item.key.floor);
+    let i = floors.findIndex((f) => (f.get(v) ?? floor) === floor);
+    if (i < 0) {
+      i = rounds.length;
+      rounds.push([]);
+      floors.push(new Map());
+    }
+    (rounds[i] as T[]).push(item);
+    (floors[i] as Map<string, string>).set(v, floor);
+  }
+  return rounds;
+}
+
+function slices<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 // Push actions live in two tables (migrations/0024_push_actions_staging.ts): on SQLite, the rows of an event that
@@ -144,8 +189,8 @@ const USER_BATCH = 500;
 const MAX_CACHED_PUSHER_USERS = 50_000;
 
 export class KnexPushStore implements PushStore {
-  /** One room's unread rows for each member woken by a message there, read together (coalesced-reads.ts). */
-  private readonly roomActions = new CoalescedReads<RoomActionsKey, PushActionRow[]>((keys) => this.readRoomPushActions(keys), USER_BATCH);
+  /** One room's unread counts for each member woken by a message there, read together (coalesced-reads.ts). */
+  private readonly unreadCounts = new CoalescedReads<UnreadCountKey, Map<string, ThreadCounts>>((keys) => this.readUnreadCounts(keys), USER_BATCH);
   /**
    * Each user's pushers, as the room writer asks for every notified member of every message (a round trip
    * per message on PostgreSQL). Pushers change rarely and only through this store, so any change empties
@@ -237,71 +282,51 @@ export class KnexPushStore implements PushStore {
     return rows.filter((r) => !bool(r.staged) || !kept.has(actionKey(r))).sort(order === 'asc' ? (a, b) => so(a) - so(b) : (a, b) => so(b) - so(a));
   }
 
-  getRoomPushActions(userId: string, roomId: string, after: number): Promise<PushActionRow[]> {
-    return this.roomActions.get({ userId, roomId, after });
+  countUnreadPushActions(userId: string, roomId: string, floor: UnreadFloor): Promise<Map<string, ThreadCounts>> {
+    return this.unreadCounts.get({ userId, roomId, floor });
   }
 
   /**
-   * One statement per room in the batch: `(stream_ordering > after AND user_id IN (...))` per distinct read
-   * position, OR-ed, so each user reads only their own rows past their own position (the
-   * (user_id, room_id, stream_ordering) index serves each term).
+   * Counted in the database, per thread: a member who never reads a busy room has a row per message since,
+   * and every sync of theirs would otherwise carry them all over and parse them. A batch of one user's many
+   * rooms (an initial sync) is counted per user, in chunks of rooms; the members woken by one message per room.
+   * Either way one statement asks for many keys, each term (`stream_ordering > after`, minus the rows of
+   * threads read further) served by the (user_id, room_id, stream_ordering) index, and keys with the same
+   * floor share a term.
    */
-  private async readRoomPushActions(keys: readonly RoomActionsKey[]): Promise<PushActionRow[][]> {
-    // A batch of one user's many rooms (an initial sync's unread counts) is read per user instead: one
-    // statement per room would be one per room of the sync.
-    if (new Set(keys.map((k) => k.userId)).size < new Set(keys.map((k) => k.roomId)).size) return this.readUserRoomsPushActions(keys);
-    const out: PushActionRow[][] = keys.map(() => []);
-    for (const group of groupKeys(keys, (k) => k.roomId).values()) {
-      const roomId = (group[0] as { key: RoomActionsKey }).key.roomId;
-      const usersAfter = new Map<number, Set<string>>();
-      for (const { key } of group) {
-        const users = usersAfter.get(key.after);
-        if (users) users.add(key.userId);
-        else usersAfter.set(key.after, new Set([key.userId]));
-      }
-      const rows = await this.fromBoth(
-        (table) =>
-          this.knex(table)
-            .where({ room_id: roomId })
-            .andWhere((w) => {
-              for (const [after, users] of usersAfter) {
-                void w.orWhere((t) => (users.size === 1 ? t.where({ user_id: [...users][0] }) : t.whereIn('user_id', [...users])).andWhere('stream_ordering', '>', after));
-              }
-            }),
-        'asc',
-      );
-      const byUser = groupBy(rows, (r) => r.user_id);
-      for (const { key, index } of group) {
-        // A user asking with two read positions in one batch gets each answer past its own position.
-        out[index] = (byUser.get(key.userId) ?? []).filter((r) => num(r.stream_ordering, 'event_push_actions.stream_ordering') > key.after).map(toAction);
-      }
-    }
-    return out;
-  }
-
-  /**
-   * One statement per user and chunk of rooms: `user_id = ? AND ((room_id = ? AND stream_ordering > ?) OR ...)`,
-   * each room past that room's own read position (the (user_id, room_id, stream_ordering) index serves each term).
-   */
-  private async readUserRoomsPushActions(keys: readonly RoomActionsKey[]): Promise<PushActionRow[][]> {
-    const out: PushActionRow[][] = keys.map(() => []);
-    for (const group of groupKeys(keys, (k) => k.userId).values()) {
-      const userId = (group[0] as { key: RoomActionsKey }).key.userId;
-      for (let i = 0; i < group.length; i += ROOMS_PER_STATEMENT) {
-        const chunk = group.slice(i, i + ROOMS_PER_STATEMENT);
-        const rows = await this.fromBoth(
-          (table) =>
-            this.knex(table)
-              .where({ user_id: userId })
-              .andWhere((w) => {
-                for (const { key } of chunk) void w.orWhere((t) => t.where({ room_id: key.roomId }).andWhere('stream_ordering', '>', key.after));
-              }),
-          'asc',
+  private async readUnreadCounts(keys: readonly UnreadCountKey[]): Promise<Map<string, ThreadCounts>[]> {
+    const out = keys.map(() => new Map<string, ThreadCounts>());
+    const perUser = new Set(keys.map((k) => k.userId)).size < new Set(keys.map((k) => k.roomId)).size;
+    const [fixed, varying] = perUser ? (['user_id', 'room_id'] as const) : (['room_id', 'user_id'] as const);
+    const valueOf = (k: UnreadCountKey, column: 'user_id' | 'room_id') => (column === 'user_id' ? k.userId : k.roomId);
+    for (const group of groupKeys(keys, (k) => valueOf(k, fixed)).values()) {
+      const size = perUser ? ROOMS_PER_STATEMENT : USER_BATCH;
+      for (const part of distinctRounds(group, (k) => valueOf(k, varying)).flatMap((round) => slices(round, size))) {
+        const terms = [...groupBy(part, ({ key }) => floorSignature(key.floor)).values()].map((same) => ({
+          values: same.map(({ key }) => valueOf(key, varying)),
+          floor: (same[0] as { key: UnreadCountKey }).key.floor,
+        }));
+        const where = (q: Knex.QueryBuilder, table: string) =>
+          q.where(`${table}.${fixed}`, valueOf((part[0] as { key: UnreadCountKey }).key, fixed)).andWhere((w) => {
+            for (const t of terms) void w.orWhere((term) => unreadTerm(term.whereIn(`${table}.${varying}`, t.values), table, t.floor));
+          });
+        const columns = [varying, 'thread_id', 'notify', 'highlight'];
+        const kept = where(this.knex(`${ACTIONS} as k`).select(columns.map((c) => `k.${c}`)), 'k');
+        // A row in both tables (an event evaluated again after its rows moved) counts once, as the main table has it.
+        const staged = where(this.knex(`${STAGING} as s`).select(columns.map((c) => `s.${c}`)), 's').whereNotExists((q) =>
+          void q.select(this.knex.raw('1')).from(`${ACTIONS} as m`).whereRaw('m.user_id = s.user_id and m.stream_ordering = s.stream_ordering'),
         );
-        const byRoom = groupBy(rows, (r) => r.room_id);
-        for (const { key, index } of chunk) {
-          // The same room asked twice with two read positions gets each answer past its own position.
-          out[index] = (byRoom.get(key.roomId) ?? []).filter((r) => num(r.stream_ordering, 'event_push_actions.stream_ordering') > key.after).map(toAction);
+        const rows: Array<{ v: string; thread_id: string; n: unknown; h: unknown }> = await this.knex
+          .select({ v: varying, thread_id: 'thread_id' })
+          .select(this.knex.raw('sum(case when notify then 1 else 0 end) as n'), this.knex.raw('sum(case when highlight then 1 else 0 end) as h'))
+          .from(kept.unionAll(staged).as('a'))
+          .groupBy(varying, 'thread_id');
+        const byValue = groupBy(rows, (r) => r.v);
+        for (const { key, index } of part) {
+          const counts = out[index] as Map<string, ThreadCounts>;
+          for (const r of byValue.get(valueOf(key, varying)) ?? []) {
+            counts.set(r.thread_id, { notify: num(r.n ?? 0, 'unread notify count'), highlight: num(r.h ?? 0, 'unread highlight count') });
+          }
         }
       }
     }
