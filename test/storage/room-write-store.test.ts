@@ -114,9 +114,11 @@ describeStorage('room write store', (ctx) => {
     const rooms = async () => (await storage.rooms.getRoomsForUser(bob)).map((m) => [m.roomId, m.membership]);
     await c.add('$create', pdu('m.room.create', [], { state_key: '' }));
     assert.deepEqual(await rooms(), []);
+    assert.deepEqual(await storage.rooms.getJoinedServers(ROOM), []);
     const beforeJoin = c.ordering;
     await c.add('$join', pdu('m.room.member', ['$create'], { state_key: bob, content: { membership: 'join' } }));
     assert.deepEqual(await rooms(), [[ROOM, 'join']]);
+    assert.deepEqual(await storage.rooms.getJoinedServers(ROOM), ['test.example.org']);
     assert.deepEqual((await storage.rooms.getRoomsForUser(bob, ['invite'])).length, 0);
     assert.deepEqual((await storage.rooms.getMembershipChangesForUser(bob, beforeJoin, c.ordering)).map((m) => m.eventId), ['$join']);
     await c.add('$msg', pdu('m.room.message', ['$join']));
@@ -127,7 +129,23 @@ describeStorage('room write store', (ctx) => {
     without.delete(sk('m.room.member', bob));
     await c.add('$x', pdu('m.room.message', ['$msg']), {}, without);
     assert.deepEqual(await rooms(), []);
-    await c.add('$leave', pdu('m.room.member', ['$x'], { state_key: bob, content: { membership: 'leave' } }));
+    assert.deepEqual(await storage.rooms.getJoinedServers(ROOM), []);
+    // A partial-state record comes with the commit that writes it, and goes with the one completing the state.
+    assert.equal(await storage.rooms.getPartialStateRoom(ROOM), undefined);
+    c.ordering += 1;
+    const partial = { roomId: ROOM, joinEventId: '$join', joinedVia: 'other.example.org', servers: ['other.example.org'] };
+    await storage.rooms.persistEvents({
+      roomId: ROOM,
+      events: [{ eventId: '$p', pdu: pdu('m.room.message', ['$x']), roomId: ROOM, depth: c.ordering, outlier: false, softFailed: false, rejectedReason: null, stateBefore: new Map(c.state), streamOrdering: c.ordering }],
+      newForwardExtremities: ['$p'],
+      newCurrentState: null,
+      partialState: partial,
+    });
+    c.last = '$p';
+    assert.deepEqual(await storage.rooms.getPartialStateRoom(ROOM), partial);
+    await storage.rooms.completePartialState({ roomId: ROOM, events: [], eventStates: [], newCurrentState: c.state });
+    assert.equal(await storage.rooms.getPartialStateRoom(ROOM), undefined);
+    await c.add('$leave', pdu('m.room.member', ['$p'], { state_key: bob, content: { membership: 'leave' } }));
     assert.deepEqual(await rooms(), [[ROOM, 'leave']]);
     assert.deepEqual((await storage.rooms.getMembershipChangesForUser(bob, c.ordering - 1, c.ordering)).map((m) => m.eventId), ['$leave']);
     // Another store on the same database (a restarted process) reads the same from the tables.
@@ -135,6 +153,8 @@ describeStorage('room write store', (ctx) => {
     assert.deepEqual((await fresh.getRoomsForUser(bob)).map((m) => [m.roomId, m.membership]), [[ROOM, 'leave']]);
     assert.deepEqual((await fresh.getMembershipChangesForUser(bob, beforeJoin, c.ordering)).map((m) => m.eventId), ['$join', '$leave']);
     assert.deepEqual(await fresh.getStateIdsBeforeEvent('$msg'), await storage.rooms.getStateIdsBeforeEvent('$msg'));
+    assert.deepEqual(await fresh.getJoinedServers(ROOM), []);
+    assert.equal(await fresh.getPartialStateRoom(ROOM), undefined);
   });
 
   test('a soft-failed membership is stored but enters neither the membership history nor the member list', async () => {

@@ -1,6 +1,8 @@
+import type { RoomId, UserId } from '../../types/ids.js';
+import type { MembershipRow, PartialStateRoom } from '../interfaces/index.js';
+import { CommitCache } from './commit-cache.js';
 import { RecentEventGroups } from './recent-event-groups.js';
 import { RoomChangeLog } from './room-change-log.js';
-import { UserRoomsCache } from './user-rooms-cache.js';
 
 // What the room writes of this process keep in memory for the room reads, each told of a commit after it and
 // before its stream orderings are marked done. Like the stream id generators, they assume this process is the
@@ -10,10 +12,23 @@ export interface RoomMemory {
   changes: RoomChangeLog;
   /** State groups of the events written last (recent-event-groups.ts). */
   eventGroups: RecentEventGroups;
-  /** Each user's current memberships (user-rooms-cache.ts). */
-  userRooms: UserRoomsCache;
+  /** Each user's current memberships (commit-cache.ts). */
+  userRooms: CommitCache<UserId, MembershipRow[]>;
+  /** Each room's servers with joined members. */
+  joinedServers: CommitCache<RoomId, string[]>;
+  /** Each room's partial-state record; null for a room with its full state. */
+  partialState: CommitCache<RoomId, PartialStateRoom | null>;
 }
 
+/** Cached rows at most, per cache: a few MB at worst. */
+const MAX_ROWS = 50_000;
+
 export function newRoomMemory(): RoomMemory {
-  return { changes: new RoomChangeLog(), eventGroups: new RecentEventGroups(), userRooms: new UserRoomsCache() };
+  return {
+    changes: new RoomChangeLog(),
+    eventGroups: new RecentEventGroups(),
+    userRooms: new CommitCache({ weigh: (rows) => rows.length + 1, copy: (rows) => rows.map((r) => ({ ...r })), maxWeight: MAX_ROWS }),
+    joinedServers: new CommitCache({ weigh: (servers) => servers.length + 1, copy: (servers) => [...servers], maxWeight: MAX_ROWS }),
+    partialState: new CommitCache({ weigh: () => 1, copy: (p) => (p === null ? null : { ...p, servers: [...p.servers] }), maxWeight: MAX_ROWS }),
+  };
 }

@@ -144,8 +144,11 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
   }
 
   async getPartialStateRoom(roomId: RoomId): Promise<PartialStateRoom | undefined> {
-    const row: PartialStateRow | undefined = await this.knex('partial_state_rooms').where('room_id', roomId).first();
-    return row === undefined ? undefined : partialStateRoom(row);
+    const read = async () => {
+      const row: PartialStateRow | undefined = await this.knex('partial_state_rooms').where('room_id', roomId).first();
+      return row === undefined ? null : partialStateRoom(row);
+    };
+    return (await (this.memory?.partialState.through(roomId, read) ?? read())) ?? undefined;
   }
 
   async getPartialStateRooms(): Promise<PartialStateRoom[]> {
@@ -284,12 +287,8 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
   async getRoomsForUser(userId: UserId, memberships?: readonly Membership[]): Promise<MembershipRow[]> {
     const cache = this.memory?.userRooms;
     if (memberships === undefined || cache !== undefined) {
-      let rows = cache?.get(userId);
-      if (rows === undefined) {
-        const started = cache?.startRead() ?? 0;
-        rows = await this.roomsForUsers.get(userId);
-        cache?.fill(started, userId, rows);
-      }
+      const read = () => this.roomsForUsers.get(userId);
+      const rows = await (cache?.through(userId, read) ?? read());
       if (memberships === undefined) return rows;
       const wanted = new Set<string>(memberships);
       return rows.filter((r) => wanted.has(r.membership));
@@ -314,12 +313,15 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
   }
 
   async getJoinedServers(roomId: RoomId): Promise<string[]> {
-    // DISTINCT in the database: a room of 10,000 members on a few servers sends a few rows, not 10,000.
-    const server = this.dialect.serverOfUserIdSql('user_id');
-    const rows: Array<{ server: string }> = await this.knex('current_memberships')
-      .distinct(this.knex.raw(`${server} as server`))
-      .where({ room_id: roomId, membership: 'join' });
-    return rows.map((r) => r.server);
+    const read = async () => {
+      // DISTINCT in the database: a room of 10,000 members on a few servers sends a few rows, not 10,000.
+      const server = this.dialect.serverOfUserIdSql('user_id');
+      const rows: Array<{ server: string }> = await this.knex('current_memberships')
+        .distinct(this.knex.raw(`${server} as server`))
+        .where({ room_id: roomId, membership: 'join' });
+      return rows.map((r) => r.server);
+    };
+    return this.memory?.joinedServers.through(roomId, read) ?? read();
   }
 
   async getJoinedMemberNames(roomId: RoomId): Promise<Array<{ userId: UserId; displayName: string | null }>> {

@@ -29,8 +29,9 @@ interface Collected {
   written: ResolvedGroup[];
   /** Each event's groups, so later events (of this batch or a later batch of the same room) build on them without a query. */
   localAfter: Map<EventId, LocalGroups>;
-  /** Users whose current memberships the commit changes. */
+  /** Users whose current memberships the commit changes, and the rooms where it changes any. */
   members: Set<UserId>;
+  memberRooms: Set<RoomId>;
 }
 
 const SEP = '\u0000';
@@ -83,7 +84,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
         return collected;
       }));
     this.memory.changes.record(batches);
-    if (commit.members.size > 0) this.memory.userRooms.invalidate(commit.members);
+    this.forgetChanged(commit.members, commit.memberRooms, batches.filter((b) => b.partialState !== undefined).map((b) => b.roomId));
     this.groups.remember(commit.written);
     for (const [eventId, g] of commit.localAfter) this.memory.eventGroups.set(eventId, { before: g.before, after: g.after.id });
   }
@@ -110,7 +111,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
 
   /** Everything the batches write: statements run on `trx` as needed, rows and writes collected in `writes`. */
   private async collect(trx: Knex.Transaction, batches: readonly PersistBatch[], derived: DerivedRows | undefined): Promise<Collected> {
-    const c: Collected = { writes: new WriteBatch(this.dialect), written: [], localAfter: new Map(), members: new Set() };
+    const c: Collected = { writes: new WriteBatch(this.dialect), written: [], localAfter: new Map(), members: new Set(), memberRooms: new Set() };
     // A later batch of the same room replaces the forward extremities anyway (a group commit of a burst).
     const lastExtremities = new Map<RoomId, number>();
     batches.forEach((b, i) => {
@@ -118,7 +119,9 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     });
     for (const [i, batch] of batches.entries()) {
       const superseded = (lastExtremities.get(batch.roomId) ?? i) > i;
-      for (const u of await this.persistBatch(trx, batch, c.localAfter, c.written, c.writes, superseded)) c.members.add(u);
+      const members = await this.persistBatch(trx, batch, c.localAfter, c.written, c.writes, superseded);
+      for (const u of members) c.members.add(u);
+      if (members.size > 0) c.memberRooms.add(batch.roomId);
     }
     if (derived?.push !== undefined) writePushEvaluation(c.writes, trx, this.dialect, derived.push);
     if (derived?.index !== undefined) {
@@ -207,11 +210,19 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     });
     // Outliers all, so no timeline news; but their member events are rows of room_memberships.
     this.memory.changes.record([batch]);
-    if (members.size > 0) this.memory.userRooms.invalidate(members);
+    this.forgetChanged(members, members.size > 0 ? [batch.roomId] : [], [batch.roomId]);
     this.groups.remember(written);
     // The partial groups these events had are no longer theirs: new deltas must not build on them (the GC
     // deletes them once nothing else does).
     for (const [eventId, groups] of rewritten) this.memory.eventGroups.set(eventId, groups);
+  }
+
+  /** Drops what a commit changed from the read caches (room-memory.ts). */
+  private forgetChanged(users: ReadonlySet<UserId>, memberRooms: Iterable<RoomId>, partialStateRooms: readonly RoomId[]): void {
+    if (users.size > 0) this.memory.userRooms.invalidate(users);
+    const rooms = [...memberRooms];
+    if (rooms.length > 0) this.memory.joinedServers.invalidate(rooms);
+    if (partialStateRooms.length > 0) this.memory.partialState.invalidate(partialStateRooms);
   }
 
   findDeadStateGroups(limit: number): Promise<Map<RoomId, number[]>> {
