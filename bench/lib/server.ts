@@ -23,6 +23,8 @@ export interface BenchServer {
   engine: Engine;
   /** 'child process' or 'in-process'. */
   mode: string;
+  /** The process running the server. */
+  pid: number;
   /** Resident set size in bytes of the process running the server. */
   rss(): number;
   /**
@@ -216,6 +218,7 @@ export async function startBenchServer(engine: Engine, opts: { child: boolean; e
         baseUrl: match,
         engine,
         mode: 'child process',
+        pid,
         rss: () => processRss(pid),
         rssAnon: () => processRssAnon(pid),
         cpuMs: () => processCpuMs(pid),
@@ -233,6 +236,7 @@ export async function startBenchServer(engine: Engine, opts: { child: boolean; e
       baseUrl: `http://${first.host}:${first.port}`,
       engine,
       mode: 'in-process',
+      pid: process.pid,
       rss: () => process.memoryUsage().rss,
       rssAnon: () => processRssAnon('self'),
       cpuMs: () => {
