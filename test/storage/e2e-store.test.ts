@@ -46,6 +46,47 @@ describeStorage('e2e store', (h) => {
     assert.deepEqual(await e2e.getUnusedFallbackKeyTypes(A, 'D'), ['signed_curve25519']);
   });
 
+  test("a device's key counts are read once, then kept until an upload, a claim or the device's deletion changes them", async () => {
+    const storage = await h.open();
+    const { e2e } = storage;
+    let statements = 0;
+    const count = () => statements++;
+    const otk = (id: string) => ({ algorithm: 'signed_curve25519', keyId: id, key: { key: id } });
+    const counts = async () => ({ otk: await e2e.countOneTimeKeys(A, 'D1'), fallback: await e2e.getUnusedFallbackKeyTypes(A, 'D1') });
+    storage.knex.on('query', count);
+    try {
+      await e2e.addOneTimeKeys(A, 'D1', [otk('k1'), otk('k2')], 1);
+      await e2e.setFallbackKeys(A, 'D1', [{ algorithm: 'signed_curve25519', keyId: 'f', key: {} }]);
+      statements = 0;
+      assert.deepEqual(await counts(), { otk: { signed_curve25519: 2 }, fallback: ['signed_curve25519'] });
+      assert.equal(statements, 2);
+      assert.deepEqual(await counts(), { otk: { signed_curve25519: 2 }, fallback: ['signed_curve25519'] });
+      assert.equal(statements, 2, 'the second sync is answered from memory');
+      // Another device's upload leaves D1's counts alone.
+      await e2e.addOneTimeKeys(A, 'D2', [otk('k9')], 1);
+      statements = 0;
+      await counts();
+      assert.equal(statements, 0);
+      await e2e.claimKey(A, 'D1', 'signed_curve25519');
+      assert.deepEqual(await counts(), { otk: { signed_curve25519: 1 }, fallback: ['signed_curve25519'] });
+      await e2e.claimKey(A, 'D1', 'signed_curve25519');
+      await e2e.claimKey(A, 'D1', 'signed_curve25519'); // the fallback key: now used
+      assert.deepEqual(await counts(), { otk: {}, fallback: [] });
+      await e2e.setFallbackKeys(A, 'D1', [{ algorithm: 'signed_curve25519', keyId: 'g', key: {} }]);
+      await e2e.addOneTimeKeys(A, 'D1', [otk('k3')], 2);
+      assert.deepEqual(await counts(), { otk: { signed_curve25519: 1 }, fallback: ['signed_curve25519'] });
+      // A claim running while the counts are read: the next read sees what the claim left.
+      const reading = counts();
+      await e2e.claimKey(A, 'D1', 'signed_curve25519');
+      await reading;
+      assert.deepEqual(await counts(), { otk: {}, fallback: ['signed_curve25519'] });
+      await e2e.deleteDevices(A, ['D1'], 5);
+      assert.deepEqual(await counts(), { otk: {}, fallback: [] });
+    } finally {
+      storage.knex.off('query', count);
+    }
+  });
+
   test('concurrent claims never hand out the same one-time key twice', async () => {
     const { e2e } = await h.open();
     const keys = Array.from({ length: 20 }, (_, i) => ({ algorithm: 'signed_curve25519', keyId: `k${i}`, key: { key: `v${i}` } }));

@@ -1,12 +1,14 @@
-// Values read from the room tables, kept until a room write's commit changes them: each user's current
-// memberships (every /sync starts from the room list, and a woken one reads it again although a message
-// changes nobody's memberships), each room's joined servers and partial-state record (where every event
-// sent here goes, asked after each commit). On PostgreSQL each was a round trip per sync or per send.
+// Values read from the database, kept until a write changes them: each user's current memberships (every /sync
+// starts from the room list, and a woken one reads it again although a message changes nobody's memberships),
+// each room's joined servers and partial-state record (where every event sent here goes, asked after each
+// commit), each device's one-time key counts and unused fallback keys (every /sync reports them). On
+// PostgreSQL each was a round trip per sync or per send.
 //
-// The room writes drop what a commit changed (whatever changed it: a member event, or state resolution picking
-// another one) after the commit and before its orderings are marked done, so a reader that sees a position
-// also sees what was written up to it. A read that was running while any entry was dropped does not fill the
-// cache: it may have read the rows from before that write. Callers get copies, and may change them.
+// The writers drop what they changed once it is committed: the room writes before their orderings are marked
+// done (whatever changed a membership: a member event, or state resolution picking another one), so a reader
+// that sees a position also sees what was written up to it; the key writes before they return. A read that was
+// running while any entry was dropped does not fill the cache: it may have read the rows from before that
+// write. Callers get copies, and may change them.
 
 export interface CommitCacheOptions<V> {
   /** What an entry counts for against the bound (rows, say). */

@@ -19,9 +19,16 @@ import * as xsign from './e2e-cross-signing.js';
 import * as inbox from './e2e-to-device.js';
 import * as backup from './e2e-backup.js';
 import { CoalescedReads } from './coalesced-reads.js';
+import { CommitCache } from './commit-cache.js';
 
 /** Devices per coalesced key-count read (coalesced-reads.ts). */
 const DEVICE_BATCH = 500;
+/** Devices whose key counts are kept at most; past it the cache starts over. */
+const MAX_KEPT_DEVICES = 50_000;
+
+function deviceKey(userId: string, deviceId: string): string {
+  return `${userId}\n${deviceId}`;
+}
 
 type DeviceKey = { userId: string; deviceId: string };
 
@@ -30,6 +37,13 @@ export class KnexE2eStore implements E2eStore {
   /** Every woken /sync reports its device's key counts: the syncs woken together read them together. */
   private readonly otkCounts = new CoalescedReads<DeviceKey, Record<string, number>>((d) => keys.countOneTimeKeysOfDevices(this.knex, d), DEVICE_BATCH);
   private readonly fallbackTypes = new CoalescedReads<DeviceKey, string[]>((d) => keys.getUnusedFallbackKeyTypesOfDevices(this.knex, d), DEVICE_BATCH);
+  /**
+   * And they change far less often than syncs come (an upload, a claim by someone starting a session): kept
+   * per device until one of the writes below changes them (commit-cache.ts). The keys' tables are written
+   * only here.
+   */
+  private readonly keptCounts = new CommitCache<string, Record<string, number>>({ weigh: () => 1, copy: (c) => ({ ...c }), maxWeight: MAX_KEPT_DEVICES });
+  private readonly keptFallbackTypes = new CommitCache<string, string[]>({ weigh: () => 1, copy: (t) => [...t], maxWeight: MAX_KEPT_DEVICES });
 
   constructor(
     private readonly knex: Knex,
@@ -42,23 +56,45 @@ export class KnexE2eStore implements E2eStore {
   setDeviceKeys(userId: string, deviceId: string, k: JsonObject, streamId: number, now: number): Promise<void> {
     return keys.setDeviceKeys(this.knex, this.dialect, userId, deviceId, k, streamId, now);
   }
-  deleteDevices(userId: string, deviceIds: readonly string[], streamId: number): Promise<void> {
-    return keys.deleteDevices(this.knex, userId, deviceIds, streamId);
+  async deleteDevices(userId: string, deviceIds: readonly string[], streamId: number): Promise<void> {
+    try {
+      await keys.deleteDevices(this.knex, userId, deviceIds, streamId);
+    } finally {
+      this.keysChanged(userId, deviceIds, { counts: true, fallback: true });
+    }
   }
-  addOneTimeKeys(userId: string, deviceId: string, k: readonly OneTimeKeyRow[], now: number) {
-    return keys.addOneTimeKeys(this.knex, this.dialect, userId, deviceId, k, now);
+  async addOneTimeKeys(userId: string, deviceId: string, k: readonly OneTimeKeyRow[], now: number) {
+    try {
+      return await keys.addOneTimeKeys(this.knex, this.dialect, userId, deviceId, k, now);
+    } finally {
+      this.keysChanged(userId, [deviceId], { counts: true, fallback: false });
+    }
   }
   countOneTimeKeys(userId: string, deviceId: string): Promise<Record<string, number>> {
-    return this.otkCounts.get({ userId, deviceId });
+    return this.keptCounts.through(deviceKey(userId, deviceId), () => this.otkCounts.get({ userId, deviceId }));
   }
-  claimKey(userId: string, deviceId: string, algorithm: string): Promise<ClaimedKey | undefined> {
-    return keys.claimKey(this.knex, userId, deviceId, algorithm);
+  async claimKey(userId: string, deviceId: string, algorithm: string): Promise<ClaimedKey | undefined> {
+    try {
+      return await keys.claimKey(this.knex, userId, deviceId, algorithm);
+    } finally {
+      this.keysChanged(userId, [deviceId], { counts: true, fallback: true });
+    }
   }
-  setFallbackKeys(userId: string, deviceId: string, k: readonly OneTimeKeyRow[]): Promise<void> {
-    return keys.setFallbackKeys(this.knex, userId, deviceId, k);
+  async setFallbackKeys(userId: string, deviceId: string, k: readonly OneTimeKeyRow[]): Promise<void> {
+    try {
+      await keys.setFallbackKeys(this.knex, userId, deviceId, k);
+    } finally {
+      this.keysChanged(userId, [deviceId], { counts: false, fallback: true });
+    }
+  }
+  /** After a key write, whether or not it succeeded (a failed one may still have changed rows before failing). */
+  private keysChanged(userId: string, deviceIds: readonly string[], what: { counts: boolean; fallback: boolean }): void {
+    const ids = deviceIds.map((d) => deviceKey(userId, d));
+    if (what.counts) this.keptCounts.invalidate(ids);
+    if (what.fallback) this.keptFallbackTypes.invalidate(ids);
   }
   getUnusedFallbackKeyTypes(userId: string, deviceId: string): Promise<string[]> {
-    return this.fallbackTypes.get({ userId, deviceId });
+    return this.keptFallbackTypes.through(deviceKey(userId, deviceId), () => this.fallbackTypes.get({ userId, deviceId }));
   }
 
   getCrossSigningKeys(userId: string): Promise<Map<CrossSigningKeyType, StoredCrossSigningKey>> {
