@@ -64,7 +64,6 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     this.statementsOnly = dialect.runWritesAsOne !== null ? statementsOnly(knex.client.config.client as string) : null;
   }
 
-
   async createRoom(row: RoomRow): Promise<void> {
     await this.knex('rooms').insert(roomDbRow(row));
   }
