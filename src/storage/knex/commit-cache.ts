@@ -1,12 +1,13 @@
 // Values read from the database, kept until a write changes them: each user's current memberships (every /sync
 // starts from the room list, and a woken one reads it again although a message changes nobody's memberships),
 // each room's joined servers and partial-state record (where every event sent here goes, asked after each
-// commit), each device's one-time key counts and unused fallback keys (every /sync reports them). On
+// commit), each device's one-time key counts and unused fallback keys (every /sync reports them), each user's
+// receipts in a room (the unread counts start from them) and pushers (every message's push evaluation). On
 // PostgreSQL each was a round trip per sync or per send.
 //
 // The writers drop what they changed once it is committed: the room writes before their orderings are marked
 // done (whatever changed a membership: a member event, or state resolution picking another one), so a reader
-// that sees a position also sees what was written up to it; the key writes before they return. A read that was
+// that sees a position also sees what was written up to it; the other stores' writes before they return. A read that was
 // running while any entry was dropped does not fill the cache: it may have read the rows from before that
 // write. Callers get copies, and may change them.
 
@@ -58,6 +59,13 @@ export class CommitCache<K, V> {
       this.weight -= this.options.weigh(gone);
       this.values.delete(key);
     }
+  }
+
+  /** After a write that may have changed any key's value. */
+  clear(): void {
+    this.writes++;
+    this.values.clear();
+    this.weight = 0;
   }
 
   /** The value kept for `key`, else `read`'s answer (kept unless a commit dropped entries meanwhile). */

@@ -56,42 +56,30 @@ export class KnexE2eStore implements E2eStore {
   setDeviceKeys(userId: string, deviceId: string, k: JsonObject, streamId: number, now: number): Promise<void> {
     return keys.setDeviceKeys(this.knex, this.dialect, userId, deviceId, k, streamId, now);
   }
-  async deleteDevices(userId: string, deviceIds: readonly string[], streamId: number): Promise<void> {
-    try {
-      await keys.deleteDevices(this.knex, userId, deviceIds, streamId);
-    } finally {
-      this.keysChanged(userId, deviceIds, { counts: true, fallback: true });
-    }
+  deleteDevices(userId: string, deviceIds: readonly string[], streamId: number): Promise<void> {
+    return this.changingKeys(userId, deviceIds, { counts: true, fallback: true }, () => keys.deleteDevices(this.knex, userId, deviceIds, streamId));
   }
-  async addOneTimeKeys(userId: string, deviceId: string, k: readonly OneTimeKeyRow[], now: number) {
-    try {
-      return await keys.addOneTimeKeys(this.knex, this.dialect, userId, deviceId, k, now);
-    } finally {
-      this.keysChanged(userId, [deviceId], { counts: true, fallback: false });
-    }
+  addOneTimeKeys(userId: string, deviceId: string, k: readonly OneTimeKeyRow[], now: number) {
+    return this.changingKeys(userId, [deviceId], { counts: true, fallback: false }, () => keys.addOneTimeKeys(this.knex, this.dialect, userId, deviceId, k, now));
   }
   countOneTimeKeys(userId: string, deviceId: string): Promise<Record<string, number>> {
     return this.keptCounts.through(deviceKey(userId, deviceId), () => this.otkCounts.get({ userId, deviceId }));
   }
-  async claimKey(userId: string, deviceId: string, algorithm: string): Promise<ClaimedKey | undefined> {
-    try {
-      return await keys.claimKey(this.knex, userId, deviceId, algorithm);
-    } finally {
-      this.keysChanged(userId, [deviceId], { counts: true, fallback: true });
-    }
+  claimKey(userId: string, deviceId: string, algorithm: string): Promise<ClaimedKey | undefined> {
+    return this.changingKeys(userId, [deviceId], { counts: true, fallback: true }, () => keys.claimKey(this.knex, userId, deviceId, algorithm));
   }
-  async setFallbackKeys(userId: string, deviceId: string, k: readonly OneTimeKeyRow[]): Promise<void> {
-    try {
-      await keys.setFallbackKeys(this.knex, userId, deviceId, k);
-    } finally {
-      this.keysChanged(userId, [deviceId], { counts: false, fallback: true });
-    }
+  setFallbackKeys(userId: string, deviceId: string, k: readonly OneTimeKeyRow[]): Promise<void> {
+    return this.changingKeys(userId, [deviceId], { counts: false, fallback: true }, () => keys.setFallbackKeys(this.knex, userId, deviceId, k));
   }
-  /** After a key write, whether or not it succeeded (a failed one may still have changed rows before failing). */
-  private keysChanged(userId: string, deviceIds: readonly string[], what: { counts: boolean; fallback: boolean }): void {
-    const ids = deviceIds.map((d) => deviceKey(userId, d));
-    if (what.counts) this.keptCounts.invalidate(ids);
-    if (what.fallback) this.keptFallbackTypes.invalidate(ids);
+  /** Runs a key write, then drops what it may have changed, whether or not it succeeded (a failed one may have changed rows first). */
+  private async changingKeys<T>(userId: string, deviceIds: readonly string[], what: { counts: boolean; fallback: boolean }, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      const ids = deviceIds.map((d) => deviceKey(userId, d));
+      if (what.counts) this.keptCounts.invalidate(ids);
+      if (what.fallback) this.keptFallbackTypes.invalidate(ids);
+    }
   }
   getUnusedFallbackKeyTypes(userId: string, deviceId: string): Promise<string[]> {
     return this.keptFallbackTypes.through(deviceKey(userId, deviceId), () => this.fallbackTypes.get({ userId, deviceId }));

@@ -16,6 +16,8 @@ import { toSafeNumber } from './dialect.js';
 import { setPositionQuery } from './stream-position-store.js';
 import { WriteBatch } from './write-batch.js';
 import { CoalescedReads, groupBy, groupKeys } from './coalesced-reads.js';
+import { CommitCache } from './commit-cache.js';
+import { chunks } from './room-read-rows.js';
 
 // The knex implementation of PushStore (tables of migrations/0008_push.ts).
 
@@ -163,12 +165,6 @@ function distinctRounds<T extends { key: UnreadCountKey }>(items: readonly T[], 
   return rounds;
 }
 
-function slices<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 // Push actions live in two tables (migrations/0024_push_actions_staging.ts): on SQLite, the rows of an event that
 // notifies many members go to the staging table, keyed room first, so that message's rows share a page or two
 // (insertActions says when); rotatePushActions moves them in batches to the main table, keyed user first for
@@ -185,8 +181,8 @@ const actionKey = (r: ActionDbRow): string => `${r.user_id}\u0000${String(r.stre
 /** Users per coalesced push-actions read (coalesced-reads.ts). */
 const USER_BATCH = 500;
 
-/** Users whose pushers are kept at most; past it the cache starts over. */
-const MAX_CACHED_PUSHER_USERS = 50_000;
+/** Pushers (and users) kept at most; past it the cache starts over. */
+const MAX_CACHED_PUSHER_ROWS = 50_000;
 
 export class KnexPushStore implements PushStore {
   /** One room's unread counts for each member woken by a message there, read together (coalesced-reads.ts). */
@@ -194,10 +190,13 @@ export class KnexPushStore implements PushStore {
   /**
    * Each user's pushers, as the room writer asks for every notified member of every message (a round trip
    * per message on PostgreSQL). Pushers change rarely and only through this store, so any change empties
-   * it; a read that a change overtook does not fill it (`pusherChanges`).
+   * it (commit-cache.ts: a read that a change overtook does not fill it).
    */
-  private readonly pushersByUser = new Map<string, readonly PusherRow[]>();
-  private pusherChanges = 0;
+  private readonly pushersByUser = new CommitCache<string, PusherRow[]>({
+    weigh: (rows) => rows.length + 1,
+    copy: (rows) => rows.map((r) => ({ ...r })),
+    maxWeight: MAX_CACHED_PUSHER_ROWS,
+  });
 
   constructor(
     private readonly knex: Knex,
@@ -301,7 +300,7 @@ export class KnexPushStore implements PushStore {
     const valueOf = (k: UnreadCountKey, column: 'user_id' | 'room_id') => (column === 'user_id' ? k.userId : k.roomId);
     for (const group of groupKeys(keys, (k) => valueOf(k, fixed)).values()) {
       const size = perUser ? ROOMS_PER_STATEMENT : USER_BATCH;
-      for (const part of distinctRounds(group, (k) => valueOf(k, varying)).flatMap((round) => slices(round, size))) {
+      for (const part of distinctRounds(group, (k) => valueOf(k, varying)).flatMap((round) => chunks(round, size))) {
         const terms = [...groupBy(part, ({ key }) => floorSignature(key.floor)).values()].map((same) => ({
           values: same.map(({ key }) => valueOf(key, varying)),
           floor: (same[0] as { key: UnreadCountKey }).key.floor,
@@ -407,27 +406,23 @@ export class KnexPushStore implements PushStore {
   }
 
   async getPushersOfUsers(userIds: readonly string[]): Promise<PusherRow[]> {
-    const missing = [...new Set(userIds.filter((u) => !this.pushersByUser.has(u)))];
-    const read = new Map<string, PusherRow[]>(missing.map((u) => [u, []]));
+    const users = [...new Set(userIds)];
+    const kept = new Map(users.map((u) => [u, this.pushersByUser.get(u)]));
+    const missing = users.filter((u) => kept.get(u) === undefined);
     if (missing.length > 0) {
-      const changes = this.pusherChanges;
+      const started = this.pushersByUser.startRead();
+      const read = new Map<string, PusherRow[]>(missing.map((u) => [u, []]));
       const size = this.dialect.maxBindParams - 100;
       for (let i = 0; i < missing.length; i += size) {
         const rows: PusherDbRow[] = await this.knex('pushers').whereIn('user_id', missing.slice(i, i + size)).orderBy('id', 'asc');
         for (const r of rows) read.get(r.user_id)?.push(toPusher(r));
       }
-      if (changes === this.pusherChanges) {
-        if (this.pushersByUser.size + read.size > MAX_CACHED_PUSHER_USERS) this.pushersByUser.clear();
-        for (const [u, rows] of read) this.pushersByUser.set(u, rows);
+      for (const [u, rows] of read) {
+        this.pushersByUser.fill(started, u, rows);
+        kept.set(u, rows);
       }
     }
-    return [...new Set(userIds)].flatMap((u) => this.pushersByUser.get(u) ?? read.get(u) ?? []);
-  }
-
-  /** After a change to the pushers table has committed. */
-  private pushersChanged(): void {
-    this.pusherChanges += 1;
-    this.pushersByUser.clear();
+    return users.flatMap((u) => kept.get(u) ?? []);
   }
 
   async getPusherById(id: number): Promise<PusherRow | undefined> {
@@ -460,7 +455,7 @@ export class KnexPushStore implements PushStore {
       }
       return this.dialect.insertReturningId(trx, 'pushers', values, 'id');
     });
-    this.pushersChanged();
+    this.pushersByUser.clear();
     return id;
   }
 
@@ -472,7 +467,7 @@ export class KnexPushStore implements PushStore {
       await trx('push_queue').whereIn('pusher_id', list).delete();
       await trx('pushers').whereIn('id', list).delete();
     });
-    this.pushersChanged();
+    this.pushersByUser.clear();
   }
 
   async deletePushersOfDevices(userId: string, deviceIds: readonly string[]): Promise<void> {
@@ -486,7 +481,7 @@ export class KnexPushStore implements PushStore {
         await trx('pushers').whereIn('id', list).delete();
       }
     });
-    this.pushersChanged();
+    this.pushersByUser.clear();
   }
 
   async deletePushersOfOthers(userId: string, appId: string, pushkey: string): Promise<void> {
@@ -497,7 +492,7 @@ export class KnexPushStore implements PushStore {
       await trx('push_queue').whereIn('pusher_id', list).delete();
       await trx('pushers').whereIn('id', list).delete();
     });
-    this.pushersChanged();
+    this.pushersByUser.clear();
   }
 
   async enqueuePush(rows: ReadonlyArray<Omit<PushQueueRow, 'id' | 'attempts'>>): Promise<void> {

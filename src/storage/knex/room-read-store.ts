@@ -285,21 +285,12 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
   }
 
   async getRoomsForUser(userId: UserId, memberships?: readonly Membership[]): Promise<MembershipRow[]> {
-    const cache = this.memory?.userRooms;
-    if (memberships === undefined || cache !== undefined) {
-      const read = () => this.roomsForUsers.get(userId);
-      const rows = await (cache?.through(userId, read) ?? read());
-      if (memberships === undefined) return rows;
-      const wanted = new Set<string>(memberships);
-      return rows.filter((r) => wanted.has(r.membership));
-    }
-    const q = this.knex('current_memberships')
-      .select('room_id', 'user_id', 'membership', 'event_id', 'stream_ordering')
-      .where({ user_id: userId })
-      .orderBy('stream_ordering', 'asc');
-    if (memberships !== undefined) void q.whereIn('membership', [...memberships]);
-    const rows: MembershipDbRow[] = await q;
-    return rows.map(toMembershipRow);
+    // Every membership of the user (kept, or read together with other woken syncs'), filtered here.
+    const read = () => this.roomsForUsers.get(userId);
+    const rows = await (this.memory?.userRooms.through(userId, read) ?? read());
+    if (memberships === undefined) return rows;
+    const wanted = new Set<string>(memberships);
+    return rows.filter((r) => wanted.has(r.membership));
   }
 
   async getRoomMembers(roomId: RoomId, memberships?: readonly Membership[]): Promise<MembershipRow[]> {

@@ -10,6 +10,7 @@ import type { JsonObject } from '../../types/json.js';
 import type { Dialect } from './dialect.js';
 import { toSafeNumber } from './dialect.js';
 import { CoalescedReads, groupBy, groupKeys } from './coalesced-reads.js';
+import { CommitCache } from './commit-cache.js';
 
 // The knex implementation of UserDataStore (tables of migrations/0004_user_data.ts).
 
@@ -89,8 +90,8 @@ interface UserReceiptsKey {
 /** Users per coalesced receipts read, and the longest room list coalesced (coalesced-reads.ts). */
 const USER_BATCH = 500;
 const MAX_COALESCED_ROOMS = 16;
-/** (user, room) pairs whose receipts are kept at most; past it the cache starts over. */
-const MAX_CACHED_RECEIPT_PAIRS = 100_000;
+/** Receipt rows (and pairs) kept at most; past it the cache starts over. */
+const MAX_CACHED_RECEIPT_ROWS = 100_000;
 
 function pairKey(userId: string, roomId: string): string {
   return `${userId}\n${roomId}`;
@@ -105,8 +106,11 @@ export class KnexUserDataStore implements UserDataStore {
    * read was a round trip in front of the counts' own). Receipts are written only through putReceipt, which
    * drops the pair after its write; a read fills the cache only if no receipt was written while it ran.
    */
-  private readonly receiptsOf = new Map<string, readonly ReceiptRow[]>();
-  private receiptWrites = 0;
+  private readonly receiptsOf = new CommitCache<string, ReceiptRow[]>({
+    weigh: (rows) => rows.length + 1,
+    copy: (rows) => rows.map((r) => ({ ...r })),
+    maxWeight: MAX_CACHED_RECEIPT_ROWS,
+  });
 
   private readonly presenceOfUser = new CoalescedReads<string, PresenceRow | undefined>(async (ids) => {
     const rows = new Map((await this.presenceOfUsers([...new Set(ids)])).map((r) => [r.userId, r]));
@@ -193,8 +197,7 @@ export class KnexUserDataStore implements UserDataStore {
       },
       ['room_id', 'receipt_type', 'user_id', 'thread_id'],
     );
-    this.receiptWrites++;
-    this.receiptsOf.delete(pairKey(row.userId, row.roomId));
+    this.receiptsOf.invalidate([pairKey(row.userId, row.roomId)]);
   }
 
   async getReceipts(roomIds: readonly string[], range?: { from: number; to: number }): Promise<ReceiptRow[]> {
@@ -218,19 +221,15 @@ export class KnexUserDataStore implements UserDataStore {
       else out.push(...rows);
     }
     if (missing.length > 0) {
-      const writes = this.receiptWrites;
+      const started = this.receiptsOf.startRead();
       // Long room lists (initial syncs) are one user's own business: read them in chunks as they are.
       const rows = missing.length <= MAX_COALESCED_ROOMS ? await this.userReceipts.get({ roomIds: missing, userId }) : await this.userReceiptsInRooms(missing, userId);
-      if (writes === this.receiptWrites) {
-        if (this.receiptsOf.size + missing.length > MAX_CACHED_RECEIPT_PAIRS) this.receiptsOf.clear();
-        const byRoom = groupBy(rows, (r) => r.roomId);
-        for (const roomId of missing) this.receiptsOf.set(pairKey(userId, roomId), byRoom.get(roomId) ?? []);
-      }
+      const byRoom = groupBy(rows, (r) => r.roomId);
+      for (const roomId of missing) this.receiptsOf.fill(started, pairKey(userId, roomId), byRoom.get(roomId) ?? []);
       out.push(...rows);
     }
     const types = new Set(receiptTypes);
-    // Copies: the cached rows are shared with later readers.
-    return out.filter((r) => types.has(r.receiptType)).map((r) => ({ ...r }));
+    return out.filter((r) => types.has(r.receiptType));
   }
 
   /** One statement per distinct room list in the batch, for all its users (every receipt type: the cache keeps them all). */

@@ -54,12 +54,7 @@ export class WriteBatch {
    * in it reads those tables), or with the connection pool for writes that need no transaction of their own.
    */
   async flush(trx: Knex): Promise<void> {
-    const statements: Weighed[] = [];
-    for (const [table, { rows, ignoreConflictsOn }] of this.tables) statements.push(...this.dialect.insertRows(trx, table, rows, ignoreConflictsOn));
-    statements.push(...this.statements.map((statement) => ({ statement, weight: null })));
-    this.tables.clear();
-    this.statements = [];
-    await this.dialect.runWrites(trx, statements);
+    await this.dialect.runWrites(trx, this.take(trx));
   }
 
   /**
@@ -68,10 +63,16 @@ export class WriteBatch {
    */
   async flushAsOne(db: Knex): Promise<boolean> {
     const run = this.dialect.runWritesAsOne;
-    if (run === null) return false;
+    return run !== null && run(db, this.take(db));
+  }
+
+  /** The statements of everything collected, built on `db`; the batch is empty afterwards. */
+  private take(db: Knex): Weighed[] {
     const statements: Weighed[] = [];
     for (const [table, { rows, ignoreConflictsOn }] of this.tables) statements.push(...this.dialect.insertRows(db, table, rows, ignoreConflictsOn));
     statements.push(...this.statements.map((statement) => ({ statement, weight: null })));
-    return run(db, statements);
+    this.tables.clear();
+    this.statements = [];
+    return statements;
   }
 }
