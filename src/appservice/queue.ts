@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { RoomReadStore, Storage } from '../storage/interfaces/index.js';
-import { serializeEvents } from '../rooms/index.js';
+import type { RoomVersion } from '../protocol/index.js';
+import { boundedRoomVersions, serializeEvents } from '../rooms/index.js';
+import type { RoomId } from '../types/ids.js';
 import type { JsonObject } from '../types/json.js';
 import { asRequest, AsConnectionError, enc } from './as-client.js';
 import {
@@ -89,6 +91,8 @@ export class AppserviceQueue {
   private deliveredEvents = 0;
   /** The events position as stored (null until the loop has read it). */
   private position: number | null = null;
+  /** Versions of the rooms whose events were sent (a room's never changes). */
+  private readonly roomVersions = new Map<RoomId, RoomVersion>();
   /** A delivered transaction whose row is not deleted yet, with its event count. */
   private acknowledged: { txnId: number; eventCount: number } | null = null;
 
@@ -256,7 +260,7 @@ export class AppserviceQueue {
       }
       return progressed ? 'moved' : 'idle';
     }
-    const events = await serializeEvents(picked, { store: storage.rooms, now: this.deps.now() });
+    const events = await serializeEvents(picked, { store: storage.rooms, now: this.deps.now(), roomVersions: boundedRoomVersions(this.roomVersions) });
     const eph = ephemeral.drain(this.entry);
     const body: JsonObject = { events: events as unknown as JsonObject[] };
     if (eph.length > 0) {

@@ -112,13 +112,19 @@ describeStorage('room write store', (ctx) => {
     const c = chain(storage);
     const bob = '@bob:test.example.org';
     const rooms = async () => (await storage.rooms.getRoomsForUser(bob)).map((m) => [m.roomId, m.membership]);
+    const joined = async (store = storage.rooms) => (await store.getRoomMembers(ROOM, ['join'])).map((m) => [m.userId, m.eventId]);
     await c.add('$create', pdu('m.room.create', [], { state_key: '' }));
     assert.deepEqual(await rooms(), []);
     assert.deepEqual(await storage.rooms.getJoinedServers(ROOM), []);
+    assert.deepEqual(await joined(), []);
     const beforeJoin = c.ordering;
     await c.add('$join', pdu('m.room.member', ['$create'], { state_key: bob, content: { membership: 'join' } }));
     assert.deepEqual(await rooms(), [[ROOM, 'join']]);
     assert.deepEqual(await storage.rooms.getJoinedServers(ROOM), ['test.example.org']);
+    assert.deepEqual(await joined(), [[bob, '$join']]);
+    // A caller may change what it was handed without changing what the next caller reads.
+    (await storage.rooms.getRoomMembers(ROOM, ['join'])).pop();
+    assert.deepEqual(await joined(), [[bob, '$join']]);
     assert.deepEqual((await storage.rooms.getRoomsForUser(bob, ['invite'])).length, 0);
     assert.deepEqual((await storage.rooms.getMembershipChangesForUser(bob, beforeJoin, c.ordering)).map((m) => m.eventId), ['$join']);
     await c.add('$msg', pdu('m.room.message', ['$join']));
@@ -130,6 +136,7 @@ describeStorage('room write store', (ctx) => {
     await c.add('$x', pdu('m.room.message', ['$msg']), {}, without);
     assert.deepEqual(await rooms(), []);
     assert.deepEqual(await storage.rooms.getJoinedServers(ROOM), []);
+    assert.deepEqual(await joined(), []);
     // A partial-state record comes with the commit that writes it, and goes with the one completing the state.
     assert.equal(await storage.rooms.getPartialStateRoom(ROOM), undefined);
     c.ordering += 1;
@@ -143,8 +150,11 @@ describeStorage('room write store', (ctx) => {
     });
     c.last = '$p';
     assert.deepEqual(await storage.rooms.getPartialStateRoom(ROOM), partial);
-    await storage.rooms.completePartialState({ roomId: ROOM, events: [], eventStates: [], newCurrentState: c.state });
+    // The full state, with bob's join again: a membership changed without a timeline event.
+    await storage.rooms.completePartialState({ roomId: ROOM, events: [], eventStates: [], newCurrentState: new Map([...c.state, [sk('m.room.member', bob), '$join']]) });
     assert.equal(await storage.rooms.getPartialStateRoom(ROOM), undefined);
+    assert.deepEqual(await joined(), [[bob, '$join']]);
+    assert.deepEqual(await rooms(), [[ROOM, 'join']]);
     await c.add('$leave', pdu('m.room.member', ['$p'], { state_key: bob, content: { membership: 'leave' } }));
     assert.deepEqual(await rooms(), [[ROOM, 'leave']]);
     assert.deepEqual((await storage.rooms.getMembershipChangesForUser(bob, c.ordering - 1, c.ordering)).map((m) => m.eventId), ['$leave']);
@@ -154,6 +164,8 @@ describeStorage('room write store', (ctx) => {
     assert.deepEqual((await fresh.getMembershipChangesForUser(bob, beforeJoin, c.ordering)).map((m) => m.eventId), ['$join', '$leave']);
     assert.deepEqual(await fresh.getStateIdsBeforeEvent('$msg'), await storage.rooms.getStateIdsBeforeEvent('$msg'));
     assert.deepEqual(await fresh.getJoinedServers(ROOM), []);
+    assert.deepEqual(await joined(fresh), []);
+    assert.deepEqual(await joined(), []);
     assert.equal(await fresh.getPartialStateRoom(ROOM), undefined);
   });
 

@@ -4,7 +4,7 @@
 
 export { createRoomReader, type RoomReader } from './reader.js';
 export type { RoomReaderDeps } from './context.js';
-export { serializeEvents, serializeEvent, type SerializeOptions, type RelationsBundler, type SharedLookups } from './serialize.js';
+export { boundedRoomVersions, serializeEvents, serializeEvent, type SerializeOptions, type RelationsBundler, type SharedLookups } from './serialize.js';
 export { filterEventsForUser, membershipHistory, currentHistoryVisibility } from './visibility.js';
 export { assertUserInRoomOrVisible, assertUserJoined, currentMembership, type RoomAccess, type AccessOptions } from './access.js';
 export { parseEventsPosition, formatRoomToken } from './tokens.js';

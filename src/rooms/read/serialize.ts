@@ -47,6 +47,20 @@ export type RelationsBundler = (
   shared?: SharedLookups,
 ) => Promise<Map<EventId, JsonObject>>;
 
+/** Room versions a long-lived caller remembers; past this many the oldest half is dropped. */
+const MAX_ROOM_VERSIONS = 50_000;
+
+/** A long-lived caller's `roomVersions`, trimmed to the bound (call before each use). */
+export function boundedRoomVersions(known: Map<RoomId, RoomVersion>): Map<RoomId, RoomVersion> {
+  if (known.size <= MAX_ROOM_VERSIONS) return known;
+  let drop = known.size / 2;
+  for (const k of known.keys()) {
+    if (drop-- <= 0) break;
+    known.delete(k);
+  }
+  return known;
+}
+
 /** Room versions of the given rooms (the stored row; the default version's rules when a row is missing). */
 async function versionsFor(store: RoomReadStore, roomIds: Iterable<RoomId>, known?: Map<RoomId, RoomVersion>): Promise<Map<RoomId, RoomVersion>> {
   const out = new Map<RoomId, RoomVersion>();

@@ -5,6 +5,7 @@ import type { RoomId } from '../../types/ids.js';
 import type { Dialect } from './dialect.js';
 import { toSafeNumber } from './dialect.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './room-read-rows.js';
+import { WriteBatch } from './write-batch.js';
 
 interface TxnRow {
   as_id: string;
@@ -12,6 +13,11 @@ interface TxnRow {
   body: string;
   event_count: unknown;
   created_ts: unknown;
+}
+
+function devicePositions(txn: NewAppserviceTxn): Record<string, number> {
+  const d = txn.devicePositions;
+  return d === undefined ? {} : { to_device_position: d.toDevice, device_lists_position: d.deviceLists };
 }
 
 function toTxn(row: TxnRow): PendingAppserviceTxn {
@@ -25,6 +31,12 @@ function toTxn(row: TxnRow): PendingAppserviceTxn {
 }
 
 export class KnexAppserviceStore implements AppserviceStore {
+  /**
+   * Each service's last transaction id once read. Only createTxn moves it, and a service's queue, its only
+   * caller, runs one at a time in this one process, so the stored value need not be read back each time.
+   */
+  private readonly lastTxnIds = new Map<string, number>();
+
   constructor(
     private readonly knex: Knex,
     private readonly dialect: Dialect,
@@ -44,20 +56,42 @@ export class KnexAppserviceStore implements AppserviceStore {
   }
 
   async createTxn(asId: string, txn: NewAppserviceTxn): Promise<number> {
-    return this.knex.transaction(async (trx) => {
+    const last = this.lastTxnIds.get(asId);
+    // Until it is known, the ids are the stored row's to give (read in the transaction that writes them).
+    if (last === undefined) return this.createFirstTxn(asId, txn);
+    const txnId = last + 1;
+    // Dropped first: a write that failed half-way (the connection lost after the commit, say) leaves the next
+    // transaction to read the stored id again.
+    this.lastTxnIds.delete(asId);
+    const writes = (db: Knex) => {
+      const batch = new WriteBatch(this.dialect);
+      if (txn.acknowledged !== undefined) batch.add(db('appservice_txns').where({ as_id: asId, txn_id: txn.acknowledged }).delete());
+      batch.rows('appservice_txns', [{ as_id: asId, txn_id: txnId, body: txn.body(txnId), event_count: txn.eventCount, created_ts: txn.now }]);
+      batch.add(db('appservice_stream').update({ events_position: txn.position, last_txn_id: txnId, ...devicePositions(txn) }).where({ as_id: asId }));
+      return batch;
+    };
+    // On PostgreSQL the three writes are one statement, atomic by itself: no BEGIN and COMMIT round trips on
+    // the way from a message to its bridge.
+    if (!(await writes(this.knex).flushAsOne(this.knex))) await this.knex.transaction((trx) => writes(trx).flush(trx));
+    this.lastTxnIds.set(asId, txnId);
+    return txnId;
+  }
+
+  private async createFirstTxn(asId: string, txn: NewAppserviceTxn): Promise<number> {
+    const txnId = await this.knex.transaction(async (trx) => {
       const row: { last_txn_id: unknown } | undefined = await trx('appservice_stream').select('last_txn_id').where({ as_id: asId }).first();
       const txnId = (row === undefined ? 0 : toSafeNumber(row.last_txn_id, 'appservice_stream.last_txn_id')) + 1;
       if (txn.acknowledged !== undefined) await trx('appservice_txns').where({ as_id: asId, txn_id: txn.acknowledged }).delete();
       await trx('appservice_txns').insert({ as_id: asId, txn_id: txnId, body: txn.body(txnId), event_count: txn.eventCount, created_ts: txn.now });
-      const d = txn.devicePositions;
-      const devices = d === undefined ? {} : { to_device_position: d.toDevice, device_lists_position: d.deviceLists };
       if (row === undefined) {
-        await trx('appservice_stream').insert({ as_id: asId, events_position: txn.position, last_txn_id: txnId, ...devices });
+        await trx('appservice_stream').insert({ as_id: asId, events_position: txn.position, last_txn_id: txnId, ...devicePositions(txn) });
       } else {
-        await trx('appservice_stream').update({ events_position: txn.position, last_txn_id: txnId, ...devices }).where({ as_id: asId });
+        await trx('appservice_stream').update({ events_position: txn.position, last_txn_id: txnId, ...devicePositions(txn) }).where({ as_id: asId });
       }
       return txnId;
     });
+    this.lastTxnIds.set(asId, txnId);
+    return txnId;
   }
 
   async getDevicePositions(asId: string): Promise<AppserviceDevicePositions> {

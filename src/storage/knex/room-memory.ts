@@ -14,6 +14,8 @@ export interface RoomMemory {
   eventGroups: RecentEventGroups;
   /** Each user's current memberships (commit-cache.ts). */
   userRooms: CommitCache<UserId, MembershipRow[]>;
+  /** Each room's joined members (typing and receipt destinations, device lists, appservice interest). */
+  joinedMembers: CommitCache<RoomId, MembershipRow[]>;
   /** Each room's servers with joined members. */
   joinedServers: CommitCache<RoomId, string[]>;
   /** Each room's partial-state record; null for a room with its full state. */
@@ -28,6 +30,7 @@ export function newRoomMemory(): RoomMemory {
     changes: new RoomChangeLog(),
     eventGroups: new RecentEventGroups(),
     userRooms: new CommitCache({ weigh: (rows) => rows.length + 1, copy: (rows) => rows.map((r) => ({ ...r })), maxWeight: MAX_ROWS }),
+    joinedMembers: new CommitCache({ weigh: (rows) => rows.length + 1, copy: (rows) => rows.map((r) => ({ ...r })), maxWeight: MAX_ROWS }),
     joinedServers: new CommitCache({ weigh: (servers) => servers.length + 1, copy: (servers) => [...servers], maxWeight: MAX_ROWS }),
     partialState: new CommitCache({ weigh: () => 1, copy: (p) => (p === null ? null : { ...p, servers: [...p.servers] }), maxWeight: MAX_ROWS }),
   };

@@ -294,13 +294,19 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
   }
 
   async getRoomMembers(roomId: RoomId, memberships?: readonly Membership[]): Promise<MembershipRow[]> {
-    const q = this.knex('current_memberships')
-      .select('room_id', 'user_id', 'membership', 'event_id', 'stream_ordering')
-      .where({ room_id: roomId })
-      .orderBy('stream_ordering', 'asc');
-    if (memberships !== undefined) void q.whereIn('membership', [...memberships]);
-    const rows: MembershipDbRow[] = await q;
-    return rows.map(toMembershipRow);
+    const read = async () => {
+      const q = this.knex('current_memberships')
+        .select('room_id', 'user_id', 'membership', 'event_id', 'stream_ordering')
+        .where({ room_id: roomId })
+        .orderBy('stream_ordering', 'asc');
+      if (memberships !== undefined) void q.whereIn('membership', [...memberships]);
+      const rows: MembershipDbRow[] = await q;
+      return rows.map(toMembershipRow);
+    };
+    // The joined members are what most callers ask for (after every send: typing and receipt destinations,
+    // appservice interest), so those are kept.
+    const joinedOnly = memberships?.length === 1 && memberships[0] === 'join';
+    return (joinedOnly ? this.memory?.joinedMembers.through(roomId, read) : undefined) ?? read();
   }
 
   async getJoinedServers(roomId: RoomId): Promise<string[]> {

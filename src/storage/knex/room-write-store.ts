@@ -220,7 +220,10 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
   private forgetChanged(users: ReadonlySet<UserId>, memberRooms: Iterable<RoomId>, partialStateRooms: readonly RoomId[]): void {
     if (users.size > 0) this.memory.userRooms.invalidate(users);
     const rooms = [...memberRooms];
-    if (rooms.length > 0) this.memory.joinedServers.invalidate(rooms);
+    if (rooms.length > 0) {
+      this.memory.joinedMembers.invalidate(rooms);
+      this.memory.joinedServers.invalidate(rooms);
+    }
     if (partialStateRooms.length > 0) this.memory.partialState.invalidate(partialStateRooms);
   }
 
