@@ -28,6 +28,8 @@ describe('idle garbage collection', () => {
         heap = 21 * MB;
       },
       heapBytes: () => heap,
+      // A young generation V8 shrank: growth alone decides here.
+      youngBytes: () => MB,
       utilization: () => ({ value: load, mark: performance.eventLoopUtilization() }),
     });
     try {
@@ -54,7 +56,7 @@ describe('idle garbage collection', () => {
     let heap = 40 * MB;
     let collections = 0;
     let load = 0.5;
-    const c = startIdleCollector({ logger, gc: () => collections++, heapBytes: () => heap, utilization: () => ({ value: load, mark: performance.eventLoopUtilization() }) });
+    const c = startIdleCollector({ logger, gc: () => collections++, heapBytes: () => heap, youngBytes: () => MB, utilization: () => ({ value: load, mark: performance.eventLoopUtilization() }) });
     try {
       assert.equal(c.tick(), false, 'busy: not even start-up garbage');
       load = 0;
@@ -64,6 +66,43 @@ describe('idle garbage collection', () => {
       heap = 22 * MB;
       assert.equal(c.tick(), true, '2 MB above the low point, though below the start');
       assert.equal(collections, 2);
+    } finally {
+      c.stop();
+    }
+  });
+
+  test('collects once more, still idle, while the young generation stays grown; not a third time, not under load', () => {
+    let heap = 20 * MB;
+    let young = 1 * MB;
+    let collections = 0;
+    let load = 0.01;
+    const c = startIdleCollector({
+      logger,
+      gc: () => collections++,
+      heapBytes: () => heap,
+      youngBytes: () => young,
+      utilization: () => ({ value: load, mark: performance.eventLoopUtilization() }),
+    });
+    try {
+      assert.equal(c.tick(), true, 'start-up garbage');
+      assert.equal(c.tick(), false, 'young generation small: once is enough');
+      heap = 60 * MB;
+      young = 32 * MB;
+      assert.equal(c.tick(), true, 'grown');
+      heap = 50 * MB;
+      assert.equal(c.tick(), true, 'the young generation kept its size: once more');
+      assert.equal(c.tick(), false, 'not a third time');
+      assert.equal(collections, 3);
+      heap = 70 * MB;
+      assert.equal(c.tick(), true, 'grown again');
+      load = 0.3;
+      assert.equal(c.tick(), false, 'traffic came back: not again under load');
+      load = 0.01;
+      heap = 75 * MB;
+      assert.equal(c.tick(), true, 'grown since, idle again');
+      young = 2 * MB;
+      assert.equal(c.tick(), false, 'V8 shrank it itself');
+      assert.equal(collections, 5);
     } finally {
       c.stop();
     }
