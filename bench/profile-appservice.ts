@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { call, createRoom, joinRoom, registerUsers, sendText, type User } from './lib/client.js';
-import { observePostgresStatements } from './lib/pg-statements.js';
+import { traceStatements } from './lib/pg-statements.js';
 import { startBenchServer } from './lib/server.js';
-import { percentile, round } from './lib/stats.js';
+import { spread } from './lib/stats.js';
 import { startFakeAppservice, waitFor } from '../test/appservice/fake-appservice.js';
 
 const rounds = Number(process.argv[2] ?? 200);
@@ -22,14 +22,8 @@ const WARM_UP = Math.min(20, Math.floor(rounds / 2));
 const HS_TOKEN = 'profile-hs-token';
 const AS_TOKEN = 'profile-as-token';
 
-const lines: string[] = [];
-let tracing = false;
-let t0 = 0;
-if (trace) {
-  observePostgresStatements((text, sentAt) =>
-    tracing ? (answeredAt) => lines.push(`${(sentAt - t0).toFixed(2).padStart(7)} +${(answeredAt - sentAt).toFixed(2).padStart(5)}  ${text.slice(0, 110)}`) : undefined,
-  );
-}
+const tracer = trace ? traceStatements() : null;
+let traced: string[] = [];
 
 const dir = await mkdtemp(join(tmpdir(), 'hearth-profile-as-'));
 const receiver = await startFakeAppservice(HS_TOKEN);
@@ -51,26 +45,23 @@ try {
   const after: number[] = [];
   for (let i = 0; i < rounds; i++) {
     await sleep(5); // the queue goes idle
-    tracing = trace && i === rounds - 1;
-    lines.length = 0;
-    t0 = performance.now();
+    const tracing = tracer !== null && i === rounds - 1;
+    const t0 = tracing ? tracer.start() : performance.now();
     const id = await sendText(server.baseUrl, b, room, `as ${i}`);
     const t1 = performance.now();
     await waitFor(() => receiver.arrivedAt.has(id), 10_000, 'the message at the bridge');
     const at = receiver.arrivedAt.get(id) as number;
     if (tracing) {
       await sleep(50); // statements still running after the bridge had it
-      tracing = false;
-      lines.push(`send returned ${(t1 - t0).toFixed(2)} ms, bridge had it ${(at - t0).toFixed(2)} ms`);
+      traced = tracer.stop(`send returned ${(t1 - t0).toFixed(2)} ms, bridge had it ${(at - t0).toFixed(2)} ms`);
     }
     if (i < WARM_UP) continue;
     total.push(at - t0);
     send.push(t1 - t0);
     after.push(at - t1);
   }
-  const f = (x: number[]) => `p50 ${round(percentile(x, 50), 2)} / p90 ${round(percentile(x, 90), 2)} / p99 ${round(percentile(x, 99), 2)} ms`;
-  process.stdout.write(`${engine} (${server.mode}): send start to bridge ${f(total)}; send ${f(send)}; bridge after the send returned ${f(after)}\n`);
-  if (trace) process.stdout.write(`${lines.join('\n')}\n`);
+  process.stdout.write(`${engine} (${server.mode}): send start to bridge ${spread(total)}; send ${spread(send)}; bridge after the send returned ${spread(after)}\n`);
+  if (tracer !== null) process.stdout.write(`${traced.join('\n')}\n`);
 } finally {
   await server.close();
   await receiver.close();

@@ -8,9 +8,9 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRoom, joinRoom, registerUsers, sendText, type User } from './lib/client.js';
-import { observePostgresStatements } from './lib/pg-statements.js';
+import { traceStatements } from './lib/pg-statements.js';
 import { startBenchServer } from './lib/server.js';
-import { percentile, round } from './lib/stats.js';
+import { spread } from './lib/stats.js';
 import { since, waitFor } from './scenarios/wake.js';
 
 const rounds = Number(process.argv[2] ?? 300);
@@ -18,14 +18,8 @@ const engine = process.env.HS_BENCH_ENGINE === 'postgres' ? 'postgres' : 'sqlite
 const trace = process.env.TRACE === '1';
 const WARM_UP = Math.min(20, Math.floor(rounds / 2));
 
-const lines: string[] = [];
-let tracing = false;
-let t0 = 0;
-if (trace) {
-  observePostgresStatements((text, sentAt) =>
-    tracing ? (answeredAt) => lines.push(`${(sentAt - t0).toFixed(2).padStart(7)} +${(answeredAt - sentAt).toFixed(2).padStart(5)}  ${text.slice(0, 110)}`) : undefined,
-  );
-}
+const tracer = trace ? traceStatements() : null;
+let traced: string[] = [];
 
 const server = await startBenchServer(engine, { child: !trace });
 try {
@@ -40,9 +34,8 @@ try {
     let release: (id: string) => void = () => undefined;
     const got = waitFor(server, a, token, new Promise<string>((r) => (release = r)));
     await sleep(5); // the long-poll parks
-    tracing = trace && i === rounds - 1;
-    lines.length = 0;
-    t0 = performance.now();
+    const tracing = tracer !== null && i === rounds - 1;
+    const t0 = tracing ? tracer.start() : performance.now();
     const id = await sendText(server.baseUrl, b, room, `wake ${i}`);
     const t1 = performance.now();
     release(id);
@@ -50,17 +43,15 @@ try {
     token = next;
     if (tracing) {
       await sleep(50); // statements still running after the sync answered
-      tracing = false;
-      lines.push(`send returned ${(t1 - t0).toFixed(2)} ms, sync arrived ${(at - t0).toFixed(2)} ms`);
+      traced = tracer.stop(`send returned ${(t1 - t0).toFixed(2)} ms, sync arrived ${(at - t0).toFixed(2)} ms`);
     }
     if (i < WARM_UP) continue;
     wake.push(at - t0);
     send.push(t1 - t0);
     after.push(at - t1);
   }
-  const f = (x: number[]) => `p50 ${round(percentile(x, 50), 2)} / p90 ${round(percentile(x, 90), 2)} / p99 ${round(percentile(x, 99), 2)} ms`;
-  process.stdout.write(`${engine} (${server.mode}): wake-up ${f(wake)}; send ${f(send)}; sync after the send returned ${f(after)}\n`);
-  if (trace) process.stdout.write(`${lines.join('\n')}\n`);
+  process.stdout.write(`${engine} (${server.mode}): wake-up ${spread(wake)}; send ${spread(send)}; sync after the send returned ${spread(after)}\n`);
+  if (tracer !== null) process.stdout.write(`${traced.join('\n')}\n`);
 } finally {
   await server.close();
 }

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { timeSqliteStatements, type StatementTimes } from './sqlite-statements.js';
 
@@ -54,4 +55,33 @@ export function timePostgresStatements(): StatementTimes {
 /** The statement timer of `engine` (each wraps its driver once). */
 export function timeStatements(engine: 'sqlite' | 'postgres'): StatementTimes {
   return engine === 'postgres' ? timePostgresStatements() : timeSqliteStatements();
+}
+
+/** A round's PostgreSQL statements in the order they ran (profile-wake.ts, profile-appservice.ts). */
+export interface StatementTrace {
+  /** Starts listing, forgetting an earlier round's list; returns the time (performance.now()) starts count from. */
+  start(): number;
+  /** Stops listing; returns one line per statement (its start and its duration, ms), then `summary`. */
+  stop(summary: string): string[];
+}
+
+export function traceStatements(): StatementTrace {
+  const lines: string[] = [];
+  let tracing = false;
+  let t0 = 0;
+  observePostgresStatements((text, sentAt) =>
+    tracing ? (answeredAt) => lines.push(`${(sentAt - t0).toFixed(2).padStart(7)} +${(answeredAt - sentAt).toFixed(2).padStart(5)}  ${text.slice(0, 110)}`) : undefined,
+  );
+  return {
+    start() {
+      lines.length = 0;
+      tracing = true;
+      t0 = performance.now();
+      return t0;
+    },
+    stop(summary) {
+      tracing = false;
+      return [...lines, summary];
+    },
+  };
 }

@@ -25,3 +25,8 @@ export function slope(points: ReadonlyArray<readonly [number, number]>): number 
 
 export const round = (v: number, digits = 1): number => Math.round(v * 10 ** digits) / 10 ** digits;
 export const mb = (bytes: number): number => round(bytes / 1024 / 1024);
+
+/** "p50 … / p90 … / p99 … ms" of a list of times. */
+export function spread(ms: number[]): string {
+  return `p50 ${round(percentile(ms, 50), 2)} / p90 ${round(percentile(ms, 90), 2)} / p99 ${round(percentile(ms, 99), 2)} ms`;
+}

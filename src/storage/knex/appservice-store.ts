@@ -15,11 +15,6 @@ interface TxnRow {
   created_ts: unknown;
 }
 
-function devicePositions(txn: NewAppserviceTxn): Record<string, number> {
-  const d = txn.devicePositions;
-  return d === undefined ? {} : { to_device_position: d.toDevice, device_lists_position: d.deviceLists };
-}
-
 function toTxn(row: TxnRow): PendingAppserviceTxn {
   return {
     asId: row.as_id,
@@ -56,10 +51,7 @@ export class KnexAppserviceStore implements AppserviceStore {
   }
 
   async createTxn(asId: string, txn: NewAppserviceTxn): Promise<number> {
-    const last = this.lastTxnIds.get(asId);
-    // Until it is known, the ids are the stored row's to give (read in the transaction that writes them).
-    if (last === undefined) return this.createFirstTxn(asId, txn);
-    const txnId = last + 1;
+    const txnId = (this.lastTxnIds.get(asId) ?? (await this.readLastTxnId(asId))) + 1;
     // Dropped first: a write that failed half-way (the connection lost after the commit, say) leaves the next
     // transaction to read the stored id again.
     this.lastTxnIds.delete(asId);
@@ -67,7 +59,9 @@ export class KnexAppserviceStore implements AppserviceStore {
       const batch = new WriteBatch(this.dialect);
       if (txn.acknowledged !== undefined) batch.add(db('appservice_txns').where({ as_id: asId, txn_id: txn.acknowledged }).delete());
       batch.rows('appservice_txns', [{ as_id: asId, txn_id: txnId, body: txn.body(txnId), event_count: txn.eventCount, created_ts: txn.now }]);
-      batch.add(db('appservice_stream').update({ events_position: txn.position, last_txn_id: txnId, ...devicePositions(txn) }).where({ as_id: asId }));
+      const d = txn.devicePositions;
+      const devices = d === undefined ? {} : { to_device_position: d.toDevice, device_lists_position: d.deviceLists };
+      batch.add(db('appservice_stream').update({ events_position: txn.position, last_txn_id: txnId, ...devices }).where({ as_id: asId }));
       return batch;
     };
     // On PostgreSQL the three writes are one statement, atomic by itself: no BEGIN and COMMIT round trips on
@@ -77,21 +71,11 @@ export class KnexAppserviceStore implements AppserviceStore {
     return txnId;
   }
 
-  private async createFirstTxn(asId: string, txn: NewAppserviceTxn): Promise<number> {
-    const txnId = await this.knex.transaction(async (trx) => {
-      const row: { last_txn_id: unknown } | undefined = await trx('appservice_stream').select('last_txn_id').where({ as_id: asId }).first();
-      const txnId = (row === undefined ? 0 : toSafeNumber(row.last_txn_id, 'appservice_stream.last_txn_id')) + 1;
-      if (txn.acknowledged !== undefined) await trx('appservice_txns').where({ as_id: asId, txn_id: txn.acknowledged }).delete();
-      await trx('appservice_txns').insert({ as_id: asId, txn_id: txnId, body: txn.body(txnId), event_count: txn.eventCount, created_ts: txn.now });
-      if (row === undefined) {
-        await trx('appservice_stream').insert({ as_id: asId, events_position: txn.position, last_txn_id: txnId, ...devicePositions(txn) });
-      } else {
-        await trx('appservice_stream').update({ events_position: txn.position, last_txn_id: txnId, ...devicePositions(txn) }).where({ as_id: asId });
-      }
-      return txnId;
-    });
-    this.lastTxnIds.set(asId, txnId);
-    return txnId;
+  /** The stored last transaction id, with the service's row made first where it has none (at id 0, position 0). */
+  private async readLastTxnId(asId: string): Promise<number> {
+    await this.initPosition(asId, 0);
+    const row: { last_txn_id: unknown } = await this.knex('appservice_stream').select('last_txn_id').where({ as_id: asId }).first();
+    return toSafeNumber(row.last_txn_id, 'appservice_stream.last_txn_id');
   }
 
   async getDevicePositions(asId: string): Promise<AppserviceDevicePositions> {
