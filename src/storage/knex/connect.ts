@@ -4,6 +4,7 @@ import knexFactory from 'knex';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { DatabaseConfig } from '../../config/types.js';
+import { inlineLimits } from './literal-limits.js';
 import { cachePreparedStatements } from './statement-cache.js';
 
 /** How long a SQLite connection waits on a lock held by another process before failing. */
@@ -107,7 +108,7 @@ async function postgresConfig(config: Extract<DatabaseConfig, { engine: 'postgre
 /** Opens a knex instance for the configured engine. Nothing is queried until first use. */
 export async function connect(config: DatabaseConfig, logger: Logger): Promise<Knex> {
   const knexConfig = config.engine === 'sqlite' ? sqliteConfig(config.path, logger) : await postgresConfig(config);
-  return knexFactory({
+  const knex = knexFactory({
     ...knexConfig,
     log: {
       warn: (message: unknown) => logger.warn({ knex: message }, 'knex warning'),
@@ -116,4 +117,7 @@ export async function connect(config: DatabaseConfig, logger: Logger): Promise<K
       debug: (message: unknown) => logger.debug({ knex: message }, 'knex debug'),
     },
   });
+  // PostgreSQL plans a bound LIMIT once per statement; SQLite would plan it again on every run.
+  if (config.engine === 'sqlite') inlineLimits(knex.client as Parameters<typeof inlineLimits>[0]);
+  return knex;
 }
