@@ -4,7 +4,7 @@ import knexFactory from 'knex';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { DatabaseConfig } from '../../config/types.js';
-import { inlineLimits } from './literal-limits.js';
+import { sqliteClientWithLiteralLimits } from './literal-limits.js';
 import { cachePreparedStatements } from './statement-cache.js';
 
 /** How long a SQLite connection waits on a lock held by another process before failing. */
@@ -56,7 +56,8 @@ function sqliteConfig(path: string, logger: Logger): Knex.Config {
   const filename = inMemory ? ':memory:' : resolve(path);
   if (!inMemory) mkdirSync(dirname(filename), { recursive: true });
   return {
-    client: 'better-sqlite3',
+    // PostgreSQL plans a bound LIMIT once per statement; SQLite would plan it again on every run.
+    client: sqliteClientWithLiteralLimits() as unknown as Knex.Config['client'],
     useNullAsDefault: true,
     connection: { filename },
     pool: {
@@ -116,7 +117,7 @@ async function postgresConfig(config: Extract<DatabaseConfig, { engine: 'postgre
 /** Opens a knex instance for the configured engine. Nothing is queried until first use. */
 export async function connect(config: DatabaseConfig, logger: Logger): Promise<Knex> {
   const knexConfig = config.engine === 'sqlite' ? sqliteConfig(config.path, logger) : await postgresConfig(config);
-  const knex = knexFactory({
+  return knexFactory({
     ...knexConfig,
     log: {
       warn: (message: unknown) => logger.warn({ knex: message }, 'knex warning'),
@@ -125,7 +126,4 @@ export async function connect(config: DatabaseConfig, logger: Logger): Promise<K
       debug: (message: unknown) => logger.debug({ knex: message }, 'knex debug'),
     },
   });
-  // PostgreSQL plans a bound LIMIT once per statement; SQLite would plan it again on every run.
-  if (config.engine === 'sqlite') inlineLimits(knex.client as Parameters<typeof inlineLimits>[0]);
-  return knex;
 }

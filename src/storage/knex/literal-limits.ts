@@ -1,3 +1,6 @@
+import knexFactory from 'knex';
+import type { Knex } from 'knex';
+
 // SQLite writes the LIMIT and OFFSET of a statement into its text instead of binding them.
 //
 // SQLite's planner reads the value bound to a LIMIT or OFFSET parameter, and a statement whose plan read a
@@ -20,24 +23,33 @@ interface CompilingClient {
   queryCompiler(builder: unknown, formatter?: unknown): Compiler;
 }
 
+type ClientClass = new (config: Knex.Config) => CompilingClient;
+
 const LITERAL = new Set(['limit', 'offset']);
 
-/** Makes `client` (a knex SQLite client) compile LIMIT and OFFSET values as literals. */
-export function inlineLimits(client: CompilingClient): void {
-  const original = client.queryCompiler.bind(client);
+/**
+ * knex's better-sqlite3 client, compiling LIMIT and OFFSET values as literals: a class, given to knex as its
+ * `client`, because a transaction's client is a new object of the same class (instance changes would not
+ * reach the statements of a transaction).
+ */
+export function sqliteClientWithLiteralLimits(): ClientClass {
+  // knex exports no dialect classes; an instance without a connection opens nothing.
+  const Base = knexFactory({ client: 'better-sqlite3', useNullAsDefault: true }).client.constructor as ClientClass;
   let Literal: CompilerClass | null = null;
-  client.queryCompiler = function (builder: unknown, formatter?: unknown): Compiler {
-    if (Literal === null) {
-      // The dialect's compiler class is only reachable through an instance of it.
-      const Base = original(builder, formatter).constructor as CompilerClass;
-      Literal = class extends Base {
-        override _getValueOrParameterFromAttribute(attribute: string, rawValue?: unknown): unknown {
-          const value = this.single[attribute];
-          if (LITERAL.has(attribute) && Number.isSafeInteger(value)) return String(value);
-          return super._getValueOrParameterFromAttribute(attribute, rawValue);
-        }
-      };
+  return class extends Base {
+    override queryCompiler(builder: unknown, formatter?: unknown): Compiler {
+      if (Literal === null) {
+        // Likewise the dialect's compiler class, only reachable through an instance of it.
+        const Compiler = super.queryCompiler(builder, formatter).constructor as CompilerClass;
+        Literal = class extends Compiler {
+          override _getValueOrParameterFromAttribute(attribute: string, rawValue?: unknown): unknown {
+            const value = this.single[attribute];
+            if (LITERAL.has(attribute) && Number.isSafeInteger(value)) return String(value);
+            return super._getValueOrParameterFromAttribute(attribute, rawValue);
+          }
+        };
+      }
+      return new Literal(this, builder, formatter);
     }
-    return new Literal(this, builder, formatter);
   };
 }

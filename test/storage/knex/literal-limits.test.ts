@@ -35,6 +35,11 @@ describeStorage('LIMIT and OFFSET values', (h) => {
       const sub = knex('limit_probe').select('v').whereIn('v', knex('limit_probe').select('v').limit(4)).toSQL();
       assert.match(sub.sql, /limit 4\)$/);
       assert.deepEqual(sub.bindings, []);
+      // A transaction's statements too (knex gives a transaction a client of its own).
+      await knex.transaction(async (trx) => {
+        assert.match(trx('limit_probe').select('v').limit(3).toSQL().sql, /limit 3$/);
+        assert.deepEqual(await trx('limit_probe').select('v').orderBy('v').offset(1).first(), { v: 2 });
+      });
     });
   } else {
     test('PostgreSQL binds them: it plans a statement once whatever they are', async () => {
