@@ -18,6 +18,7 @@ import * as m0020 from './0020_pusher_devices.js';
 import * as m0022 from './0022_event_state_before_index.js';
 import * as m0023 from './0023_push_actions_narrower_keys.js';
 import * as m0024 from './0024_push_actions_staging.js';
+import * as m0025 from './0025_search_fts_triggers.js';
 
 export interface MigrationModule {
   up(knex: Knex): Promise<void>;
@@ -53,4 +54,5 @@ export const migrations: readonly NamedMigration[] = [
   { name: '0022_event_state_before_index', migration: m0022 },
   { name: '0023_push_actions_narrower_keys', migration: m0023 },
   { name: '0024_push_actions_staging', migration: m0024 },
+  { name: '0025_search_fts_triggers', migration: m0025 },
 ];

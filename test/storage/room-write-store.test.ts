@@ -357,7 +357,7 @@ describeStorage('room write store', (ctx) => {
     assert.equal((await storage.rooms.getStateIdsAfterEvent('$next'))?.get(sk('m.room.name', '')), '$next');
   });
 
-  test('a commit that only adds rows is one statement without BEGIN and COMMIT on PostgreSQL; one that must run a statement first gets a transaction', async () => {
+  test('a commit that only adds rows goes out without a knex transaction (one statement on PostgreSQL, one synchronous run on SQLite); one that must run a statement first gets a transaction', async () => {
     const storage = await ctx.open();
     const c = chain(storage);
     await c.add('$create', pdu('m.room.create', [], { state_key: '' }));
@@ -393,8 +393,17 @@ describeStorage('room write store', (ctx) => {
       return [...seen];
     };
     const pg = storage.dialect.engine === 'postgres';
+    // Which commits went out without a knex transaction.
+    const asOne: boolean[] = [];
+    const runAsOne = storage.dialect.runWritesAsOne.bind(storage.dialect);
+    storage.dialect.runWritesAsOne = async (db, statements) => {
+      const ran = await runAsOne(db, statements);
+      asOne.push(ran);
+      return ran;
+    };
     const messages = await statementsOf(() => storage.rooms.persistEventBatches([message('$m1', '$create', 2), message('$m2', '$m1', 3)]));
-    // SQLite runs in this process: a transaction costs it no round trip, so it keeps one.
+    assert.deepEqual(asOne, [true]);
+    // SQLite has no round trips to save: one transaction, run without yielding (dialect-writes.ts, runInOneGo).
     if (pg) assert.deepEqual(messages, ['WITH']);
     else assert.deepEqual([messages[0], messages.at(-1)], ['BEGIN', 'COMMIT']);
     assert.deepEqual(await storage.rooms.getForwardExtremities(ROOM), ['$m2']);
@@ -403,6 +412,7 @@ describeStorage('room write store', (ctx) => {
     c.last = '$m2';
     // A state event reads the current state first: a transaction on both engines.
     const state = await statementsOf(() => c.add('$topic', pdu('m.room.topic', ['$m2'], { state_key: '', content: { topic: 't' } })));
+    assert.deepEqual(asOne, [true], 'no statement collected for the state event was run without a transaction');
     assert.equal(state[0], 'BEGIN');
     assert.equal(state.at(-1), 'COMMIT');
     assert.equal((await storage.rooms.getCurrentStateIds(ROOM)).get(sk('m.room.topic', '')), '$topic');

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { StorageEngine } from '../interfaces/index.js';
-import { jsonInserts, runCombined, runCombinedAsOne, runOneByOne, valuesInserts, type Row, type Weighed } from './dialect-writes.js';
+import { jsonInserts, runCombined, runCombinedAsOne, runInOneGo, runOneByOne, valuesInserts, type Row, type Weighed } from './dialect-writes.js';
 
 /**
  * The few places SQLite and PostgreSQL differ. Stores ask this object instead of branching on
@@ -45,11 +45,12 @@ export interface Dialect {
   /** Runs writes whose results nobody reads, in order: one by one (SQLite), or combined into few statements (PostgreSQL). */
   runWrites(db: Knex, statements: readonly Weighed[]): Promise<void>;
   /**
-   * Where writes can go out as one statement that is atomic by itself (PostgreSQL): runs them so and answers
-   * true, or answers false and runs nothing when they do not fit in one. Null where each write is a statement
-   * of its own (SQLite, in-process: a transaction costs no round trips there).
+   * Runs writes atomically without a transaction open through knex, and answers true; or answers false and runs
+   * nothing when they cannot go so. PostgreSQL: as one statement, which saves BEGIN's and COMMIT's round trips
+   * (false when they do not fit in one). SQLite: in one transaction run synchronously on the connection, which
+   * saves knex's work per statement (dialect-writes.ts).
    */
-  runWritesAsOne: ((db: Knex, statements: readonly Weighed[]) => Promise<boolean>) | null;
+  runWritesAsOne(db: Knex, statements: readonly Weighed[]): Promise<boolean>;
   /** Rows per INSERT so that rows of `columnsPerRow` parameters stay under both limits. */
   batchSize(columnsPerRow: number): number;
   /** SQL for the server name of a user id column (all after the first ':'), so DISTINCT runs in the database. */
@@ -138,7 +139,7 @@ export function sqliteDialect(): Dialect {
     timelineSlicesSql: null,
     insertRows: (db, table, rows, ignoreConflictsOn) => valuesInserts(db, table, rows, ignoreConflictsOn, batchSize),
     runWrites: (_db, statements) => runOneByOne(statements),
-    runWritesAsOne: null,
+    runWritesAsOne: runInOneGo,
   };
 }
 

@@ -52,8 +52,8 @@ function stringOrNull(v: unknown): string | null {
 
 export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnResponse' | 'putInboundTxnResponse'> {
   private readonly groups = new StateGroupWriter();
-  /** Builds the statements of a commit tried without a transaction (commitAsOneStatement); null where writes are not combined. */
-  private readonly statementsOnly: Knex | null;
+  /** Builds the statements of a commit tried without a transaction (commitAsOneStatement). */
+  private readonly statementsOnly: Knex;
 
   constructor(
     private readonly knex: Knex,
@@ -61,7 +61,7 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
     /** Told of every commit (room-memory.ts); its event groups also serve the next event's write. */
     private readonly memory: RoomMemory = newRoomMemory(),
   ) {
-    this.statementsOnly = dialect.runWritesAsOne !== null ? statementsOnly(knex.client.config.client as string) : null;
+    this.statementsOnly = statementsOnly(knex.client.config as Knex.Config);
   }
 
   async createRoom(row: RoomRow): Promise<void> {
@@ -89,14 +89,14 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
   }
 
   /**
-   * Most commits on PostgreSQL (messages, a burst of them) only add rows: collected against a knex that runs
-   * nothing (statements-only.ts), they go out as one statement, atomic by itself, and the commit saves BEGIN's
-   * and COMMIT's round trips. Null when the commit must run a statement before its writes (state, membership,
-   * events from other servers) or its writes do not fit in one statement: the caller then does it all again
-   * in a transaction.
+   * Most commits (messages, a burst of them) only add rows: collected against a knex that runs nothing
+   * (statements-only.ts), they go out atomically without a knex transaction (dialect.runWritesAsOne): on
+   * PostgreSQL as one statement, saving BEGIN's and COMMIT's round trips; on SQLite in one synchronous run,
+   * saving knex's work per statement. Null when the commit must run a statement before its writes (state,
+   * membership, events from other servers) or its writes do not fit in one PostgreSQL statement: the caller
+   * then does it all again in a transaction.
    */
   private async commitAsOneStatement(batches: readonly PersistBatch[], derived: DerivedRows | undefined): Promise<Collected | null> {
-    if (this.statementsOnly === null) return null;
     let collected: Collected;
     try {
       // Typed as a transaction for the collecting code, which never commits or rolls back what it is handed.

@@ -48,35 +48,14 @@ function rowValues(r: SearchRow): Record<string, unknown> {
 }
 
 const sqliteSearch: SearchDialect = {
-  async insert(db, rows) {
-    // Rows of one indexing pass in multi-row INSERTs (one statement per row before). An event indexed before
-    // (rows are idempotent) returns no id and keeps its FTS entry; RETURNING gives no order, so ids are matched
-    // by event id.
-    for (let i = 0; i < rows.length; i += SEARCH_ROWS_PER_INSERT) {
-      const part = rows.slice(i, i + SEARCH_ROWS_PER_INSERT);
-      const inserted: Array<{ id: unknown; event_id: string }> = await db('event_search')
-        .insert(part.map(rowValues))
-        .onConflict('event_id')
-        .ignore()
-        .returning(['id', 'event_id']);
-      if (inserted.length === 0) continue;
-      const value = new Map(part.map((r) => [r.eventId as string, r.value]));
-      const bindings = inserted.flatMap((r) => {
-        const text = value.get(r.event_id);
-        if (text === undefined) throw new Error(`event_search: RETURNING named ${r.event_id}, which this insert did not carry`);
-        return [toSafeNumber(r.id, 'event_search.id'), text];
-      });
-      await db.raw(`INSERT INTO event_search_fts(rowid, value) VALUES ${inserted.map(() => '(?, ?)').join(', ')}`, bindings);
-    }
+  async insert(db, rows, writes) {
+    // Rows of one indexing pass in multi-row INSERTs; triggers keep event_search_fts in step (migration 0025),
+    // and only for rows inserted: an event indexed before keeps its one entry.
+    writes.rows('event_search', rows.map(rowValues), ['event_id']);
   },
   async remove(db, eventIds) {
-    for (const eventId of eventIds) {
-      const row: { id: unknown; value: string } | undefined = await db('event_search').select('id', 'value').where({ event_id: eventId }).first();
-      if (row === undefined) continue;
-      // External-content FTS5 deletes need the indexed text back.
-      await db.raw("INSERT INTO event_search_fts(event_search_fts, rowid, value) VALUES ('delete', ?, ?)", [toSafeNumber(row.id, 'event_search.id'), row.value]);
-      await db('event_search').where({ event_id: eventId }).delete();
-    }
+    // The delete trigger takes each row's entry out of event_search_fts.
+    if (eventIds.length > 0) await db('event_search').whereIn('event_id', [...eventIds]).delete();
   },
   matching(db, tokens) {
     // Each word as a quoted prefix term; FTS5 ANDs them. bm25() is lower-is-better, so negate it.

@@ -14,8 +14,9 @@ export class NeedsTransaction extends Error {
   }
 }
 
-export function statementsOnly(client: string): Knex {
-  const db = knexFactory({ client });
+/** `config`: the real knex's, whose client and SQL options it takes (SQLite's NULL for a missing value). */
+export function statementsOnly(config: Pick<Knex.Config, 'client' | 'useNullAsDefault'>): Knex {
+  const db = knexFactory({ client: config.client, useNullAsDefault: config.useNullAsDefault });
   // The one way knex gets a connection: no pool here, and no statement ever reaches a server.
   db.client.acquireConnection = () => Promise.reject(new NeedsTransaction());
   return db;

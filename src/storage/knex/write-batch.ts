@@ -58,12 +58,11 @@ export class WriteBatch {
   }
 
   /**
-   * Writes everything collected as one statement, outside any transaction (dialect.runWritesAsOne); false,
-   * with nothing written, where the engine has no such statement or the writes do not fit in one.
+   * Writes everything collected atomically, outside any transaction (dialect.runWritesAsOne); false, with
+   * nothing written, where the writes do not fit in one PostgreSQL statement.
    */
   async flushAsOne(db: Knex): Promise<boolean> {
-    const run = this.dialect.runWritesAsOne;
-    return run !== null && run(db, this.take(db));
+    return this.dialect.runWritesAsOne(db, this.take(db));
   }
 
   /** The statements of everything collected, built on `db`; the batch is empty afterwards. */

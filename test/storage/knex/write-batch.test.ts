@@ -183,4 +183,27 @@ describeStorage('write batch', (h) => {
     assert.equal(await countRows(knex, 'event_edges'), 0);
     assert.equal(await countRows(knex, 'event_auth_edges'), 1);
   });
+
+  test('flushed as one, outside a transaction: everything lands, or on a failure nothing, and the database goes on', async () => {
+    const storage = await h.open();
+    const { knex, dialect } = storage;
+    await knex('event_auth_edges').insert({ event_id: '$dup', auth_event_id: '$create' });
+    const batch = (auth: string) => {
+      const writes = new WriteBatch(dialect);
+      writes.rows('event_edges', [edge(1), edge(2)]);
+      writes.add(knex('forward_extremities').insert({ room_id: '!r:x', event_id: '$tip' }));
+      writes.rows('event_auth_edges', [{ event_id: auth, auth_event_id: '$create' }]);
+      return writes;
+    };
+    // The last write fails on the primary key: the ones before it are undone.
+    await assert.rejects(batch('$dup').flushAsOne(knex), (err: unknown) => dialect.isUniqueViolation(err));
+    assert.equal(await countRows(knex, 'event_edges'), 0);
+    assert.equal(await countRows(knex, 'forward_extremities'), 0);
+    // No transaction was left open: other writes commit, and the same batch without the duplicate lands whole.
+    await knex.transaction(async (trx) => trx('event_edges').insert(edge(9)));
+    assert.equal(await batch('$fresh').flushAsOne(knex), true);
+    assert.equal(await countRows(knex, 'event_edges'), 3);
+    assert.equal(await countRows(knex, 'forward_extremities'), 1);
+    assert.equal(await countRows(knex, 'event_auth_edges'), 2);
+  });
 });
