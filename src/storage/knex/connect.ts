@@ -80,8 +80,9 @@ function sqliteConfig(path: string, logger: Logger): Knex.Config {
           conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
           // better-sqlite3 builds SQLite with a 16 MB page cache per connection, which fills as the database grows
           // and is never given back: after 10 minutes of light traffic it held ~7 MB more of the idle server's RSS
-          // than SQLite's own default of 2 MB (bench/scenarios/memory.ts), while sending and initial sync ran no
-          // slower with 2 MB: a page SQLite does not hold is a read from the kernel's file cache.
+          // than SQLite's own default of 2 MB (bench/scenarios/memory.ts). A page SQLite does not hold is a read
+          // from the kernel's file cache: ~2% of the server's CPU under heavy sending (perf), and no difference the
+          // send and initial-sync benchmarks could measure.
           conn.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
           cachePreparedStatements(conn);
           done(null, conn);
