@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createRoom, joinRoom, registerUsers, sendText, sync, type User } from './lib/client.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startBenchServer } from './lib/server.js';
-import { round } from './lib/stats.js';
+import { mb } from './lib/stats.js';
 
 const messages = Number(process.argv[2] ?? 4000);
 const step = Number(process.argv[3] ?? 1000);
@@ -19,7 +19,6 @@ const child = process.env.CHILD === '1';
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined && !child) throw new Error('run node with --expose-gc');
 
-const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
 const server = await startBenchServer(engine, { child });
 const memory = () => {
   if (child) return `rss ${mb(server.rss())} MB, anon ${mb(server.rssAnon())} MB`;

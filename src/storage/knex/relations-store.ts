@@ -203,12 +203,12 @@ export async function writeIndexRows(db: Knex.Transaction, dialect: Dialect, bat
     is_state: r.isState,
   }));
   writes.rows('event_relations', rows, ['event_id']);
-  const search = searchDialect(dialect);
-  await search.insert(db, batch.search, writes);
+  searchDialect(dialect).insert(db, batch.search, writes);
   if (batch.redacted.length > 0) {
     await writes.flush(db);
     await db('event_relations').whereIn('event_id', [...batch.redacted]).delete();
-    await search.remove(db, batch.redacted);
+    // Each row takes its search index entry with it (searchDialect.insert says how).
+    await db('event_search').whereIn('event_id', [...batch.redacted]).delete();
   }
 }
 

@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import type { EventId } from '../../types/ids.js';
 import type { SearchHit, SearchQuery, SearchRow, SearchStore } from '../interfaces/index.js';
 import type { Dialect } from './dialect.js';
 import { toSafeNumber } from './dialect.js';
@@ -24,9 +23,11 @@ export function searchTokens(terms: readonly string[]): string[] {
 }
 
 interface SearchDialect {
-  /** Writes the rows now, or adds them to `writes` where nothing needs their result (PostgreSQL). */
-  insert(db: Db, rows: readonly SearchRow[], writes: WriteBatch): Promise<void>;
-  remove(db: Db, eventIds: readonly EventId[]): Promise<void>;
+  /**
+   * Adds the rows' inserts to `writes`. Removing rows needs nothing engine-specific: a deleted row takes its
+   * index entry with it (PostgreSQL's tsvector column; SQLite's delete trigger, migration 0025).
+   */
+  insert(db: Db, rows: readonly SearchRow[], writes: WriteBatch): void;
   /** A query over event_search `s` restricted to matches, selecting a `rank` column (higher is better). */
   matching(db: Db, tokens: readonly string[]): Knex.QueryBuilder;
 }
@@ -48,14 +49,10 @@ function rowValues(r: SearchRow): Record<string, unknown> {
 }
 
 const sqliteSearch: SearchDialect = {
-  async insert(db, rows, writes) {
+  insert(_db, rows, writes) {
     // Rows of one indexing pass in multi-row INSERTs; triggers keep event_search_fts in step (migration 0025),
     // and only for rows inserted: an event indexed before keeps its one entry.
     writes.rows('event_search', rows.map(rowValues), ['event_id']);
-  },
-  async remove(db, eventIds) {
-    // The delete trigger takes each row's entry out of event_search_fts.
-    if (eventIds.length > 0) await db('event_search').whereIn('event_id', [...eventIds]).delete();
   },
   matching(db, tokens) {
     // Each word as a quoted prefix term; FTS5 ANDs them. bm25() is lower-is-better, so negate it.
@@ -68,7 +65,7 @@ const sqliteSearch: SearchDialect = {
 };
 
 const postgresSearch: SearchDialect = {
-  async insert(db, rows, writes) {
+  insert(db, rows, writes) {
     for (let i = 0; i < rows.length; i += SEARCH_ROWS_PER_INSERT) {
       const part = rows.slice(i, i + SEARCH_ROWS_PER_INSERT);
       writes.add(db.raw(
@@ -78,9 +75,6 @@ const postgresSearch: SearchDialect = {
         ),
       );
     }
-  },
-  async remove(db, eventIds) {
-    if (eventIds.length > 0) await db('event_search').whereIn('event_id', [...eventIds]).delete();
   },
   matching(db, tokens) {
     // Prefix match per word, all words required (like the SQLite side).
