@@ -1,6 +1,7 @@
 // Profiles fan-out in this process: N members long-poll one room, one message wakes them all.
-// `node --import tsx bench/profile-fanout.ts [members] [messages]`; PROFILE=out.cpuprofile records a CPU profile of
-// the fan-outs after the first (setup and the warm-up message excluded); open it in Chrome DevTools.
+// `node --import tsx bench/profile-fanout.ts [members] [messages]`; PROFILE=out records a CPU profile of each fan-out
+// after the first, from the send until every member has the message (out.1.cpuprofile, ...; setup, the warm-up
+// message and the re-polls in between excluded); open them in Chrome DevTools.
 // Prints wall time until every member has each message, and the CPU time (server and clients together) per
 // woken member, which is what a change moves on a shared machine. The bare koa fan-out of the same size runs
 // first in the same process for a ratio.
@@ -46,14 +47,14 @@ try {
   const session = process.env.PROFILE ? new Session() : null;
   session?.connect();
   for (let m = 0; m < messages; m++) {
-    if (m === 1 && session) {
-      await session.post('Profiler.enable');
-      await session.post('Profiler.start');
-    }
     let release: (id: string) => void = () => undefined;
     const target = new Promise<string>((r) => (release = r));
     const arrivals = Promise.all(users.map((u, i) => waitFor(server, u, tokens[i] as string, target)));
     await sleep(Math.max(300, members * 3));
+    if (m >= 1 && session) {
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
     const c0 = process.cpuUsage();
     const s0 = server.cpuMs();
     const t0 = performance.now();
@@ -63,14 +64,14 @@ try {
     const cpu = cpuMs(process.cpuUsage(c0));
     const serverCpu = server.cpuMs() - s0;
     tokens = got.map((g) => g.next);
+    if (m >= 1 && session) {
+      const { profile } = await session.post('Profiler.stop');
+      await writeFile(`${process.env.PROFILE as string}.${m}.cpuprofile`, JSON.stringify(profile));
+    }
     const own = child ? `; server cpu ${round(serverCpu, 0)} ms = ${round(serverCpu / members, 3)} ms/member` : '';
     process.stdout.write(
       `message ${m}: all ${round(wall, 1)} ms (x${round(wall / bareMs, 1)} bare), cpu here ${round(cpu, 0)} ms = ${round(cpu / members, 3)} ms/member${own}\n`,
     );
-  }
-  if (session && messages > 1) {
-    const { profile } = await session.post('Profiler.stop');
-    await writeFile(process.env.PROFILE as string, JSON.stringify(profile));
   }
 } finally {
   await server.close();

@@ -91,23 +91,50 @@ async function bareWakeup(baseUrl: string, rounds: number): Promise<{ p50: numbe
   return { p50: round(percentile(lat, 50), 2), p99: round(percentile(lat, 99), 2) };
 }
 
-async function fanout(server: BenchServer, members: number): Promise<{ allMs: number; p50: number; setupS: number }> {
+interface Fanout {
+  /** The first message, on code the server has not run hot yet. */
+  coldMs: number;
+  /** Median over the messages after it of the time until every member had the message. */
+  allMs: number;
+  /** Median over the same messages of the time until half the members had it. */
+  p50: number;
+  messages: number;
+  setupS: number;
+}
+
+/** Fan-out of `messages` messages in turn to `members` long-polling members (the first one reported apart). */
+async function fanout(server: BenchServer, members: number, messages: number): Promise<Fanout> {
   const setup = performance.now();
   const users = await registerUsers(server.baseUrl, 'fan', members);
   const owner = users[0] as User;
   const room = await createRoom(server.baseUrl, owner);
   await pool(users.slice(1), 8, (u) => joinRoom(server.baseUrl, u, room));
-  const tokens = await pool(users, 16, (u) => since(server, u));
+  let tokens = await pool(users, 16, (u) => since(server, u));
   const setupS = (performance.now() - setup) / 1000;
-  let release: (id: string) => void = () => undefined;
-  const target = new Promise<string>((r) => (release = r));
-  const arrivals = Promise.all(users.map((u, i) => waitFor(server, u, tokens[i] as string, target).then((r) => r.at)));
-  // Long-polls must all be parked before the send; 1,000 connections take a moment to open.
-  await sleep(Math.max(200, members * 2));
-  const t0 = performance.now();
-  release(await sendText(server.baseUrl, owner, room, 'fan-out'));
-  const at = (await arrivals).map((t) => t - t0);
-  return { allMs: round(Math.max(...at), 1), p50: round(percentile(at, 50), 1), setupS: round(setupS, 1) };
+  const all: number[] = [];
+  const half: number[] = [];
+  for (let m = 0; m < messages; m++) {
+    let release: (id: string) => void = () => undefined;
+    const target = new Promise<string>((r) => (release = r));
+    const arrivals = Promise.all(users.map((u, i) => waitFor(server, u, tokens[i] as string, target)));
+    // Long-polls must all be parked before the send; 1,000 connections take a moment to open.
+    await sleep(Math.max(200, members * 2));
+    const t0 = performance.now();
+    release(await sendText(server.baseUrl, owner, room, `fan-out ${m}`));
+    const got = await arrivals;
+    tokens = got.map((g) => g.next);
+    const at = got.map((g) => g.at - t0);
+    all.push(Math.max(...at));
+    half.push(percentile(at, 50));
+  }
+  const warm = { all: all.slice(1), half: half.slice(1) };
+  return {
+    coldMs: round(all[0] as number, 1),
+    allMs: round(percentile(warm.all, 50), 1),
+    p50: round(percentile(warm.half, 50), 1),
+    messages: warm.all.length,
+    setupS: round(setupS, 1),
+  };
 }
 
 export async function bareFanout(baseUrl: string, members: number): Promise<number> {
@@ -119,14 +146,19 @@ export async function bareFanout(baseUrl: string, members: number): Promise<numb
 }
 
 export async function run(quick: boolean): Promise<ScenarioResult> {
-  const o = quick ? { rounds: 10, members: 20, child: false } : { rounds: 200, members: 1000, child: true };
+  // Fan-out: a first message, then `messages` more whose median is the figure (one fan-out on a shared
+  // two-core machine is a single noisy sample, and the first runs code not yet optimised; the ceiling's
+  // long-polls run on code the wake-up rounds have warmed).
+  const o = quick ? { rounds: 10, members: 20, messages: 2, child: false } : { rounds: 200, members: 1000, messages: 7, child: true };
   const rows: Array<Record<string, unknown>> = [];
   const ceiling = await startCeiling(o.child);
   let bareW: { p50: number; p99: number };
   let bareF: number;
   try {
     bareW = await bareWakeup(ceiling.baseUrl, o.rounds);
-    bareF = await bareFanout(ceiling.baseUrl, o.members);
+    const bareRuns: number[] = [];
+    for (let m = 0; m < o.messages; m++) bareRuns.push(await bareFanout(ceiling.baseUrl, o.members));
+    bareF = round(percentile(bareRuns, 50), 1);
   } finally {
     await ceiling.close();
   }
@@ -136,9 +168,10 @@ export async function run(quick: boolean): Promise<ScenarioResult> {
       const w = await wakeup(server, o.rounds);
       rows.push({ db: engine, figure: 'wake-up p50 ms', value: w.p50, 'bare koa': bareW.p50, ratio: round(w.p50 / bareW.p50, 2), target: '' });
       rows.push({ db: engine, figure: 'wake-up p99 ms', value: w.p99, 'bare koa': bareW.p99, ratio: round(w.p99 / bareW.p99, 2), target: '<= 15' });
-      const f = await fanout(server, o.members);
-      rows.push({ db: engine, figure: `fan-out to ${o.members}: all ms`, value: f.allMs, 'bare koa': bareF, ratio: round(f.allMs / bareF, 2), target: '<= 150' });
-      rows.push({ db: engine, figure: `fan-out to ${o.members}: p50 ms`, value: f.p50, 'bare koa': '', ratio: '', target: `(setup ${f.setupS} s)` });
+      const f = await fanout(server, o.members, o.messages + 1);
+      rows.push({ db: engine, figure: `fan-out to ${o.members}: all ms, first message`, value: f.coldMs, 'bare koa': bareF, ratio: round(f.coldMs / bareF, 2), target: '' });
+      rows.push({ db: engine, figure: `fan-out to ${o.members}: all ms, median of next ${f.messages}`, value: f.allMs, 'bare koa': bareF, ratio: round(f.allMs / bareF, 2), target: '<= 150' });
+      rows.push({ db: engine, figure: `fan-out to ${o.members}: p50 ms, median of next ${f.messages}`, value: f.p50, 'bare koa': '', ratio: '', target: `(setup ${f.setupS} s)` });
     } finally {
       await server.close();
     }

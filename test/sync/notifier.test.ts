@@ -74,3 +74,38 @@ test('a room notice wakes 1,000 waiters in that room quickly and leaves others w
   assert.equal(await other, 'timeout');
   assert.equal(notifier.waiterCount(), 0);
 });
+
+test('a notice waking many waiters settles them in batches, letting the event loop turn in between', async () => {
+  const { hub, notifier } = setup();
+  const seq = notifier.sequence();
+  const order: string[] = [];
+  const waits = Array.from({ length: 200 }, (_, i) =>
+    notifier.wait({ userId: `@u${i}:x`, roomIds: ['!big:x'], afterSequence: seq, timeoutMs: 10_000 }).then((o) => {
+      order.push('woken');
+      return o;
+    }),
+  );
+  hub.publish({ stream: 'events', position: 1, roomIds: ['!big:x'] });
+  const settledAtOnce = 200 - notifier.waiterCount();
+  assert.ok(settledAtOnce > 0 && settledAtOnce < 200, `a first batch settles at once (${settledAtOnce} did)`);
+  setImmediate(() => order.push('other work'));
+  const outcomes = await Promise.all(waits);
+  assert.ok(outcomes.every((o) => o === 'notified'));
+  assert.equal(notifier.waiterCount(), 0);
+  const other = order.indexOf('other work');
+  assert.ok(other > 0 && other < order.length - 1, 'work queued during the wake-up ran between two batches');
+});
+
+test('close while a wake-up is still going through its batches releases the rest as closed', async () => {
+  const { hub, notifier } = setup();
+  const seq = notifier.sequence();
+  const waits = Array.from({ length: 200 }, (_, i) =>
+    notifier.wait({ userId: `@u${i}:x`, roomIds: ['!big:x'], afterSequence: seq, timeoutMs: 10_000 }),
+  );
+  hub.publish({ stream: 'events', position: 1, roomIds: ['!big:x'] });
+  notifier.close();
+  const outcomes = await Promise.all(waits);
+  assert.ok(outcomes.includes('notified') && outcomes.includes('closed'));
+  assert.equal(outcomes.filter((o) => o === 'notified').length + outcomes.filter((o) => o === 'closed').length, 200);
+  assert.equal(notifier.waiterCount(), 0);
+});
