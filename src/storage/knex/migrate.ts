@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { migrations as allMigrations } from '../../../migrations/index.js';
 import type { NamedMigration } from '../../../migrations/index.js';
+import { RUNTIME_TEMP_STORE } from './connect.js';
 
 export const MIGRATIONS_TABLE = 'schema_migrations';
 
@@ -48,10 +49,19 @@ export async function runMigrations(
   list: readonly NamedMigration[] = allMigrations,
 ): Promise<string[]> {
   assertOrdered(list);
-  const result: unknown = await knex.migrate.latest({
-    tableName: MIGRATIONS_TABLE,
-    migrationSource: new ListMigrationSource(list),
-  });
+  // A SQLite connection keeps temporary data in memory while serving (connect.ts); an index built over a big
+  // table sorts all of it there, so migrations keep theirs in files. (The pool holds the one connection.)
+  const sqlite = (knex.client as { dialect?: unknown }).dialect === 'sqlite3';
+  if (sqlite) await knex.raw('PRAGMA temp_store = FILE');
+  let result: unknown;
+  try {
+    result = await knex.migrate.latest({
+      tableName: MIGRATIONS_TABLE,
+      migrationSource: new ListMigrationSource(list),
+    });
+  } finally {
+    if (sqlite) await knex.raw(`PRAGMA temp_store = ${RUNTIME_TEMP_STORE}`);
+  }
   // knex resolves to [batchNumber, appliedNames].
   const applied = Array.isArray(result) && Array.isArray(result[1]) ? result[1].filter((n): n is string => typeof n === 'string') : [];
   if (applied.length > 0) logger.info({ applied }, 'database migrations applied');

@@ -38,7 +38,7 @@ describeStorage('database connection', (h) => {
   });
 
   if (h.engine === 'sqlite') {
-    test('every SQLite connection uses WAL, foreign keys, NORMAL sync, a busy timeout and a 2 MB page cache', async () => {
+    test('every SQLite connection uses WAL, foreign keys, NORMAL sync, a busy timeout, a 2 MB page cache and in-memory temporary data', async () => {
       const storage = await h.open();
       const pragma = async (name: string): Promise<unknown> => {
         const rows: Array<Record<string, unknown>> = await storage.knex.raw(`PRAGMA ${name}`);
@@ -50,6 +50,7 @@ describeStorage('database connection', (h) => {
       assert.equal(await pragma('synchronous'), 1); // NORMAL
       assert.ok(Number(await pragma('busy_timeout')) > 0);
       assert.equal(await pragma('cache_size'), -2000); // KiB: better-sqlite3's build would hold up to 16 MB
+      assert.equal(await pragma('temp_store'), 2); // MEMORY: statement journals are not files in /var/tmp
     });
   } else {
     test('a 64-bit value beyond 2^53 fails the query instead of losing precision', async () => {

@@ -55,6 +55,30 @@ describeStorage('migrations', (h) => {
     assert.ok(!names.some((r) => r.name === '9999_broken'));
   });
 
+  if (h.engine === 'sqlite') {
+    test('migrations keep SQLite temporary data in files, and the connection goes back to memory after, also after a failure', async () => {
+      const db = await h.createDatabase();
+      const storage = await db.open();
+      const tempStore = async (knex: Knex): Promise<unknown> => Object.values(((await knex.raw('PRAGMA temp_store')) as Array<Record<string, unknown>>)[0] ?? {})[0];
+      const seen: unknown[] = [];
+      const probe = (name: string, fail: boolean) => ({
+        name,
+        migration: {
+          async up(knex: Knex) {
+            seen.push(await tempStore(knex));
+            if (fail) throw new Error('boom');
+          },
+        },
+      });
+      await runMigrations(storage.knex, testLogger(), [...migrations, probe('9998_probe', false)]);
+      assert.deepEqual(seen, [1]); // FILE
+      assert.equal(await tempStore(storage.knex), 2); // MEMORY
+      await assert.rejects(runMigrations(storage.knex, testLogger(), [...migrations, probe('9998_probe', false), probe('9999_probe', true)]), /boom/);
+      assert.deepEqual(seen, [1, 1]);
+      assert.equal(await tempStore(storage.knex), 2);
+    });
+  }
+
   test('a list out of order or with a malformed name is refused before touching the database', async () => {
     const storage = await h.open();
     const noop = { up: async () => undefined };
