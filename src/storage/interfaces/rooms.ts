@@ -209,7 +209,7 @@ export interface DerivedRows {
 export interface RoomWriteStore {
   createRoom(row: RoomRow): Promise<void>;
   /**
-   * Persists a batch of events of ONE room atomically: events, edges, auth edges, state groups,
+   * Persists a batch of events of ONE room atomically: events, state groups,
    * forward extremities, current state (when `newCurrentState` is given), memberships, txn ids, redactions.
    * `streamOrderings` are allocated by the caller from the events stream generator.
    */

@@ -296,11 +296,8 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
       ]);
     }
 
-    const authIds = promote ? [] : [...new Set(pdu.auth_events.map(refId))];
-    writes.rows('event_auth_edges', authIds.map((a) => ({ event_id: ev.eventId, auth_event_id: a })));
-
+    // An event's prev and auth events are read from its JSON; no table repeats them (migration 0026).
     if (!ev.outlier) {
-      writes.rows('event_edges', prevIds.map((p) => ({ event_id: ev.eventId, prev_event_id: p, room_id: ev.roomId })));
       if (ev.builtHere !== true) await trx('backward_extremities').where({ room_id: ev.roomId, event_id: ev.eventId }).del();
       if (ev.stateBefore !== null) {
         const base = await this.baseGroup(trx, prevIds, localAfter);

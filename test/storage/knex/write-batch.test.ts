@@ -23,10 +23,26 @@ async function statementsOf(knex: Knex, fn: () => Promise<void>): Promise<string
 
 const edge = (i: number) => ({ event_id: `$e${i}`, prev_event_id: `$p${i}`, room_id: '!r:x' });
 
+/** Two tables of the tests' own, shaped like rows the room writer sends: three and two columns. */
+async function scratchTables(knex: Knex): Promise<void> {
+  await knex.schema.createTable('wb_edges', (t) => {
+    t.string('event_id').notNullable();
+    t.string('prev_event_id').notNullable();
+    t.string('room_id').notNullable();
+    t.primary(['event_id', 'prev_event_id']);
+  });
+  await knex.schema.createTable('wb_refs', (t) => {
+    t.string('event_id').notNullable();
+    t.string('auth_event_id').notNullable();
+    t.primary(['event_id', 'auth_event_id']);
+  });
+}
+
 describeStorage('write batch', (h) => {
   test('rows, statements and a delete that spares the rows inserted beside it all land', async () => {
     const storage = await h.open();
     const { knex, dialect } = storage;
+    await scratchTables(knex);
     await knex('forward_extremities').insert([
       { room_id: '!r:x', event_id: '$old' },
       { room_id: '!r:x', event_id: '$kept' },
@@ -34,9 +50,9 @@ describeStorage('write batch', (h) => {
     const sent = await statementsOf(knex, () =>
       knex.transaction(async (trx) => {
         const writes = new WriteBatch(dialect);
-        writes.rows('event_edges', [edge(1), edge(2)]);
-        writes.rows('event_auth_edges', [{ event_id: '$e1', auth_event_id: '$create' }]);
-        writes.rows('event_edges', [edge(3)]);
+        writes.rows('wb_edges', [edge(1), edge(2)]);
+        writes.rows('wb_refs', [{ event_id: '$e1', auth_event_id: '$create' }]);
+        writes.rows('wb_edges', [edge(3)]);
         writes.add(trx('forward_extremities').where('room_id', '!r:x').whereNotIn('event_id', ['$kept', '$new']).del());
         writes.add(
           trx('forward_extremities')
@@ -53,8 +69,8 @@ describeStorage('write batch', (h) => {
       }),
     );
     assert.equal(sent.length, dialect.engine === 'postgres' ? 1 : 4);
-    assert.equal(await countRows(knex, 'event_edges'), 3);
-    assert.equal(await countRows(knex, 'event_auth_edges'), 1);
+    assert.equal(await countRows(knex, 'wb_edges'), 3);
+    assert.equal(await countRows(knex, 'wb_refs'), 1);
     const tips: Array<{ event_id: string }> = await knex('forward_extremities').select('event_id').orderBy('event_id');
     assert.deepEqual(
       tips.map((r) => r.event_id),
@@ -65,6 +81,7 @@ describeStorage('write batch', (h) => {
   test('a batch over the bind-parameter budget is split, and every row still lands', async () => {
     const storage = await h.open();
     const { knex, dialect } = storage;
+    await scratchTables(knex);
     // 24,000 + 24,000 parameters: more than one combined statement takes (30,000).
     const edges = 8_000;
     const authEdges = 12_000;
@@ -72,18 +89,18 @@ describeStorage('write batch', (h) => {
       knex.transaction(async (trx) => {
         const writes = new WriteBatch(dialect);
         writes.rows(
-          'event_edges',
+          'wb_edges',
           Array.from({ length: edges }, (_, i) => edge(i)),
         );
         writes.rows(
-          'event_auth_edges',
+          'wb_refs',
           Array.from({ length: authEdges }, (_, i) => ({ event_id: `$e${i}`, auth_event_id: '$create' })),
         );
         await writes.flush(trx);
       }),
     );
-    assert.equal(await countRows(knex, 'event_edges'), edges);
-    assert.equal(await countRows(knex, 'event_auth_edges'), authEdges);
+    assert.equal(await countRows(knex, 'wb_edges'), edges);
+    assert.equal(await countRows(knex, 'wb_refs'), authEdges);
     const inserts = Math.ceil(edges / dialect.batchSize(3)) + Math.ceil(authEdges / dialect.batchSize(2));
     assert.equal(sent.length, dialect.engine === 'postgres' ? 2 : inserts);
   });
@@ -91,35 +108,37 @@ describeStorage('write batch', (h) => {
   test('a statement with its own WITH is sent on its own, between the others', async () => {
     const storage = await h.open();
     const { knex, dialect } = storage;
-    await knex('event_edges').insert(edge(0));
+    await scratchTables(knex);
+    await knex('wb_edges').insert(edge(0));
     const sent = await statementsOf(knex, () =>
       knex.transaction(async (trx) => {
         const writes = new WriteBatch(dialect);
-        writes.rows('event_auth_edges', [{ event_id: '$e1', auth_event_id: '$create' }]);
+        writes.rows('wb_refs', [{ event_id: '$e1', auth_event_id: '$create' }]);
         // PostgreSQL refuses this data-modifying WITH nested in another; SQLite has no data-modifying WITH.
         const moved = ['$moved', '$p0', '!r:x'];
         writes.add(
           dialect.engine === 'postgres'
-            ? trx.raw('WITH gone AS (DELETE FROM event_edges WHERE event_id = ? RETURNING event_id) INSERT INTO event_edges (event_id, prev_event_id, room_id) SELECT ?, ?, ? FROM gone', ['$e0', ...moved])
-            : trx.raw('WITH src(a, b, c) AS (VALUES (?, ?, ?)) INSERT INTO event_edges (event_id, prev_event_id, room_id) SELECT a, b, c FROM src', moved),
+            ? trx.raw('WITH gone AS (DELETE FROM wb_edges WHERE event_id = ? RETURNING event_id) INSERT INTO wb_edges (event_id, prev_event_id, room_id) SELECT ?, ?, ? FROM gone', ['$e0', ...moved])
+            : trx.raw('WITH src(a, b, c) AS (VALUES (?, ?, ?)) INSERT INTO wb_edges (event_id, prev_event_id, room_id) SELECT a, b, c FROM src', moved),
         );
-        if (dialect.engine !== 'postgres') writes.add(trx('event_edges').where('event_id', '$e0').del());
-        writes.add(trx('event_edges').insert(edge(2)));
+        if (dialect.engine !== 'postgres') writes.add(trx('wb_edges').where('event_id', '$e0').del());
+        writes.add(trx('wb_edges').insert(edge(2)));
         await writes.flush(trx);
       }),
     );
     assert.equal(sent.length, dialect.engine === 'postgres' ? 3 : 4);
-    const ids: Array<{ event_id: string }> = await knex('event_edges').select('event_id').orderBy('event_id');
+    const ids: Array<{ event_id: string }> = await knex('wb_edges').select('event_id').orderBy('event_id');
     assert.deepEqual(
       ids.map((r) => r.event_id),
       ['$e2', '$moved'],
     );
-    assert.equal(await countRows(knex, 'event_auth_edges'), 1);
+    assert.equal(await countRows(knex, 'wb_refs'), 1);
   });
 
   test('rows keep their values (text, numbers, booleans, null), skip stored keys when asked, and survive a lone surrogate', async () => {
     const storage = await h.open();
     const { knex, dialect } = storage;
+    await scratchTables(knex);
     const action = (user: string, ordering: number, threadId: string, highlight: boolean) => ({
       user_id: user,
       event_id: `$e${ordering}`,
@@ -169,41 +188,43 @@ describeStorage('write batch', (h) => {
   test('one failing write rolls back the others with the transaction', async () => {
     const storage = await h.open();
     const { knex, dialect } = storage;
-    await knex('event_auth_edges').insert({ event_id: '$dup', auth_event_id: '$create' });
+    await scratchTables(knex);
+    await knex('wb_refs').insert({ event_id: '$dup', auth_event_id: '$create' });
     await assert.rejects(
       knex.transaction(async (trx) => {
-        await trx('event_edges').insert(edge(0));
+        await trx('wb_edges').insert(edge(0));
         const writes = new WriteBatch(dialect);
-        writes.rows('event_edges', [edge(1)]);
+        writes.rows('wb_edges', [edge(1)]);
         // The primary key (event_id, auth_event_id) refuses a second copy.
-        writes.rows('event_auth_edges', [{ event_id: '$dup', auth_event_id: '$create' }]);
+        writes.rows('wb_refs', [{ event_id: '$dup', auth_event_id: '$create' }]);
         await writes.flush(trx);
       }),
     );
-    assert.equal(await countRows(knex, 'event_edges'), 0);
-    assert.equal(await countRows(knex, 'event_auth_edges'), 1);
+    assert.equal(await countRows(knex, 'wb_edges'), 0);
+    assert.equal(await countRows(knex, 'wb_refs'), 1);
   });
 
   test('flushed as one, outside a transaction: everything lands, or on a failure nothing, and the database goes on', async () => {
     const storage = await h.open();
     const { knex, dialect } = storage;
-    await knex('event_auth_edges').insert({ event_id: '$dup', auth_event_id: '$create' });
+    await scratchTables(knex);
+    await knex('wb_refs').insert({ event_id: '$dup', auth_event_id: '$create' });
     const batch = (auth: string) => {
       const writes = new WriteBatch(dialect);
-      writes.rows('event_edges', [edge(1), edge(2)]);
+      writes.rows('wb_edges', [edge(1), edge(2)]);
       writes.add(knex('forward_extremities').insert({ room_id: '!r:x', event_id: '$tip' }));
-      writes.rows('event_auth_edges', [{ event_id: auth, auth_event_id: '$create' }]);
+      writes.rows('wb_refs', [{ event_id: auth, auth_event_id: '$create' }]);
       return writes;
     };
     // The last write fails on the primary key: the ones before it are undone.
     await assert.rejects(batch('$dup').flushAsOne(knex), (err: unknown) => dialect.isUniqueViolation(err));
-    assert.equal(await countRows(knex, 'event_edges'), 0);
+    assert.equal(await countRows(knex, 'wb_edges'), 0);
     assert.equal(await countRows(knex, 'forward_extremities'), 0);
     // No transaction was left open: other writes commit, and the same batch without the duplicate lands whole.
-    await knex.transaction(async (trx) => trx('event_edges').insert(edge(9)));
+    await knex.transaction(async (trx) => trx('wb_edges').insert(edge(9)));
     assert.equal(await batch('$fresh').flushAsOne(knex), true);
-    assert.equal(await countRows(knex, 'event_edges'), 3);
+    assert.equal(await countRows(knex, 'wb_edges'), 3);
     assert.equal(await countRows(knex, 'forward_extremities'), 1);
-    assert.equal(await countRows(knex, 'event_auth_edges'), 2);
+    assert.equal(await countRows(knex, 'wb_refs'), 2);
   });
 });

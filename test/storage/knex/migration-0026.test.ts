@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeStorage, testLogger } from '../../helpers/storage.js';
+import { migrations } from '../../../migrations/index.js';
+import { runMigrations } from '../../../src/storage/knex/migrate.js';
+import { roomEvents, roomHarness } from '../../rooms/harness.js';
+
+// 0026 drops the never-read edge tables, and rebuilds SQLite tables that every message writes as WITHOUT
+// ROWID tables, and event_search without AUTOINCREMENT: a room written before it must read, search,
+// deduplicate client transactions and take new messages after it as before.
+const REBUILT = ['event_state', 'event_txn_ids', 'forward_extremities', 'stream_positions', 'event_index_position', 'event_push_actions_staging'];
+
+describeStorage('migration 0026 (SQLite tables without rowid)', (h) => {
+  test('a room written before the rebuild reads, searches and deduplicates the same after it', async () => {
+    const db = await h.createDatabase();
+    const storage = await db.open({ migrate: false });
+    const at = migrations.findIndex((m) => m.name === '0026_fewer_btrees_per_event');
+    assert.ok(at > 0);
+    await runMigrations(storage.knex, testLogger(), migrations.slice(0, at));
+
+    const before = roomHarness(storage);
+    const alice = before.user('alice');
+    const { room_id } = await before.rooms.createRoom(alice, { preset: 'public_chat', name: 'Kitchen' });
+    const first = await before.rooms.sendMessageEvent(alice, room_id, 'm.room.message', { msgtype: 'm.text', body: 'the quick brown fox' }, 'txn1');
+    await before.rooms.sendMessageEvent(alice, room_id, 'm.room.message', { msgtype: 'm.text', body: 'lazy dog' }, 'txn2');
+    const eventsBefore = (await roomEvents(storage, room_id)).map((e) => e.eventId);
+    const maxSearchId = async () => Number(((await storage.knex('event_search').max({ m: 'id' }).first()) as { m: unknown }).m);
+    const searchIdBefore = await maxSearchId();
+
+    assert.ok((await storage.knex('event_edges').count({ n: '*' }))[0]?.n !== undefined);
+    assert.deepEqual(await storage.migrate(), migrations.slice(at).map((m) => m.name));
+    assert.equal(await storage.knex.schema.hasTable('event_edges'), false);
+    assert.equal(await storage.knex.schema.hasTable('event_auth_edges'), false);
+
+    if (h.engine === 'sqlite') {
+      const schema: Array<{ name: string; sql: string }> = await storage.knex('sqlite_schema').where({ type: 'table' }).select('name', 'sql');
+      const sqlOf = new Map(schema.map((r) => [r.name, r.sql]));
+      for (const t of REBUILT) assert.match(sqlOf.get(t) ?? '', /WITHOUT ROWID$/, t);
+      assert.doesNotMatch(sqlOf.get('event_search') ?? '', /autoincrement/i);
+      // Each rebuilt table's indexes and event_search's triggers came back.
+      const others: Array<{ name: string }> = await storage.knex('sqlite_schema').whereIn('type', ['index', 'trigger']).whereNotNull('sql').select('name');
+      const names = new Set(others.map((r) => r.name));
+      for (const n of ['event_state_state_group_after_index', 'event_state_state_group_before_index', 'event_txn_ids_event_id_index', 'event_push_actions_staging_stream', 'event_search_room_id_stream_ordering_index', 'event_search_fts_insert', 'event_search_fts_delete', 'event_search_fts_update']) {
+        assert.ok(names.has(n), `${n} is missing after the rebuild`);
+      }
+    }
+
+    const after = roomHarness(storage, { signingKey: before.signingKey });
+    assert.deepEqual((await roomEvents(storage, room_id)).map((e) => e.eventId), eventsBefore);
+    // The same client transaction is still recognised; a new one makes a new event that builds on the old ones.
+    assert.equal((await after.rooms.sendMessageEvent(alice, room_id, 'm.room.message', { msgtype: 'm.text', body: 'again' }, 'txn1')).event_id, first.event_id);
+    const next = await after.rooms.sendMessageEvent(alice, room_id, 'm.room.message', { msgtype: 'm.text', body: 'a quick reply' }, 'txn3');
+    const events = await roomEvents(storage, room_id);
+    assert.equal(events.length, eventsBefore.length + 1);
+    assert.deepEqual(events.at(-1)?.pdu.prev_events, [eventsBefore.at(-1)]);
+    assert.equal(events.at(-1)?.eventId, next.event_id);
+    assert.ok((await maxSearchId()) > searchIdBefore);
+
+    const found = await storage.search.search({ roomIds: [room_id], terms: ['quick'], keys: ['content.body'], orderBy: 'recent', limit: 10 });
+    assert.deepEqual(found.map((r) => r.eventId), [next.event_id, first.event_id]);
+    assert.deepEqual((await storage.search.search({ roomIds: [room_id], terms: ['dog'], keys: ['content.body'], orderBy: 'recent', limit: 10 })).length, 1);
+    await storage.close();
+  });
+});
