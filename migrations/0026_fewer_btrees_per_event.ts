@@ -10,11 +10,15 @@ import type { Knex } from 'knex';
 //    prev_events and auth_events, one row per reference, in three B-trees each on SQLite, and nothing ever
 //    read them: every reader takes those references from the event's JSON, which keeps them all (so the
 //    tables could be rebuilt from `events` should a reader ever need them).
-// 2. SQLite: a table whose primary key is not an INTEGER keeps two B-trees, the rows by rowid and the key as
+// 2. Two indexes of `events` are dropped, on both engines: (room_id, depth, stream_ordering) and (room_id,
+//    type, state_key). No statement searches by depth or by type and state key (state is read through
+//    current_state and state groups); the query plans of the whole test suite used them only for their
+//    room_id prefix, which (room_id, stream_ordering) serves as well.
+// 3. SQLite: a table whose primary key is not an INTEGER keeps two B-trees, the rows by rowid and the key as
 //    an index pointing at them. The tables below have small rows and are only looked up by their key or their
 //    other indexes, so they become WITHOUT ROWID tables, whose rows live in the key's B-tree: one B-tree less
 //    each, and each key stored once instead of twice. PostgreSQL has no rowid B-tree.
-// 3. SQLite: event_search drops AUTOINCREMENT, which made every insert also update sqlite_sequence. Its ids
+// 4. SQLite: event_search drops AUTOINCREMENT, which made every insert also update sqlite_sequence. Its ids
 //    only pair rows with their FTS5 entries (content_rowid); an id reused after the newest row was deleted is
 //    harmless, as the delete trigger removed that row's entry.
 //
@@ -52,6 +56,8 @@ async function rebuild(knex: Knex, table: string, define: (createSql: string) =>
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.dropTable('event_edges');
   await knex.schema.dropTable('event_auth_edges');
+  await knex.raw('DROP INDEX ??', ['events_room_id_depth_stream_ordering_index']);
+  await knex.raw('DROP INDEX ??', ['events_room_id_type_state_key_index']);
   if (String(knex.client.config.client) === 'pg') return;
   for (const table of WITHOUT_ROWID) await rebuild(knex, table, (sql) => `${sql} WITHOUT ROWID`);
   await rebuild(knex, 'event_search', (sql) => {

@@ -31,6 +31,13 @@ describeStorage('migration 0026 (SQLite tables without rowid)', (h) => {
     assert.deepEqual(await storage.migrate(), migrations.slice(at).map((m) => m.name));
     assert.equal(await storage.knex.schema.hasTable('event_edges'), false);
     assert.equal(await storage.knex.schema.hasTable('event_auth_edges'), false);
+    const eventIndexes: Array<{ name: string }> =
+      h.engine === 'sqlite'
+        ? await storage.knex('sqlite_schema').where({ type: 'index', tbl_name: 'events' }).select('name')
+        : (await storage.knex.raw("select indexname as name from pg_indexes where tablename = 'events'")).rows;
+    const left = eventIndexes.map((r) => r.name);
+    assert.ok(left.includes('events_room_id_stream_ordering_index'), left.join());
+    for (const gone of ['events_room_id_depth_stream_ordering_index', 'events_room_id_type_state_key_index']) assert.ok(!left.includes(gone), gone);
 
     if (h.engine === 'sqlite') {
       const schema: Array<{ name: string; sql: string }> = await storage.knex('sqlite_schema').where({ type: 'table' }).select('name', 'sql');
