@@ -90,10 +90,10 @@ function sqliteConfig(path: string, logger: Logger): Knex.Config {
           // SQLite writes a statement's journal (kept so one statement of a transaction can be undone alone)
           // and its temporary B-trees to files it creates and deletes in /var/tmp once they pass 64 KiB: the
           // staged push actions' move and a busy room's commit did, 8-30 file writes per message sent
-          // (bench/profile-wal-pages.ts), besides opening, truncating and unlinking the files. Held in memory instead, the send scenario on SQLite sent
-          // 12-14% more messages per second in five of its six cases (one client in 50 rooms: +2%; two runs
-          // each way, alternated). Migrations, whose index builds may sort a whole table, switch back to files
-          // while they run (migrate.ts).
+          // (bench/profile-wal-pages.ts), besides opening, truncating and unlinking the files. Held in memory
+          // instead, the send scenario on SQLite sent 12-14% more messages per second in five of its six cases
+          // (one client in 50 rooms: +2%; two runs each way, alternated). Migrations, whose index builds may
+          // sort a whole table, switch back to files while they run (migrate.ts).
           conn.pragma(`temp_store = ${RUNTIME_TEMP_STORE}`);
           cachePreparedStatements(conn);
           done(null, conn);

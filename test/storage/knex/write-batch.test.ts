@@ -138,7 +138,6 @@ describeStorage('write batch', (h) => {
   test('rows keep their values (text, numbers, booleans, null), skip stored keys when asked, and survive a lone surrogate', async () => {
     const storage = await h.open();
     const { knex, dialect } = storage;
-    await scratchTables(knex);
     const action = (user: string, ordering: number, threadId: string, highlight: boolean) => ({
       user_id: user,
       event_id: `$e${ordering}`,
