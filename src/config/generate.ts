@@ -26,6 +26,17 @@ export interface GenerateResult {
 // YAML double-quoted scalars accept JSON string escapes, so JSON.stringify quotes any value safely.
 const q = (s: string): string => JSON.stringify(s);
 
+/**
+ * A new registration shared secret, 256 random bits in base64url. Never one starting with '-': operators pass it
+ * on a command line (`hearth register-user -k SECRET`), where it would be read as an option (one in 64 did).
+ */
+export function newRegistrationSecret(): string {
+  for (;;) {
+    const secret = randomBytes(32).toString('base64url');
+    if (!secret.startsWith('-')) return secret;
+  }
+}
+
 export function renderHomeserverYaml(opts: {
   serverName: string;
   reportStats: boolean;
@@ -102,7 +113,7 @@ export function generateConfigFile(opts: GenerateOptions): GenerateResult {
     serverName: opts.serverName,
     reportStats: opts.reportStats,
     dataDir: dataDirInFile,
-    registrationSharedSecret: randomBytes(32).toString('base64url'),
+    registrationSharedSecret: newRegistrationSecret(),
   });
   // Validating before writing means a bad server name leaves nothing behind, and what we write loads back.
   const { config } = buildConfig(parseYaml(text, { version: '1.1' }), { configDir, configPath, env: {} });

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/config/errors.js';
-import { generateConfigFile } from '../../src/config/generate.js';
+import { generateConfigFile, newRegistrationSecret } from '../../src/config/generate.js';
 import { loadConfigWithWarnings } from '../../src/config/load.js';
 
 let dir: string;
@@ -53,6 +53,13 @@ describe('generate-config output', () => {
     const cb = loadConfigWithWarnings(b, {}).config;
     assert.notEqual(ca.registrationSharedSecret, cb.registrationSharedSecret);
     assert.equal(ca.reportStats, true);
+  });
+
+  test('a registration secret never starts with "-", which `register-user -k` would take for an option', () => {
+    // One base64url secret in 64 starts with '-': 2,000 draws would all but surely show one.
+    const secrets = Array.from({ length: 2_000 }, () => newRegistrationSecret());
+    for (const s of secrets) assert.match(s, /^[A-Za-z0-9_][A-Za-z0-9_-]{42}$/);
+    assert.equal(new Set(secrets).size, secrets.length);
   });
 
   test('data kept beside the config is written with relative paths, elsewhere with absolute ones', () => {
