@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { StorageEngine } from '../interfaces/index.js';
-import { jsonInserts, runCombined, runCombinedAsOne, runInOneGo, runOneByOne, valuesInserts, type Row, type Weighed } from './dialect-writes.js';
+import { jsonInserts, runCombined, runCombinedAsOne, runInOneGo, runOneByOne, sqliteInserts, type Row, type Weighed } from './dialect-writes.js';
 
 /**
  * The few places SQLite and PostgreSQL differ. Stores ask this object instead of branching on
@@ -137,7 +137,7 @@ export function sqliteDialect(): Dialect {
     batchSize,
     serverOfUserIdSql: (column) => `substr(${column}, instr(${column}, ':') + 1)`,
     timelineSlicesSql: null,
-    insertRows: (db, table, rows, ignoreConflictsOn) => valuesInserts(db, table, rows, ignoreConflictsOn, batchSize),
+    insertRows: (db, table, rows, ignoreConflictsOn) => sqliteInserts(db, table, rows, ignoreConflictsOn, batchSize),
     runWrites: (_db, statements) => runOneByOne(statements),
     runWritesAsOne: runInOneGo,
   };

@@ -184,6 +184,32 @@ describeStorage('write batch', (h) => {
     assert.match(odd, /^bad \ufffd+ key$/);
   });
 
+  test('a value left undefined is stored as NULL, flushed in a transaction or as one', async () => {
+    const storage = await h.open();
+    const { knex, dialect } = storage;
+    await knex.schema.createTable('wb_loose', (t) => {
+      t.string('id').primary();
+      t.string('note').nullable();
+    });
+    const writes = new WriteBatch(dialect);
+    writes.rows('wb_loose', [{ id: 'a', note: undefined }, { id: 'b', note: 'kept' }]);
+    assert.equal(await writes.flushAsOne(knex), true);
+    await knex.transaction(async (trx) => {
+      const more = new WriteBatch(dialect);
+      more.rows('wb_loose', [{ id: 'c', note: undefined }]);
+      await more.flush(trx);
+    });
+    const rows: Array<{ id: string; note: string | null }> = await knex('wb_loose').select('id', 'note').orderBy('id');
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.note]),
+      [
+        ['a', null],
+        ['b', 'kept'],
+        ['c', null],
+      ],
+    );
+  });
+
   test('one failing write rolls back the others with the transaction', async () => {
     const storage = await h.open();
     const { knex, dialect } = storage;
