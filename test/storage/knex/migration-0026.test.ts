@@ -47,7 +47,8 @@ describeStorage('migration 0026 (SQLite tables without rowid)', (h) => {
       // Each rebuilt table's indexes and event_search's triggers came back.
       const others: Array<{ name: string }> = await storage.knex('sqlite_schema').whereIn('type', ['index', 'trigger']).whereNotNull('sql').select('name');
       const names = new Set(others.map((r) => r.name));
-      for (const n of ['event_state_state_group_after_index', 'event_state_state_group_before_index', 'event_txn_ids_event_id_index', 'event_push_actions_staging_stream', 'event_search_room_id_stream_ordering_index', 'event_search_fts_insert', 'event_search_fts_delete', 'event_search_fts_update']) {
+      // (event_push_actions_staging's index on stream_ordering is gone later, with 0027's new key.)
+      for (const n of ['event_state_state_group_after_index', 'event_state_state_group_before_index', 'event_txn_ids_event_id_index', 'event_search_room_id_stream_ordering_index', 'event_search_fts_insert', 'event_search_fts_delete', 'event_search_fts_update']) {
         assert.ok(names.has(n), `${n} is missing after the rebuild`);
       }
     }
