@@ -104,13 +104,63 @@ export function canonicalJsonBytes(value: unknown, opts: { strict?: boolean } = 
 
 /**
  * Checks that every number in a value is an integer in the canonical range (room v6+ rejects events
- * that break this). Returns a reason, or null when the value conforms.
+ * that break this). Returns a reason, or null when the value conforms. Walks the value without encoding it
+ * (this runs on every event received or sent); it finds what strict encoding would refuse.
  */
 export function canonicalJsonViolation(value: unknown): string | null {
-  try {
-    canonicalJson(value, { strict: true });
-    return null;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+  if (value === null) return null;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return null;
+    case 'number':
+      if (!Number.isFinite(value)) return 'non-finite number';
+      if (!Number.isInteger(value)) return `number ${value} is not an integer`;
+      if (value > MAX_SAFE || value < -MAX_SAFE) return `integer ${value} out of range`;
+      return null;
+    case 'object': {
+      if (Array.isArray(value)) {
+        for (const item of value) {
+          const reason = canonicalJsonViolation(item);
+          if (reason !== null) return reason;
+        }
+        return null;
+      }
+      for (const item of Object.values(value)) {
+        if (item === undefined) continue;
+        const reason = canonicalJsonViolation(item);
+        if (reason !== null) return reason;
+      }
+      return null;
+    }
+    default:
+      return `cannot encode ${typeof value} as JSON`;
   }
+}
+
+/** True where JSON.stringify would write other text than `encode`, or none: see canonicalJsonLength. */
+function differsFromStringify(value: unknown): boolean {
+  if (value === null) return false;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return false;
+    case 'number':
+      return !Number.isFinite(value) || (Number.isInteger(value) && Math.abs(value) > MAX_SAFE);
+    case 'object':
+      if (Array.isArray(value)) return value.some((item) => item === undefined || differsFromStringify(item));
+      return Object.values(value).some((item) => item !== undefined && differsFromStringify(item));
+    default:
+      return true;
+  }
+}
+
+/**
+ * The length in UTF-8 bytes of a value's canonical JSON (not strict), as the size limit of events counts it.
+ * JSON.stringify, native, writes the same text but for the order of keys, which leaves the length alone, except
+ * for integers beyond 2^53 (an exponent form), non-finite numbers and non-JSON values (written as null, where
+ * `canonicalJson` throws): a value holding any of those is encoded here instead, and throws as it would.
+ */
+export function canonicalJsonLength(value: unknown): number {
+  return Buffer.byteLength(differsFromStringify(value) ? canonicalJson(value, { strict: false }) : JSON.stringify(value), 'utf8');
 }

@@ -21,9 +21,13 @@ export function signJson<T extends Record<string, unknown>>(
   key: SigningKey,
   opts: { strict?: boolean } = {},
 ): T {
-  const sig = signBytes(key, canonicalJsonBytes(withoutSignaturesAndUnsigned(obj), opts));
+  return withSignature(obj, serverName, key.keyId, signBytes(key, canonicalJsonBytes(withoutSignaturesAndUnsigned(obj), opts)));
+}
+
+/** A copy of `obj` carrying `signature` (made by the caller over the right bytes) beside any signatures it had. */
+export function withSignature<T extends Record<string, unknown>>(obj: T, serverName: string, keyId: string, signature: Uint8Array): T {
   const existing = (obj.signatures as Signatures | undefined) ?? {};
-  const signatures: Signatures = { ...existing, [serverName]: { ...(existing[serverName] ?? {}), [key.keyId]: encodeBase64(sig) } };
+  const signatures: Signatures = { ...existing, [serverName]: { ...(existing[serverName] ?? {}), [keyId]: encodeBase64(signature) } };
   const out: Record<string, unknown> = { ...obj, signatures };
   return out as T;
 }

@@ -1,4 +1,4 @@
-import { canonicalJson, canonicalJsonViolation } from '../crypto/canonical-json.js';
+import { canonicalJsonLength, canonicalJsonViolation } from '../crypto/canonical-json.js';
 import type { Pdu } from '../types/pdu.js';
 import {
   byteLength,
@@ -131,7 +131,7 @@ function check(version: RoomVersion, ev: Record<string, unknown>): void {
   }
   let size: number;
   try {
-    size = byteLength(canonicalJson(ev, { strict: false }));
+    size = canonicalJsonLength(ev);
   } catch (e) {
     fail(`event cannot be encoded as JSON: ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -31,10 +31,15 @@ export function computeEventId(version: RoomVersion, event: EventJson): EventId 
       return id;
     }
     case 'v3':
-      return '$' + encodeBase64(computeReferenceHash(version, event));
     case 'v4':
-      return '$' + encodeBase64Url(computeReferenceHash(version, event));
+      return eventIdFromReferenceHash(version, computeReferenceHash(version, event));
   }
+}
+
+/** The event id of a room version with hash-based ids (v3+), from the event's reference hash. */
+export function eventIdFromReferenceHash(version: RoomVersion, hash: Uint8Array): EventId {
+  if (version.eventIdFormat === 'v1') throw new Error(`room version ${version.id} has no hash-based event ids`);
+  return `$${version.eventIdFormat === 'v3' ? encodeBase64(hash) : encodeBase64Url(hash)}`;
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   CanonicalJsonError,
   canonicalJson,
   canonicalJsonBytes,
+  canonicalJsonLength,
   canonicalJsonViolation,
   compareCodePoints,
 } from '../../src/crypto/canonical-json.js';
@@ -113,5 +114,46 @@ describe('canonical JSON: numbers', () => {
     assert.equal(canonicalJsonViolation({ a: [1, 2, { b: 3 }] }), null);
     assert.match(canonicalJsonViolation({ a: [1, { b: 0.5 }] }) ?? '', /not an integer/);
     assert.match(canonicalJsonViolation({ a: 2 ** 53 }) ?? '', /out of range/);
+  });
+
+  test('canonicalJsonViolation names what strict encoding refuses, and skips keys left undefined as encoding does', () => {
+    const values: unknown[] = [
+      { a: 'x', b: [true, null, { c: -(2 ** 53) + 1 }], d: undefined },
+      { a: [1, [2, [3.25]]] },
+      { a: -(2 ** 53) },
+      { a: [Number.NaN] },
+      { a: Number.NEGATIVE_INFINITY },
+      { a: [undefined] },
+      { a: 2n },
+    ];
+    for (const value of values) {
+      let expected: string | null = null;
+      try {
+        canonicalJson(value, { strict: true });
+      } catch (e) {
+        expected = (e as Error).message;
+      }
+      assert.equal(canonicalJsonViolation(value), expected, JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)));
+    }
+  });
+});
+
+describe('canonical JSON: length', () => {
+  test('is the byte length of the canonical encoding, whatever the key order, text or numbers', () => {
+    const values: unknown[] = [
+      {},
+      { z: 1, a: [2, 'three', null, false], m: { y: 'é', b: '😀', c: '\u0001 "quoted" \\ back' } },
+      { lone: '\ud800 alone', zero: -0, float: 0.1, exp: 1e21, big: 2 ** 60, neg: -(2 ** 60), small: 5e-7 },
+      { nested: [[[{ deep: 'x'.repeat(1000) }]]], skipped: undefined },
+      'plain',
+      12345678901234567890,
+    ];
+    for (const value of values) assert.equal(canonicalJsonLength(value), canonicalJsonBytes(value, { strict: false }).length, JSON.stringify(value));
+  });
+
+  test('throws where encoding throws', () => {
+    assert.throws(() => canonicalJsonLength({ a: Number.NaN }), CanonicalJsonError);
+    assert.throws(() => canonicalJsonLength({ a: [undefined] }), CanonicalJsonError);
+    assert.throws(() => canonicalJsonLength({ a: () => 1 }), CanonicalJsonError);
   });
 });

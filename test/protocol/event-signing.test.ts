@@ -14,6 +14,7 @@ import {
   type KeyLookup,
   type VerifyKey,
 } from '../../src/protocol/event-signing.js';
+import { computeEventId } from '../../src/protocol/event-id.js';
 import { redactEvent } from '../../src/protocol/redaction.js';
 import { roomVersion } from '../../src/protocol/room-versions.js';
 
@@ -118,6 +119,28 @@ describe('event signing test vectors', () => {
     // The id of the signed appendix event, computed independently (see event-id.test.ts).
     assert.equal(eventId, '$8yif6p8EqgoSten2BLje9ntKm720NyFLWQv9tn8memc');
     assert.equal('event_id' in pdu, false);
+  });
+});
+
+describe('hashing and signing with one encoding', () => {
+  // hashAndSignEvent encodes the redacted event once for its signature and its reference hash.
+  test('the id and signature are those computed apart, in every hash-id room version', () => {
+    for (const id of ['3', '4', '6', '10', '11', '12']) {
+      const v = roomVersion(id);
+      const base = { ...MINIMAL_EVENT, content: { body: 'hello', nested: { list: [1, 'two'] } }, type: 'm.room.message' };
+      const { pdu, eventId } = hashAndSignEvent(v, base, 'domain', VECTOR_KEY);
+      assert.equal(eventId, computeEventId(v, pdu), `room version ${id}`);
+      const apart = addEventSignature(v, { ...base, hashes: { sha256: computeContentHash(v, base) } }, 'domain', VECTOR_KEY);
+      assert.deepEqual(pdu, apart, `room version ${id}`);
+    }
+  });
+
+  test('a top-level age_ts, which the reference hash leaves out and the signature covers, still gets the right id', () => {
+    const v = roomVersion('10');
+    const { pdu, eventId } = hashAndSignEvent(v, { ...MINIMAL_EVENT, age_ts: 5 }, 'domain', VECTOR_KEY);
+    assert.equal(eventId, computeEventId(v, pdu));
+    assert.equal(eventId, computeEventId(v, { ...pdu, age_ts: 6 }));
+    assert.deepEqual(checkEventSignatures(v, pdu, lookupFrom([['domain', VECTOR_KEY]])), { ok: true });
   });
 });
 
