@@ -1,0 +1,31 @@
+// The server's own CPU time per sent event, with the server as its own process from dist/ (`npm run build`
+// first), as `npm start` runs it: `node --import tsx bench/profile-server-cpu.ts [clients] [rooms] [seconds]
+// [members]` (default 10 clients over 50 rooms for 10 s; members, default the clients, sets who joins each room:
+// `10 1 10 50` is ten senders in one 50-member room). On a shared, noisy machine the events per second move with
+// everything else running; the CPU the server spent per event moves much less, so builds are compared by it,
+// measured in turns. HS_BENCH_ENGINE=postgres (with HS_TEST_POSTGRES) for PostgreSQL; HS_BENCH_NODE_FLAGS
+// (e.g. "--cpu-prof --cpu-prof-dir=DIR") reaches the server's node. A 3-s warm-up runs before the measured load.
+import { startBenchServer } from './lib/server.js';
+import { buildFixture, sendLoad } from './scenarios/send.js';
+
+const engine = process.env.HS_BENCH_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
+const clients = Number(process.argv[2] ?? 10);
+const rooms = Number(process.argv[3] ?? 50);
+const seconds = Number(process.argv[4] ?? 10);
+const members = Number(process.argv[5] ?? clients);
+const server = await startBenchServer(engine, { child: true });
+const t0 = Date.now();
+try {
+  const fx = await buildFixture(server.baseUrl, members, [rooms], [clients, members]);
+  const warm = await sendLoad(server, fx, clients, rooms, 3);
+  const s0 = server.cpuMs();
+  process.stdout.write(`warm-up ${warm.perSecond} events/s; measured load from ${(Date.now() - t0) / 1000} s after start\n`);
+  const f = await sendLoad(server, fx, clients, rooms, seconds);
+  const cpu = server.cpuMs() - s0;
+  process.stdout.write(
+    `${engine}, ${clients} clients in ${rooms} room(s) of ${members} members: ${f.perSecond} events/s, p50 ${f.p50} / p99 ${f.p99} ms; ` +
+      `server CPU ${(cpu / f.events).toFixed(3)} ms per event (load ended ${(Date.now() - t0) / 1000} s after start)\n`,
+  );
+} finally {
+  await server.close();
+}
