@@ -12,7 +12,7 @@ export type SqlText = { sql: string; bindings: readonly unknown[] };
  * SQL written here rather than by knex's query builder. Compiling a multi-row INSERT through knex costs per
  * cell (it sorts each row's keys, quotes each column again for each row, and in SQLite's dialect writes every
  * row as a SELECT of a UNION ALL): ~280 µs for a message's 49 push-action rows, more than SQLite took to
- * store them (measured on this machine's slow days).
+ * store them (measured; README, the 03:15 pass of 2026-11-28).
  */
 export class WrittenSql {
   constructor(
