@@ -1,19 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeStorage, testLogger } from '../../helpers/storage.js';
-import { migrations } from '../../../migrations/index.js';
-import { runMigrations } from '../../../src/storage/knex/migrate.js';
+import { describeStorage } from '../../helpers/storage.js';
+import { openBefore } from '../../helpers/migrate-before.js';
 import { roomPushActions } from '../../helpers/push-actions.js';
 
 // 0023 rebuilds event_push_actions with (user_id, stream_ordering) as its key in place of (user_id, event_id):
 // rows written before it must read back the same, and a re-run evaluation's duplicate must still be ignored.
 describeStorage('migration 0023 (push action keys)', (h) => {
   test('push actions written before the rebuild keep their reads; a duplicate after it is ignored', async () => {
-    const db = await h.createDatabase();
-    const storage = await db.open({ migrate: false });
-    const at = migrations.findIndex((m) => m.name === '0023_push_actions_narrower_keys');
-    assert.ok(at > 0);
-    await runMigrations(storage.knex, testLogger(), migrations.slice(0, at));
+    const { storage, rest } = await openBefore(h, '0023_push_actions_narrower_keys');
     const row = (userId: string, eventId: string, roomId: string, streamOrdering: number, highlight: boolean) => ({
       user_id: userId,
       event_id: eventId,
@@ -31,7 +26,7 @@ describeStorage('migration 0023 (push action keys)', (h) => {
       row('@c:x', '$1', '!r:x', 1, false),
     ]);
 
-    assert.deepEqual(await storage.migrate(), ['0023_push_actions_narrower_keys', ...migrations.slice(at + 1).map((m) => m.name)]);
+    assert.deepEqual(await storage.migrate(), rest);
 
     const { push } = storage;
     assert.deepEqual((await roomPushActions(push, '@b:x', '!r:x', -1)).map((r) => [r.eventId, r.streamOrdering, r.ts]), [['$1', 1, 1001]]);

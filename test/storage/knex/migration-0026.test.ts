@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeStorage, testLogger } from '../../helpers/storage.js';
-import { migrations } from '../../../migrations/index.js';
-import { runMigrations } from '../../../src/storage/knex/migrate.js';
+import { describeStorage } from '../../helpers/storage.js';
+import { openBefore } from '../../helpers/migrate-before.js';
 import { roomEvents, roomHarness } from '../../rooms/harness.js';
 
 // 0026 drops the never-read edge tables, and rebuilds SQLite tables that every message writes as WITHOUT
@@ -12,11 +11,7 @@ const REBUILT = ['event_state', 'event_txn_ids', 'forward_extremities', 'stream_
 
 describeStorage('migration 0026 (SQLite tables without rowid)', (h) => {
   test('a room written before the rebuild reads, searches and deduplicates the same after it', async () => {
-    const db = await h.createDatabase();
-    const storage = await db.open({ migrate: false });
-    const at = migrations.findIndex((m) => m.name === '0026_fewer_btrees_per_event');
-    assert.ok(at > 0);
-    await runMigrations(storage.knex, testLogger(), migrations.slice(0, at));
+    const { storage, rest } = await openBefore(h, '0026_fewer_btrees_per_event');
 
     const before = roomHarness(storage);
     const alice = before.user('alice');
@@ -28,7 +23,7 @@ describeStorage('migration 0026 (SQLite tables without rowid)', (h) => {
     const searchIdBefore = await maxSearchId();
 
     assert.ok((await storage.knex('event_edges').count({ n: '*' }))[0]?.n !== undefined);
-    assert.deepEqual(await storage.migrate(), migrations.slice(at).map((m) => m.name));
+    assert.deepEqual(await storage.migrate(), rest);
     assert.equal(await storage.knex.schema.hasTable('event_edges'), false);
     assert.equal(await storage.knex.schema.hasTable('event_auth_edges'), false);
     const eventIndexes: Array<{ name: string }> =

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeStorage, testLogger } from '../../helpers/storage.js';
-import { migrations } from '../../../migrations/index.js';
-import { runMigrations } from '../../../src/storage/knex/migrate.js';
+import { describeStorage } from '../../helpers/storage.js';
+import { openBefore } from '../../helpers/migrate-before.js';
 
 // 0027 keys the staged push actions by (stream_ordering, user_id) and drops their index on stream_ordering:
 // rows staged before it are still read, counted once, and moved after it.
@@ -21,15 +20,11 @@ const staged = (streamOrdering: number, userId: string, roomId = '!r:x') => ({
 
 describeStorage('migration 0027 (staged push actions keyed by position)', (h) => {
   test('rows staged before it are read, counted and moved after it; the table has its new key and no other index', async () => {
-    const db = await h.createDatabase();
-    const storage = await db.open({ migrate: false });
-    const at = migrations.findIndex((m) => m.name === '0027_push_actions_staging_by_position');
-    assert.ok(at > 0);
-    await runMigrations(storage.knex, testLogger(), migrations.slice(0, at));
+    const { storage, rest } = await openBefore(h, '0027_push_actions_staging_by_position');
     const users = ['@b:x', '@c:x', '@d:x'];
     await storage.knex('event_push_actions_staging').insert([...users.map((u) => staged(1, u)), ...users.map((u) => staged(2, u)), staged(3, '@c:x', '!s:x')]);
 
-    assert.deepEqual(await storage.migrate(), migrations.slice(at).map((m) => m.name));
+    assert.deepEqual(await storage.migrate(), rest);
     const { push, knex } = storage;
     if (h.engine === 'sqlite') {
       const schema: Array<{ type: string; name: string; sql: string | null }> = await knex('sqlite_schema').where({ tbl_name: 'event_push_actions_staging' }).select('type', 'name', 'sql');
