@@ -2,7 +2,7 @@
 // `node --import tsx bench/profile-fanout.ts [members] [messages]`; PROFILE=out records a CPU profile of each fan-out
 // after the first, from the send until every member has the message (out.1.cpuprofile, ...; setup, the warm-up
 // message and the re-polls in between excluded); open them in Chrome DevTools.
-// Prints wall time until every member has each message, and the CPU time (server and clients together) per
+// Prints when the send was answered and the wall time until every member has each message, and the CPU time (server and clients together) per
 // woken member, which is what a change moves on a shared machine. The bare koa fan-out of the same size runs
 // first in the same process for a ratio.
 import { writeFile } from 'node:fs/promises';
@@ -61,6 +61,7 @@ try {
     const s0 = server.cpuMs();
     const t0 = performance.now();
     release(await sendText(server.baseUrl, owner, room, `fan-out ${m}`));
+    const sent = performance.now() - t0;
     const got = await arrivals;
     const wall = Math.max(...got.map((g) => g.at)) - t0;
     const cpu = cpuMs(process.cpuUsage(c0));
@@ -70,9 +71,12 @@ try {
       const { profile } = await session.post('Profiler.stop');
       await writeFile(`${process.env.PROFILE as string}.${m}.cpuprofile`, JSON.stringify(profile));
     }
+    // Apart from the next round's long-polls, so a CPU profile of the whole server (CHILD=1 with
+    // HS_BENCH_NODE_FLAGS="--cpu-prof ...") shows each fan-out as a burst of its own, 3 s after the re-polls.
+    await sleep(500);
     const own = child ? `; server cpu ${round(serverCpu, 0)} ms = ${round(serverCpu / members, 3)} ms/member` : '';
     process.stdout.write(
-      `message ${m}: all ${round(wall, 1)} ms (x${round(wall / bareMs, 1)} bare), cpu here ${round(cpu, 0)} ms = ${round(cpu / members, 3)} ms/member${own}\n`,
+      `message ${m}: sent ${round(sent, 1)} ms, all ${round(wall, 1)} ms (x${round(wall / bareMs, 1)} bare), cpu here ${round(cpu, 0)} ms = ${round(cpu / members, 3)} ms/member${own}\n`,
     );
   }
 } finally {
