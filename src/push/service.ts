@@ -79,10 +79,14 @@ const NOTIFY_PATH = '/_matrix/push/v1/notify';
 /**
  * Push actions the store staged room first (a big room's message, on SQLite) are moved into the per-user table
  * in batches (storage rotatePushActions): this long after the commit that wrote them, at most this many rows
- * per transaction.
+ * per transaction. A move writes a page of the per-user table for each member it has rows of, however many
+ * rows that is, so under load bigger moves write fewer pages per row: 10 clients sending into one 50-member
+ * room spent 0.33 ms per message inside SQLite with moves of 2,000 rows, 0.285 ms with 6,000
+ * (bench/profile-statements.ts 8 50 10, two rounds in turns), and the server 4-8% less CPU per message.
+ * Staged rows are read too (unread counts), so the staging table is kept from growing much larger.
  */
 const ROTATE_DELAY_MS = 250;
-const ROTATE_MAX_ROWS = 2_000;
+const ROTATE_MAX_ROWS = 6_000;
 
 function pusherJson(p: PusherRow): JsonObject {
   const out: JsonObject = {
