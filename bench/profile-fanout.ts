@@ -2,9 +2,9 @@
 // `node --import tsx bench/profile-fanout.ts [members] [messages]`; PROFILE=out records a CPU profile of each fan-out
 // after the first, from the send until every member has the message (out.1.cpuprofile, ...; setup, the warm-up
 // message and the re-polls in between excluded); open them in Chrome DevTools.
-// Prints when the send was answered and the wall time until every member has each message, and the CPU time (server and clients together) per
-// woken member, which is what a change moves on a shared machine. The bare koa fan-out of the same size runs
-// first in the same process for a ratio.
+// Prints when the send was answered, the wall time until every member has each message, and the CPU time
+// (server and clients together) per woken member, which is what a change moves on a shared machine. The bare
+// koa fan-out of the same size runs first in the same process for a ratio.
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';

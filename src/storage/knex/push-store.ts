@@ -168,9 +168,9 @@ function distinctRounds<T extends { key: UnreadCountKey }>(items: readonly T[], 
 // Push actions live in two tables (migrations/0024_push_actions_staging.ts): on SQLite, the rows of an event that
 // notifies many members go to the staging table, keyed by position (0027), so that message's rows share a page
 // or two at its end (insertActions says when); rotatePushActions moves them in batches to the main table, keyed
-// user first for the readers, where all other rows are written directly. Every read asks both in one statement (UNION ALL:
-// one snapshot, so a move in between neither hides a row nor shows it twice), and a row in both (an event
-// evaluated again after its rows moved) counts once, as the main table has it.
+// user first for the readers, where all other rows are written directly. Every read asks both in one statement
+// (UNION ALL: one snapshot, so a move in between neither hides a row nor shows it twice), and a row in both (an
+// event evaluated again after its rows moved) counts once, as the main table has it.
 const ACTIONS = 'event_push_actions';
 const STAGING = 'event_push_actions_staging';
 const ACTION_COLUMNS = ['user_id', 'event_id', 'room_id', 'stream_ordering', 'thread_id', 'notify', 'highlight', 'actions_json', 'ts'];
