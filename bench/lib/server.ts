@@ -150,9 +150,18 @@ function procStatusBytes(pid: number | 'self', field: string): number {
 
 /** CPU time (user + system) of another process in ms from /proc/<pid>/stat (Linux); NaN where /proc is missing. */
 export function processCpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/** CPU time (ms) of a process's main thread alone, the JavaScript event loop's (Linux); NaN elsewhere. */
+export function mainThreadCpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuMs(path: string): number {
   try {
     // Fields after the parenthesised command name: state is field 3, utime 14, stime 15 (clock ticks, 100/s).
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { migrations as allMigrations } from '../../../migrations/index.js';
 import type { NamedMigration } from '../../../migrations/index.js';
 import { RUNTIME_TEMP_STORE } from './connect.js';
+import { applySnapshot, snapshotCovers, type SchemaSnapshot } from './schema-snapshot.js';
 
 export const MIGRATIONS_TABLE = 'schema_migrations';
 
@@ -38,15 +39,23 @@ function assertOrdered(list: readonly NamedMigration[]): void {
   }
 }
 
+/** The recorded schema (73 KB of SQL), loaded only for an empty database. */
+async function snapshotFor(engine: 'sqlite' | 'postgres'): Promise<SchemaSnapshot> {
+  const { schemaSnapshots } = await import('../../../migrations/schema-snapshot.js');
+  return schemaSnapshots[engine];
+}
+
 /**
- * Applies pending migrations, each in its own transaction (both engines have transactional DDL).
- * knex's lock table keeps concurrent starters (e.g. several workers) from racing.
+ * Applies pending migrations, each in its own transaction (both engines have transactional DDL); an empty
+ * database gets the recorded schema of them all in one transaction instead (schema-snapshot.ts), unless
+ * `useSnapshot` is false. knex's lock table keeps concurrent starters (e.g. several workers) from racing.
  * Returns the names applied by this call.
  */
 export async function runMigrations(
   knex: Knex,
   logger: Logger,
   list: readonly NamedMigration[] = allMigrations,
+  useSnapshot = true,
 ): Promise<string[]> {
   assertOrdered(list);
   // A SQLite connection keeps temporary data in memory while serving (connect.ts); an index built over a big
@@ -55,6 +64,18 @@ export async function runMigrations(
   if (sqlite) await knex.raw('PRAGMA temp_store = FILE');
   let result: unknown;
   try {
+    const snapshot = useSnapshot && !(await knex.schema.hasTable(MIGRATIONS_TABLE)) ? await snapshotFor(sqlite ? 'sqlite' : 'postgres') : null;
+    if (snapshot !== null && snapshotCovers(snapshot, list)) {
+      try {
+        await applySnapshot(knex, sqlite ? 'sqlite' : 'postgres', snapshot, MIGRATIONS_TABLE);
+        logger.info({ applied: snapshot.migrations }, 'database schema created');
+        return [...snapshot.migrations];
+      } catch (err) {
+        // Nothing of it stays (one transaction). Another process creating the schema at the same moment fails it
+        // this way; the migrator below then waits on its lock and finds everything applied.
+        logger.warn({ err }, 'creating the schema in one go failed; migrating step by step');
+      }
+    }
     result = await knex.migrate.latest({
       tableName: MIGRATIONS_TABLE,
       migrationSource: new ListMigrationSource(list),
