@@ -26,7 +26,7 @@ import { createEduHandler, createEduSender, createRemoteKeys } from './federatio
 import { createRemoteLookups, createRemoteMediaFetcher } from './federation/queries/index.js';
 import { ALLOW_ALL_IPS, createHttpTransport, createIpPolicy } from './federation/outbound/index.js';
 import { InboundFederationLimits } from './federation/inbound/index.js';
-import { createEventIndexer, createRelationsService, createSearchService } from './rooms/index.js';
+import { createRelationsIndexer, createRelationsService, createSearchIndexer, createSearchService } from './rooms/index.js';
 import { createAppserviceService, loadRegistrations, registrationFilesIn } from './appservice/index.js';
 import { resolve as resolvePath } from 'node:path';
 import { createPushRulesService, createPushService, unreadCountsDecorator } from './push/index.js';
@@ -151,9 +151,10 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
       leaveAllRooms: (userId) => need(rooms, 'rooms').leaveAllRooms(userId),
     },
   });
-  // Relations and search indexes follow the events stream (reads catch the indexer up first); the room
-  // writer's commits index their own events and tell it so.
-  const eventIndexer = createEventIndexer({ storage, logger: logger.child({ component: 'event-index' }) });
+  // The relations and search indexes follow the events stream (reads catch their indexer up first); the room
+  // writer's commits write their own events' relations and tell that indexer so (relations/indexer.ts).
+  const relationsIndexer = createRelationsIndexer({ storage, logger: logger.child({ component: 'relations-index' }) });
+  const searchIndexer = createSearchIndexer({ storage, logger: logger.child({ component: 'search-index' }) });
   rooms = createRoomService({
     remoteMembership: {
       join: (userId, roomId, servers, content) => need(federationRooms, 'federationRooms').joinRemoteRoom(userId, roomId, servers, content),
@@ -173,9 +174,12 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     },
     // Push actions are written in the room writer's transaction (the push service is built below).
     pushActions: { evaluate: (events, rooms) => services.push.evaluateForCommit(events, rooms) },
-    indexAdvanced: (from, to) => eventIndexer.advanced(from, to),
+    indexAdvanced: (from, to) => relationsIndexer.advanced(from, to),
   });
-  const stopIndexing = eventIndexer.follow(notices);
+  const stopIndexers = [relationsIndexer.follow(notices), searchIndexer.follow(notices)];
+  const stopIndexing = async () => {
+    await Promise.all(stopIndexers.map((stop) => stop()));
+  };
   // Extra CAs for outbound federation TLS (federation_custom_ca_list): read once at boot.
   const federationCa = (config.federationCustomCaList ?? []).map((p) => readFileSync(p));
   const federation = createFederationService({ config, logger: logger.child({ component: 'federation' }), storage, signingKeys: keys, now, caCertificates: federationCa });
@@ -237,8 +241,8 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
     federation,
     federationRooms,
     e2e: createE2eService({ config, logger: logger.child({ component: 'e2e' }), storage, notices, now, deviceEvents: users, remote: createRemoteKeys(federation.client, federation.sender) }),
-    relations: createRelationsService({ storage, indexer: eventIndexer, now }),
-    search: createSearchService({ storage, indexer: eventIndexer, now }),
+    relations: createRelationsService({ storage, indexer: relationsIndexer, now }),
+    search: createSearchService({ storage, indexer: searchIndexer, now }),
     spaces: createSpacesService({
       storage,
       serverName: config.serverName,

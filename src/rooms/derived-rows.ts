@@ -3,11 +3,12 @@ import type { DerivedRows, StoredEvent } from '../storage/interfaces/index.js';
 import type { RoomId } from '../types/ids.js';
 import type { PushActionsPort } from './deps.js';
 import type { DeriveRows, OrderedBatch } from './group-commit.js';
-import { INDEXER_NAME } from './relations/indexer.js';
-import { indexRowsOf } from './relations/extract.js';
+import { RELATIONS_INDEX } from './relations/indexer.js';
+import { relationRowsOf } from './relations/extract.js';
 
-// What a group commit writes besides its events, in the same transaction: the relation and search rows
-// (pure extraction, relations/extract.ts) and the local members' push actions (src/push, through the port).
+// What a group commit writes besides its events, in the same transaction: the relation rows (pure extraction,
+// relations/extract.ts; search rows are the search indexer's, relations/indexer.ts says why) and the local
+// members' push actions (src/push, through the port).
 // Deriving them after the commit meant a reader per concern re-reading the events and committing its own
 // transaction: three commits per message in a room with local members instead of one.
 
@@ -39,7 +40,7 @@ export function createRowDeriver(deps: { push?: PushActionsPort; indexAdvanced?:
     const low = orderings[0] as number;
     const high = orderings.at(-1) as number;
     const advance = high - low + 1 === orderings.length ? { from: low - 1, to: high } : null;
-    const rows: DerivedRows = { index: { name: INDEXER_NAME, advance, ...indexRowsOf(events) } };
+    const rows: DerivedRows = { index: { name: RELATIONS_INDEX, advance, ...relationRowsOf(events) } };
     let pushCommitted = (): void => undefined;
     if (deps.push !== undefined) {
       try {

@@ -1,8 +1,9 @@
 import type { RelationRow, SearchRow, StoredEvent } from '../../storage/interfaces/index.js';
 import type { EventId } from '../../types/ids.js';
 
-// What the indexer records for one persisted event: its relation (content.m.relates_to with rel_type and
-// event_id), its searchable text, and for a redaction the event it removes from both indexes. Pure.
+// What the indexers record for one persisted event: its relation (content.m.relates_to with rel_type and
+// event_id) for the relations index, its searchable text for the search index, and for a redaction the event
+// it removes from both. Pure.
 
 /** Events that never reach a timeline do not count as children or as search results. */
 function indexable(ev: StoredEvent): boolean {
@@ -68,18 +69,25 @@ export function redactedBy(ev: StoredEvent): EventId | null {
   return ev.pdu.redacts ?? stringAt(ev.pdu.content, 'redacts') ?? null;
 }
 
-/** The relation and search rows of `events`, and the events their redactions remove from both indexes. */
-export function indexRowsOf(events: readonly StoredEvent[]): { relations: RelationRow[]; search: SearchRow[]; redacted: EventId[] } {
-  const relations: RelationRow[] = [];
-  const search: SearchRow[] = [];
-  const redacted: EventId[] = [];
-  for (const ev of events) {
-    const rel = relationOf(ev);
-    if (rel !== null) relations.push(rel);
-    const row = searchRowOf(ev);
-    if (row !== null) search.push(row);
-    const target = redactedBy(ev);
-    if (target !== null) redacted.push(target);
-  }
-  return { relations, search, redacted };
+export interface IndexRows {
+  relations: RelationRow[];
+  search: SearchRow[];
+  /** Events whose rows a redaction among `events` removes (from both indexes: a delete finds nothing twice). */
+  redacted: EventId[];
+}
+
+function redactedIn(events: readonly StoredEvent[]): EventId[] {
+  return events.map(redactedBy).filter((target): target is EventId => target !== null);
+}
+
+/** The relation rows of `events` (the relations index), and the events their redactions remove. */
+export function relationRowsOf(events: readonly StoredEvent[]): IndexRows {
+  const relations = events.map(relationOf).filter((r): r is RelationRow => r !== null);
+  return { relations, search: [], redacted: redactedIn(events) };
+}
+
+/** The search rows of `events` (the search index), and the events their redactions remove. */
+export function searchRowsOf(events: readonly StoredEvent[]): IndexRows {
+  const search = events.map(searchRowOf).filter((r): r is SearchRow => r !== null);
+  return { relations: [], search, redacted: redactedIn(events) };
 }

@@ -60,17 +60,41 @@ export class KnexRelationsStore implements RelationsStore {
     return rows.map(toStoredEvent);
   }
 
+  /**
+   * One batch written as the room writer's commits are (dialect.runWritesAsOne: on SQLite one synchronous run,
+   * on PostgreSQL one statement): a knex transaction held the server's one SQLite connection across a dozen
+   * turns of the event loop, and every send waiting for it showed in the latency tail. The batch's events were
+   * read after their redactions committed, so none of its rows belongs to an event a redaction of the same batch
+   * removes (extract.ts leaves redacted events out); the deletes need not see the inserts.
+   */
   async indexBatch(batch: Parameters<RelationsStore['indexBatch']>[0]): Promise<void> {
+    const writes = new WriteBatch(this.dialect);
+    collectIndexRows(this.knex, this.dialect, batch, writes);
+    if (batch.redacted.length > 0) {
+      writes.add(this.knex('event_relations').whereIn('event_id', [...batch.redacted]).delete());
+      writes.add(this.knex('event_search').whereIn('event_id', [...batch.redacted]).delete());
+    }
+    // Only forwards: two indexers over one database (workers) may finish out of order; rows are idempotent.
+    writes.add(
+      this.knex.raw(
+        'insert into event_index_position (name, position) values (?, ?) on conflict (name) do update set position = excluded.position where event_index_position.position < excluded.position',
+        [batch.name, batch.position],
+      ),
+    );
+    if (await writes.flushAsOne(this.knex)) return;
+    // Too much for one PostgreSQL statement: a transaction (its writes were built on the pool, so again).
     await this.knex.transaction(async (trx) => {
-      const writes = new WriteBatch(this.dialect);
-      await writeIndexRows(trx, this.dialect, batch, writes);
-      await writes.flush(trx);
-      // Only forwards: two indexers over one database (workers) may finish out of order; rows are idempotent.
-      const current: { position: unknown } | undefined = await trx('event_index_position').select('position').where({ name: batch.name }).first();
-      if (current === undefined) await trx('event_index_position').insert({ name: batch.name, position: batch.position });
-      else if (toSafeNumber(current.position, 'event_index_position.position') < batch.position) {
-        await trx('event_index_position').where({ name: batch.name }).update({ position: batch.position });
+      const again = new WriteBatch(this.dialect);
+      collectIndexRows(trx, this.dialect, batch, again);
+      await again.flush(trx);
+      if (batch.redacted.length > 0) {
+        await trx('event_relations').whereIn('event_id', [...batch.redacted]).delete();
+        await trx('event_search').whereIn('event_id', [...batch.redacted]).delete();
       }
+      await trx.raw(
+        'insert into event_index_position (name, position) values (?, ?) on conflict (name) do update set position = excluded.position where event_index_position.position < excluded.position',
+        [batch.name, batch.position],
+      );
     });
   }
 
@@ -190,6 +214,17 @@ type IndexRows = Pick<Parameters<RelationsStore['indexBatch']>[0], 'relations' |
  * batch and a combined statement's delete would not see the row its insert adds.
  */
 export async function writeIndexRows(db: Knex.Transaction, dialect: Dialect, batch: IndexRows, writes: WriteBatch): Promise<void> {
+  collectIndexRows(db, dialect, batch, writes);
+  if (batch.redacted.length > 0) {
+    await writes.flush(db);
+    await db('event_relations').whereIn('event_id', [...batch.redacted]).delete();
+    // Each row takes its search index entry with it (searchDialect.insert says how).
+    await db('event_search').whereIn('event_id', [...batch.redacted]).delete();
+  }
+}
+
+/** The relation and search rows of `batch`, into `writes` (idempotent inserts). */
+function collectIndexRows(db: Knex, dialect: Dialect, batch: IndexRows, writes: WriteBatch): void {
   const rows = batch.relations.map((r) => ({
     event_id: r.eventId,
     relates_to_id: r.relatesToId,
@@ -204,12 +239,6 @@ export async function writeIndexRows(db: Knex.Transaction, dialect: Dialect, bat
   }));
   writes.rows('event_relations', rows, ['event_id']);
   searchDialect(dialect).insert(db, batch.search, writes);
-  if (batch.redacted.length > 0) {
-    await writes.flush(db);
-    await db('event_relations').whereIn('event_id', [...batch.redacted]).delete();
-    // Each row takes its search index entry with it (searchDialect.insert says how).
-    await db('event_search').whereIn('event_id', [...batch.redacted]).delete();
-  }
 }
 
 /**

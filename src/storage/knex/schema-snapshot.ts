@@ -25,6 +25,25 @@ export interface SchemaSnapshot {
 const TRANSACTION_CONTROL = /^\s*(begin|commit|rollback|savepoint|release)\b/i;
 
 /**
+ * knex tells listeners a statement as the driver gets it, with PostgreSQL's `$1, $2, ...` for parameters; it is
+ * stored with knex's `?` (SQLite's already), which knex.raw takes on both engines. Refused where that would not
+ * be the same statement: a `?` in the text itself, or parameters not numbered in order of appearance.
+ */
+function withQuestionMarks(sql: string, count: number): string {
+  if (sql.includes('?')) {
+    if (/\$\d/.test(sql)) throw new Error(`cannot record ${sql}: it holds both ? and $n`);
+    return sql;
+  }
+  let expected = 1;
+  const out = sql.replace(/\$(\d+)/g, (_m, n: string) => {
+    if (Number(n) !== expected++) throw new Error(`cannot record ${sql}: parameters out of order`);
+    return '?';
+  });
+  if (expected - 1 !== count) throw new Error(`cannot record ${sql}: ${count} parameters, ${expected - 1} placeholders`);
+  return out;
+}
+
+/**
  * Runs `list` on an empty database, each migration in a transaction of its own as the migrator does, and returns
  * the statements they sent, without transaction control.
  */
@@ -36,7 +55,7 @@ export async function recordSchema(knex: Knex, list: readonly NamedMigration[]):
       if (b === null || typeof b === 'string' || typeof b === 'number') return b;
       throw new Error(`a migration bound ${typeof b} in ${q.sql}: the snapshot holds strings and numbers only`);
     });
-    statements.push({ sql: q.sql, bindings });
+    statements.push({ sql: bindings.length === 0 ? q.sql : withQuestionMarks(q.sql, bindings.length), bindings });
   };
   knex.on('query', listen);
   try {
