@@ -38,6 +38,10 @@ function toRelation(r: RelationDbRow): RelationRow {
   };
 }
 
+/** Sets an index's position, creating its row, unless it already stands further. */
+const MOVE_POSITION =
+  'insert into event_index_position (name, position) values (?, ?) on conflict (name) do update set position = excluded.position where event_index_position.position < excluded.position';
+
 export class KnexRelationsStore implements RelationsStore {
   constructor(
     private readonly knex: Knex,
@@ -75,12 +79,7 @@ export class KnexRelationsStore implements RelationsStore {
       writes.add(this.knex('event_search').whereIn('event_id', [...batch.redacted]).delete());
     }
     // Only forwards: two indexers over one database (workers) may finish out of order; rows are idempotent.
-    writes.add(
-      this.knex.raw(
-        'insert into event_index_position (name, position) values (?, ?) on conflict (name) do update set position = excluded.position where event_index_position.position < excluded.position',
-        [batch.name, batch.position],
-      ),
-    );
+    writes.add(this.knex.raw(MOVE_POSITION, [batch.name, batch.position]));
     if (await writes.flushAsOne(this.knex)) return;
     // Too much for one PostgreSQL statement: a transaction (its writes were built on the pool, so again).
     await this.knex.transaction(async (trx) => {
@@ -91,10 +90,7 @@ export class KnexRelationsStore implements RelationsStore {
         await trx('event_relations').whereIn('event_id', [...batch.redacted]).delete();
         await trx('event_search').whereIn('event_id', [...batch.redacted]).delete();
       }
-      await trx.raw(
-        'insert into event_index_position (name, position) values (?, ?) on conflict (name) do update set position = excluded.position where event_index_position.position < excluded.position',
-        [batch.name, batch.position],
-      );
+      await trx.raw(MOVE_POSITION, [batch.name, batch.position]);
     });
   }
 
