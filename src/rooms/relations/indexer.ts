@@ -43,7 +43,7 @@ export interface EventIndexer {
   advanced(from: number, to: number): void;
 }
 
-export interface EventIndexerOptions {
+interface EventIndexerOptions {
   storage: Storage;
   logger: Logger;
   /** The index's row of event_index_position. */

@@ -64,10 +64,11 @@ export async function runMigrations(
   if (sqlite) await knex.raw('PRAGMA temp_store = FILE');
   let result: unknown;
   try {
-    const snapshot = useSnapshot && !(await knex.schema.hasTable(MIGRATIONS_TABLE)) ? await snapshotFor(sqlite ? 'sqlite' : 'postgres') : null;
+    const engine = sqlite ? 'sqlite' : 'postgres';
+    const snapshot = useSnapshot && !(await knex.schema.hasTable(MIGRATIONS_TABLE)) ? await snapshotFor(engine) : null;
     if (snapshot !== null && snapshotCovers(snapshot, list)) {
       try {
-        await applySnapshot(knex, sqlite ? 'sqlite' : 'postgres', snapshot, MIGRATIONS_TABLE);
+        await applySnapshot(knex, engine, snapshot, MIGRATIONS_TABLE);
         logger.info({ applied: snapshot.migrations }, 'database schema created');
         return [...snapshot.migrations];
       } catch (err) {

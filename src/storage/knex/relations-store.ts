@@ -74,22 +74,15 @@ export class KnexRelationsStore implements RelationsStore {
   async indexBatch(batch: Parameters<RelationsStore['indexBatch']>[0]): Promise<void> {
     const writes = new WriteBatch(this.dialect);
     collectIndexRows(this.knex, this.dialect, batch, writes);
-    if (batch.redacted.length > 0) {
-      writes.add(this.knex('event_relations').whereIn('event_id', [...batch.redacted]).delete());
-      writes.add(this.knex('event_search').whereIn('event_id', [...batch.redacted]).delete());
-    }
+    writes.add(...redactedRowDeletes(this.knex, batch.redacted));
     // Only forwards: two indexers over one database (workers) may finish out of order; rows are idempotent.
     writes.add(this.knex.raw(MOVE_POSITION, [batch.name, batch.position]));
     if (await writes.flushAsOne(this.knex)) return;
     // Too much for one PostgreSQL statement: a transaction (its writes were built on the pool, so again).
     await this.knex.transaction(async (trx) => {
       const again = new WriteBatch(this.dialect);
-      collectIndexRows(trx, this.dialect, batch, again);
+      await writeIndexRows(trx, this.dialect, batch, again);
       await again.flush(trx);
-      if (batch.redacted.length > 0) {
-        await trx('event_relations').whereIn('event_id', [...batch.redacted]).delete();
-        await trx('event_search').whereIn('event_id', [...batch.redacted]).delete();
-      }
       await trx.raw(MOVE_POSITION, [batch.name, batch.position]);
     });
   }
@@ -213,10 +206,14 @@ export async function writeIndexRows(db: Knex.Transaction, dialect: Dialect, bat
   collectIndexRows(db, dialect, batch, writes);
   if (batch.redacted.length > 0) {
     await writes.flush(db);
-    await db('event_relations').whereIn('event_id', [...batch.redacted]).delete();
-    // Each row takes its search index entry with it (searchDialect.insert says how).
-    await db('event_search').whereIn('event_id', [...batch.redacted]).delete();
+    for (const statement of redactedRowDeletes(db, batch.redacted)) await statement;
   }
+}
+
+/** Deletes of the relation and search rows of redacted events; each search row takes its index entry with it (searchDialect.insert says how). */
+function redactedRowDeletes(db: Knex, redacted: readonly EventId[]): Knex.QueryBuilder[] {
+  if (redacted.length === 0) return [];
+  return [db('event_relations').whereIn('event_id', [...redacted]).delete(), db('event_search').whereIn('event_id', [...redacted]).delete()];
 }
 
 /** The relation and search rows of `batch`, into `writes` (idempotent inserts). */
