@@ -281,6 +281,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
       serverName: config.serverName,
       now,
       getRuleset: (userId) => pushRules.getRuleset(userId),
+      skipsMember: (userId) => services.appservices.registry.isExclusiveNamespaceUser(userId),
       deviceEvents: users,
     }),
   };

@@ -76,6 +76,14 @@ export class AppserviceRegistry {
     return this.entries.find((e) => e.senderUserId === userId || e.isUserInNamespace(userId, true));
   }
 
+  /**
+   * True when an exclusive users namespace holds `userId` (its sender user not included): a bridge's puppet,
+   * whose client is the bridge. Synapse's test for which members push rules are not run for.
+   */
+  isExclusiveNamespaceUser(userId: string): boolean {
+    return this.entries.some((e) => e.isUserInNamespace(userId, true));
+  }
+
   exclusiveOwnerOfAlias(alias: string): AppserviceEntry | undefined {
     return this.entries.find((e) => e.isAliasInNamespace(alias, true));
   }

@@ -24,6 +24,13 @@ export interface EvaluatorDeps {
   serverName: string;
   now: () => number;
   getRuleset(userId: UserId): Promise<PushRuleset>;
+  /**
+   * Local users no push rules are run for as members (an invite still notifies its target): the users an
+   * application service holds exclusively. Their client is the bridge, which reads no notification counts,
+   * and a bridged room may have hundreds of them, each otherwise a rule evaluation and a stored row per
+   * message. Synapse leaves them out the same way.
+   */
+  skipsMember?: (userId: UserId) => boolean;
 }
 
 /** 'main', or the thread root of an event that is part of a thread (m.thread relation). */
@@ -38,6 +45,7 @@ export function threadIdOf(content: JsonObject): string {
 export interface PassMembers {
   count: number;
   displayNames: Map<UserId, string | null>;
+  /** The local members whose push rules run (see skipsMember). */
   local: UserId[];
   /** The room's power levels as the rules read them, once per pass (read when an event has a recipient). */
   levels?: Promise<PassLevels>;
@@ -62,6 +70,9 @@ export function createEvaluator(deps: EvaluatorDeps) {
   const { storage } = deps;
   const cache = new PushMatcherCache();
   const suffix = `:${deps.serverName}`;
+  const skips = deps.skipsMember;
+  /** A member whose push rules run: local, and not held by an application service. */
+  const evaluated = (userId: UserId): boolean => userId.endsWith(suffix) && (skips === undefined || !skips(userId));
 
   async function readLevels(roomId: RoomId, pass: PassMembers): Promise<PassLevels> {
     const create = pass.create ?? (await storage.rooms.getCurrentStateEvent(roomId, 'm.room.create', ''));
@@ -94,7 +105,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
         pass.displayNames.set(userId, typeof pdu.content.displayname === 'string' ? pdu.content.displayname : null);
         if (!was) {
           pass.count++;
-          if (userId.endsWith(suffix)) pass.local.push(userId);
+          if (evaluated(userId)) pass.local.push(userId);
         }
       } else if (was) {
         pass.displayNames.delete(userId);
@@ -119,7 +130,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
       pass = {
         count: members.length,
         displayNames: new Map(members.map((m) => [m.userId, m.displayName])),
-        local: members.map((m) => m.userId).filter((u) => u.endsWith(suffix)),
+        local: members.map((m) => m.userId).filter(evaluated),
       };
       batch.set(roomId, pass);
     }

@@ -24,6 +24,8 @@ export interface PushServiceDeps {
   serverName: string;
   now: () => number;
   getRuleset(userId: UserId): Promise<PushRuleset>;
+  /** Local users push rules are not run for as members (evaluator.ts): those an application service holds. */
+  skipsMember?: (userId: UserId) => boolean;
   gateway?: Partial<GatewaySenderOptions>;
   /** Device deletions (logout, device removal, deactivation): a device's pushers go with it, as in Synapse. */
   deviceEvents?: {
@@ -121,7 +123,13 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
 export function createPushService(deps: PushServiceDeps): PushService {
   const { storage, logger, now } = deps;
   const rulesets = createRulesetCache(deps.getRuleset, deps.notices);
-  const evaluate = createEvaluator({ storage, serverName: deps.serverName, now, getRuleset: rulesets.get });
+  const evaluate = createEvaluator({
+    storage,
+    serverName: deps.serverName,
+    now,
+    getRuleset: rulesets.get,
+    ...(deps.skipsMember ? { skipsMember: deps.skipsMember } : {}),
+  });
   const sender = createGatewaySender({ storage, logger, now, ...(deps.gateway ? { options: deps.gateway } : {}) });
   deps.deviceEvents?.onDeviceChange(async (change) => {
     if (change.deleted !== undefined && change.deleted.length > 0) await storage.push.deletePushersOfDevices(change.userId, change.deleted);

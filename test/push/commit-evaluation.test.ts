@@ -12,7 +12,7 @@ import { roomPushActions } from '../helpers/push-actions.js';
 // Push actions are worked out by the room writer's group commit and land in the events' own transaction: a
 // send that returned has its notifications stored, with no evaluation pass after the commit.
 
-function pushService(storage: Storage): PushService {
+function pushService(storage: Storage, skipsMember?: (userId: string) => boolean): PushService {
   return createPushService({
     storage,
     notices: createInProcessNoticeHub(testLogger()),
@@ -20,6 +20,7 @@ function pushService(storage: Storage): PushService {
     serverName: SERVER,
     now: () => Date.now(),
     getRuleset: async (userId) => defaultRuleset(userId),
+    ...(skipsMember ? { skipsMember } : {}),
   });
 }
 
@@ -163,6 +164,33 @@ describeStorage('push evaluation in the room writer', (h) => {
       ]);
       const row = after?.actions.find((a) => a.userId === alice.userId && a.streamOrdering === 2_000_003);
       assert.equal(row?.highlight, true, '@room allowed at level 0 now');
+    } finally {
+      await push.close();
+    }
+  });
+
+  test('members an application service holds get no push actions, whether read from the database or joined in the same pass', async () => {
+    const storage = await h.open();
+    const puppetOf = (userId: string) => userId.startsWith('@_br_');
+    const push = pushService(storage, puppetOf);
+    try {
+      const { rooms, alice, bob, room_id } = await aliceAndBob(storage);
+      const stored = rooms.user('_br_stored');
+      await rooms.rooms.join(stored, room_id, {});
+      const joining = `@_br_joining:${SERVER}`;
+      const batch = await evaluateAlone(push, [
+        pending(room_id, 4_000_001, { type: 'm.room.message', sender: alice.userId, content: { msgtype: 'm.text', body: 'one' } }),
+        pending(room_id, 4_000_002, { type: 'm.room.member', state_key: joining, sender: joining, content: { membership: 'join' } }),
+        pending(room_id, 4_000_003, { type: 'm.room.message', sender: alice.userId, content: { msgtype: 'm.text', body: `two ${joining}`, 'm.mentions': { user_ids: [joining] } } }),
+      ]);
+      assert.deepEqual(
+        (batch?.actions ?? []).map((a) => [a.streamOrdering, a.userId]),
+        [
+          [4_000_001, bob.userId],
+          [4_000_003, bob.userId],
+        ],
+      );
+      assert.ok(stored.userId.startsWith('@_br_'));
     } finally {
       await push.close();
     }
