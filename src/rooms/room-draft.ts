@@ -66,15 +66,29 @@ export type PendingEvent = EventToPersist;
 export class RoomDraft {
   readonly pending: PendingEvent[] = [];
   private readonly events = new Map<EventId, RoomEvent>();
+  /**
+   * The events of `events` that may have stopped being current state or an extremity since the last
+   * prepareForReuse (loaded, appended, replaced in state, or extremities before an append): only these are
+   * looked at then, not every event kept, which in a big room are its thousands of member events.
+   */
+  private readonly maybeStale = new Set<EventId>();
 
   constructor(
     private readonly ctx: DraftContext,
     readonly version: RoomVersion,
     private roomIdValue: RoomId | null,
-    /** Current state (type\0state_key -> event id), advanced by every appended state event. */
-    readonly state: Map<StateKey, EventId>,
+    private currentState: Map<StateKey, EventId>,
     private extremities: Extremity[],
   ) {}
+
+  /**
+   * Current state (type\0state_key -> event id), advanced by every appended state event. A map handed out is
+   * never changed: an appended state event replaces it with a changed copy, so an event's `stateBefore` can be
+   * the map itself and a message costs no copy of a big room's state.
+   */
+  get state(): ReadonlyMap<StateKey, EventId> {
+    return this.currentState;
+  }
 
   /** The room id; for a v12 room being created it is known once the create event was appended. */
   get roomId(): RoomId {
@@ -96,6 +110,7 @@ export class RoomDraft {
       for (const [id, stored] of loaded) {
         const ev: RoomEvent = { eventId: id, pdu: stored.pdu };
         this.events.set(id, ev);
+        this.maybeStale.add(id);
         out.set(id, ev);
       }
     }
@@ -206,9 +221,16 @@ export class RoomDraft {
     const verdict = checkEventAuth(version, event, isCreate ? new Map() : await this.authState(shape));
     if (!verdict.allowed) throw (opts.authError ?? forbidden)(verdict.reason);
 
-    const stateBefore = new Map(this.state);
-    if (proto.stateKey !== undefined) this.state.set(stateKey(proto.type, proto.stateKey), eventId);
+    const stateBefore = this.currentState;
+    if (proto.stateKey !== undefined) {
+      const key = stateKey(proto.type, proto.stateKey);
+      const replaced = stateBefore.get(key);
+      if (replaced !== undefined) this.maybeStale.add(replaced);
+      this.currentState = new Map(stateBefore).set(key, eventId);
+    }
     this.events.set(eventId, event);
+    this.maybeStale.add(eventId);
+    for (const e of this.extremities) this.maybeStale.add(e.eventId);
     this.extremities = [{ eventId, depth, pdu }];
     this.pending.push({
       eventId,
@@ -239,10 +261,13 @@ export class RoomDraft {
   prepareForReuse(): void {
     if (this.pending.length > 0) throw new Error('draft has unpersisted events');
     const extremityIds = new Set(this.extremities.map((e) => e.eventId));
-    for (const [id, ev] of this.events) {
+    for (const id of this.maybeStale) {
+      const ev = this.events.get(id);
+      if (ev === undefined) continue;
       const key = typeof ev.pdu.state_key === 'string' ? stateKey(ev.pdu.type, ev.pdu.state_key) : null;
-      if (!extremityIds.has(id) && (key === null || this.state.get(key) !== id)) this.events.delete(id);
+      if (!extremityIds.has(id) && (key === null || this.currentState.get(key) !== id)) this.events.delete(id);
     }
+    this.maybeStale.clear();
   }
 
   static async load(ctx: DraftContext, version: RoomVersion, roomId: RoomId): Promise<RoomDraft> {
