@@ -75,6 +75,42 @@ describeStorage('room write store', (ctx) => {
     assert.equal(row?.replacesState, '$s0');
   });
 
+  test('a state map handed over again is known by identity on the same group, and compared in full on another', async () => {
+    const storage = await ctx.open();
+    let ordering = 0;
+    let last: string | null = null;
+    const add = async (id: string, p: Pdu, stateBefore: ReadonlyMap<StateKey, string>, stateAfter: ReadonlyMap<StateKey, string>) => {
+      ordering += 1;
+      await storage.rooms.persistEvents({
+        roomId: ROOM,
+        events: [{ eventId: id, pdu: p, roomId: ROOM, depth: ordering, outlier: false, softFailed: false, rejectedReason: null, stateBefore, streamOrdering: ordering }],
+        newForwardExtremities: [id],
+        newCurrentState: stateAfter,
+        ...(ordering === 1 ? { room: { roomId: ROOM, roomVersion: '10', creator: '@alice:test.example.org', isPublic: false, createdTs: 1 } } : {}),
+      });
+      last = id;
+    };
+    const afterCreate = new Map<StateKey, string>([[sk('m.room.create', ''), '$create']]);
+    await add('$create', pdu('m.room.create', [], { state_key: '' }), new Map(), afterCreate);
+    // Messages on one map, as a kept room draft hands it over: one group for all of them.
+    await add('$m1', pdu('m.room.message', [last!]), afterCreate, afterCreate);
+    await add('$m2', pdu('m.room.message', [last!]), afterCreate, afterCreate);
+    const afterTopic = new Map(afterCreate).set(sk('m.room.topic', ''), '$topic');
+    await add('$topic', pdu('m.room.topic', [last!], { state_key: '', content: { topic: 'x' } }), afterCreate, afterTopic);
+    await add('$m3', pdu('m.room.message', [last!]), afterTopic, afterTopic);
+    await add('$m4', pdu('m.room.message', [last!]), afterTopic, afterTopic);
+    // The first map again, on the topic's group: not the state it became before, so compared, and a new group.
+    await add('$m5', pdu('m.room.message', [last!]), afterCreate, afterCreate);
+    const before = async (id: string) => storage.rooms.getStateIdsBeforeEvent(id);
+    assert.deepEqual(await before('$m2'), afterCreate);
+    assert.deepEqual(await before('$m4'), afterTopic);
+    assert.deepEqual(await before('$m5'), afterCreate);
+    const groups = async (id: string) => (await storage.knex('event_state').where({ event_id: id }).first()) as { state_group_before: unknown };
+    assert.equal(Number((await groups('$m1')).state_group_before), Number((await groups('$m2')).state_group_before));
+    assert.equal(Number((await groups('$m3')).state_group_before), Number((await groups('$m4')).state_group_before));
+    assert.notEqual(Number((await groups('$m4')).state_group_before), Number((await groups('$m5')).state_group_before));
+  });
+
   test('current state: memberships, removals in the delta stream, txn ids, redactions, forgotten rooms', async () => {
     const storage = await ctx.open();
     const c = chain(storage);

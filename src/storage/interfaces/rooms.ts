@@ -156,7 +156,10 @@ export interface EventToPersist {
   outlier: boolean;
   softFailed: boolean;
   rejectedReason: string | null;
-  /** State before the event as a full map (the writer computed it); the store decides how to delta-encode. */
+  /**
+   * State before the event as a full map (the writer computed it); the store decides how to delta-encode. Not
+   * changed once handed over: the store may know a map it saw before by its identity.
+   */
   stateBefore: ReadonlyMap<StateKey, EventId> | null;
   /**
    * Built and signed by this server just now (a room draft): it cannot be stored already, so the store skips

@@ -68,6 +68,12 @@ export class StateGroupWriter {
   private lastId: number | null = null;
   private seeding: Promise<void> | null = null;
   private readonly cache = new Map<number, ResolvedGroup>();
+  /**
+   * The group each state map given to `write` became. A map is not changed once handed over (EventToPersist),
+   * so the same map on the same base is the same state: each message sent on a kept room draft hands over
+   * the map its previous event did, and a big room's state is not compared key by key for every message.
+   */
+  private readonly groupOfMap = new WeakMap<ReadonlyMap<StateKey, EventId>, number>();
 
   constructor(private readonly maxCached = 128) {}
 
@@ -177,12 +183,16 @@ export class StateGroupWriter {
     base: ResolvedGroup | null,
     state: ReadonlyMap<StateKey, EventId>,
   ): Promise<ResolvedGroup> {
+    if (base !== null && this.groupOfMap.get(state) === base.id) return base;
     let entries: Array<[StateKey, EventId | null]>;
     let prev: number | null = null;
     let deltaDepth = 0;
     let chainRows = 0;
     const delta = base !== null ? stateDelta(base.state, state) : null;
-    if (base !== null && delta !== null && delta.length === 0) return base;
+    if (base !== null && delta !== null && delta.length === 0) {
+      this.groupOfMap.set(state, base.id);
+      return base;
+    }
     if (base !== null && delta !== null && base.deltaDepth < MAX_DELTA_DEPTH && base.chainRows + delta.length <= Math.max(MIN_CHAIN_ROWS, state.size)) {
       entries = delta;
       prev = base.id;
@@ -200,6 +210,7 @@ export class StateGroupWriter {
     });
     // 4 parameters per row; SQLite caps a multi-row insert at 500 rows.
     for (let i = 0; i < rows.length; i += 500) await trx('state_group_entries').insert(rows.slice(i, i + 500));
+    this.groupOfMap.set(state, id);
     return { id, state: new Map(state), deltaDepth, chainRows };
   }
 }
