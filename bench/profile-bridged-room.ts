@@ -6,33 +6,15 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { call, createRoom, pool, registerUsers, sendText, type User } from './lib/client.js';
+import { call, createRoom, pool, registerUsers, type User } from './lib/client.js';
 import { mainThreadCpuMs, startBenchServer } from './lib/server.js';
-import { percentile, round } from './lib/stats.js';
+import { sendLoad } from './scenarios/send.js';
 
 const engine = process.env.HS_BENCH_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
 const puppets = Number(process.argv[2] ?? 200);
 const clients = Number(process.argv[3] ?? 8);
 const seconds = Number(process.argv[4] ?? 10);
 const AS_TOKEN = 'bench-bridged-as-token';
-
-/** Each client sends its next message as soon as the last returned, for `s` seconds. */
-async function load(baseUrl: string, users: User[], roomId: string, s: number): Promise<{ events: number; latencies: number[]; ms: number }> {
-  const latencies: number[] = [];
-  const t0 = performance.now();
-  const end = t0 + s * 1000;
-  await Promise.all(
-    users.map(async (u, i) => {
-      for (let n = 0; performance.now() < end; n++) {
-        const t = performance.now();
-        await sendText(baseUrl, u, roomId, `client ${i} message ${n}`);
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  return { events: latencies.length, latencies, ms: performance.now() - t0 };
-}
 
 const dir = await mkdtemp(join(tmpdir(), 'hearth-bench-bridged-'));
 try {
@@ -57,15 +39,17 @@ try {
         await call(server.baseUrl, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?user_id=${encodeURIComponent(`@${localpart}:${domain}`)}`, AS_TOKEN, {});
       },
     );
-    const warm = await load(server.baseUrl, users, roomId, 3);
+    // One room for everybody: the send scenario's load over a fixture of that room alone.
+    const fx = { users, roomSets: new Map([[1, [roomId]]]) };
+    const warm = await sendLoad(server, fx, clients, 1, 3);
     const cpu0 = server.cpuMs();
     const main0 = mainThreadCpuMs(server.pid);
-    const f = await load(server.baseUrl, users, roomId, seconds);
+    const f = await sendLoad(server, fx, clients, 1, seconds);
     const cpu = server.cpuMs() - cpu0;
     const main = mainThreadCpuMs(server.pid) - main0;
     process.stdout.write(
-      `${engine}, ${clients} clients in a room with ${puppets} puppets: ${round(f.events / (f.ms / 1000), 0)} events/s (warm-up ${round(warm.events / (warm.ms / 1000), 0)}), ` +
-        `p50 ${round(percentile(f.latencies, 50), 2)} / p99 ${round(percentile(f.latencies, 99), 2)} ms; server CPU ${(cpu / f.events).toFixed(3)} ms per event (its event loop's thread ${(main / f.events).toFixed(3)})\n`,
+      `${engine}, ${clients} clients in a room with ${puppets} puppets: ${f.perSecond} events/s (warm-up ${warm.perSecond}), ` +
+        `p50 ${f.p50} / p99 ${f.p99} ms; server CPU ${(cpu / f.events).toFixed(3)} ms per event (its event loop's thread ${(main / f.events).toFixed(3)})\n`,
     );
   } finally {
     await server.close();

@@ -246,7 +246,8 @@ export class RoomWriter {
     if (lineage.failed) return Promise.reject(new Error(`room ${draft.roomId}: an earlier write of this draft failed`));
     const events = draft.pending.splice(0);
     const origin = this.continued.delete(draft) ? 'kept-draft' : 'fresh-draft';
-    return this.write(draft.roomId, events, draft.extremityIds(), stateChanged ? new Map(draft.state) : null, room, undefined, lineage, origin);
+    // The draft's state map is never changed once handed out (room-draft.ts), so it goes to the commit as it is.
+    return this.write(draft.roomId, events, draft.extremityIds(), stateChanged ? draft.state : null, room, undefined, lineage, origin);
   }
 
   private async write(
