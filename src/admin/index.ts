@@ -1,4 +1,5 @@
-import { Router } from '@koa/router';
+import type { Router } from '@koa/router';
+import { IndexedRouter } from '../http/indexed-router.js';
 import { packageVersion } from '../cli/version.js';
 import type { HttpDeps } from '../http/deps.js';
 import { registerRegistrationTokenRoutes } from './registration-tokens.js';
@@ -16,7 +17,7 @@ export { registrationMac } from './shared-secret-register.js';
  * so existing tooling works unchanged. Admin features add their register functions here.
  */
 export function createAdminRouter(deps: HttpDeps): Router {
-  const router = new Router({ prefix: '/_synapse/admin' });
+  const router = new IndexedRouter({ prefix: '/_synapse/admin' });
   const now = deps.now ?? Date.now;
   router.get('/v1/server_version', (ctx) => {
     ctx.body = { server_version: packageVersion() };

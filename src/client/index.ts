@@ -1,4 +1,5 @@
-import { Router } from '@koa/router';
+import type { Router } from '@koa/router';
+import { IndexedRouter } from '../http/indexed-router.js';
 import type { HttpDeps } from '../http/deps.js';
 import { registerVersionsRoute } from './versions.js';
 import { registerClientWellKnownRoute } from './well-known.js';
@@ -20,7 +21,7 @@ import { registerAppserviceRoutes } from './appservice/index.js';
  * paths inside are relative to /_matrix/client (so `/v3/login`, `/versions`).
  */
 export function createClientRouter(deps: HttpDeps): Router {
-  const router = new Router({ prefix: '/_matrix/client' });
+  const router = new IndexedRouter({ prefix: '/_matrix/client' });
   registerVersionsRoute(router);
   registerAccountRoutes(router, deps);
   registerRoomRoutes(router, deps);
@@ -39,7 +40,7 @@ export function createClientRouter(deps: HttpDeps): Router {
 
 /** /.well-known/matrix/client, served wherever the client API is. */
 export function createClientWellKnownRouter(deps: HttpDeps): Router {
-  const router = new Router();
+  const router = new IndexedRouter();
   registerClientWellKnownRoute(router, deps.config);
   return router;
 }

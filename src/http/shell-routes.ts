@@ -1,4 +1,5 @@
-import { Router } from '@koa/router';
+import type { Router } from '@koa/router';
+import { IndexedRouter } from './indexed-router.js';
 import type { Config } from '../config/types.js';
 
 // Routes that belong to the server as a whole rather than to one API surface.
@@ -13,7 +14,7 @@ export function serverWellKnown(publicBaseUrl: string): { 'm.server': string } {
 }
 
 export function createHealthRouter(): Router {
-  const router = new Router();
+  const router = new IndexedRouter();
   router.get('/health', (ctx) => {
     ctx.type = 'text/plain';
     ctx.body = 'OK';
@@ -22,7 +23,7 @@ export function createHealthRouter(): Router {
 }
 
 export function createServerWellKnownRouter(config: Config): Router {
-  const router = new Router();
+  const router = new IndexedRouter();
   const body = serverWellKnown(config.publicBaseUrl);
   router.get('/.well-known/matrix/server', (ctx) => {
     ctx.body = body;

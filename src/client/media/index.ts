@@ -1,4 +1,5 @@
-import { Router } from '@koa/router';
+import type { Router } from '@koa/router';
+import { IndexedRouter } from '../../http/indexed-router.js';
 import type { HttpDeps } from '../../http/deps.js';
 import { registerDownloadRoutes } from './download-routes.js';
 import { registerUploadRoutes } from './upload-routes.js';
@@ -8,7 +9,7 @@ import { registerUploadRoutes } from './upload-routes.js';
 
 /** /_matrix/media: uploads, and the deprecated unauthenticated downloads (v3, plus r0/v1 that clients still use). */
 export function createMediaRouter(deps: HttpDeps): Router {
-  const router = new Router({ prefix: '/_matrix/media' });
+  const router = new IndexedRouter({ prefix: '/_matrix/media' });
   registerUploadRoutes(router, deps);
   registerDownloadRoutes(router, deps, { authenticated: false, prefixes: ['/v3', '/r0', '/v1'] });
   return router;
@@ -16,7 +17,7 @@ export function createMediaRouter(deps: HttpDeps): Router {
 
 /** /_matrix/client/v1/media: authenticated downloads, thumbnails, config and URL previews (Matrix 1.11). */
 export function createAuthenticatedMediaRouter(deps: HttpDeps): Router {
-  const router = new Router({ prefix: '/_matrix/client/v1/media' });
+  const router = new IndexedRouter({ prefix: '/_matrix/client/v1/media' });
   registerDownloadRoutes(router, deps, { authenticated: true, prefixes: [''] });
   return router;
 }

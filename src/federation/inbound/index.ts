@@ -1,4 +1,5 @@
-import { Router } from '@koa/router';
+import type { Router } from '@koa/router';
+import { IndexedRouter } from '../../http/indexed-router.js';
 import type { HttpDeps } from '../../http/deps.js';
 export { IGNORE_EDUS } from './edus.js';
 export type { EduHandler, InboundEdu } from './edus.js';
@@ -14,7 +15,7 @@ import { registerFederationQueries } from '../queries/index.js';
  * land; paths inside are relative to /_matrix/federation (so `/v1/send/:txnId`).
  */
 export function createFederationRouter(deps: HttpDeps): Router {
-  const router = new Router({ prefix: '/_matrix/federation' });
+  const router = new IndexedRouter({ prefix: '/_matrix/federation' });
   registerVersionRoute(router);
   registerFederationQueries(router, deps);
   registerRoomRoutes(router, deps);
@@ -23,7 +24,7 @@ export function createFederationRouter(deps: HttpDeps): Router {
 
 /** The /_matrix/key router: our own key document now, the notary endpoints later. */
 export function createKeyRouter(deps: HttpDeps): Router {
-  const router = new Router({ prefix: '/_matrix/key' });
+  const router = new IndexedRouter({ prefix: '/_matrix/key' });
   registerKeyServerRoutes(router, deps);
   registerNotaryRoutes(router, deps);
   return router;
