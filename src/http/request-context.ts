@@ -25,14 +25,26 @@ export function requestContext(rootLogger: Logger, maxBodyBytes: number): Middle
     const started = process.hrtime.bigint();
     const given = ctx.get(REQUEST_ID_HEADER);
     const requestId = ACCEPTABLE_ID.test(given) ? given : randomUUID();
-    const logger = rootLogger.child({ reqId: requestId, method: ctx.method, url: redactedUrl(ctx.url) });
-    setRequestInfo(ctx, { requestId, logger, maxBodyBytes });
+    // The child logger is made when something logs: pino serialises its bindings at once, work wasted on every
+    // request when the level is above info and nothing else logs (a server run at `warning`).
+    const { method, url } = ctx;
+    let logger: Logger | undefined;
+    const requestLogger = (): Logger => (logger ??= rootLogger.child({ reqId: requestId, method, url: redactedUrl(url) }));
+    setRequestInfo(ctx, {
+      requestId,
+      get logger() {
+        return requestLogger();
+      },
+      maxBodyBytes,
+    });
     ctx.set(REQUEST_ID_HEADER, requestId);
     try {
       await next();
     } finally {
-      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      logger.info({ status: ctx.status, durationMs: Math.round(durationMs * 100) / 100 }, 'request served');
+      if (rootLogger.isLevelEnabled('info')) {
+        const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+        requestLogger().info({ status: ctx.status, durationMs: Math.round(durationMs * 100) / 100 }, 'request served');
+      }
     }
   };
 }

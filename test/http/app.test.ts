@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { Router } from '@koa/router';
 import { createHttpApp } from '../../src/http/app.js';
 import { readJsonObject } from '../../src/http/json-body.js';
+import { requestLogger } from '../../src/http/context.js';
 import { createLogger } from '../../src/http/logger.js';
 import { forbidden, limitExceeded } from '../../src/errors/index.js';
 import { generateSigningKey } from '../../src/crypto/index.js';
@@ -219,5 +220,37 @@ describe('health', () => {
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
     assert.equal(await res.text(), 'OK');
+  });
+});
+
+describe('request logging above info', () => {
+  test('no summary line is written, and a warning still carries the request id, method and redacted url', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const warnLogger = createLogger('warn', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const router = new Router({ prefix: '/_test' });
+    router.get('/warn', (ctx) => {
+      requestLogger(ctx).warn('careful');
+      ctx.body = {};
+    });
+    const app = createHttpApp({ config: testConfig(), logger: warnLogger, signingKeys: [generateSigningKey('t')], services: shellOnlyServices() }, ['client'], {
+      extraRouters: [router],
+    });
+    const served = await serveApp(app);
+    try {
+      for (const path of ['/_matrix/client/versions', '/_test/warn?access_token=syt_secret&x=1']) {
+        const res = await fetch(`${served.baseUrl}${path}`, { headers: { 'X-Request-Id': 'warn-check' } });
+        assert.equal(res.status, 200);
+        await res.json();
+      }
+    } finally {
+      await served.close();
+    }
+    assert.equal(lines.filter((l) => l.msg === 'request served').length, 0);
+    const warning = lines.find((l) => l.msg === 'careful');
+    assert.ok(warning, 'the warning was logged');
+    assert.equal(warning.reqId, 'warn-check');
+    assert.equal(warning.method, 'GET');
+    assert.match(String(warning.url), /^\/_test\/warn\?access_token=(%3C|<)redacted(%3E|>)&x=1$/);
+    assert.doesNotMatch(JSON.stringify(lines), /syt_secret/);
   });
 });
