@@ -12,6 +12,7 @@ import { buildFixture } from './scenarios/send.js';
 // `fanout N`: instead, N members long-poll one room and one message wakes them all (per woken sync).
 // REPOLL=1 with `fanout N`: count instead the new long-polls the woken members start right after (per re-poll).
 // RECEIPTS=1 with `fanout N`: every member has a read receipt in the room first, as active clients do.
+// BACKLOG=N with `fanout N`: N unread messages before the measured one.
 const fanoutMode = process.argv[2] === 'fanout';
 const clients = Number(process.argv[fanoutMode ? 3 : 2] ?? 10);
 const perClient = fanoutMode ? 1 : Number(process.argv[3] ?? 20);
@@ -42,6 +43,8 @@ try {
       const path = `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/receipt/m.read/${encodeURIComponent(read)}`;
       await pool(fx.users, 16, (u) => call(server.baseUrl, 'POST', path, u.token, {}));
     }
+    // BACKLOG=N: N messages nobody has read yet before the measured one, as lurkers in a busy room have.
+    for (let i = 0; i < Number(process.env.BACKLOG ?? 0); i++) await sendText(server.baseUrl, fx.users[0] as User, room, `backlog ${i}`);
     const tokens = await Promise.all(fx.users.map(async (u) => String((await sync(server.baseUrl, u, { filter, timeout: '0' })).next_batch)));
     const polls = fx.users.map((u, i) => sync(server.baseUrl, u, { filter, timeout: '30000', since: tokens[i] as string }));
     await new Promise((r) => setTimeout(r, 500 + clients * 2));
@@ -77,7 +80,7 @@ try {
   for (const [sql, total] of [...spent].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
     const n = runs.get(sql) ?? 0;
     const ms = total / sends;
-    process.stdout.write(`${(n / sends).toFixed(2).padStart(6)} ${ms.toFixed(3).padStart(7)}  ${sql.replace(/\s+/g, ' ').slice(0, 150)}\n`);
+    process.stdout.write(`${(n / sends).toFixed(2).padStart(6)} ${ms.toFixed(3).padStart(7)}  ${sql.replace(/\s+/g, ' ').slice(0, Number(process.env.SQL_WIDTH ?? 150))}\n`);
   }
 } finally {
   await server.close();

@@ -1,4 +1,4 @@
-import type { PushActionRow, Storage } from '../storage/interfaces/index.js';
+import type { PushActionRow, Storage, ThreadCounts } from '../storage/interfaces/index.js';
 import type { RoomId, UserId } from '../types/ids.js';
 
 // Unread notification counts are derived, not stored: a push action row counts while it is after the
@@ -51,7 +51,11 @@ export function isRead(row: PushActionRow, read: ReadPositions): boolean {
 export async function roomCounts(storage: Storage, userId: UserId, roomId: RoomId, known?: ReadPositions): Promise<RoomCounts> {
   const read = known ?? (await readPositions(storage, userId, roomId));
   // The store counts what isRead would leave: rows past the unthreaded receipt and past their thread's own.
-  const counted = await storage.push.countUnreadPushActions(userId, roomId, { after: read.unthreaded, threads: read.threads });
+  return summed(await storage.push.countUnreadPushActions(userId, roomId, { after: read.unthreaded, threads: read.threads }));
+}
+
+/** A room's counts from its unread rows counted per thread. */
+export function summed(counted: ReadonlyMap<string, ThreadCounts>): RoomCounts {
   const out: RoomCounts = { notificationCount: 0, highlightCount: 0, threads: new Map() };
   for (const [threadId, c] of counted) {
     out.notificationCount += c.notify;

@@ -7,7 +7,8 @@ import type { DeviceId, RoomId, UserId } from '../types/ids.js';
 import type { JsonObject } from '../types/json.js';
 import type { NoticeSource } from '../types/notices.js';
 import type { Requester } from '../types/requester.js';
-import { isRead, readPositions, readPositionsInRooms, roomCounts, type ReadPositions, type RoomCounts } from './counts.js';
+import { isRead, readPositions, readPositionsInRooms, roomCounts, summed, type ReadPositions, type RoomCounts } from './counts.js';
+import { UnreadCountCache } from './unread-cache.js';
 import { createEvaluator, forkPass, type PassMembers } from './evaluator.js';
 import { createGatewaySender, type GatewaySenderOptions } from './gateway-sender.js';
 import { createRulesetCache } from './ruleset-cache.js';
@@ -55,8 +56,12 @@ export interface PushService {
   getPushers(requester: Requester): Promise<{ pushers: JsonObject[] }>;
   setPusher(requester: Requester, body: SetPusherBody): Promise<void>;
   getNotifications(requester: Requester, opts: { from?: string; limit: number; only?: string }): Promise<JsonObject>;
-  /** Counts of joined rooms for /sync; `threaded` splits thread counts out of the main timeline (spec). */
-  unreadCounts(userId: UserId, roomIds: readonly RoomId[], threaded: boolean): Promise<Map<RoomId, { room: UnreadCounts; threads: Record<string, UnreadCounts> }>>;
+  /**
+   * Counts of joined rooms for /sync; `threaded` splits thread counts out of the main timeline (spec). With
+   * `upTo`, the events-stream position the response covers, only rows up to it count, and the user's counts
+   * are kept so their next sync adds only the rows after it (unread-cache.ts).
+   */
+  unreadCounts(userId: UserId, roomIds: readonly RoomId[], threaded: boolean, upTo?: number): Promise<Map<RoomId, { room: UnreadCounts; threads: Record<string, UnreadCounts> }>>;
   /**
    * Resolves once the start-up catch-up is done (bounded wait), so counts include the events it evaluates;
    * every event committed since start was evaluated in its own transaction.
@@ -218,6 +223,8 @@ export function createPushService(deps: PushServiceDeps): PushService {
   // once, not once per commit. Used only when the room writer vouches that nothing changed the room in between
   // (`rooms.from`) and kept only when the group's own events account for every change (`rooms.drafts`).
   const passes = new Map<RoomId, PassMembers>();
+  // Each syncing user's counts per room, so a woken sync counts only the rows since its previous one.
+  const unreadCache = new UnreadCountCache((userId, roomId, floor) => storage.push.countUnreadPushActions(userId, roomId, floor));
   const evaluateForCommit: PushService['evaluateForCommit'] = async (events, rooms) => {
     const members = new Map<RoomId, PassMembers>();
     for (const roomId of rooms.from) {
@@ -315,13 +322,18 @@ export function createPushService(deps: PushServiceDeps): PushService {
       return out;
     },
 
-    async unreadCounts(userId, roomIds, threaded) {
+    async unreadCounts(userId, roomIds, threaded, upTo) {
       await caughtUp();
       const out = new Map<RoomId, { room: UnreadCounts; threads: Record<string, UnreadCounts> }>();
       const reads = await readPositionsInRooms(storage, userId, roomIds);
       // Asked together, so the store reads the push actions of all these rooms in a few statements (an
       // initial sync asks for every joined room) rather than one per room.
-      const counts = await Promise.all(roomIds.map((roomId) => roomCounts(storage, userId, roomId, reads.get(roomId))));
+      const counts = await Promise.all(
+        roomIds.map(async (roomId) => {
+          const read = reads.get(roomId) ?? { unthreaded: -1, threads: new Map<string, number>() };
+          return upTo === undefined ? roomCounts(storage, userId, roomId, read) : summed(await unreadCache.counts(userId, roomId, read, upTo));
+        }),
+      );
       roomIds.forEach((roomId, i) => {
         const c = counts[i] as RoomCounts;
         if (!threaded) {

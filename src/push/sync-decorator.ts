@@ -6,9 +6,9 @@ import type { PushService } from './service.js';
 // unread_notifications counts only the main timeline.
 export function unreadCountsDecorator(push: () => PushService): JoinedRoomDecorator {
   return {
-    async prepare({ requester, filter, roomIds }) {
+    async prepare({ requester, filter, roomIds, toEvents }) {
       const threaded = filter.room?.timeline?.unread_thread_notifications === true;
-      const counts = await push().unreadCounts(requester.userId, roomIds, threaded);
+      const counts = await push().unreadCounts(requester.userId, roomIds, threaded, toEvents);
       return (join) => {
         for (const [roomId, section] of Object.entries(join)) {
           const c = counts.get(roomId);

@@ -102,6 +102,9 @@ describeStorage('push store', (h) => {
       // Counted in the database: each row once, as the main table has it.
       counts: [...(await push.countUnreadPushActions('@c:x', '!r:x', { after: 1, threads: new Map() }))],
       highlighted: [...(await push.countUnreadPushActions('@c:x', '!s:x', { after: -1, threads: new Map() }))],
+      // Up to a position (what a sync covers): the rows after it wait for the next sync.
+      upTo: [...(await push.countUnreadPushActions('@c:x', '!r:x', { after: 1, threads: new Map(), upTo: 3 }))],
+      upToPastThread: [...(await push.countUnreadPushActions('@c:x', '!r:x', { after: 1, threads: new Map([['main', 3]]), upTo: 4 }))],
     });
     const expected = {
       room: ['$3', '$4', '$5'],
@@ -110,6 +113,8 @@ describeStorage('push store', (h) => {
       highlights: ['$2'],
       counts: [['main', { notify: 3, highlight: 0 }]],
       highlighted: [['main', { notify: 1, highlight: 1 }]],
+      upTo: [['main', { notify: 1, highlight: 0 }]],
+      upToPastThread: [['main', { notify: 1, highlight: 0 }]],
     };
     const count = (table: string) => countRows(storage.knex, table);
     assert.equal(await count('event_push_actions_staging'), staging ? 32 : 0);

@@ -25,6 +25,8 @@ export interface StoredPushRuleOverride {
 export interface UnreadFloor {
   after: number;
   threads: ReadonlyMap<string, number>;
+  /** Only rows at or before this stream position (the position a sync response covers); all when absent. */
+  upTo?: number;
 }
 
 /** Unread rows of one thread: those that notify and those that highlight. */

@@ -130,12 +130,13 @@ interface UnreadCountKey {
 
 /** Keys with equal floors share a term of the counting statement. */
 function floorSignature(floor: UnreadFloor): string {
-  return JSON.stringify([floor.after, [...floor.threads].filter(([, p]) => p > floor.after).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+  return JSON.stringify([floor.after, floor.upTo ?? null, [...floor.threads].filter(([, p]) => p > floor.after).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
 }
 
-/** Unread: past the floor, and not in a thread read further than it. */
+/** Unread: past the floor (and not past its upper bound), and not in a thread read further than it. */
 function unreadTerm(q: Knex.QueryBuilder, table: string, floor: UnreadFloor): Knex.QueryBuilder {
   void q.andWhere(`${table}.stream_ordering`, '>', floor.after);
+  if (floor.upTo !== undefined) void q.andWhere(`${table}.stream_ordering`, '<=', floor.upTo);
   for (const [threadId, position] of floor.threads) {
     if (position > floor.after) void q.andWhereNot((t) => t.where(`${table}.thread_id`, threadId).andWhere(`${table}.stream_ordering`, '<=', position));
   }
