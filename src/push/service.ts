@@ -331,7 +331,10 @@ export function createPushService(deps: PushServiceDeps): PushService {
       const counts = await Promise.all(
         roomIds.map(async (roomId) => {
           const read = reads.get(roomId) ?? { unthreaded: -1, threads: new Map<string, number>() };
-          return upTo === undefined ? roomCounts(storage, userId, roomId, read) : summed(await unreadCache.counts(userId, roomId, read, upTo));
+          // Not kept before the start-up catch-up is done (caughtUp waits a bounded time): it still adds rows
+          // of events already in the stream, which kept counts would miss.
+          if (upTo === undefined || !caughtUpAtStart) return roomCounts(storage, userId, roomId, read);
+          return summed(await unreadCache.counts(userId, roomId, read, upTo));
         }),
       );
       roomIds.forEach((roomId, i) => {
