@@ -2,6 +2,7 @@
 // `node --import tsx bench/profile-fanout.ts [members] [messages]`; PROFILE=out records a CPU profile of each fan-out
 // after the first, from the send until every member has the message (out.1.cpuprofile, ...; setup, the warm-up
 // message and the re-polls in between excluded); open them in Chrome DevTools.
+// BACKLOG=N: every member has N unread messages before the measured ones.
 // Prints when the send was answered, the wall time until every member has each message, and the CPU time
 // (server and clients together) per woken member, which is what a change moves on a shared machine. The bare
 // koa fan-out of the same size runs first in the same process for a ratio.
@@ -42,6 +43,8 @@ try {
   const owner = users[0] as User;
   const room = await createRoom(server.baseUrl, owner);
   await pool(users.slice(1), 8, (u) => joinRoom(server.baseUrl, u, room));
+  // BACKLOG=N: N messages nobody reads before the measured ones, as lurkers in a busy room have unread.
+  for (let i = 0; i < Number(process.env.BACKLOG ?? 0); i++) await sendText(server.baseUrl, owner, room, `backlog ${i}`);
   let tokens = await pool(users, 16, (u) => since(server, u));
   process.stdout.write(`setup ${round((performance.now() - t) / 1000, 1)} s; bare koa fan-out ${bareMs} ms, cpu here ${round(bareCpu, 0)} ms\n`);
   const session = process.env.PROFILE ? new Session() : null;
