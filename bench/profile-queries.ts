@@ -12,7 +12,8 @@ import { buildFixture } from './scenarios/send.js';
 // `fanout N`: instead, N members long-poll one room and one message wakes them all (per woken sync).
 // REPOLL=1 with `fanout N`: count instead the new long-polls the woken members start right after (per re-poll).
 // RECEIPTS=1 with `fanout N`: every member has a read receipt in the room first, as active clients do.
-// BACKLOG=N with `fanout N`: N unread messages before the measured one.
+// BACKLOG=N with `fanout N`: N unread messages before the measured one. SQL_WIDTH=N prints N characters of each
+// statement (default 150).
 const fanoutMode = process.argv[2] === 'fanout';
 const clients = Number(process.argv[fanoutMode ? 3 : 2] ?? 10);
 const perClient = fanoutMode ? 1 : Number(process.argv[3] ?? 20);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
-import { setRequestInfo } from './context.js';
+import { setRequestInfo, type RequestInfo } from './context.js';
 import type { Logger } from './logger.js';
 
 // Outermost middleware: gives each request an id (echoed in X-Request-Id so operators can match a client
@@ -29,21 +29,21 @@ export function requestContext(rootLogger: Logger, maxBodyBytes: number): Middle
     // request when the level is above info and nothing else logs (a server run at `warning`).
     const { method, url } = ctx;
     let logger: Logger | undefined;
-    const requestLogger = (): Logger => (logger ??= rootLogger.child({ reqId: requestId, method, url: redactedUrl(url) }));
-    setRequestInfo(ctx, {
+    const info: RequestInfo = {
       requestId,
       get logger() {
-        return requestLogger();
+        return (logger ??= rootLogger.child({ reqId: requestId, method, url: redactedUrl(url) }));
       },
       maxBodyBytes,
-    });
+    };
+    setRequestInfo(ctx, info);
     ctx.set(REQUEST_ID_HEADER, requestId);
     try {
       await next();
     } finally {
       if (rootLogger.isLevelEnabled('info')) {
         const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-        requestLogger().info({ status: ctx.status, durationMs: Math.round(durationMs * 100) / 100 }, 'request served');
+        info.logger.info({ status: ctx.status, durationMs: Math.round(durationMs * 100) / 100 }, 'request served');
       }
     }
   };
