@@ -84,16 +84,21 @@ const CATCH_UP_BATCH = 1000;
 const MAX_KEPT_PASSES = 256;
 const NOTIFY_PATH = '/_matrix/push/v1/notify';
 /**
- * Push actions the store staged room first (a big room's message, on SQLite) are moved into the per-user table
- * in batches (storage rotatePushActions): this long after the commit that wrote them, at most this many rows
- * per transaction. A move writes a page of the per-user table for each member it has rows of, however many
- * rows that is, so under load bigger moves write fewer pages per row: 10 clients sending into one 50-member
- * room spent 0.33 ms per message inside SQLite with moves of 2,000 rows, 0.285 ms with 6,000
- * (bench/profile-statements.ts 8 50 10, two rounds in turns), and the server 4-8% less CPU per message.
- * Staged rows are read too (unread counts), so the staging table is kept from growing much larger.
+ * Push actions the store staged (a big room's message, on SQLite) are moved into the per-user table in batches
+ * (storage rotatePushActions): this long after the commit that wrote them, at most about this many rows per
+ * move. A move writes a page of each of the per-user table's B-trees for every member it has rows of, however
+ * many rows that is, so bigger, later moves write fewer pages per row. One client sending into a 1,000-member
+ * room, moves of up to 6,000 rows 250 ms after a commit against up to 60,000 rows 2 s after (bench/profile-send.ts
+ * 8 1000 1, two rounds in turns; README, the 16:45 pass): 57 / 49 → 84 / 81 events/s, 17.3 / 20.6 → 12.8 / 13.4
+ * ms of CPU per message, p99 218 / 238 → 40 / 37 ms; inside SQLite 12.4 → 5.7 ms per message
+ * (bench/profile-statements.ts). Ten clients in a 50-member room, where moves of 6,000 rows already took ~120
+ * messages each, stayed within the noise (777 / 821 / 783 → 725 / 779 / 792 events/s, p99 46-52 → 25-39 ms).
+ * The store cuts a big move into transactions of a few thousand rows, so the event loop is never held for the
+ * whole move. Staged rows are read too (unread counts from a recent position
+ * read only the newest; a notifications page may scan them all), which bounds how far this goes.
  */
-const ROTATE_DELAY_MS = 250;
-const ROTATE_MAX_ROWS = 6_000;
+export const STAGED_MOVE_DELAY_MS = 2_000;
+const ROTATE_MAX_ROWS = 60_000;
 
 function pusherJson(p: PusherRow): JsonObject {
   const out: JsonObject = {
@@ -237,7 +242,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
     const batch = actions.length === 0 && queue.length === 0 && position === null ? null : { actions, queue, position };
     const committed = (): void => {
       if (queue.length > 0) kickAt = Math.max(kickAt ?? high, high);
-      if (actions.length > 0 && storage.push.stagesPushActions) scheduleRotation(ROTATE_DELAY_MS);
+      if (actions.length > 0 && storage.push.stagesPushActions) scheduleRotation(STAGED_MOVE_DELAY_MS);
       for (const roomId of new Set(events.map((e) => e.roomId))) {
         const pass = members.get(roomId);
         passes.delete(roomId);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { countRows, describeStorage } from '../helpers/storage.js';
 import type { PushActionRow } from '../../src/storage/interfaces/index.js';
-import { STAGE_MIN_ROWS } from '../../src/storage/knex/push-store.js';
+import { MOVE_ROWS_PER_TRANSACTION, STAGE_MIN_ROWS, userRangeBounds } from '../../src/storage/knex/push-store.js';
 import { roomPushActions } from '../helpers/push-actions.js';
 
 function action(over: Partial<PushActionRow>): PushActionRow {
@@ -138,6 +138,37 @@ describeStorage('push store', (h) => {
     assert.deepEqual((await roomPushActions(push, '@b:x', '!r:x', -1)).map((r) => r.eventId), ['$1', '$3', '$4']);
   });
 
+  test('a move bigger than one transaction takes every staged row once, whichever users the newest event names', async () => {
+    const storage = await h.open();
+    const { push } = storage;
+    const members = Math.ceil((MOVE_ROWS_PER_TRANSACTION * 2.5) / 3);
+    const user = (i: number) => `@m${String(i).padStart(5, '0')}:x`;
+    // Three events in a big room; users who left before the last one, sorting before, between and after its
+    // members, still have rows in the first two.
+    const rows: PushActionRow[] = [];
+    for (let e = 1; e <= 3; e++) {
+      for (let i = 0; i < members; i++) rows.push(action({ userId: user(i), eventId: `$${e}`, streamOrdering: e }));
+      if (e < 3) for (const gone of ['@a0:x', '@m01000b:x', '@zz:x']) rows.push(action({ userId: gone, eventId: `$${e}`, streamOrdering: e }));
+    }
+    await push.addPushActions(rows);
+    const statements: string[] = [];
+    const onQuery = (q: { sql: string }) => statements.push(q.sql);
+    storage.knex.on('query', onQuery);
+    try {
+      assert.equal(await push.rotatePushActions(rows.length + 100), h.engine === 'sqlite' ? rows.length : 0);
+    } finally {
+      storage.knex.off('query', onQuery);
+    }
+    const moves = statements.filter((sql) => /^insert into .event_push_actions. /i.test(sql));
+    if (h.engine === 'sqlite') assert.equal(moves.length, 3, 'cut into transactions of at most MOVE_ROWS_PER_TRANSACTION rows');
+    assert.equal(await countRows(storage.knex, 'event_push_actions_staging'), 0);
+    assert.equal(await countRows(storage.knex, 'event_push_actions'), rows.length);
+    for (const u of ['@a0:x', '@m01000b:x', '@zz:x', user(0), user(members - 1)]) {
+      const expected = u.startsWith('@m0') && !u.endsWith('b:x') ? ['$1', '$2', '$3'] : ['$1', '$2'];
+      assert.deepEqual((await roomPushActions(push, u, '!r:x', -1)).map((r) => r.eventId), expected, u);
+    }
+  });
+
   test('a move leaves alone the rows of a transaction that commits while it runs (PostgreSQL, where writers are concurrent)', async (t) => {
     if (h.engine !== 'postgres') return t.skip('SQLite has one writer: nothing commits during a move');
     const storage = await h.open();
@@ -236,4 +267,13 @@ describeStorage('push store', (h) => {
     assert.deepEqual((await push.getPushers('@b:x')).map((p) => p.pushkey), ['laptop'], "only the deleted device's pushers go");
     assert.equal(await push.nextPushDue(), null, 'with their pending deliveries');
   });
+});
+
+test('user ranges for a move: about equal shares, none when one part is enough', () => {
+  const users = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+  assert.deepEqual(userRangeBounds(users, 1), []);
+  assert.deepEqual(userRangeBounds(users, 2), ['d']);
+  assert.deepEqual(userRangeBounds(users, 3), ['c', 'f']);
+  assert.deepEqual(userRangeBounds(users, 20), ['a', 'b', 'c', 'd', 'e', 'f'], 'a range per user at most');
+  assert.deepEqual(userRangeBounds(['a'], 5), []);
 });
