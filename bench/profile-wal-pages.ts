@@ -11,7 +11,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { STAGED_MOVE_DELAY_MS } from '../src/push/service.js';
+import { MAX_DELAY_MS } from '../src/push/staged-moves.js';
 import Database from 'better-sqlite3';
 import { createRoom, joinRoom, pool, registerUsers, sendText, type User } from './lib/client.js';
 import { startBenchServer } from './lib/server.js';
@@ -42,7 +42,7 @@ try {
   await sleep(1500); // attaching to every thread takes a moment
   await sendAll('message');
   // Until the move of the last messages' staged push actions (src/push/service.ts) has written its pages too.
-  await sleep(STAGED_MOVE_DELAY_MS + 1_000);
+  await sleep(MAX_DELAY_MS + 1_000);
   strace.kill('SIGINT');
   await new Promise((r) => strace.once('exit', r));
 

@@ -71,8 +71,22 @@ function connectionOf(user: User): Agent {
   return agent;
 }
 
-/** PUT with a JSON body over the user's own connection; the parsed 200 response. */
-function putAsUser(baseUrl: string, user: User, path: string, body: unknown): Promise<Record<string, unknown>> {
+/**
+ * PUT with a JSON body over the user's own connection; the parsed 200 response. A kept-alive connection the
+ * server closed for idleness just as the request went out fails with ECONNRESET; the request is sent again
+ * once on a new connection, as Node's documentation advises (`reusedSocket`) and real clients do. The PUTs here
+ * carry a transaction id, so a repeat is answered with the first event, never a second one.
+ */
+async function putAsUser(baseUrl: string, user: User, path: string, body: unknown): Promise<Record<string, unknown>> {
+  try {
+    return await putOnce(baseUrl, user, path, body);
+  } catch (err) {
+    if ((err as { staleConnection?: boolean }).staleConnection !== true) throw err;
+    return putOnce(baseUrl, user, path, body);
+  }
+}
+
+function putOnce(baseUrl: string, user: User, path: string, body: unknown): Promise<Record<string, unknown>> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
@@ -93,7 +107,10 @@ function putAsUser(baseUrl: string, user: User, path: string, body: unknown): Pr
         });
       },
     );
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (req.reusedSocket && err.code === 'ECONNRESET') Object.assign(err, { staleConnection: true });
+      reject(err);
+    });
     req.end(payload);
   });
 }

@@ -12,6 +12,7 @@ import { UnreadCountCache } from './unread-cache.js';
 import { createEvaluator, forkPass, type PassMembers } from './evaluator.js';
 import { createGatewaySender, type GatewaySenderOptions } from './gateway-sender.js';
 import { createRulesetCache } from './ruleset-cache.js';
+import { StagedMoves } from './staged-moves.js';
 
 // Notification counts, GET /notifications and pushers. The room writer asks for the push actions of the
 // events it is about to commit (evaluateForCommit: the room's local members' rules, evaluator.ts) and writes
@@ -83,23 +84,6 @@ const CATCH_UP_BATCH = 1000;
 /** Rooms whose evaluation pass is kept between commits (a 10,000-member room's pass is ~1 MB). */
 const MAX_KEPT_PASSES = 256;
 const NOTIFY_PATH = '/_matrix/push/v1/notify';
-/**
- * Push actions the store staged (a big room's message, on SQLite) are moved into the per-user table in batches
- * (storage rotatePushActions): this long after the commit that wrote them, at most about this many rows per
- * move. A move writes a page of each of the per-user table's B-trees for every member it has rows of, however
- * many rows that is, so bigger, later moves write fewer pages per row. One client sending into a 1,000-member
- * room, moves of up to 6,000 rows 250 ms after a commit against up to 60,000 rows 2 s after (bench/profile-send.ts
- * 8 1000 1, two rounds in turns; README, the 16:45 pass): 57 / 49 → 84 / 81 events/s, 17.3 / 20.6 → 12.8 / 13.4
- * ms of CPU per message, p99 218 / 238 → 40 / 37 ms; inside SQLite 12.4 → 5.7 ms per message
- * (bench/profile-statements.ts). Ten clients in a 50-member room, where moves of 6,000 rows already took ~120
- * messages each, stayed within the noise (777 / 821 / 783 → 725 / 779 / 792 events/s, p99 46-52 → 25-39 ms).
- * The store cuts a big move into transactions of a few thousand rows, so the event loop is never held for the
- * whole move. Staged rows are read too (unread counts from a recent position
- * read only the newest; a notifications page may scan them all), which bounds how far this goes.
- */
-export const STAGED_MOVE_DELAY_MS = 2_000;
-const ROTATE_MAX_ROWS = 60_000;
-
 function pusherJson(p: PusherRow): JsonObject {
   const out: JsonObject = {
     pushkey: p.pushkey,
@@ -189,30 +173,16 @@ export function createPushService(deps: PushServiceDeps): PushService {
     caughtUpAtStart = true;
   })().catch((err: unknown) => logger.error({ err }, 'push catch-up failed'));
 
-  // Moving staged push actions into the per-user table: one move at a time, started a moment after the first
-  // commit that wrote some (only where the store stages them), and repeated at once while a move finds more
-  // than it may take.
-  let rotateTimer: NodeJS.Timeout | null = null;
-  let rotating: Promise<void> = Promise.resolve();
-  const scheduleRotation = (delayMs: number): void => {
-    if (rotateTimer !== null || closed) return;
-    rotateTimer = setTimeout(() => {
-      rotating = (async () => {
-        let moved = 0;
-        try {
-          moved = await storage.push.rotatePushActions(ROTATE_MAX_ROWS);
-        } catch (err) {
-          // Rows stay where they are, read from there; the next commit with push actions tries again.
-          logger.warn({ err }, 'moving push actions failed');
-        }
-        rotateTimer = null;
-        if (moved >= ROTATE_MAX_ROWS) scheduleRotation(0);
-      })();
-    }, delayMs);
-    rotateTimer.unref();
-  };
+  // Moving staged push actions into the per-user table (only where the store stages them): one move at a time,
+  // when enough rows wait per user (staged-moves.ts).
+  const stagedMoves = new StagedMoves(
+    (maxRows) => storage.push.rotatePushActions(maxRows),
+    // A monotonic clock of its own: the waits are real time, whatever clock the events are stamped with.
+    () => performance.now(),
+    (err) => logger.warn({ err }, 'moving push actions failed'),
+  );
   // Rows a previous run wrote but did not move.
-  void startUp.then(() => scheduleRotation(0));
+  void startUp.then(() => stagedMoves.moveNow());
 
   // Deliveries written with a commit go to the gateways once the commit's notice says it landed.
   let kickAt: number | null = null;
@@ -242,7 +212,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
     const batch = actions.length === 0 && queue.length === 0 && position === null ? null : { actions, queue, position };
     const committed = (): void => {
       if (queue.length > 0) kickAt = Math.max(kickAt ?? high, high);
-      if (actions.length > 0 && storage.push.stagesPushActions) scheduleRotation(STAGED_MOVE_DELAY_MS);
+      if (actions.length > 0 && storage.push.stagesPushActions) stagedMoves.staged(actions.map((a) => a.userId));
       for (const roomId of new Set(events.map((e) => e.roomId))) {
         const pass = members.get(roomId);
         passes.delete(roomId);
@@ -367,9 +337,8 @@ export function createPushService(deps: PushServiceDeps): PushService {
       unsubscribe();
       rulesets.close();
       sender.close();
-      if (rotateTimer !== null) clearTimeout(rotateTimer);
       await startUp;
-      await rotating;
+      await stagedMoves.close();
     },
   };
 }

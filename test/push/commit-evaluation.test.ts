@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPushService, STAGED_MOVE_DELAY_MS, type PushService } from '../../src/push/service.js';
+import { createPushService, type PushService } from '../../src/push/service.js';
+import { MAX_DELAY_MS } from '../../src/push/staged-moves.js';
 import { defaultRuleset } from '../../src/protocol/push/index.js';
 import { createInProcessNoticeHub } from '../../src/workers/notice-hub.js';
 import type { Storage, StoredEvent } from '../../src/storage/interfaces/index.js';
@@ -118,7 +119,7 @@ describeStorage('push evaluation in the room writer', (h) => {
       const { rooms, alice, room_id } = await aliceAndBob(storage, { pushActions: { evaluate: (events, r) => push.evaluateForCommit(events, r) } });
       await rooms.rooms.sendMessageEvent(alice, room_id, 'm.room.message', { msgtype: 'm.text', body: 'hi bob' }, 't1');
       // Past the delay after which a commit's move would run.
-      await new Promise((r) => setTimeout(r, STAGED_MOVE_DELAY_MS + 400));
+      await new Promise((r) => setTimeout(r, MAX_DELAY_MS + 400));
       assert.equal(moves - atStart, h.engine === 'sqlite' ? 1 : 0);
     } finally {
       await push.close();

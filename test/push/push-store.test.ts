@@ -151,16 +151,21 @@ describeStorage('push store', (h) => {
       if (e < 3) for (const gone of ['@a0:x', '@m01000b:x', '@zz:x']) rows.push(action({ userId: gone, eventId: `$${e}`, streamOrdering: e }));
     }
     await push.addPushActions(rows);
-    const statements: string[] = [];
-    const onQuery = (q: { sql: string }) => statements.push(q.sql);
-    storage.knex.on('query', onQuery);
+    // Rows each transaction of the move took out of the staging table (its delete's count).
+    const taken: number[] = [];
+    const onResponse = (response: unknown, q: { sql: string }) => {
+      if (/^delete from .event_push_actions_staging./i.test(q.sql)) taken.push(Number(response));
+    };
+    storage.knex.on('query-response', onResponse);
     try {
       assert.equal(await push.rotatePushActions(rows.length + 100), h.engine === 'sqlite' ? rows.length : 0);
     } finally {
-      storage.knex.off('query', onQuery);
+      storage.knex.off('query-response', onResponse);
     }
-    const moves = statements.filter((sql) => /^insert into .event_push_actions. /i.test(sql));
-    if (h.engine === 'sqlite') assert.equal(moves.length, 3, 'cut into transactions of at most MOVE_ROWS_PER_TRANSACTION rows');
+    if (h.engine === 'sqlite') {
+      assert.equal(taken.length, 3, `cut into transactions of at most MOVE_ROWS_PER_TRANSACTION rows: ${taken.join(', ')}`);
+      assert.ok(taken.every((n) => n > 0 && n <= MOVE_ROWS_PER_TRANSACTION), `rows per transaction: ${taken.join(', ')}`);
+    }
     assert.equal(await countRows(storage.knex, 'event_push_actions_staging'), 0);
     assert.equal(await countRows(storage.knex, 'event_push_actions'), rows.length);
     for (const u of ['@a0:x', '@m01000b:x', '@zz:x', user(0), user(members - 1)]) {
