@@ -572,7 +572,7 @@ export const MOVE_ROWS_PER_TRANSACTION = 6_000;
 /**
  * Pause between a move's transactions. SQLite's one connection goes to its waiters in turn, and a send needs it
  * several times before its commit, so with the transactions back to back each of a send's steps waited for one:
- * one client in a 1,000-member room had a p99 of 288–332 ms; yielding once between them 123–129 ms, pausing
+ * one client in a 1,000-member room had a p99 of 257–332 ms; yielding once between them 123–129 ms, pausing
  * 20 ms 74–81 ms, 50 ms 66 ms (bench/profile-send.ts 8 1000 1; README, the 16:45 pass).
  */
 const MOVE_PAUSE_MS = 20;
