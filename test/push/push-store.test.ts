@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { countRows, describeStorage } from '../helpers/storage.js';
 import type { PushActionRow } from '../../src/storage/interfaces/index.js';
-import { MOVE_ROWS_PER_TRANSACTION, STAGE_MIN_ROWS, userRangeBounds } from '../../src/storage/knex/push-store.js';
+import { STAGE_MIN_ROWS } from '../../src/storage/knex/push-store.js';
+import { MOVE_ROWS_PER_TRANSACTION, userRangeBounds } from '../../src/storage/knex/push-action-moves.js';
 import { roomPushActions } from '../helpers/push-actions.js';
 
 function action(over: Partial<PushActionRow>): PushActionRow {
