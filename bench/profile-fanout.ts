@@ -3,6 +3,9 @@
 // after the first, from the send until every member has the message (out.1.cpuprofile, ...; setup, the warm-up
 // message and the re-polls in between excluded); open them in Chrome DevTools.
 // BACKLOG=N: every member has N unread messages before the measured ones.
+// WINDOWS=1: prints `window START END` to stderr for each fan-out, from the send until the last member has it, in
+// microseconds of the monotonic clock V8's CPU profiles use: with CHILD=1 and HS_BENCH_NODE_FLAGS="--cpu-prof ...",
+// the server's own profile can be cut to the fan-outs (the re-polls and the pauses between them left out).
 // Prints when the send was answered, the wall time until every member has each message, and the CPU time
 // (server and clients together) per woken member, which is what a change moves on a shared machine. The bare
 // koa fan-out of the same size runs first in the same process for a ratio.
@@ -62,11 +65,13 @@ try {
     }
     const c0 = process.cpuUsage();
     const s0 = server.cpuMs();
+    const h0 = process.hrtime.bigint();
     const t0 = performance.now();
     release(await sendText(server.baseUrl, owner, room, `fan-out ${m}`));
     const sent = performance.now() - t0;
     const got = await arrivals;
     const wall = Math.max(...got.map((g) => g.at)) - t0;
+    if (process.env.WINDOWS) process.stderr.write(`window ${h0 / 1000n} ${h0 / 1000n + BigInt(Math.ceil(wall * 1000))}\n`);
     const cpu = cpuMs(process.cpuUsage(c0));
     const serverCpu = server.cpuMs() - s0;
     tokens = got.map((g) => g.next);

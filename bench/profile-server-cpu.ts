@@ -3,7 +3,8 @@
 // [members]` (default 10 clients over 50 rooms for 10 s; members, default the clients, sets who joins each room:
 // `10 1 10 50` is ten senders in one 50-member room). On a shared, noisy machine the events per second move with
 // everything else running; the CPU the server spent per event moves much less, so builds are compared by it,
-// measured in turns; the event loop's thread alone is what bounds the rate once it is busy all the time. HS_BENCH_ENGINE=postgres (with HS_TEST_POSTGRES) for PostgreSQL; HS_BENCH_NODE_FLAGS
+// measured in turns; the event loop's thread alone is what bounds the rate once it is busy all the time, and
+// the CPU of server and load generator together once both cores are (printed as cores busy). HS_BENCH_ENGINE=postgres (with HS_TEST_POSTGRES) for PostgreSQL; HS_BENCH_NODE_FLAGS
 // (e.g. "--cpu-prof --cpu-prof-dir=DIR") reaches the server's node. A 3-s warm-up runs before the measured load.
 import { mainThreadCpuMs, startBenchServer } from './lib/server.js';
 import { buildFixture, sendLoad } from './scenarios/send.js';
@@ -20,13 +21,17 @@ try {
   const warm = await sendLoad(server, fx, clients, rooms, 3);
   const s0 = server.cpuMs();
   const m0 = mainThreadCpuMs(server.pid);
+  const c0 = process.cpuUsage();
   process.stdout.write(`warm-up ${warm.perSecond} events/s; measured load from ${(Date.now() - t0) / 1000} s after start\n`);
   const f = await sendLoad(server, fx, clients, rooms, seconds);
   const cpu = server.cpuMs() - s0;
   const main = mainThreadCpuMs(server.pid) - m0;
+  const c = process.cpuUsage(c0);
+  const own = (c.user + c.system) / 1000;
   process.stdout.write(
     `${engine}, ${clients} clients in ${rooms} room(s) of ${members} members: ${f.perSecond} events/s, p50 ${f.p50} / p99 ${f.p99} ms; ` +
-      `server CPU ${(cpu / f.events).toFixed(3)} ms per event (its event loop's thread ${(main / f.events).toFixed(3)}) (load ended ${(Date.now() - t0) / 1000} s after start)\n`,
+      `server CPU ${(cpu / f.events).toFixed(3)} ms per event (its event loop's thread ${(main / f.events).toFixed(3)}); ` +
+      `load generator ${(own / f.events).toFixed(3)} ms per event; both ${((cpu + own) / (seconds * 1000)).toFixed(2)} cores busy (load ended ${(Date.now() - t0) / 1000} s after start)\n`,
   );
 } finally {
   await server.close();
