@@ -9,6 +9,7 @@ import { createFederationRouter, createKeyRouter } from '../federation/inbound/i
 import { cors } from './cors.js';
 import type { HttpDeps } from './deps.js';
 import { errorFunnel } from './error-funnel.js';
+import { serializeJsonBodies } from './response-bodies.js';
 import { requestContext } from './request-context.js';
 import { createHealthRouter, createServerWellKnownRouter } from './shell-routes.js';
 
@@ -61,6 +62,7 @@ function unmatched(routers: readonly Router[]): Middleware {
 
 export function createHttpApp(deps: HttpDeps, resources: readonly string[], opts: HttpAppOptions = {}): Koa {
   const app = new Koa({ proxy: opts.trustProxy ?? false });
+  serializeJsonBodies(app);
   // Errors that escape the funnel (e.g. a socket failing while a response is written) reach here;
   // without a listener koa would print them to stderr.
   app.on('error', (err: unknown) => deps.logger.error({ err }, 'error outside the request error funnel'));

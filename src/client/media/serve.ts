@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { MatrixError } from '../../errors/index.js';
+import { sendStream } from '../../http/response-bodies.js';
 import type { ByteRange, MediaContent } from '../../media/index.js';
 
 // Writing media to the response: the safety headers the spec and Synapse use, Content-Disposition (inline
@@ -116,13 +117,8 @@ export async function serveMedia(ctx: Context, content: MediaContent, opts: Serv
   const length = range ? range.end - range.start + 1 : content.length;
   ctx.status = range ? 206 : 200;
   if (range) ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${content.length}`);
-  if (ctx.method === 'HEAD') {
-    ctx.set('Content-Type', type);
-    ctx.length = length;
-    return;
-  }
-  ctx.body = await content.open(range ?? undefined);
-  // Set after the body: assigning a stream resets the type and drops Content-Length.
   ctx.set('Content-Type', type);
   ctx.length = length;
+  if (ctx.method === 'HEAD') return;
+  sendStream(ctx, await content.open(range ?? undefined));
 }
