@@ -91,7 +91,9 @@ export function createFilterValidator(): (value: unknown) => SyncFilterJson {
     if (!validate) {
       // ajv is loaded on first use, not at import: it is not needed to start the server.
       const { Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
-      validate = new Ajv2020({ strict: false, allErrors: false }).compile(SYNC_FILTER_SCHEMA);
+      // Without checking the schema against the meta-schema at run time (a test does): that compiles the
+      // meta-schema, ~0.56 MB of heap kept for the process's life.
+      validate = new Ajv2020({ strict: false, allErrors: false, validateSchema: false }).compile(SYNC_FILTER_SCHEMA);
     }
     if (!validate(value)) {
       const err = validate.errors?.[0];

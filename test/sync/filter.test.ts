@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyEventFields, createFilterValidator, eventMatches, filterExcludesAll, roomMatches } from '../../src/sync/filter.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { applyEventFields, createFilterValidator, eventMatches, filterExcludesAll, roomMatches, SYNC_FILTER_SCHEMA } from '../../src/sync/filter.js';
 import { MatrixError } from '../../src/errors/index.js';
+
+test('the filter schema is valid JSON Schema (the server compiles it without checking)', () => {
+  const ajv = new Ajv2020({ strict: false });
+  assert.equal(ajv.validateSchema(SYNC_FILTER_SCHEMA), true, ajv.errorsText());
+});
 
 test('valid filters pass and keep unknown keys', () => {
   const validate = createFilterValidator();
