@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -175,6 +175,14 @@ function statCpuMs(path: string): number {
  */
 export function spawnUntil(args: string[], ready: RegExp, timeoutMs = 60_000): Promise<{ child: ChildProcess; match: string }> {
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...startScript().env } });
+  // HS_BENCH_CHILD_LOG=FILE: everything the child writes (its logs; --trace-gc through HS_BENCH_NODE_FLAGS) is
+  // appended to FILE, to read what a benchmark's server did.
+  const log = process.env.HS_BENCH_CHILD_LOG ? createWriteStream(process.env.HS_BENCH_CHILD_LOG, { flags: 'a' }) : null;
+  if (log) {
+    child.stdout?.on('data', (d: Buffer) => log.write(d));
+    child.stderr?.on('data', (d: Buffer) => log.write(d));
+    child.once('exit', () => log.end());
+  }
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -182,17 +190,18 @@ export function spawnUntil(args: string[], ready: RegExp, timeoutMs = 60_000): P
       child.kill('SIGKILL');
       reject(new Error(`child did not become ready in ${timeoutMs} ms: ${out.slice(-500)} ${err.slice(-500)}`));
     }, timeoutMs);
-    child.stdout?.on('data', (d: Buffer) => {
+    const onOut = (d: Buffer) => {
       out += String(d);
       const m = ready.exec(out);
       if (m) {
         clearTimeout(timer);
         // Keep draining so the child never blocks on a full pipe.
-        child.stdout?.removeAllListeners('data');
+        child.stdout?.off('data', onOut);
         child.stdout?.resume();
         resolve({ child, match: m[1] ?? m[0] });
       }
-    });
+    };
+    child.stdout?.on('data', onOut);
     child.stderr?.on('data', (d: Buffer) => {
       err += String(d);
       if (err.length > 20_000) err = err.slice(-10_000);
