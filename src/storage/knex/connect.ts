@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import knexFactory from 'knex';
 import type { Knex } from 'knex';
@@ -33,9 +34,27 @@ function parseInt8(value: string): number {
   return n;
 }
 
-/** The pg module is imported only for a Postgres database: a SQLite server never pays its ~40-90 ms of loading. */
+/**
+ * Loads pg (knex's pg client then finds it loaded). On Node 20 loading pg also loaded node's fetch
+ * implementation, for the process's life (~2 MB of heap): pg's stream.js asks whether it runs in a Cloudflare
+ * Worker, and without a `navigator` global (Node 21 has one) asks by constructing a fetch `Response`. A
+ * `navigator` like Node 21's, there only while pg loads (synchronously), lets it answer the cheap way.
+ */
+function loadPg(): typeof import('pg') {
+  const requirePg = () => createRequire(import.meta.url)('pg') as typeof import('pg');
+  const g = globalThis as { navigator?: unknown };
+  if (g.navigator !== undefined) return requirePg();
+  g.navigator = { userAgent: `Node.js/${process.versions.node}` };
+  try {
+    return requirePg();
+  } finally {
+    delete g.navigator;
+  }
+}
+
+/** The pg module is loaded only for a Postgres database: a SQLite server never pays its ~40-90 ms of loading. */
 async function pgTypes(): Promise<Knex.PgCustomTypesConfig> {
-  const { default: pg } = await import('pg');
+  const pg = loadPg();
   return {
     getTypeParser(oid: number, format: string): unknown {
       if (format === 'binary') return pg.types.getTypeParser(oid, 'binary');

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describeStorage } from '../../helpers/storage.js';
 
 describeStorage('database connection', (h) => {
@@ -56,6 +58,28 @@ describeStorage('database connection', (h) => {
     test('a 64-bit value beyond 2^53 fails the query instead of losing precision', async () => {
       const storage = await h.open();
       await assert.rejects(storage.knex.raw('SELECT 9007199254740993::int8 AS v'), /does not fit/);
+    });
+
+    test("connecting loads pg without node's fetch implementation, and leaves no navigator global behind", async () => {
+      // In a process of its own: this one has loaded pg (and so fetch) already.
+      const db = await h.createDatabase();
+      const script = `
+        import pino from 'pino';
+        import { connect } from ${JSON.stringify(fileURLToPath(new URL('../../../src/storage/knex/connect.ts', import.meta.url)))};
+        const knex = await connect(JSON.parse(process.env.DB_CONFIG), pino({ level: 'silent' }));
+        const rows = await knex.raw('SELECT 1 AS one');
+        await knex.destroy();
+        process.stdout.write(JSON.stringify({ one: rows.rows[0].one, navigator: typeof globalThis.navigator, undici: process.moduleLoadList.some((m) => m.includes('undici')) }));
+      `;
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', '--input-type=module', '-e', script],
+          { cwd: fileURLToPath(new URL('../../..', import.meta.url)), env: { ...process.env, DB_CONFIG: JSON.stringify(db.config) } },
+          (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+        ),
+      );
+      assert.deepEqual(JSON.parse(out), { one: 1, navigator: 'undefined', undici: false });
     });
   }
 });
