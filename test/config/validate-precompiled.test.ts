@@ -1,6 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createConfigValidator, precompiledValidatorSource } from '../../src/config/validate.js';
@@ -51,6 +52,13 @@ describe('precompiled config validator', () => {
       assert.equal(message, messageOf(compiled.validate, raw));
     }
     assert.equal(messageOf(built.validate, GOOD), 'valid');
+  });
+
+  test("is not kept in require's cache once the validator is dropped", () => {
+    const file = join(dir, 'uncached.cjs');
+    writeFileSync(file, precompiledValidatorSource());
+    assert.equal(createConfigValidator(file).compiled, 'build');
+    assert.equal(Object.keys(createRequire(import.meta.url).cache).includes(file), false);
   });
 
   test('one compiled from another schema is ignored and the schema is compiled instead', () => {
