@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import { sendStream, serializeJsonBodies } from '../../src/http/response-bodies.js';
+import { runModuleScript } from '../helpers/child-script.js';
 
 interface Answer {
   status: number;
@@ -140,11 +140,7 @@ test('answering JSON and streaming a body do not load node\'s fetch implementati
     await new Promise((r) => plain.close(r));
     process.stdout.write(JSON.stringify({ versions: JSON.parse(body).versions?.length ?? 0, streamed, undici: process.moduleLoadList.some((m) => m.includes('undici')) }));
   `;
-  const out = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('../..', import.meta.url)) }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
-    ),
-  );
+  const out = await runModuleScript(script);
   const result = JSON.parse(out) as { versions: number; streamed: string; undici: boolean };
   assert.ok(result.versions > 0, 'the versions answer came back as JSON');
   assert.equal(result.streamed, 'streamed');

@@ -53,7 +53,7 @@ function loadPg(): typeof import('pg') {
 }
 
 /** The pg module is loaded only for a Postgres database: a SQLite server never pays its ~40-90 ms of loading. */
-async function pgTypes(): Promise<Knex.PgCustomTypesConfig> {
+function pgTypes(): Knex.PgCustomTypesConfig {
   const pg = loadPg();
   return {
     getTypeParser(oid: number, format: string): unknown {
@@ -125,8 +125,8 @@ function sqliteConfig(path: string, logger: Logger): Knex.Config {
   };
 }
 
-async function postgresConfig(config: Extract<DatabaseConfig, { engine: 'postgres' }>): Promise<Knex.Config> {
-  const common = { types: await pgTypes(), application_name: 'hearth' };
+function postgresConfig(config: Extract<DatabaseConfig, { engine: 'postgres' }>): Knex.Config {
+  const common = { types: pgTypes(), application_name: 'hearth' };
   const connection: Knex.PgConnectionConfig =
     config.connectionString !== null
       ? { connectionString: config.connectionString, ...common }
@@ -147,7 +147,7 @@ async function postgresConfig(config: Extract<DatabaseConfig, { engine: 'postgre
 
 /** Opens a knex instance for the configured engine. Nothing is queried until first use. */
 export async function connect(config: DatabaseConfig, logger: Logger): Promise<Knex> {
-  const knexConfig = config.engine === 'sqlite' ? sqliteConfig(config.path, logger) : await postgresConfig(config);
+  const knexConfig = config.engine === 'sqlite' ? sqliteConfig(config.path, logger) : postgresConfig(config);
   return knexFactory({
     ...knexConfig,
     log: {

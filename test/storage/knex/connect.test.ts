@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { runModuleScript } from '../../helpers/child-script.js';
 import { describeStorage } from '../../helpers/storage.js';
 
 describeStorage('database connection', (h) => {
@@ -71,14 +71,7 @@ describeStorage('database connection', (h) => {
         await knex.destroy();
         process.stdout.write(JSON.stringify({ one: rows.rows[0].one, navigator: typeof globalThis.navigator, undici: process.moduleLoadList.some((m) => m.includes('undici')) }));
       `;
-      const out = await new Promise<string>((resolve, reject) =>
-        execFile(
-          process.execPath,
-          ['--import', 'tsx', '--input-type=module', '-e', script],
-          { cwd: fileURLToPath(new URL('../../..', import.meta.url)), env: { ...process.env, DB_CONFIG: JSON.stringify(db.config) } },
-          (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
-        ),
-      );
+      const out = await runModuleScript(script, { ...process.env, DB_CONFIG: JSON.stringify(db.config) });
       assert.deepEqual(JSON.parse(out), { one: 1, navigator: 'undefined', undici: false });
     });
   }
