@@ -182,6 +182,8 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
   };
   // Extra CAs for outbound federation TLS (federation_custom_ca_list): read once at boot.
   const federationCa = (config.federationCustomCaList ?? []).map((p) => readFileSync(p));
+  // ip_range_blacklist / ip_range_whitelist: the addresses that remote media and push gateways may reach.
+  const outboundIpPolicy = createIpPolicy(config.ipRangeBlacklist, config.ipRangeWhitelist);
   const federation = createFederationService({ config, logger: logger.child({ component: 'federation' }), storage, signingKeys: keys, now, caCertificates: federationCa });
   federationRooms = createFederationRoomsService({
     config,
@@ -231,7 +233,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
         signingKey,
         resolver: federation.resolver,
         transport: createHttpTransport({ ca: federationCa }),
-        ipPolicy: createIpPolicy(config.ipRangeBlacklist, config.ipRangeWhitelist),
+        ipPolicy: outboundIpPolicy,
         allowAllIps: ALLOW_ALL_IPS,
         verifyCertificates: config.federationVerifyCertificates,
         maxBytes: config.maxUploadSize,
@@ -282,6 +284,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
       now,
       getRuleset: (userId) => pushRules.getRuleset(userId),
       skipsMember: (userId) => services.appservices.registry.isExclusiveNamespaceUser(userId),
+      gatewayIpPolicy: outboundIpPolicy,
       deviceEvents: users,
     }),
   };

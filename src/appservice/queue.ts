@@ -4,7 +4,7 @@ import type { RoomVersion } from '../protocol/index.js';
 import { boundedRoomVersions, serializeEvents } from '../rooms/index.js';
 import type { RoomId } from '../types/ids.js';
 import type { JsonObject } from '../types/json.js';
-import { asRequest, AsConnectionError, enc } from './as-client.js';
+import { AsConnectionError, enc, type AsClient } from './as-client.js';
 import {
   collectDeviceListChanges,
   collectKeyCounts,
@@ -75,6 +75,7 @@ export interface QueueDeps {
   now: () => number;
   options: QueueOptions;
   ephemeral: EphemeralSource;
+  client: AsClient;
 }
 
 export class AppserviceQueue {
@@ -316,7 +317,7 @@ export class AppserviceQueue {
   /** PUT the transaction; null on success, else a description of the failure. */
   private async send(txnId: number, body: string): Promise<string | null> {
     try {
-      const res = await asRequest(this.entry, {
+      const res = await this.deps.client.request(this.entry, {
         method: 'PUT',
         path: `/_matrix/app/v1/transactions/${enc(String(txnId))}`,
         body,

@@ -3,7 +3,7 @@ import { MatrixError } from '../errors/index.js';
 import type { Storage } from '../storage/interfaces/index.js';
 import type { JsonObject } from '../types/json.js';
 import type { NoticeSource } from '../types/notices.js';
-import { asRequest, AsConnectionError, enc } from './as-client.js';
+import { AsConnectionError, createAsClient, enc } from './as-client.js';
 import { EphemeralCollector, type EphemeralChange } from './ephemeral.js';
 import { wantsDeviceData } from './device-data.js';
 import { memoRoomFacts } from './interest.js';
@@ -60,6 +60,7 @@ export function createAppserviceService(deps: AppserviceDeps): AppserviceService
   const options: QueueOptions = { ...DEFAULT_QUEUE_OPTIONS, ...deps.queue };
   const queryTimeoutMs = deps.queryTimeoutMs ?? 30_000;
   const queues = new Map<string, AppserviceQueue>();
+  const client = createAsClient();
   const facts = () =>
     memoRoomFacts({
       aliases: (roomId) => deps.storage.rooms.getAliasesForRoom(roomId),
@@ -69,7 +70,7 @@ export function createAppserviceService(deps: AppserviceDeps): AppserviceService
   for (const entry of registry.entries) {
     queues.set(
       entry.id,
-      new AppserviceQueue(entry, { storage: deps.storage, logger: deps.logger.child({ appservice: entry.id }), now: deps.now, options, ephemeral }),
+      new AppserviceQueue(entry, { storage: deps.storage, logger: deps.logger.child({ appservice: entry.id }), now: deps.now, options, ephemeral, client }),
     );
   }
   let unsubscribe: (() => void) | null = null;
@@ -84,7 +85,7 @@ export function createAppserviceService(deps: AppserviceDeps): AppserviceService
   async function query(entry: AppserviceEntry, path: string, query?: Record<string, string>): Promise<{ ok: boolean; body: unknown }> {
     if (entry.reg.url === null) return { ok: false, body: null };
     try {
-      const res = await asRequest(entry, { method: 'GET', path, query, timeoutMs: queryTimeoutMs });
+      const res = await client.request(entry, { method: 'GET', path, query, timeoutMs: queryTimeoutMs });
       return { ok: res.status >= 200 && res.status < 300, body: res.body };
     } catch (err) {
       deps.logger.warn({ appservice: entry.id, path, err: err instanceof Error ? err.message : String(err) }, 'appservice query failed');
@@ -120,7 +121,7 @@ export function createAppserviceService(deps: AppserviceDeps): AppserviceService
       const started = performance.now();
       let res;
       try {
-        res = await asRequest(entry, {
+        res = await client.request(entry, {
           method: 'POST',
           path: '/_matrix/app/v1/ping',
           body: JSON.stringify(transactionId === undefined ? {} : { transaction_id: transactionId }),
@@ -203,6 +204,7 @@ export function createAppserviceService(deps: AppserviceDeps): AppserviceService
     async close() {
       unsubscribe?.();
       await Promise.all([...queues.values()].map((q) => q.close()));
+      client.close();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { createHttpTransport, FederationRequestError, urlTarget, type IpPolicy } from '../federation/outbound/index.js';
 import type { Logger } from '../http/logger.js';
 import { actionsHighlight, actionsSound, actionsTweaks, type PushAction } from '../protocol/index.js';
 import type { PushQueueRow, PusherRow, Storage } from '../storage/interfaces/index.js';
@@ -7,6 +8,9 @@ import { badgeCount } from './counts.js';
 // Delivers queued pushes to push gateways (push gateway API POST /_matrix/push/v1/notify). The queue is
 // a table, so pushes survive restarts; a failed delivery is retried with exponential backoff, and a
 // gateway's `rejected` pushkeys remove their pushers (spec: the homeserver SHOULD stop sending to them).
+// A pusher's URL is whatever a user set, so deliveries obey ip_range_blacklist / ip_range_whitelist like
+// federation does (Synapse too): a user cannot make the server post to its own network. They go over node's
+// http client, not fetch, which would load undici (~2 MB of heap) on the first push.
 
 export interface GatewaySenderOptions {
   /** First retry delay; doubles per attempt up to maxBackoffMs. */
@@ -29,7 +33,8 @@ export interface GatewaySenderDeps {
   logger: Logger;
   now: () => number;
   options?: Partial<GatewaySenderOptions>;
-  fetch?: typeof fetch;
+  /** Which gateway addresses may be contacted (checked on every resolved address). */
+  ipPolicy: IpPolicy;
 }
 
 export interface GatewaySender {
@@ -68,6 +73,9 @@ export async function buildNotification(storage: Storage, pusher: PusherRow, row
   return { notification };
 }
 
+/** A gateway answers `{"rejected": [...]}`; more than this is not a gateway's answer. */
+const MAX_GATEWAY_RESPONSE = 1024 * 1024;
+
 function rejectedKeys(body: unknown): string[] {
   if (typeof body !== 'object' || body === null) return [];
   const rejected = (body as Record<string, unknown>)['rejected'];
@@ -77,7 +85,8 @@ function rejectedKeys(body: unknown): string[] {
 export function createGatewaySender(deps: GatewaySenderDeps): GatewaySender {
   const { storage, logger, now } = deps;
   const opts = { ...DEFAULT_GATEWAY_OPTIONS, ...deps.options };
-  const doFetch = deps.fetch ?? fetch;
+  // Its own pool: a socket another caller opened under a looser policy is never reused for a pusher's URL.
+  const transport = createHttpTransport({ maxSocketsPerHost: 4 });
   let running = false;
   let again = false;
   let closed = false;
@@ -94,18 +103,21 @@ export function createGatewaySender(deps: GatewaySenderDeps): GatewaySender {
     if (typeof url === 'string') {
       try {
         const body = await buildNotification(storage, pusher, row);
-        const res = await doFetch(url, {
+        const res = await transport.request({
+          ...urlTarget(new URL(url)),
           method: 'POST',
           headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(opts.requestTimeoutMs),
+          body: Buffer.from(JSON.stringify(body)),
+          timeoutMs: opts.requestTimeoutMs,
+          maxResponseBytes: MAX_GATEWAY_RESPONSE,
+          ipPolicy: deps.ipPolicy,
+          verifyCertificates: true,
         });
-        const text = await res.text();
-        if (res.ok) {
+        if (res.status >= 200 && res.status < 300) {
           ok = true;
           let parsed: unknown = null;
           try {
-            parsed = JSON.parse(text);
+            parsed = JSON.parse(res.body.toString('utf8'));
           } catch {
             parsed = null;
           }
@@ -117,7 +129,8 @@ export function createGatewaySender(deps: GatewaySenderDeps): GatewaySender {
           logger.warn({ status: res.status, url }, 'push gateway refused a notification');
         }
       } catch (err) {
-        logger.warn({ err, url }, 'push gateway unreachable');
+        if (err instanceof FederationRequestError && err.kind === 'blocked') logger.warn({ url, reason: err.message }, 'push gateway address refused by ip_range_blacklist');
+        else logger.warn({ err, url }, 'push gateway unreachable');
       }
     }
     if (ok || typeof url !== 'string') {
@@ -179,6 +192,7 @@ export function createGatewaySender(deps: GatewaySenderDeps): GatewaySender {
     close() {
       closed = true;
       if (timer) clearTimeout(timer);
+      transport.close();
     },
   };
 }

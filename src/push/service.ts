@@ -1,4 +1,5 @@
 import { invalidParam, missingParam } from '../errors/index.js';
+import type { IpPolicy } from '../federation/outbound/index.js';
 import type { Logger } from '../http/logger.js';
 import type { PushAction, PushRuleset } from '../protocol/index.js';
 import { serializeEvents, type PushActionsPort } from '../rooms/index.js';
@@ -29,6 +30,8 @@ export interface PushServiceDeps {
   /** Local users push rules are not run for as members (evaluator.ts): those an application service holds. */
   skipsMember?: (userId: UserId) => boolean;
   gateway?: Partial<GatewaySenderOptions>;
+  /** Push gateway addresses that may be contacted (ip_range_blacklist / ip_range_whitelist). */
+  gatewayIpPolicy: IpPolicy;
   /** Device deletions (logout, device removal, deactivation): a device's pushers go with it, as in Synapse. */
   deviceEvents?: {
     onDeviceChange(listener: (change: { userId: UserId; deleted?: readonly DeviceId[] }) => void | Promise<void>): () => void;
@@ -124,7 +127,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
     getRuleset: rulesets.get,
     ...(deps.skipsMember ? { skipsMember: deps.skipsMember } : {}),
   });
-  const sender = createGatewaySender({ storage, logger, now, ...(deps.gateway ? { options: deps.gateway } : {}) });
+  const sender = createGatewaySender({ storage, logger, now, ipPolicy: deps.gatewayIpPolicy, ...(deps.gateway ? { options: deps.gateway } : {}) });
   deps.deviceEvents?.onDeviceChange(async (change) => {
     if (change.deleted !== undefined && change.deleted.length > 0) await storage.push.deletePushersOfDevices(change.userId, change.deleted);
   });

@@ -1,7 +1,8 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from 'knex';
+import { createAsClient } from '../../src/appservice/as-client.js';
 import { AppserviceQueue, DEFAULT_QUEUE_OPTIONS, type QueueOptions } from '../../src/appservice/queue.js';
 import { AppserviceEntry } from '../../src/appservice/registry.js';
 import type { Registration } from '../../src/appservice/registration.js';
@@ -12,6 +13,8 @@ import { startFakeAppservice, waitFor } from './fake-appservice.js';
 // The transaction queue against a real store: what it scans, in which order, and what stays stored.
 
 const HS_TOKEN = 'hs-token-queue-test';
+const client = createAsClient();
+after(() => client.close());
 const ROOM = '!bridged:example.org';
 const GHOST = '@_q_ghost:example.org';
 
@@ -62,6 +65,7 @@ async function startQueue(storage: KnexStorage, url: string, options: Partial<Qu
     now: Date.now,
     options: { ...DEFAULT_QUEUE_OPTIONS, ...options },
     ephemeral: { drain: () => [], hasPending: () => false },
+    client,
   });
   queue.start();
   for (let i = 0; i < 100 && (await storage.appservices.getEventsPosition('q')) === null; i++) await sleep(10);

@@ -9,6 +9,8 @@ import { countRows, describeStorage, testLogger } from '../helpers/storage.js';
 import { roomHarness, SERVER } from '../rooms/harness.js';
 import { STAGE_MIN_ROWS } from '../../src/storage/knex/push-store.js';
 import { roomPushActions } from '../helpers/push-actions.js';
+import { DEFAULT_IP_RANGE_BLOCKLIST } from '../../src/config/defaults.js';
+import { createIpPolicy } from '../../src/federation/outbound/index.js';
 
 // Push actions are worked out by the room writer's group commit and land in the events' own transaction: a
 // send that returned has its notifications stored, with no evaluation pass after the commit.
@@ -21,6 +23,7 @@ function pushService(storage: Storage, skipsMember?: (userId: string) => boolean
     serverName: SERVER,
     now: () => Date.now(),
     getRuleset: async (userId) => defaultRuleset(userId),
+    gatewayIpPolicy: createIpPolicy(DEFAULT_IP_RANGE_BLOCKLIST),
     ...(skipsMember ? { skipsMember } : {}),
   });
 }

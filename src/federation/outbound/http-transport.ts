@@ -79,6 +79,25 @@ function guardedLookup(policy: IpPolicy, lookupAll: AddressLookup): LookupFuncti
   };
 }
 
+/**
+ * Where a request for an absolute http(s) URL goes, for callers that are handed URLs rather than server names
+ * (push gateways, application services). Certificates are checked against the URL's host, as a browser would.
+ */
+export function urlTarget(url: URL): Pick<TransportRequest, 'destination' | 'scheme' | 'host' | 'port' | 'hostHeader' | 'tlsServerName' | 'path'> {
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`not an http(s) URL: ${url.protocol}`);
+  const scheme = url.protocol === 'https:' ? 'https' : 'http';
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return {
+    destination: url.host,
+    scheme,
+    host,
+    port: url.port !== '' ? Number(url.port) : scheme === 'https' ? 443 : 80,
+    hostHeader: url.host,
+    tlsServerName: isIP(host) !== 0 ? null : host,
+    path: url.pathname + url.search,
+  };
+}
+
 export interface TransportOptions {
   lookup?: AddressLookup;
   /** Sockets kept per host; federation traffic to one server rarely needs more. */

@@ -8,7 +8,7 @@ export { FederationRequestError } from './errors.js';
 export type { FederationErrorKind } from './errors.js';
 export { createServerResolver, orderSrv, parseOverride, systemSrvResolver, DEFAULT_FEDERATION_PORT } from './discovery.js';
 export type { ConnectTarget, DiscoveryDeps, ResolvedServer, ServerResolver, SrvResolver } from './discovery.js';
-export { createHttpTransport, systemAddressLookup } from './http-transport.js';
+export { createHttpTransport, systemAddressLookup, urlTarget } from './http-transport.js';
 export type { AddressLookup, HttpTransport, TransportRequest, TransportResponse } from './http-transport.js';
 export { createIpPolicy, ALLOW_ALL_IPS } from './ip-ranges.js';
 export type { IpPolicy } from './ip-ranges.js';

@@ -19,7 +19,8 @@ export interface FakeGateway {
   close(): Promise<void>;
 }
 
-export async function startFakeGateway(): Promise<FakeGateway> {
+/** `host`: the loopback address to listen on (IPv4 or IPv6). */
+export async function startFakeGateway(host = '127.0.0.1'): Promise<FakeGateway> {
   const received: FakeGateway['received'] = [];
   const replies: GatewayReply[] = [];
   const waiters: Array<() => void> = [];
@@ -37,10 +38,10 @@ export async function startFakeGateway(): Promise<FakeGateway> {
       for (const w of waiters.splice(0)) w();
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, host, r));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/_matrix/push/v1/notify`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/_matrix/push/v1/notify`,
     received,
     replies,
     async waitFor(n, timeoutMs = 10_000) {
