@@ -48,7 +48,6 @@ await build({
     'pg',
     'pg-native',
     'ajv',
-    'ajv-formats',
     // knex's other dialects' drivers: never installed, never required.
     'mysql',
     'mysql2',

@@ -20,12 +20,11 @@ function ajv(): Ajv2020 {
   if (!sharedAjv) {
     const require = createRequire(import.meta.url);
     const { Ajv2020: AjvClass } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
-    const addFormats = require('ajv-formats') as typeof import('ajv-formats');
     // Our schemas are checked against JSON Schema's meta-schema by the test suite (compilePendingValidators),
     // not on every start: that check compiles the meta-schema itself, ~0.56 MB of heap kept for the process's
-    // life, on the first request with a body.
+    // life, on the first request with a body. No route schema uses `format` (the test suite makes sure), so
+    // ajv-formats and its regular expressions are not loaded.
     sharedAjv = new AjvClass({ allErrors: false, strict: false, validateSchema: false });
-    addFormats.default(sharedAjv);
   }
   return sharedAjv;
 }
@@ -64,14 +63,28 @@ export function validationError(err: ErrorObject | undefined, what = 'body'): Ma
  */
 const pending = new Map<() => void, SchemaObject>();
 
+/** The first `format` keyword in a schema (a string under that key; a property named format maps to a schema). */
+function formatKeyword(node: unknown): string | undefined {
+  if (typeof node !== 'object' || node === null) return undefined;
+  if (!Array.isArray(node) && typeof (node as Record<string, unknown>).format === 'string') return (node as Record<string, string>).format;
+  for (const child of Object.values(node)) {
+    const found = formatKeyword(child);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 /**
  * Checks every schema defined so far and not used yet against JSON Schema's meta-schema, and compiles it;
- * returns how many. Throws on the first invalid one.
+ * returns how many. Throws on the first invalid one, and on a `format` keyword, which the shared instance
+ * has no formats for and would ignore.
  */
 export function compilePendingValidators(): number {
   const all = [...pending];
   for (const [compile, schema] of all) {
     if (!ajv().validateSchema(schema)) throw new Error(`invalid schema: ${ajv().errorsText()}`);
+    const format = formatKeyword(schema);
+    if (format !== undefined) throw new Error(`schema uses format "${format}", which request validation does not check`);
     compile();
   }
   return all.length;
