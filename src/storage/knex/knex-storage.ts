@@ -99,25 +99,13 @@ export class KnexStorage implements Storage {
   }
 
   async bindServerName(serverName: ServerName): Promise<void> {
-    await this.knex.transaction(async (trx) => {
-      const row: { meta_value: string } | undefined = await trx(META_TABLE)
-        .select('meta_value')
-        .where({ meta_key: SERVER_NAME_KEY })
-        .first();
-      if (row === undefined) {
-        await trx(META_TABLE)
-          .insert({ meta_key: SERVER_NAME_KEY, meta_value: serverName, updated_ts: Date.now() })
-          .onConflict('meta_key')
-          .ignore();
-        const after: { meta_value: string } | undefined = await trx(META_TABLE)
-          .select('meta_value')
-          .where({ meta_key: SERVER_NAME_KEY })
-          .first();
-        if (after !== undefined && after.meta_value !== serverName) throw new ServerNameMismatchError(serverName, after.meta_value);
-        return;
-      }
-      if (row.meta_value !== serverName) throw new ServerNameMismatchError(serverName, row.meta_value);
-    });
+    // The write comes first, outside a read transaction: two processes starting on one new SQLite database
+    // would otherwise both read "no row" and the second's insert would fail at once with SQLITE_BUSY (a read
+    // transaction cannot become a write one after another connection wrote; busy_timeout does not apply).
+    // Inserting only if absent, then reading, leaves whoever inserted first as the owner.
+    await this.knex(META_TABLE).insert({ meta_key: SERVER_NAME_KEY, meta_value: serverName, updated_ts: Date.now() }).onConflict('meta_key').ignore();
+    const row: { meta_value: string } | undefined = await this.knex(META_TABLE).select('meta_value').where({ meta_key: SERVER_NAME_KEY }).first();
+    if (row !== undefined && row.meta_value !== serverName) throw new ServerNameMismatchError(serverName, row.meta_value);
   }
 
   close(): Promise<void> {
