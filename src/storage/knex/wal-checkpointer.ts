@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 
@@ -10,17 +11,24 @@ import type { Logger } from 'pino';
 // with the server's work instead. A PASSIVE checkpoint never blocks the writer; the main connection keeps a
 // far higher automatic threshold only as a backstop, should the worker fall behind.
 //
-// A worker thread costs ~8 MB of memory, so it runs only while there is writing to keep up with: it starts
-// once the WAL file was written in two looks in a row (a second apart), and ends itself after ten seconds
-// in which no new page was written. (Trimming the WAL after each checkpoint, to watch its size instead, cost
-// a COMMIT ~1 ms in file truncation and regrowth.)
+// A worker thread costs ~8 MB of memory while it runs and leaves ~3 MB behind after it ends, so it runs only
+// while there is heavy writing to keep up with: it starts once the WAL gained START_FRAMES_PER_LOOK pages in
+// each of two looks in a row (a second apart), and ends itself after ten seconds in which no new page was
+// written. Below that rate SQLite's own checkpoint, at the backstop threshold, runs at most every ten seconds
+// or so: two people chatting write ~100 pages a second, heavy sending thousands. The page count is read from
+// the WAL index (the -shm file's header, https://www.sqlite.org/walformat.html): 48 bytes a second. (Trimming
+// the WAL after each checkpoint, to watch its size instead, cost a COMMIT ~1 ms in file truncation and regrowth.)
 
 /** How often the worker checkpoints (a PASSIVE checkpoint of an empty WAL costs a few microseconds). */
 const INTERVAL_MS = 200;
 /** The worker ends after this many checkpoints in a row (10 s) that found no new page. */
 const IDLE_TICKS = 50;
-/** How often the server looks at the WAL file while no worker runs. */
+/** How often the server looks at the WAL index while no worker runs. */
 const WATCH_MS = 1_000;
+/** WAL pages written per look, in two looks in a row, that start the worker (SQLite's own default threshold). */
+export const START_FRAMES_PER_LOOK = 1_000;
+/** Where the WAL index header keeps mxFrame, the number of valid pages in the WAL (a 32-bit native-order integer). */
+const MX_FRAME_OFFSET = 16;
 
 // Plain CommonJS run with `eval`: the server may run as a one-file bundle, with no worker file beside it.
 const WORKER_SOURCE = `
@@ -48,6 +56,24 @@ const timer = setInterval(() => {
 parentPort.on('message', stop);
 `;
 
+const HEADER = Buffer.alloc(MX_FRAME_OFFSET + 4);
+
+/** The WAL's valid page count from its index; 0 without one (nothing written since the last connection closed). */
+export function walFrames(shmFile: string): number {
+  let fd: number;
+  try {
+    fd = openSync(shmFile, 'r');
+  } catch {
+    return 0;
+  }
+  try {
+    if (readSync(fd, HEADER, 0, HEADER.length, 0) < HEADER.length) return 0;
+    return endianness() === 'LE' ? HEADER.readUInt32LE(MX_FRAME_OFFSET) : HEADER.readUInt32BE(MX_FRAME_OFFSET);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export interface WalCheckpointer {
   /** Stops the worker (after the checkpoint it may be running) and resolves once it has exited. */
   stop(): Promise<void>;
@@ -74,20 +100,16 @@ export function startWalCheckpointer(filename: string, logger: Logger): WalCheck
     );
     worker = { exited, stop: () => w.postMessage('stop') };
   };
-  const walFile = `${filename}-wal`;
-  let lastWrite = 0;
-  let writtenTicks = 0;
+  const shmFile = `${filename}-shm`;
+  let lastFrames = 0;
+  let busyLooks = 0;
   const watch = setInterval(() => {
-    let mtime = 0;
-    try {
-      mtime = statSync(walFile).mtimeMs;
-    } catch {
-      // No WAL file (nothing written since the last connection closed): nothing to checkpoint.
-    }
-    writtenTicks = mtime !== lastWrite ? writtenTicks + 1 : 0;
-    lastWrite = mtime;
-    // The server's start-up writes alone do not start it.
-    if (worker === null && writtenTicks >= 2) start();
+    const frames = walFrames(shmFile);
+    // A checkpoint lets the next writer restart the WAL from its first page: then at least `frames` were written.
+    const written = frames >= lastFrames ? frames - lastFrames : frames;
+    lastFrames = frames;
+    busyLooks = written >= START_FRAMES_PER_LOOK ? busyLooks + 1 : 0;
+    if (worker === null && busyLooks >= 2) start();
   }, WATCH_MS);
   watch.unref();
   return {
