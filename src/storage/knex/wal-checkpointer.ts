@@ -12,21 +12,24 @@ import type { Logger } from 'pino';
 // far higher automatic threshold only as a backstop, should the worker fall behind.
 //
 // A worker thread costs ~8 MB of memory while it runs and leaves ~3 MB behind after it ends, so it runs only
-// while there is heavy writing to keep up with: it starts once the WAL gained START_FRAMES_PER_LOOK pages in
-// each of two looks in a row (a second apart), and ends itself after ten seconds in which no new page was
-// written. Below that rate SQLite's own checkpoint, at the backstop threshold, runs at most every ten seconds
-// or so: two people chatting write ~100 pages a second, heavy sending thousands. The page count is read from
-// the WAL index (the -shm file's header, https://www.sqlite.org/walformat.html): 48 bytes a second. (Trimming
+// while there is heavy writing to keep up with: it starts once the WAL gained pages at 1,000 a second or more
+// in two looks in a row (a quarter of a second apart), and ends itself after ten seconds in which no new page
+// was written. Below that rate SQLite's own checkpoint, at the backstop threshold, runs at most every ten
+// seconds or so: two people chatting write ~100 pages a second, heavy sending tens of thousands. The page count
+// is read from the WAL index (the -shm file's header, https://www.sqlite.org/walformat.html): 20 bytes a look. (Trimming
 // the WAL after each checkpoint, to watch its size instead, cost a COMMIT ~1 ms in file truncation and regrowth.)
 
 /** How often the worker checkpoints (a PASSIVE checkpoint of an empty WAL costs a few microseconds). */
 const INTERVAL_MS = 200;
 /** The worker ends after this many checkpoints in a row (10 s) that found no new page. */
 const IDLE_TICKS = 50;
-/** How often the server looks at the WAL index while no worker runs. */
-const WATCH_MS = 1_000;
-/** WAL pages written per look, in two looks in a row, that start the worker (SQLite's own default threshold). */
-export const START_FRAMES_PER_LOOK = 1_000;
+/**
+ * How often the server looks at the WAL index. Often, because until the worker runs, heavy writing passes the
+ * backstop threshold several times a second, each time a checkpoint inside a COMMIT on the event loop.
+ */
+export const WATCH_MS = 250;
+/** WAL pages written per look, in two looks in a row, that start the worker: 1,000 a second. */
+export const START_FRAMES_PER_LOOK = 250;
 /** Where the WAL index header keeps mxFrame, the number of valid pages in the WAL (a 32-bit native-order integer). */
 const MX_FRAME_OFFSET = 16;
 
@@ -104,12 +107,16 @@ export function startWalCheckpointer(filename: string, logger: Logger): WalCheck
   let lastFrames = 0;
   let busyLooks = 0;
   const watch = setInterval(() => {
+    if (worker !== null) {
+      busyLooks = 0;
+      return;
+    }
     const frames = walFrames(shmFile);
     // A checkpoint lets the next writer restart the WAL from its first page: then at least `frames` were written.
     const written = frames >= lastFrames ? frames - lastFrames : frames;
     lastFrames = frames;
     busyLooks = written >= START_FRAMES_PER_LOOK ? busyLooks + 1 : 0;
-    if (worker === null && busyLooks >= 2) start();
+    if (busyLooks >= 2) start();
   }, WATCH_MS);
   watch.unref();
   return {
