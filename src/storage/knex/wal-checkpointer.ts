@@ -15,9 +15,10 @@ import type { Logger } from 'pino';
 // while there is heavy writing to keep up with: it starts once the WAL gained pages at 1,000 a second or more
 // in two looks in a row (a quarter of a second apart), and ends itself after ten seconds in which no new page
 // was written. Below that rate SQLite's own checkpoint, at the backstop threshold, runs at most every ten
-// seconds or so: two people chatting write ~100 pages a second, heavy sending tens of thousands. The page count
-// is read from the WAL index (the -shm file's header, https://www.sqlite.org/walformat.html): 20 bytes a look. (Trimming
-// the WAL after each checkpoint, to watch its size instead, cost a COMMIT ~1 ms in file truncation and regrowth.)
+// seconds or so: two people chatting write ~100 pages a second, heavy sending tens of thousands. The page
+// count is read from the WAL index (the -shm file's header, https://www.sqlite.org/walformat.html): 20 bytes a
+// look. (Trimming the WAL after each checkpoint, to watch its size instead, cost a COMMIT ~1 ms in file
+// truncation and regrowth.)
 
 /** How often the worker checkpoints (a PASSIVE checkpoint of an empty WAL costs a few microseconds). */
 const INTERVAL_MS = 200;
@@ -27,7 +28,7 @@ const IDLE_TICKS = 50;
  * How often the server looks at the WAL index. Often, because until the worker runs, heavy writing passes the
  * backstop threshold several times a second, each time a checkpoint inside a COMMIT on the event loop.
  */
-export const WATCH_MS = 250;
+const WATCH_MS = 250;
 /** WAL pages written per look, in two looks in a row, that start the worker: 1,000 a second. */
 export const START_FRAMES_PER_LOOK = 250;
 /** Where the WAL index header keeps mxFrame, the number of valid pages in the WAL (a 32-bit native-order integer). */
@@ -60,6 +61,8 @@ parentPort.on('message', stop);
 `;
 
 const HEADER = Buffer.alloc(MX_FRAME_OFFSET + 4);
+/** The header's integers are in the byte order of the machine that wrote them, this one. */
+const readMxFrame = endianness() === 'LE' ? () => HEADER.readUInt32LE(MX_FRAME_OFFSET) : () => HEADER.readUInt32BE(MX_FRAME_OFFSET);
 
 /** The WAL's valid page count from its index; 0 without one (nothing written since the last connection closed). */
 export function walFrames(shmFile: string): number {
@@ -71,7 +74,7 @@ export function walFrames(shmFile: string): number {
   }
   try {
     if (readSync(fd, HEADER, 0, HEADER.length, 0) < HEADER.length) return 0;
-    return endianness() === 'LE' ? HEADER.readUInt32LE(MX_FRAME_OFFSET) : HEADER.readUInt32BE(MX_FRAME_OFFSET);
+    return readMxFrame();
   } finally {
     closeSync(fd);
   }
