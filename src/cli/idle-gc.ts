@@ -9,9 +9,14 @@ import type { Logger } from '../http/logger.js';
 // generation grown to 2 x 16 MB and lets old space fill with dead request objects, because nothing forces a full
 // collection while there is headroom, and nothing shrinks the heap afterwards. A server idling between chats then
 // sits at ~120-140 MB of RSS, of which the live heap is ~20 MB. One full collection in an idle interval gives that
-// back (measured: heap 60 -> 28 MB, RSS 122 -> 90 MB, a 25 ms pause). Collecting during light traffic was tried
-// and gave nothing back: V8 keeps the young generation while allocation goes on. Under load we never collect;
-// V8's own scheduling is right there and a forced collection would only add pauses.
+// back (measured: heap 60 -> 28 MB, RSS 122 -> 90 MB, a 25 ms pause). Collecting during light traffic gives
+// nothing back: V8 keeps the young generation while allocation goes on. Under load we never collect; V8's own
+// scheduling is right there and a forced collection would only add pauses.
+//
+// Idle is measured twice over: the event loop's utilisation and what the young generation took in. Utilisation
+// alone cannot tell light traffic from idle on a fast machine (two users chatting a few times a second used under
+// 2 % of the loop), and a collection during that traffic left the heap just under the growth threshold when the
+// traffic ended, so no collection came after it (measured: RSS stuck at 105 MB instead of ~74).
 
 export interface IdleGcOptions {
   /** How often to look, in ms. */
@@ -22,6 +27,11 @@ export interface IdleGcOptions {
   growthBytes: number;
   /** Collect once more, still idle, while the young generation holds more than this many bytes. */
   youngBytes: number;
+  /**
+   * Bytes allocated in the young generation over one interval below which the process is idle. V8 shrinks the
+   * young generation only below ~1 MB/s of allocation; an idle server with long polls waiting takes in a few KB.
+   */
+  quietAllocationBytes: number;
 }
 
 export const IDLE_GC_DEFAULTS: IdleGcOptions = {
@@ -29,11 +39,17 @@ export const IDLE_GC_DEFAULTS: IdleGcOptions = {
   idleUtilization: 0.02,
   growthBytes: 1024 * 1024,
   youngBytes: 4 * 1024 * 1024,
+  quietAllocationBytes: 1024 * 1024,
 };
 
-export interface IdleGcSample {
+export interface IdleLook {
   /** Event-loop utilisation over the interval just ended. */
   utilization: number;
+  /** Bytes allocated in the young generation over that interval (Infinity when a scavenge hid the count). */
+  allocatedBytes: number;
+}
+
+export interface IdleGcSample extends IdleLook {
   /** The V8 heap's resident bytes now. */
   heapBytes: number;
   /**
@@ -41,11 +57,24 @@ export interface IdleGcSample {
    * pages back some seconds after a collection, not during it, so the value right after it is not the floor.
    */
   baselineBytes: number;
+  /** The young generation's resident bytes now. */
+  youngBytes: number;
+  /** Whether some interval since the last collection was not idle. */
+  busySince: boolean;
 }
 
-/** Pure: whether to collect now. */
+/** Pure: whether the interval just ended was idle: the loop barely used, next to nothing allocated. */
+export function isIdle(s: IdleLook, o: IdleGcOptions): boolean {
+  return s.utilization < o.idleUtilization && s.allocatedBytes < o.quietAllocationBytes;
+}
+
+/**
+ * Pure: whether to collect now: idle, and the heap grew since the last collection, or traffic since then left
+ * the young generation grown (growth alone misses that when a collection came shortly before the traffic ended).
+ */
 export function shouldCollect(s: IdleGcSample, o: IdleGcOptions): boolean {
-  return s.utilization < o.idleUtilization && s.heapBytes - s.baselineBytes >= o.growthBytes;
+  if (!isIdle(s, o)) return false;
+  return s.heapBytes - s.baselineBytes >= o.growthBytes || (s.busySince && s.youngBytes > o.youngBytes);
 }
 
 /**
@@ -55,8 +84,27 @@ export function shouldCollect(s: IdleGcSample, o: IdleGcOptions): boolean {
  * (up to 2 x 16 MB); a second one, an idle interval later, finds the rate low and gives those pages back. Left
  * to itself V8's memory reducer does the same 20-30 s later (measured: RSS 123 -> 87 MB at 29 s).
  */
-export function shouldCollectAgain(s: { utilization: number; youngBytes: number }, o: IdleGcOptions): boolean {
-  return s.utilization < o.idleUtilization && s.youngBytes > o.youngBytes;
+export function shouldCollectAgain(s: IdleLook & { youngBytes: number }, o: IdleGcOptions): boolean {
+  return isIdle(s, o) && s.youngBytes > o.youngBytes;
+}
+
+/**
+ * Counts what the young generation took in since the last call, from its used bytes: they only grow between
+ * scavenges. When they fell, a scavenge emptied it in between, which takes megabytes of allocation unless the
+ * space was nearly full: reported as Infinity (not idle), at worst one interval too careful.
+ */
+export function youngAllocationMeter(used: () => number = youngUsedBytes): () => number {
+  let last = used();
+  return () => {
+    const now = used();
+    const grew = now - last;
+    last = now;
+    return grew >= 0 ? grew : Number.POSITIVE_INFINITY;
+  };
+}
+
+function youngUsedBytes(): number {
+  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_used_size ?? 0;
 }
 
 /**
@@ -95,6 +143,8 @@ export interface IdleCollectorDeps {
   heapBytes?: () => number;
   /** The young generation's resident bytes. */
   youngBytes?: () => number;
+  /** Bytes allocated in the young generation since the previous call. */
+  allocatedBytes?: () => number;
   utilization?: (since: EventLoopUtilization | undefined) => { value: number; mark: EventLoopUtilization };
 }
 
@@ -109,6 +159,7 @@ export function startIdleCollector(deps: IdleCollectorDeps): IdleCollector {
   const gc = deps.gc ?? exposeGc();
   const heapBytes = deps.heapBytes ?? (() => getHeapStatistics().total_physical_size);
   const youngBytes = deps.youngBytes ?? (() => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0);
+  const allocatedBytes = deps.allocatedBytes ?? youngAllocationMeter();
   const utilization =
     deps.utilization ??
     ((since) => {
@@ -124,29 +175,46 @@ export function startIdleCollector(deps: IdleCollectorDeps): IdleCollector {
   let startUpGarbage = true;
   /** The last look collected: the next, if still idle, may collect again (shouldCollectAgain). */
   let collectedLast = false;
+  let busySince = false;
 
   const tick = (): boolean => {
     const u = utilization(mark);
     mark = u.mark;
+    const look: IdleLook = { utilization: u.value, allocatedBytes: allocatedBytes() };
     const now = heapBytes();
+    const young = youngBytes();
     // V8's own collections, and its delayed release after ours, lower the floor growth is counted from.
     baseline = Math.min(baseline, now);
-    const idleAfterStart = startUpGarbage && u.value < o.idleUtilization;
-    const again = collectedLast && shouldCollectAgain({ utilization: u.value, youngBytes: youngBytes() }, o);
+    if (deps.logger.isLevelEnabled('trace')) {
+      deps.logger.trace({ utilization: round(look.utilization, 4), allocatedKb: Number.isFinite(look.allocatedBytes) ? Math.round(look.allocatedBytes / 1024) : 'scavenged', heapMb: round(now / 1048576, 1), youngMb: round(young / 1048576, 1) }, 'idle look');
+    }
+    const idle = isIdle(look, o);
+    const idleAfterStart = startUpGarbage && idle;
+    const again = collectedLast && shouldCollectAgain({ ...look, youngBytes: young }, o);
     collectedLast = false;
-    if (!idleAfterStart && !again && !shouldCollect({ utilization: u.value, heapBytes: now, baselineBytes: baseline }, o)) return false;
+    if (!idleAfterStart && !again && !shouldCollect({ ...look, heapBytes: now, baselineBytes: baseline, youngBytes: young, busySince }, o)) {
+      busySince ||= !idle;
+      return false;
+    }
     startUpGarbage = false;
+    busySince = false;
     // Once more at most: a young generation V8 keeps after that is its own decision.
     collectedLast = !again;
     const t0 = performance.now();
     gc();
     baseline = heapBytes();
     deps.logger.debug({ heapBeforeMb: Math.round(now / 1048576), heapAfterMb: Math.round(baseline / 1048576), ms: Math.round(performance.now() - t0) }, 'idle garbage collection');
-    // The collection itself used the event loop; do not count it as load in the next interval.
+    // The collection itself used the event loop and emptied the young generation; neither is the next interval's load.
     mark = utilization(undefined).mark;
+    allocatedBytes();
     return true;
   };
   const timer = setInterval(tick, o.intervalMs);
   timer.unref();
   return { tick, stop: () => clearInterval(timer) };
+}
+
+function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
 }
