@@ -103,8 +103,13 @@ export function youngAllocationMeter(used: () => number = youngUsedBytes): () =>
   };
 }
 
+/** V8's young generation ("new space"): its used and its resident bytes. */
+function newSpace(): { space_used_size: number; physical_space_size: number } | undefined {
+  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+}
+
 function youngUsedBytes(): number {
-  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_used_size ?? 0;
+  return newSpace()?.space_used_size ?? 0;
 }
 
 /**
@@ -158,7 +163,7 @@ export function startIdleCollector(deps: IdleCollectorDeps): IdleCollector {
   const o = { ...IDLE_GC_DEFAULTS, ...deps.options };
   const gc = deps.gc ?? exposeGc();
   const heapBytes = deps.heapBytes ?? (() => getHeapStatistics().total_physical_size);
-  const youngBytes = deps.youngBytes ?? (() => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0);
+  const youngBytes = deps.youngBytes ?? (() => newSpace()?.physical_space_size ?? 0);
   const allocatedBytes = deps.allocatedBytes ?? youngAllocationMeter();
   const utilization =
     deps.utilization ??
