@@ -2,7 +2,7 @@
 // default 60; HS_BENCH_ENGINE=postgres with HS_TEST_POSTGRES for PostgreSQL). Starts the server from dist/ as its
 // own process (`npm run build` first), and 15 s after start, then after the light traffic and 25 s idle, prints
 // which of node's binary's ELF sections are resident (read from /proc/PID/pagemap page by page, so Linux only)
-// and the resident size of every mapping (/proc/PID/smaps).
+// and the resident size of every mapping (/proc/PID/smaps) at both points.
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -51,10 +51,25 @@ function probe(pid: number, label: string): void {
   console.log('  big symbols', [...bySym].sort((x, y) => y[1] - x[1]).slice(0, 8).map(([k, v]) => `${k} ${mb(v)}`).join(', '));
 }
 
+/** Resident kB of each mapping of `pid`, the largest first, and the totals. */
+function mappings(pid: number): void {
+  execSync(`grep -E "^(Rss|Anonymous)" /proc/${pid}/smaps_rollup`, { stdio: 'inherit' });
+  const per = new Map<string, number>();
+  let cur = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const h = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (h) { cur = h[1] || '[anon]'; continue; }
+    const r = /^Rss:\s+(\d+)/.exec(line);
+    if (r) per.set(cur, (per.get(cur) ?? 0) + Number(r[1]));
+  }
+  console.log([...per].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `${v} kB ${k}`).join('\n'));
+}
+
 const server = await startBenchServer(process.env.HS_BENCH_ENGINE === 'postgres' ? 'postgres' : 'sqlite', { child: true });
 const { pid } = server;
 await sleep(15000);
 probe(pid, 'idle 15 s after start');
+mappings(pid);
 const [a, b] = (await registerUsers(server.baseUrl, 'idle', 2)) as [User, User];
 const room = await createRoom(server.baseUrl, a);
 await joinRoom(server.baseUrl, b, room);
@@ -67,16 +82,5 @@ for (let i = 0; performance.now() < end; i++) {
 }
 await sleep(25000);
 probe(pid, 'after light traffic + 25 s idle');
-execSync(`grep -E "^(Rss|Anonymous)" /proc/${pid}/smaps_rollup`, { stdio: 'inherit' });
-{
-  const per = new Map<string, number>();
-  let cur = '';
-  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
-    const h = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-    if (h) { cur = h[1] || '[anon]'; continue; }
-    const r = /^Rss:\s+(\d+)/.exec(line);
-    if (r) per.set(cur, (per.get(cur) ?? 0) + Number(r[1]));
-  }
-  console.log([...per].sort((a, b) => b[1] - a[1]).slice(0, 20).map(([k, v]) => `${v} kB ${k}`).join('\n'));
-}
+mappings(pid);
 await server.close();

@@ -24,7 +24,7 @@ import type { SigningKey } from './crypto/index.js';
 import { createInProcessNoticeHub } from './workers/notice-hub.js';
 import { createEduHandler, createEduSender, createRemoteKeys } from './federation/edus/index.js';
 import { createRemoteLookups, createRemoteMediaFetcher } from './federation/queries/index.js';
-import { ALLOW_ALL_IPS, createHttpTransport, createIpPolicy } from './federation/outbound/index.js';
+import { ALLOW_ALL_IPS, createHttpTransport } from './federation/outbound/index.js';
 import { InboundFederationLimits } from './federation/inbound/index.js';
 import { createRelationsIndexer, createRelationsService, createSearchIndexer, createSearchService } from './rooms/index.js';
 import { createAppserviceService, loadRegistrations, registrationFilesIn } from './appservice/index.js';
@@ -182,9 +182,9 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
   };
   // Extra CAs for outbound federation TLS (federation_custom_ca_list): read once at boot.
   const federationCa = (config.federationCustomCaList ?? []).map((p) => readFileSync(p));
-  // ip_range_blacklist / ip_range_whitelist: the addresses that remote media and push gateways may reach.
-  const outboundIpPolicy = createIpPolicy(config.ipRangeBlacklist, config.ipRangeWhitelist);
   const federation = createFederationService({ config, logger: logger.child({ component: 'federation' }), storage, signingKeys: keys, now, caCertificates: federationCa });
+  // ip_range_blacklist / ip_range_whitelist, as federation reads them: also what remote media and push gateways may reach.
+  const outboundIpPolicy = federation.ipPolicy;
   federationRooms = createFederationRoomsService({
     config,
     logger: logger.child({ component: 'federation-rooms' }),

@@ -7,7 +7,7 @@ import { createKeyring, createNotary, type Keyring, type KeyringOptions, type No
 import { createServerResolver, systemSrvResolver, type ServerResolver, type SrvResolver } from './discovery.js';
 import { createFederationClient, type FederationClient } from './federation-client.js';
 import { createHttpTransport, type AddressLookup, type HttpTransport } from './http-transport.js';
-import { createIpPolicy } from './ip-ranges.js';
+import { createIpPolicy, type IpPolicy } from './ip-ranges.js';
 import { createTransactionSender, type PduLoader, type TransactionSender } from './transaction-sender.js';
 import type { BackoffPolicy } from './backoff.js';
 
@@ -38,6 +38,11 @@ export interface FederationService {
   readonly serverName: string;
   readonly client: FederationClient;
   readonly resolver: ServerResolver;
+  /**
+   * Which addresses outbound requests may reach (ip_range_blacklist / ip_range_whitelist): federation's own,
+   * and the one the server's other outbound callers (push gateways, remote media) share.
+   */
+  readonly ipPolicy: IpPolicy;
   readonly keyring: Keyring;
   readonly notary: Notary;
   readonly sender: TransactionSender;
@@ -115,6 +120,7 @@ export function createFederationService(deps: FederationServiceDeps): Federation
     serverName: config.serverName,
     client,
     resolver,
+    ipPolicy,
     keyring,
     notary,
     sender,
