@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { StorageEngine } from '../interfaces/index.js';
 import { jsonInserts, runCombined, runCombinedAsOne, runInOneGo, runOneByOne, sqliteInserts, type Row, type Weighed } from './dialect-writes.js';
+import { postgresSelect, sqliteSelect, type ReadRow } from './dialect-reads.js';
 
 /**
  * The few places SQLite and PostgreSQL differ. Stores ask this object instead of branching on
@@ -42,6 +43,12 @@ export interface Dialect {
    * stored: multi-row INSERTs, or on PostgreSQL one JSON parameter per up to 5,000 rows (dialect-writes.ts).
    */
   insertRows(db: Knex, table: string, rows: readonly Row[], ignoreConflictsOn: readonly string[] | null): Weighed[];
+  /**
+   * Rows of one read written as SQL with `?` parameters, without knex's query builder, and on SQLite without its
+   * runner (dialect-reads.ts): for the reads every message send makes. On `db`'s connection, a transaction's
+   * when `db` is one.
+   */
+  selectRows(db: Knex, sql: string, bindings: readonly unknown[]): Promise<ReadRow[]>;
   /** Runs writes whose results nobody reads, in order: one by one (SQLite), or combined into few statements (PostgreSQL). */
   runWrites(db: Knex, statements: readonly Weighed[]): Promise<void>;
   /**
@@ -138,6 +145,7 @@ export function sqliteDialect(): Dialect {
     serverOfUserIdSql: (column) => `substr(${column}, instr(${column}, ':') + 1)`,
     timelineSlicesSql: null,
     insertRows: (db, table, rows, ignoreConflictsOn) => sqliteInserts(db, table, rows, ignoreConflictsOn, batchSize),
+    selectRows: sqliteSelect,
     runWrites: (_db, statements) => runOneByOne(statements),
     runWritesAsOne: runInOneGo,
   };
@@ -157,6 +165,7 @@ export function postgresDialect(): Dialect {
     batchSize,
     serverOfUserIdSql: (column) => `substr(${column}, strpos(${column}, ':') + 1)`,
     insertRows: (db, table, rows, ignoreConflictsOn) => jsonInserts(db, table, rows, ignoreConflictsOn, batchSize),
+    selectRows: postgresSelect,
     runWrites: runCombined,
     runWritesAsOne: runCombinedAsOne,
     timelineSlicesSql: (slices, limit, columns) => ({

@@ -3,6 +3,7 @@ import type { EventId, RoomId, UserId } from '../../types/ids.js';
 import type { RelationRow, RelationsQuery, RelationsStore, StoredEvent, ThreadSummaryRow } from '../interfaces/index.js';
 import type { Dialect } from './dialect.js';
 import { toSafeNumber } from './dialect.js';
+import { WrittenSql } from './dialect-writes.js';
 import { EVENT_COLUMNS, toBool, toStoredEvent, type EventRow } from './room-read-rows.js';
 import { searchDialect } from './search-store.js';
 import { WriteBatch } from './write-batch.js';
@@ -238,6 +239,7 @@ function collectIndexRows(db: Knex, dialect: Dialect, batch: IndexRows, writes: 
  * Moves index `name` to `to` if it stands in [from, to): everything up to `from` was indexed before and the
  * caller indexed (from, to]. One statement; a missing row or a gap leaves it to the indexer's own pass.
  */
-export function advanceIndexPosition(db: Knex, name: string, from: number, to: number): Knex.QueryBuilder {
-  return db('event_index_position').where({ name }).andWhere('position', '>=', from).andWhere('position', '<', to).update({ position: to });
+export function advanceIndexPosition(db: Knex, name: string, from: number, to: number): WrittenSql {
+  // Part of every message's commit: written as SQL, not compiled by knex's builder (dialect-writes.ts).
+  return new WrittenSql(db, 'update event_index_position set position = ? where name = ? and position >= ? and position < ?', [to, name, from, to]);
 }

@@ -25,6 +25,9 @@ import { CoalescedReads, groupBy, groupKeys } from './coalesced-reads.js';
 /** Users per coalesced memberships read (coalesced-reads.ts). */
 const USER_BATCH = 500;
 
+/** A send's transaction id looked up (event_txn_ids' key). */
+const TXN_EVENT_SQL = 'select event_id from event_txn_ids where user_id = ? and device_id = ? and txn_id = ? limit 1';
+
 /** Entries (state keys) the resolved-state cache may hold in total, across groups. */
 const STATE_CACHE_WEIGHT = 200_000;
 
@@ -470,11 +473,9 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
   }
 
   async getTxnEvent(userId: UserId, deviceId: string, txnId: string): Promise<EventId | undefined> {
-    const row: { event_id: string } | undefined = await this.knex('event_txn_ids')
-      .select('event_id')
-      .where({ user_id: userId, device_id: deviceId, txn_id: txnId })
-      .first();
-    return row?.event_id;
+    // Every message send asks (its idempotency check): written as SQL (dialect-reads.ts).
+    const [row] = await this.dialect.selectRows(this.knex, TXN_EVENT_SQL, [userId, deviceId, txnId]);
+    return row === undefined ? undefined : String(row['event_id']);
   }
 
   async getTxnIdsForEvents(userId: UserId, deviceId: string, eventIds: readonly EventId[]): Promise<Map<EventId, string>> {

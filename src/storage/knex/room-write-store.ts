@@ -3,6 +3,7 @@ import type { EventId, RoomId, UserId } from '../../types/ids.js';
 import type { Pdu, StateKey } from '../../types/pdu.js';
 import type { DerivedRows, EventToPersist, RoomRow, RoomWriteStore } from '../interfaces/index.js';
 import type { Dialect } from './dialect.js';
+import { WrittenSql } from './dialect-writes.js';
 import type { EventGroups } from './recent-event-groups.js';
 import { newRoomMemory, type RoomMemory } from './room-memory.js';
 import { writePushEvaluation } from './push-store.js';
@@ -157,8 +158,9 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
       // (write-batch.ts) a delete does not see what an insert adds, and an insert would collide with a row
       // being deleted.
       const ids = [...new Set(batch.newForwardExtremities)];
-      const stale = trx('forward_extremities').where('room_id', batch.roomId);
-      writes.add((ids.length > 0 ? stale.whereNotIn('event_id', ids) : stale).del());
+      // Part of every message's commit: written as SQL, not compiled by knex's builder (dialect-writes.ts).
+      const kept = ids.length > 0 ? ` and event_id not in (${ids.map(() => '?').join(', ')})` : '';
+      writes.add(new WrittenSql(trx, `delete from forward_extremities where room_id = ?${kept}`, [batch.roomId, ...ids]));
       const rows = ids.map((eventId) => ({ room_id: batch.roomId, event_id: eventId }));
       writes.rows('forward_extremities', rows, ['room_id', 'event_id']);
     }

@@ -1,8 +1,12 @@
 import type { Knex } from 'knex';
 import type { StreamPositionStore } from '../interfaces/index.js';
 import { toSafeNumber } from './dialect.js';
+import { WrittenSql } from './dialect-writes.js';
 
 const TABLE = 'stream_positions';
+const SET_POSITION_SQL =
+  `insert into ${TABLE} (stream_name, instance_name, stream_position, updated_ts) values (?, ?, ?, ?) ` +
+  'on conflict (stream_name, instance_name) do update set stream_position = excluded.stream_position, updated_ts = excluded.updated_ts';
 
 interface PositionRow {
   instance_name: string;
@@ -24,7 +28,7 @@ export class KnexStreamPositionStore implements StreamPositionStore {
   }
 
   async setPosition(stream: string, instance: string, position: number): Promise<void> {
-    await setPositionQuery(this.knex, stream, instance, position, this.now());
+    await setPositionQuery(this.knex, stream, instance, position, this.now()).run();
   }
 
   async getPositions(stream: string): Promise<Map<string, number>> {
@@ -37,10 +41,8 @@ export class KnexStreamPositionStore implements StreamPositionStore {
 }
 
 /** The statement that records `instance`'s position in `stream` (an upsert), for a caller's own transaction. */
-export function setPositionQuery(db: Knex, stream: string, instance: string, position: number, now: number): Knex.QueryBuilder {
+export function setPositionQuery(db: Knex, stream: string, instance: string, position: number, now: number): WrittenSql {
   if (!Number.isSafeInteger(position)) throw new RangeError(`stream position must be a safe integer, got ${position}`);
-  return db(TABLE)
-    .insert({ stream_name: stream, instance_name: instance, stream_position: position, updated_ts: now })
-    .onConflict(['stream_name', 'instance_name'])
-    .merge(['stream_position', 'updated_ts']);
+  // Part of the commits of push actions: written as SQL, not compiled by knex's builder (dialect-writes.ts).
+  return new WrittenSql(db, SET_POSITION_SQL, [stream, instance, position, now]);
 }
