@@ -151,6 +151,29 @@ describeStorage('state group garbage collection', (ctx) => {
     assert.deepEqual(await fresh.rooms.getStateIdsAfterEvent('$t8'), new Map(oldAfter.get('$m7')).set(zed, '$zedjoin').set(sk('m.room.topic', ''), '$t8'));
   });
 
+  test("a group that only a state event's state after names (the room's newest event) stays", async () => {
+    const db = await ctx.createDatabase();
+    const storage = await db.open();
+    const after = await buildRoom(storage);
+    const stateBefore = after.get('$m7') as Map<StateKey, string>;
+    await storage.rooms.persistEvents({
+      roomId: ROOM,
+      events: [{ eventId: '$t8', pdu: pdu('m.room.topic', ['$m7'], { state_key: '', content: { v: 8 } }), roomId: ROOM, depth: 9, outlier: false, softFailed: false, rejectedReason: null, stateBefore, streamOrdering: 9 }],
+      newForwardExtremities: ['$t8'],
+      newCurrentState: new Map(stateBefore).set(sk('m.room.topic', ''), '$t8'),
+    });
+    const t8 = await groupsOf(storage, '$t8');
+    assert.notEqual(t8.after, t8.before);
+    // A newer group nobody names, so that $t8's is not kept only for having the highest id.
+    await storage.knex('state_groups').insert({ id: t8.after + 1000, room_id: ROOM, prev_group: null, delta_depth: 0, chain_rows: 0 });
+    const gc = new StateGroupCollector(storage.rooms, (_room, fn) => fn(), testLogger());
+    await gc.run();
+    await gc.run();
+    assert.ok((await groupIds(storage)).has(t8.after));
+    // Read through a fresh connection, past the caches of the one that wrote it.
+    assert.deepEqual(await (await db.open()).rooms.getStateIdsAfterEvent('$t8'), new Map(stateBefore).set(sk('m.room.topic', ''), '$t8'));
+  });
+
   test('the group with the highest id is never deleted, so ids are not reused after a restart', async () => {
     const storage = await ctx.open();
     await buildRoom(storage);

@@ -31,12 +31,20 @@ function chunked<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/** The predicate of event_state's partial index on state_group_after (migration 0029). */
+const CHANGED_STATE = 'state_group_after <> state_group_before';
+
 /** Ids among `ids` that an event_state row names (as state before or after). */
 async function namedByEvents(db: Knex | Knex.Transaction, ids: readonly number[], maxParams: number): Promise<Set<number>> {
   const out = new Set<number>();
   for (const part of chunked(ids, maxParams)) {
     const before: Array<{ g: unknown }> = await db('event_state').distinct({ g: 'state_group_before' }).whereIn('state_group_before', part);
-    const after: Array<{ g: unknown }> = await db('event_state').distinct({ g: 'state_group_after' }).whereIn('state_group_after', part);
+    // A row whose after equals its before named the group above; the others are what the partial index on
+    // state_group_after holds (migration 0029), and the query must say so to be answered from it.
+    const after: Array<{ g: unknown }> = await db('event_state')
+      .distinct({ g: 'state_group_after' })
+      .whereIn('state_group_after', part)
+      .whereRaw(CHANGED_STATE);
     for (const r of [...before, ...after]) out.add(toSafeNumber(r.g, 'event_state.state_group'));
   }
   return out;
@@ -78,7 +86,8 @@ export async function findDeadStateGroups(knex: Knex, maxParams: number, limit: 
       .where('g.id', '>', from)
       .andWhere('g.id', '<=', from + SCAN_WINDOW)
       .andWhere('g.id', '<', maxId)
-      .whereNotExists((q) => void q.select(knex.raw('1')).from('event_state as a').whereRaw('a.state_group_after = g.id'))
+      // As in namedByEvents: rows with after = before are found by the next line.
+      .whereNotExists((q) => void q.select(knex.raw('1')).from('event_state as a').whereRaw('a.state_group_after = g.id and a.state_group_after <> a.state_group_before'))
       .whereNotExists((q) => void q.select(knex.raw('1')).from('event_state as b').whereRaw('b.state_group_before = g.id'))
       .whereNotExists((q) => void q.select(knex.raw('1')).from('state_groups as c').whereRaw('c.prev_group = g.id'));
     for (const r of rows) {
