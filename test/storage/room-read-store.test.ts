@@ -336,6 +336,21 @@ describeStorage('room read store', (h) => {
       { user_id: ALICE, device_id: 'D1', txn_id: 't1', room_id: ROOM, event_id: '$a', created_ts: 1 },
       { user_id: ALICE, device_id: 'D2', txn_id: 't2', room_id: ROOM, event_id: '$b', created_ts: 1 },
     ]);
+    // The sending device's transaction ids are read from the events' rows, where the writer puts them.
+    const sent = (id: string, ordering: number, device: string, txn: string) => ({
+      event_id: id,
+      room_id: ROOM,
+      stream_ordering: ordering,
+      depth: ordering,
+      type: 'm.room.message',
+      sender: ALICE,
+      origin_server_ts: 1,
+      json: '{}',
+      received_ts: 1,
+      txn_device_id: device,
+      txn_id: txn,
+    });
+    await s.knex('events').insert([sent('$a', 1, 'D1', 't1'), sent('$b', 2, 'D2', 't2')]);
     await s.knex('room_aliases').insert([
       { room_alias: '#b:example.org', room_id: ROOM, creator: ALICE, servers: '["example.org"]', created_ts: 2 },
       { room_alias: '#a:example.org', room_id: ROOM, creator: null, servers: '["example.org","other.org"]', created_ts: 1 },

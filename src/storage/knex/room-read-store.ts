@@ -481,12 +481,13 @@ export class KnexRoomReadStore implements RoomReadStore, RoomReadStoreExtras {
   async getTxnIdsForEvents(userId: UserId, deviceId: string, eventIds: readonly EventId[]): Promise<Map<EventId, string>> {
     const out = new Map<EventId, string>();
     for (const part of chunks([...new Set(eventIds)], this.inListSize - 2)) {
-      // Looked up by event id alone, the sender and device checked here: with them in the WHERE clause SQLite
-      // walks the primary key's (user, device) prefix, every transaction of the device, for each page.
-      const rows: Array<{ event_id: string; txn_id: string; user_id: string; device_id: string }> = await this.knex('event_txn_ids')
-        .select('event_id', 'txn_id', 'user_id', 'device_id')
-        .whereIn('event_id', part);
-      for (const r of rows) if (r.user_id === userId && r.device_id === deviceId) out.set(r.event_id, r.txn_id);
+      // Kept on the event's row (migration 0030), found by the event id's index.
+      const rows: Array<{ event_id: string; txn_id: string }> = await this.knex('events')
+        .select('event_id', 'txn_id')
+        .whereIn('event_id', part)
+        .andWhere({ sender: userId, txn_device_id: deviceId })
+        .whereNotNull('txn_id');
+      for (const r of rows) out.set(r.event_id, r.txn_id);
     }
     return out;
   }

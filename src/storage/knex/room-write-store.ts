@@ -294,6 +294,9 @@ export class KnexRoomWriteStore implements Omit<RoomWriteStore, 'getInboundTxnRe
           replaces_state: replacesState,
           redacted_by: null,
           received_ts: Date.now(),
+          // What the sending device's syncs show as unsigned.transaction_id (migration 0030).
+          txn_device_id: ev.txn?.deviceId ?? null,
+          txn_id: ev.txn?.txnId ?? null,
         },
       ]);
     }
