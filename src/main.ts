@@ -183,8 +183,6 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
   // Extra CAs for outbound federation TLS (federation_custom_ca_list): read once at boot.
   const federationCa = (config.federationCustomCaList ?? []).map((p) => readFileSync(p));
   const federation = createFederationService({ config, logger: logger.child({ component: 'federation' }), storage, signingKeys: keys, now, caCertificates: federationCa });
-  // ip_range_blacklist / ip_range_whitelist, as federation reads them: also what remote media and push gateways may reach.
-  const outboundIpPolicy = federation.ipPolicy;
   federationRooms = createFederationRoomsService({
     config,
     logger: logger.child({ component: 'federation-rooms' }),
@@ -233,7 +231,8 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
         signingKey,
         resolver: federation.resolver,
         transport: createHttpTransport({ ca: federationCa }),
-        ipPolicy: outboundIpPolicy,
+        // ip_range_blacklist / ip_range_whitelist, read once by the federation service.
+        ipPolicy: federation.ipPolicy,
         allowAllIps: ALLOW_ALL_IPS,
         verifyCertificates: config.federationVerifyCertificates,
         maxBytes: config.maxUploadSize,
@@ -284,7 +283,7 @@ function buildServices(config: Config, logger: Logger, storage: Storage, keys: S
       now,
       getRuleset: (userId) => pushRules.getRuleset(userId),
       skipsMember: (userId) => services.appservices.registry.isExclusiveNamespaceUser(userId),
-      gatewayIpPolicy: outboundIpPolicy,
+      gatewayIpPolicy: federation.ipPolicy,
       deviceEvents: users,
     }),
   };

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { SqliteClient } from './dialect-writes.js';
 
 // How each engine runs a hot read written as SQL (Dialect.selectRows): part of the dialect (dialect.ts), so stores
 // never branch on the engine.
@@ -11,19 +12,6 @@ import type { Knex } from 'knex';
 // runInOneGo (dialect-writes.ts) runs writes.
 
 export type ReadRow = Record<string, unknown>;
-
-interface SqliteReader {
-  all(bindings: readonly unknown[]): unknown[];
-}
-interface SqliteConnection {
-  prepare(sql: string): SqliteReader;
-}
-interface SqliteClient {
-  emit(event: 'query', query: { sql: string; bindings: readonly unknown[] }): boolean;
-  acquireConnection(): Promise<SqliteConnection>;
-  releaseConnection(conn: SqliteConnection): Promise<unknown>;
-  _formatBindings(bindings: readonly unknown[]): unknown[];
-}
 
 /**
  * SQLite: `sql` (with `?` parameters) run on the connection `db` hands out, a transaction's own when `db` is a

@@ -100,7 +100,7 @@ export async function runOneByOne(statements: readonly Weighed[]): Promise<void>
   for (const { statement } of statements) await (statement instanceof WrittenSql ? statement.run() : statement);
 }
 
-/** What `runInOneGo` uses of knex's better-sqlite3 client and of the connection it hands out. */
+/** What `runInOneGo` (and dialect-reads.ts) use of knex's better-sqlite3 client and of the connection it hands out. */
 interface SqliteStatement {
   readonly reader: boolean;
   run(bindings: readonly unknown[]): unknown;
@@ -110,7 +110,7 @@ interface SqliteConnection {
   readonly inTransaction: boolean;
   prepare(sql: string): SqliteStatement;
 }
-interface SqliteClient {
+export interface SqliteClient {
   emit(event: 'query', query: { sql: string; bindings: readonly unknown[] }): boolean;
   acquireConnection(): Promise<SqliteConnection>;
   releaseConnection(conn: SqliteConnection): Promise<unknown>;

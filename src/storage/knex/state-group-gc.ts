@@ -31,8 +31,8 @@ function chunked<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** The predicate of event_state's partial index on state_group_after (migration 0029). */
-const CHANGED_STATE = 'state_group_after <> state_group_before';
+/** The predicate of event_state's partial index on state_group_after (migration 0029); `prefix`: a table alias and dot. */
+const changedState = (prefix = '') => `${prefix}state_group_after <> ${prefix}state_group_before`;
 
 /** Ids among `ids` that an event_state row names (as state before or after). */
 async function namedByEvents(db: Knex | Knex.Transaction, ids: readonly number[], maxParams: number): Promise<Set<number>> {
@@ -44,7 +44,7 @@ async function namedByEvents(db: Knex | Knex.Transaction, ids: readonly number[]
     const after: Array<{ g: unknown }> = await db('event_state')
       .distinct({ g: 'state_group_after' })
       .whereIn('state_group_after', part)
-      .whereRaw(CHANGED_STATE);
+      .whereRaw(changedState());
     for (const r of [...before, ...after]) out.add(toSafeNumber(r.g, 'event_state.state_group'));
   }
   return out;
@@ -87,7 +87,7 @@ export async function findDeadStateGroups(knex: Knex, maxParams: number, limit: 
       .andWhere('g.id', '<=', from + SCAN_WINDOW)
       .andWhere('g.id', '<', maxId)
       // As in namedByEvents: rows with after = before are found by the next line.
-      .whereNotExists((q) => void q.select(knex.raw('1')).from('event_state as a').whereRaw('a.state_group_after = g.id and a.state_group_after <> a.state_group_before'))
+      .whereNotExists((q) => void q.select(knex.raw('1')).from('event_state as a').whereRaw(`a.state_group_after = g.id and ${changedState('a.')}`))
       .whereNotExists((q) => void q.select(knex.raw('1')).from('event_state as b').whereRaw('b.state_group_before = g.id'))
       .whereNotExists((q) => void q.select(knex.raw('1')).from('state_groups as c').whereRaw('c.prev_group = g.id'));
     for (const r of rows) {
