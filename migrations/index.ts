@@ -24,6 +24,7 @@ import * as m0027 from './0027_push_actions_staging_by_position.js';
 import * as m0028 from './0028_search_index_position.js';
 import * as m0029 from './0029_state_after_partial_index.js';
 import * as m0030 from './0030_event_txn_ids_on_events.js';
+import * as m0031 from './0031_push_actions_staged_per_event.js';
 
 export interface MigrationModule {
   up(knex: Knex): Promise<void>;
@@ -65,4 +66,5 @@ export const migrations: readonly NamedMigration[] = [
   { name: '0028_search_index_position', migration: m0028 },
   { name: '0029_state_after_partial_index', migration: m0029 },
   { name: '0030_event_txn_ids_on_events', migration: m0030 },
+  { name: '0031_push_actions_staged_per_event', migration: m0031 },
 ];

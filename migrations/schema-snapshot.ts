@@ -3,7 +3,7 @@
 
 export const schemaSnapshots = {
   sqlite: {
-    migrations: ["0001_foundation","0002_rooms","0003_accounts","0004_user_data","0005_media","0006_e2e","0007_federation","0008_push","0009_appservice","0010_federation_rooms","0011_relations_search","0012_directory_moderation","0013_state_group_chain_rows","0015_partial_state_rooms","0017_appservice_device_streams","0020_pusher_devices","0022_event_state_before_index","0023_push_actions_narrower_keys","0024_push_actions_staging","0025_search_fts_triggers","0026_fewer_btrees_per_event","0027_push_actions_staging_by_position","0028_search_index_position","0029_state_after_partial_index","0030_event_txn_ids_on_events"],
+    migrations: ["0001_foundation","0002_rooms","0003_accounts","0004_user_data","0005_media","0006_e2e","0007_federation","0008_push","0009_appservice","0010_federation_rooms","0011_relations_search","0012_directory_moderation","0013_state_group_chain_rows","0015_partial_state_rooms","0017_appservice_device_streams","0020_pusher_devices","0022_event_state_before_index","0023_push_actions_narrower_keys","0024_push_actions_staging","0025_search_fts_triggers","0026_fewer_btrees_per_event","0027_push_actions_staging_by_position","0028_search_index_position","0029_state_after_partial_index","0030_event_txn_ids_on_events","0031_push_actions_staged_per_event"],
     statements: [
       {"sql":"create table `instance_meta` (`meta_key` varchar(64), `meta_value` text not null, `updated_ts` bigint not null, primary key (`meta_key`))","bindings":[]},
       {"sql":"create table `stream_positions` (`stream_name` varchar(128) not null, `instance_name` varchar(128) not null, `stream_position` bigint not null, `updated_ts` bigint not null, primary key (`stream_name`, `instance_name`))","bindings":[]},
@@ -212,10 +212,13 @@ export const schemaSnapshots = {
       {"sql":"ALTER TABLE events ADD COLUMN txn_id varchar(255)","bindings":[]},
       {"sql":"UPDATE events SET txn_device_id = t.device_id, txn_id = t.txn_id\n     FROM event_txn_ids AS t WHERE t.event_id = events.event_id AND t.user_id = events.sender","bindings":[]},
       {"sql":"DROP INDEX `event_txn_ids_event_id_index`","bindings":[]},
+      {"sql":"INSERT INTO `event_push_actions` (`user_id`, `event_id`, `room_id`, `stream_ordering`, `thread_id`, `notify`, `highlight`, `actions_json`, `ts`) SELECT `user_id`, `event_id`, `room_id`, `stream_ordering`, `thread_id`, `notify`, `highlight`, `actions_json`, `ts` FROM `event_push_actions_staging` WHERE true ORDER BY user_id, stream_ordering ON CONFLICT DO NOTHING","bindings":[]},
+      {"sql":"DROP TABLE `event_push_actions_staging`","bindings":[]},
+      {"sql":"CREATE TABLE `event_push_actions_staging` (\n      stream_ordering bigint NOT NULL,\n      variant integer NOT NULL,\n      event_id varchar(255) NOT NULL,\n      room_id varchar(255) NOT NULL,\n      thread_id varchar(255) NOT NULL,\n      notify boolean NOT NULL,\n      highlight boolean NOT NULL,\n      actions_json text NOT NULL,\n      ts bigint NOT NULL,\n      n integer NOT NULL,\n      users_json text NOT NULL,\n      CONSTRAINT `event_push_actions_staging_event_pkey` PRIMARY KEY (stream_ordering, variant)\n    ) WITHOUT ROWID","bindings":[]},
     ],
   },
   postgres: {
-    migrations: ["0001_foundation","0002_rooms","0003_accounts","0004_user_data","0005_media","0006_e2e","0007_federation","0008_push","0009_appservice","0010_federation_rooms","0011_relations_search","0012_directory_moderation","0013_state_group_chain_rows","0015_partial_state_rooms","0017_appservice_device_streams","0020_pusher_devices","0022_event_state_before_index","0023_push_actions_narrower_keys","0024_push_actions_staging","0025_search_fts_triggers","0026_fewer_btrees_per_event","0027_push_actions_staging_by_position","0028_search_index_position","0029_state_after_partial_index","0030_event_txn_ids_on_events"],
+    migrations: ["0001_foundation","0002_rooms","0003_accounts","0004_user_data","0005_media","0006_e2e","0007_federation","0008_push","0009_appservice","0010_federation_rooms","0011_relations_search","0012_directory_moderation","0013_state_group_chain_rows","0015_partial_state_rooms","0017_appservice_device_streams","0020_pusher_devices","0022_event_state_before_index","0023_push_actions_narrower_keys","0024_push_actions_staging","0025_search_fts_triggers","0026_fewer_btrees_per_event","0027_push_actions_staging_by_position","0028_search_index_position","0029_state_after_partial_index","0030_event_txn_ids_on_events","0031_push_actions_staged_per_event"],
     statements: [
       {"sql":"create table \"instance_meta\" (\"meta_key\" varchar(64), \"meta_value\" text not null, \"updated_ts\" bigint not null, constraint \"instance_meta_pkey\" primary key (\"meta_key\"))","bindings":[]},
       {"sql":"create table \"stream_positions\" (\"stream_name\" varchar(128) not null, \"instance_name\" varchar(128) not null, \"stream_position\" bigint not null, \"updated_ts\" bigint not null, constraint \"stream_positions_pkey\" primary key (\"stream_name\", \"instance_name\"))","bindings":[]},
@@ -374,6 +377,9 @@ export const schemaSnapshots = {
       {"sql":"ALTER TABLE events ADD COLUMN txn_id varchar(255)","bindings":[]},
       {"sql":"UPDATE events SET txn_device_id = t.device_id, txn_id = t.txn_id\n     FROM event_txn_ids AS t WHERE t.event_id = events.event_id AND t.user_id = events.sender","bindings":[]},
       {"sql":"DROP INDEX \"event_txn_ids_event_id_index\"","bindings":[]},
+      {"sql":"INSERT INTO \"event_push_actions\" (\"user_id\", \"event_id\", \"room_id\", \"stream_ordering\", \"thread_id\", \"notify\", \"highlight\", \"actions_json\", \"ts\") SELECT \"user_id\", \"event_id\", \"room_id\", \"stream_ordering\", \"thread_id\", \"notify\", \"highlight\", \"actions_json\", \"ts\" FROM \"event_push_actions_staging\" WHERE true ORDER BY user_id, stream_ordering ON CONFLICT DO NOTHING","bindings":[]},
+      {"sql":"DROP TABLE \"event_push_actions_staging\"","bindings":[]},
+      {"sql":"CREATE TABLE \"event_push_actions_staging\" (\n      stream_ordering bigint NOT NULL,\n      variant integer NOT NULL,\n      event_id varchar(255) NOT NULL,\n      room_id varchar(255) NOT NULL,\n      thread_id varchar(255) NOT NULL,\n      notify boolean NOT NULL,\n      highlight boolean NOT NULL,\n      actions_json text NOT NULL,\n      ts bigint NOT NULL,\n      n integer NOT NULL,\n      users_json text NOT NULL,\n      CONSTRAINT \"event_push_actions_staging_event_pkey\" PRIMARY KEY (stream_ordering, variant)\n    )","bindings":[]},
     ],
   },
 };

@@ -18,7 +18,7 @@ import { WriteBatch } from './write-batch.js';
 import { CoalescedReads, groupBy, groupKeys } from './coalesced-reads.js';
 import { CommitCache } from './commit-cache.js';
 import { chunks } from './room-read-rows.js';
-import { ACTION_COLUMNS, ACTIONS, movePushActions, STAGING } from './push-action-moves.js';
+import { ACTION_COLUMNS, ACTIONS, movePushActions, stagedActions, stageStatements } from './push-action-moves.js';
 
 // The knex implementation of PushStore (tables of migrations/0008_push.ts).
 
@@ -167,12 +167,13 @@ function distinctRounds<T extends { key: UnreadCountKey }>(items: readonly T[], 
   return rounds;
 }
 
-// Push actions live in two tables (migrations/0024_push_actions_staging.ts): on SQLite, the rows of an event that
-// notifies many members go to the staging table, keyed by position (0027), so that message's rows share a page
-// or two at its end (insertActions says when); push-action-moves.ts moves them in batches to the main table, keyed
-// user first for the readers, where all other rows are written directly. Every read asks both in one statement
-// (UNION ALL: one snapshot, so a move in between neither hides a row nor shows it twice), and a row in both (an
-// event evaluated again after its rows moved) counts once, as the main table has it.
+// Push actions live in two tables (migrations/0024_push_actions_staging.ts): on SQLite, the actions of an event
+// that notifies many members go to the staging table as one row keyed by its position (0031), at the table's
+// end (insertActions says when); push-action-moves.ts moves them in batches to the main table, a row per member
+// keyed user first for the readers, where all other rows are written directly. On SQLite every read asks both
+// in one statement (UNION ALL: one snapshot, so a move in between neither hides a row nor shows it twice), and
+// a row in both (an event evaluated again after its rows moved, or a move between its transactions) counts
+// once, as the main table has it. PostgreSQL never stages, and reads only the main table.
 
 /** A push action's identity in either table: one row per user and event. */
 const actionKey = (r: ActionDbRow): string => `${r.user_id}\u0000${String(r.stream_ordering)}`;
@@ -252,7 +253,7 @@ export class KnexPushStore implements PushStore {
 
   async addPushActions(rows: readonly PushActionRow[]): Promise<void> {
     const writes = new WriteBatch(this.dialect);
-    insertActions(writes, this.dialect, rows);
+    insertActions(writes, this.knex, this.dialect, rows);
     await writes.flush(this.knex);
   }
 
@@ -271,10 +272,11 @@ export class KnexPushStore implements PushStore {
    * takes no ORDER BY or LIMIT on a member of a compound select) and names its columns in one order (a compound
    * select matches them by position, and the tables' orders differ).
    */
-  private async fromBoth(read: (table: string) => Knex.QueryBuilder, order: 'asc' | 'desc'): Promise<ActionDbRow[]> {
-    const side = (table: string, staged: 0 | 1) =>
-      this.knex.select([...ACTION_COLUMNS, this.knex.raw(`${staged} as staged`)]).from(read(table).orderBy('stream_ordering', order).as(staged ? 's' : 'k'));
-    const rows: Array<ActionDbRow & { staged: unknown }> = await side(ACTIONS, 0).unionAll(side(STAGING, 1));
+  private async fromBoth(read: (source: Knex.QueryBuilder) => Knex.QueryBuilder, order: 'asc' | 'desc'): Promise<ActionDbRow[]> {
+    const side = (source: Knex.QueryBuilder, staged: 0 | 1) =>
+      this.knex.select([...ACTION_COLUMNS, this.knex.raw(`${staged} as staged`)]).from(read(source).orderBy('stream_ordering', order).as(staged ? 's' : 'k'));
+    const main = side(this.knex(ACTIONS), 0);
+    const rows: Array<ActionDbRow & { staged: unknown }> = await (stagesOn(this.dialect) ? main.unionAll(side(this.knex.from(stagedActions(this.knex, 'a')), 1)) : main);
     const kept = new Set(rows.filter((r) => !bool(r.staged)).map(actionKey));
     const so = (r: ActionDbRow) => num(r.stream_ordering, 'event_push_actions.stream_ordering');
     return rows.filter((r) => !bool(r.staged) || !kept.has(actionKey(r))).sort(order === 'asc' ? (a, b) => so(a) - so(b) : (a, b) => so(b) - so(a));
@@ -310,14 +312,16 @@ export class KnexPushStore implements PushStore {
           });
         const columns = [varying, 'thread_id', 'notify', 'highlight'];
         const kept = where(this.knex(`${ACTIONS} as k`).select(columns.map((c) => `k.${c}`)), 'k');
-        // A row in both tables (an event evaluated again after its rows moved) counts once, as the main table has it.
-        const staged = where(this.knex(`${STAGING} as s`).select(columns.map((c) => `s.${c}`)), 's').whereNotExists((q) =>
-          void q.select(this.knex.raw('1')).from(`${ACTIONS} as m`).whereRaw('m.user_id = s.user_id and m.stream_ordering = s.stream_ordering'),
-        );
+        // A row in both tables (an event evaluated again after its rows moved, or a move between its
+        // transactions) counts once, as the main table has it.
+        const staged = () =>
+          where(this.knex.from(stagedActions(this.knex, 's')).select(columns.map((c) => `s.${c}`)), 's').whereNotExists((q) =>
+            void q.select(this.knex.raw('1')).from(`${ACTIONS} as m`).whereRaw('m.user_id = s.user_id and m.stream_ordering = s.stream_ordering'),
+          );
         const rows: Array<{ v: string; thread_id: string; n: unknown; h: unknown }> = await this.knex
           .select({ v: varying, thread_id: 'thread_id' })
           .select(this.knex.raw('sum(case when notify then 1 else 0 end) as n'), this.knex.raw('sum(case when highlight then 1 else 0 end) as h'))
-          .from(kept.unionAll(staged).as('a'))
+          .from((stagesOn(this.dialect) ? kept.unionAll(staged()) : kept).as('a'))
           .groupBy(varying, 'thread_id');
         const byValue = groupBy(rows, (r) => r.v);
         for (const { key, index } of part) {
@@ -332,14 +336,15 @@ export class KnexPushStore implements PushStore {
   }
 
   async getRoomsWithPushActions(userId: string, after: number): Promise<string[]> {
-    const side = (table: string) => this.knex(table).select('room_id').where({ user_id: userId }).andWhere('stream_ordering', '>', after);
-    const rows: Array<{ room_id: string }> = await side(ACTIONS).union(side(STAGING));
+    const side = (source: Knex.QueryBuilder) => source.select('room_id').where({ user_id: userId }).andWhere('stream_ordering', '>', after);
+    const kept = side(this.knex(ACTIONS)).distinct();
+    const rows: Array<{ room_id: string }> = await (stagesOn(this.dialect) ? kept.union(side(this.knex.from(stagedActions(this.knex, 's')))) : kept);
     return rows.map((r) => r.room_id);
   }
 
   async getNotifications(userId: string, opts: { before: number | null; limit: number; onlyHighlight: boolean }): Promise<PushActionRow[]> {
-    const rows = await this.fromBoth((table) => {
-      const q = this.knex(table).where({ user_id: userId });
+    const rows = await this.fromBoth((source) => {
+      const q = source.where({ user_id: userId });
       if (opts.before !== null) q.andWhere('stream_ordering', '<', opts.before);
       if (opts.onlyHighlight) q.andWhere({ highlight: true });
       return q.limit(opts.limit);
@@ -352,7 +357,7 @@ export class KnexPushStore implements PushStore {
   }
 
   rotatePushActions(maxRows: number): Promise<number> {
-    return movePushActions(this.knex, this.dialect, maxRows);
+    return stagesOn(this.dialect) ? movePushActions(this.knex, maxRows) : Promise.resolve(0);
   }
 
   async getRoomsWithEventsInRange(from: number, to: number): Promise<Array<{ roomId: string; maxStreamOrdering: number }>> {
@@ -492,7 +497,7 @@ export class KnexPushStore implements PushStore {
  * the push store's own transaction, or the room writer's, which writes them with the events they belong to.
  */
 export function writePushEvaluation(writes: WriteBatch, db: Knex, dialect: Dialect, batch: PushEvaluationBatch): void {
-  insertActions(writes, dialect, batch.actions);
+  insertActions(writes, db, dialect, batch.actions);
   insertQueue(writes, batch.queue);
   if (batch.position !== null) writes.add(setPositionQuery(db, batch.position.stream, batch.position.instance, batch.position.value, Date.now()));
 }
@@ -510,16 +515,17 @@ function stagesOn(dialect: Dialect): boolean {
   return dialect.engine === 'sqlite';
 }
 
-function insertActions(writes: WriteBatch, dialect: Dialect, rows: readonly PushActionRow[]): void {
+function insertActions(writes: WriteBatch, db: Knex, dialect: Dialect, rows: readonly PushActionRow[]): void {
   if (rows.length === 0) return;
   const perEvent = new Map<number, number>();
   for (const r of rows) perEvent.set(r.streamOrdering, (perEvent.get(r.streamOrdering) ?? 0) + 1);
   const staged = (r: PushActionRow) => stagesOn(dialect) && (perEvent.get(r.streamOrdering) ?? 0) >= STAGE_MIN_ROWS;
-  insertActionRows(writes, STAGING, rows.filter(staged), ['stream_ordering', 'user_id']);
-  insertActionRows(writes, ACTIONS, rows.filter((r) => !staged(r)), ['user_id', 'stream_ordering']);
+  const toStage = rows.filter(staged);
+  if (toStage.length > 0) writes.add(...stageStatements(db, toStage));
+  insertActionRows(writes, rows.filter((r) => !staged(r)));
 }
 
-function insertActionRows(writes: WriteBatch, table: string, rows: readonly PushActionRow[], key: string[]): void {
+function insertActionRows(writes: WriteBatch, rows: readonly PushActionRow[]): void {
   if (rows.length === 0) return;
   const dbRows = rows.map((r) => ({
     user_id: r.userId,
@@ -532,7 +538,7 @@ function insertActionRows(writes: WriteBatch, table: string, rows: readonly Push
     actions_json: JSON.stringify(r.actions),
     ts: r.ts,
   }));
-  writes.rows(table, dbRows, key);
+  writes.rows(ACTIONS, dbRows, ['user_id', 'stream_ordering']);
 }
 
 function insertQueue(writes: WriteBatch, rows: ReadonlyArray<Omit<PushQueueRow, 'id' | 'attempts'>>): void {
