@@ -23,7 +23,8 @@ export interface EvaluatorDeps {
   storage: Storage;
   serverName: string;
   now: () => number;
-  getRuleset(userId: UserId): Promise<PushRuleset>;
+  /** A user's merged ruleset; a cached one may come as it is, without a promise to wait for. */
+  getRuleset(userId: UserId): PushRuleset | Promise<PushRuleset>;
   /**
    * Local users no push rules are run for as members (an invite still notifies its target): the users an
    * application service holds exclusively. Their client is the bridge, which reads no notification counts,
@@ -167,7 +168,8 @@ export function createEvaluator(deps: EvaluatorDeps) {
         const member = await storage.rooms.getCurrentStateEvent(roomId, 'm.room.member', userId);
         displayName = typeof member?.pdu.content.displayname === 'string' ? member.pdu.content.displayname : null;
       }
-      const result = evaluatePushRules(await deps.getRuleset(userId), event, {
+      const cached = deps.getRuleset(userId);
+      const result = evaluatePushRules(cached instanceof Promise ? await cached : cached, event, {
         userId,
         displayName,
         roomMemberCount: pass.count,

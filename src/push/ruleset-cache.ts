@@ -16,7 +16,8 @@ import type { NoticeSource } from '../types/notices.js';
 // only reads rulesets.
 
 export interface RulesetCache {
-  get(userId: UserId): Promise<PushRuleset>;
+  /** A cached ruleset is returned as it is, not in a promise: the evaluator asks once per member per event. */
+  get(userId: UserId): PushRuleset | Promise<PushRuleset>;
   close(): void;
 }
 
@@ -48,7 +49,7 @@ export function createRulesetCache(load: (userId: UserId) => Promise<PushRuleset
     else for (const u of n.userIds) entries.delete(u);
   });
   return {
-    async get(userId) {
+    get(userId) {
       const hit = entries.get(userId);
       if (hit !== undefined) {
         // Most recently used last, so the oldest is evicted first.
@@ -57,12 +58,14 @@ export function createRulesetCache(load: (userId: UserId) => Promise<PushRuleset
         return hit;
       }
       const before = generation;
-      const ruleset = intern(userId, await load(userId));
-      if (generation === before) {
-        entries.set(userId, ruleset);
-        if (entries.size > max) entries.delete(entries.keys().next().value as UserId);
-      }
-      return ruleset;
+      return load(userId).then((loaded) => {
+        const ruleset = intern(userId, loaded);
+        if (generation === before) {
+          entries.set(userId, ruleset);
+          if (entries.size > max) entries.delete(entries.keys().next().value as UserId);
+        }
+        return ruleset;
+      });
     },
     close: unsubscribe,
   };

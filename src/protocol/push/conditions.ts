@@ -69,13 +69,19 @@ function containsDisplayName(event: PushEvent, ctx: PushConditionContext, cache:
   return matchGlob(cache.literal(name), cache.text(event, body), 'word');
 }
 
-function roomMemberCount(cond: PushCondition, ctx: PushConditionContext): boolean {
-  if (typeof cond.is !== 'string') return false;
-  const m = MEMBER_COUNT.exec(cond.is);
-  if (m === null) return false;
-  const bound = Number(m[2]);
+/** A room_member_count condition's `is` read as its operator and bound; null when it is not one. */
+function parseMemberCount(is: unknown): { op: string; bound: number } | null {
+  if (typeof is !== 'string') return null;
+  const m = MEMBER_COUNT.exec(is);
+  return m === null ? null : { op: m[1] ?? '==', bound: Number(m[2]) };
+}
+
+function roomMemberCount(cond: PushCondition, ctx: PushConditionContext, cache: PushMatcherCache): boolean {
+  const test = cache.memberCount(cond, () => parseMemberCount(cond.is));
+  if (test === null) return false;
+  const { bound } = test;
   const count = ctx.roomMemberCount;
-  switch (m[1]) {
+  switch (test.op) {
     case '<':
       return count < bound;
     case '>':
@@ -116,7 +122,7 @@ export function conditionMatches(
     case 'contains_display_name':
       return containsDisplayName(event, ctx, cache);
     case 'room_member_count':
-      return roomMemberCount(cond, ctx);
+      return roomMemberCount(cond, ctx, cache);
     case 'sender_notification_permission':
       return senderNotificationPermission(cond, ctx);
     default:

@@ -203,6 +203,12 @@ export class PushMatcherCache {
   private readonly results = new WeakMap<object, Map<string, boolean>>();
   /** Condition object -> its text; rulesets are cached per user, so each object is keyed once. */
   private readonly conditionKeys = new WeakMap<object, string>();
+  /** Per event, whether a rule whose result depends on the event alone matched it, by the rule object. */
+  private readonly ruleResultsByEvent = new WeakMap<object, Map<object, boolean>>();
+  /** Per ruleset object, what evaluation walks (evaluate.ts builds it once per ruleset). */
+  private readonly plans = new WeakMap<object, unknown>();
+  /** room_member_count conditions, parsed once per condition object. */
+  private readonly memberCounts = new WeakMap<object, { op: string; bound: number } | null>();
 
   constructor(maxEntries = 2000) {
     this.globs = new BoundedCache(maxEntries);
@@ -258,6 +264,40 @@ export class PushMatcherCache {
       perEvent.set(key, result);
     }
     return result;
+  }
+
+  /**
+   * Per event, the results of whole rules that depend on the event alone, by rule object: a shared rule (the
+   * ruleset cache gives every user the same object for the same rule) is matched once per event, not once per
+   * member. The caller decides which rules qualify.
+   */
+  ruleResults(event: object): Map<object, boolean> {
+    let perEvent = this.ruleResultsByEvent.get(event);
+    if (perEvent === undefined) {
+      perEvent = new Map();
+      this.ruleResultsByEvent.set(event, perEvent);
+    }
+    return perEvent;
+  }
+
+  /** What `build` makes of `ruleset`, made once per ruleset object (rulesets are never changed in place). */
+  plan<T>(ruleset: object, build: () => T): T {
+    let plan = this.plans.get(ruleset) as T | undefined;
+    if (plan === undefined) {
+      plan = build();
+      this.plans.set(ruleset, plan);
+    }
+    return plan;
+  }
+
+  /** A room_member_count condition's operator and bound (null: not a valid one), parsed once per condition object. */
+  memberCount(condition: object, parse: () => { op: string; bound: number } | null): { op: string; bound: number } | null {
+    let test = this.memberCounts.get(condition);
+    if (test === undefined) {
+      test = parse();
+      this.memberCounts.set(condition, test);
+    }
+    return test;
   }
 
   /** Number of compiled patterns held (for tests and metrics). */

@@ -29,6 +29,22 @@ export function stagedActions(knex: Knex, alias: string): Knex.Raw {
   );
 }
 
+/**
+ * JSON.stringify for the actions of many rows: the evaluator gives every member a rule matched the same
+ * array (protocol/push/evaluate.ts), so each array is written once.
+ */
+export function jsonOfActions(): (actions: readonly unknown[]) => string {
+  const seen = new Map<readonly unknown[], string>();
+  return (actions) => {
+    let text = seen.get(actions);
+    if (text === undefined) {
+      text = JSON.stringify(actions);
+      seen.set(actions, text);
+    }
+    return text;
+  };
+}
+
 const STAGED_COLUMNS = ['stream_ordering', 'variant', 'event_id', 'room_id', 'thread_id', 'notify', 'highlight', 'actions_json', 'ts', 'n', 'users_json'];
 /** Staging rows per insert statement: 11 parameters each, well inside SQLite's limit on them. */
 const STAGED_ROWS_PER_STATEMENT = 500;
@@ -56,13 +72,14 @@ export function stageStatements(db: Knex, rows: readonly PushActionRow[]): Writt
 }
 
 function stagedRows(rows: readonly PushActionRow[]): Row[] {
+  const json = jsonOfActions();
   const events = new Map<number, { first: PushActionRow; seen: Set<string>; outcomes: Map<string, { notify: boolean; highlight: boolean; actions: string; users: string[] }> }>();
   for (const r of rows) {
     let e = events.get(r.streamOrdering);
     if (e === undefined) events.set(r.streamOrdering, (e = { first: r, seen: new Set(), outcomes: new Map() }));
     if (e.seen.has(r.userId)) continue;
     e.seen.add(r.userId);
-    const actions = JSON.stringify(r.actions);
+    const actions = json(r.actions);
     const key = `${r.notify ? 1 : 0}${r.highlight ? 1 : 0}${actions}`;
     let o = e.outcomes.get(key);
     if (o === undefined) e.outcomes.set(key, (o = { notify: r.notify, highlight: r.highlight, actions, users: [] }));

@@ -18,7 +18,7 @@ import { WriteBatch } from './write-batch.js';
 import { CoalescedReads, groupBy, groupKeys } from './coalesced-reads.js';
 import { CommitCache } from './commit-cache.js';
 import { chunks } from './room-read-rows.js';
-import { ACTION_COLUMNS, ACTIONS, movePushActions, stagedActions, stageStatements } from './push-action-moves.js';
+import { ACTION_COLUMNS, ACTIONS, jsonOfActions, movePushActions, stagedActions, stageStatements } from './push-action-moves.js';
 
 // The knex implementation of PushStore (tables of migrations/0008_push.ts).
 
@@ -527,6 +527,7 @@ function insertActions(writes: WriteBatch, db: Knex, dialect: Dialect, rows: rea
 
 function insertActionRows(writes: WriteBatch, rows: readonly PushActionRow[]): void {
   if (rows.length === 0) return;
+  const json = jsonOfActions();
   const dbRows = rows.map((r) => ({
     user_id: r.userId,
     event_id: r.eventId,
@@ -535,7 +536,7 @@ function insertActionRows(writes: WriteBatch, rows: readonly PushActionRow[]): v
     thread_id: r.threadId,
     notify: r.notify,
     highlight: r.highlight,
-    actions_json: JSON.stringify(r.actions),
+    actions_json: json(r.actions),
     ts: r.ts,
   }));
   writes.rows(ACTIONS, dbRows, ['user_id', 'stream_ordering']);

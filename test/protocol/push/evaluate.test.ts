@@ -147,6 +147,31 @@ describe('evaluatePushRules', () => {
     assert.ok(cache.compiledCount < 20, `compiled ${cache.compiledCount}`);
   });
 
+  test('one event object with a shared cache: what depends on the recipient or the room is judged per evaluation', () => {
+    const cache = new PushMatcherCache();
+    const CAROL = '@carol:example.org';
+    const event = msg('tea, Alice?');
+    const mention = msg('tea?', { 'm.mentions': { user_ids: [CAROL] } });
+    // (The spec's default rules no longer look for display names: a rule of the user's own does.)
+    const alice = mergePushRules(defaultRuleset(ALICE), { rules: { override: [rule('name', { conditions: [{ kind: 'contains_display_name' }] })] } });
+    const carol = defaultRuleset(CAROL);
+    const ids = () => [
+      evaluatePushRules(alice, event, { ...ctx, cache })?.ruleId,
+      evaluatePushRules(alice, event, { ...ctx, displayName: 'Al', cache })?.ruleId,
+      evaluatePushRules(alice, event, { ...ctx, displayName: 'Al', roomMemberCount: 2, cache })?.ruleId,
+      evaluatePushRules(alice, event, { ...ctx, displayName: 'Al', senderPowerLevel: 100, cache })?.ruleId,
+      evaluatePushRules(carol, mention, { ...ctx, userId: CAROL, displayName: 'Carol', cache })?.ruleId,
+      evaluatePushRules(alice, mention, { ...ctx, cache })?.ruleId,
+    ];
+    const expected = ['name', '.m.rule.message', '.m.rule.room_one_to_one', '.m.rule.message', '.m.rule.is_user_mention', '.m.rule.message'];
+    assert.deepEqual(ids(), expected);
+    assert.deepEqual(ids(), expected, 'the same again, from the cache');
+    // Actions come from the rule, one array per rule: equal for every recipient it matched.
+    const a = evaluatePushRules(defaultRuleset('@dan:example.org'), event, { ...ctx, userId: '@dan:example.org', displayName: 'Dan', cache });
+    const b = evaluatePushRules(defaultRuleset('@eve:example.org'), event, { ...ctx, userId: '@eve:example.org', displayName: 'Eve', cache });
+    assert.deepEqual(a?.actions, b?.actions);
+  });
+
   test('accepts the event as any JSON object, reading state_key and nested content', () => {
     const rs = defaultRuleset(ALICE);
     const pduLike: PushEvent = { type: 'm.room.member', state_key: ALICE, sender: '@bob:example.org', content: { membership: 'invite' }, depth: 3, prev_events: [] };
