@@ -72,4 +72,44 @@ describe('matrix-js-sdk unread notification counts', () => {
     assert.deepEqual(counts, { notification_count: 0, highlight_count: 0 });
     await until('zero unread', () => total() === 0 && highlight() === 0);
   });
+
+  test('in a room big enough to stage its push actions (SQLite), the counts hold before, during and after the move', async () => {
+    const roomId = await createRoom(alice, { preset: 'public_chat' });
+    // Ten members besides the sender: every message notifies at least STAGE_MIN_ROWS (8) of them.
+    const others = await Promise.all(Array.from({ length: 9 }, (_, i) => apiFor(server, `lurker${i}`)));
+    for (const api of [bob, ...others]) await api.ok('POST', `/v3/join/${encodeURIComponent(roomId)}`, {});
+    const room = await until('the room in the SDK', () => client.getRoom(roomId)?.getMyMembership() === 'join').then(() => client.getRoom(roomId) as Room);
+    const total = () => room.getUnreadNotificationCount(NotificationCountType.Total);
+    const highlight = () => room.getUnreadNotificationCount(NotificationCountType.Highlight);
+
+    await send(alice, roomId, 'hello all');
+    await send(alice, roomId, 'and again');
+    // One message with two outcomes: bob highlighted, the others notified.
+    await alice.ok('PUT', `/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/staged-mention`, {
+      msgtype: 'm.text',
+      body: 'bob: this one is yours',
+      'm.mentions': { user_ids: [bob.user.userId] },
+    });
+    const last = await send(alice, roomId, 'last one');
+    await until('4 unread, 1 highlight', () => total() === 4 && highlight() === 1);
+    const countsOf = async (api: Api) => {
+      const body = await api.ok('GET', '/v3/sync?timeout=0');
+      return (body as { rooms: { join: Record<string, { unread_notifications: unknown }> } }).rooms.join[roomId]?.unread_notifications;
+    };
+    assert.deepEqual(await countsOf(others[0] as Api), { notification_count: 4, highlight_count: 0 });
+    // Past the longest wait before a move (2 s): the rows are in the per-user table now, counted the same.
+    await sleep(2_500);
+    assert.deepEqual(await countsOf(bob), { notification_count: 4, highlight_count: 1 });
+    assert.deepEqual(await countsOf(others[8] as Api), { notification_count: 4, highlight_count: 0 });
+    const listed = (await bob.ok('GET', '/v3/notifications?limit=20')) as { notifications: Array<{ room_id: string; event: { event_id: string } }> };
+    const here = listed.notifications.filter((n) => n.room_id === roomId);
+    assert.equal(here.length, 4, 'each message once in /notifications');
+    assert.equal(here[0]?.event.event_id, last);
+
+    const latest = room.findEventById(last);
+    assert.ok(latest, 'the SDK has the last message');
+    await client.sendReadReceipt(latest);
+    assert.deepEqual(await countsOf(bob), { notification_count: 0, highlight_count: 0 });
+    await until('zero unread', () => total() === 0 && highlight() === 0);
+  });
 });
