@@ -104,6 +104,9 @@ function senderNotificationPermission(cond: PushCondition, ctx: PushConditionCon
   return ctx.senderPowerLevel >= required;
 }
 
+/** Condition kinds that read the event only, so their result is shared by every recipient of the event. */
+export const EVENT_ONLY_CONDITIONS: ReadonlySet<string> = new Set(['event_match', 'event_property_is', 'event_property_contains']);
+
 /** Whether one condition holds. Unknown kinds never match, which effectively disables their rule. */
 export function conditionMatches(
   cond: PushCondition,
@@ -112,7 +115,7 @@ export function conditionMatches(
   cache: PushMatcherCache,
 ): boolean {
   switch (cond.kind) {
-    // These three read the event only, so their result is shared by every recipient of the event.
+    // The EVENT_ONLY_CONDITIONS: one result per event.
     case 'event_match':
       return cache.eventResult(event, cond, () => eventMatch(cond, event, cache));
     case 'event_property_is':

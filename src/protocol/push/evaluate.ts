@@ -1,5 +1,5 @@
 import { stripHistoricalActions } from './actions.js';
-import { bodyMatchesPattern, conditionMatches, type PushConditionContext, type PushEvent } from './conditions.js';
+import { bodyMatchesPattern, conditionMatches, EVENT_ONLY_CONDITIONS, type PushConditionContext, type PushEvent } from './conditions.js';
 import { PushMatcherCache } from './glob.js';
 import { PUSH_RULE_KINDS, type PushAction, type PushRule, type PushRuleKind, type PushRuleset } from './types.js';
 
@@ -36,9 +36,6 @@ function ruleMatches(kind: PushRuleKind, rule: PushRule, event: PushEvent, ctx: 
   }
 }
 
-/** Condition kinds whose result depends on the event alone (conditions.ts caches them per event). */
-const EVENT_ONLY_CONDITIONS: ReadonlySet<string> = new Set(['event_match', 'event_property_is', 'event_property_contains']);
-
 interface PlanStep {
   kind: PushRuleKind;
   rule: PushRule;
@@ -73,7 +70,7 @@ export function evaluatePushRules(ruleset: PushRuleset, event: PushEvent, ctx: P
   if (event['sender'] === ctx.userId) return null;
   const cache = ctx.cache ?? new PushMatcherCache();
   const known = cache.ruleResults(event);
-  for (const { kind, rule, eventOnly, actions } of cache.plan(ruleset, () => planOf(ruleset))) {
+  for (const { kind, rule, eventOnly, actions } of cache.plan(ruleset, planOf)) {
     let matched = eventOnly ? known.get(rule) : undefined;
     if (matched === undefined) {
       matched = ruleMatches(kind, rule, event, ctx, cache);

@@ -280,11 +280,14 @@ export class PushMatcherCache {
     return perEvent;
   }
 
-  /** What `build` makes of `ruleset`, made once per ruleset object (rulesets are never changed in place). */
-  plan<T>(ruleset: object, build: () => T): T {
+  /**
+   * What `build` makes of `ruleset`, made once per ruleset object (rulesets are never changed in place). `build`
+   * takes the ruleset rather than closing over it: this runs for every member of every event.
+   */
+  plan<R extends object, T>(ruleset: R, build: (ruleset: R) => T): T {
     let plan = this.plans.get(ruleset) as T | undefined;
     if (plan === undefined) {
-      plan = build();
+      plan = build(ruleset);
       this.plans.set(ruleset, plan);
     }
     return plan;
